@@ -13,42 +13,14 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256, p384 } from '@noble/curves/nist.js';
 import { concatBytes } from '../bytes.js';
 import { HipIdentityError } from '../errors.js';
+import { EcdsaCurveLabel, EddsaCurveLabel, HiAlgorithm, HitSuite } from '../wire/constants.js';
 import type { PublicKeyMaterial, SignatureScheme } from './keys.js';
 
-/** HI algorithm numbers (HOST_ID Algorithm field and HIP_SIGNATURE "SIG alg"). */
-export const HI_ALGORITHM = {
-  /** RSA (RFC 3110 key field). HIPv2 signs with RSASSA-PSS, HIPv1 with PKCS#1 v1.5 SHA-1. */
-  RSA: 5,
-  /** ECDSA on NIST P-256 / P-384. */
-  ECDSA: 7,
-  /** EdDSA (RFC 9374); experimental here. */
-  EDDSA: 13,
-} as const;
-
-/** Curve labels inside an ECDSA Host Identity. */
-export const ECDSA_CURVE = { 'P-256': 1, 'P-384': 2 } as const;
-
-/** Curve labels inside an EdDSA Host Identity (only Ed25519 is supported). */
-export const EDDSA_CURVE = { Ed25519: 1 } as const;
-
-/** HIT suite IDs (the 4-bit OGA ID inside an ORCHIDv2 HIT). */
-export const HIT_SUITE = {
-  /** RSA/DSA, SHA-256. */
-  RSA_DSA_SHA256: 1,
-  /** ECDSA P-256/P-384, SHA-384. */
-  ECDSA_SHA384: 2,
-  /** ECDSA_LOW secp160r1, SHA-1 (HIT computation only; no such keys here). */
-  ECDSA_LOW_SHA1: 3,
-  /** EdDSA, cSHAKE128 (RFC 9374); experimental. */
-  EDDSA_CSHAKE128: 5,
-} as const;
-
-/** The HIP version whose Host Identity rules apply. */
-export type HipVersion = 1 | 2;
+const ECDSA_CURVE = { 'P-256': EcdsaCurveLabel.P256, 'P-384': EcdsaCurveLabel.P384 } as const;
 
 /** A Host Identity field together with the algorithm number that tells how to read it. */
 export interface EncodedHostIdentity {
-  /** HI algorithm number ({@link HI_ALGORITHM}). */
+  /** HI algorithm number (`HiAlgorithm` in the wire constants). */
   algorithm: number;
   /** The Host Identity field bytes (for HIPv1: the key field without the RDATA header). */
   hostIdentity: Uint8Array;
@@ -58,8 +30,8 @@ export interface EncodedHostIdentity {
 const V1_MAX_RSA_BITS = 4096;
 /** Keys below this cannot be trusted and are refused on both encode and decode. */
 const MIN_RSA_BITS = 512;
-/** Upper bound that keeps a HOST_ID inside one HIP packet (2008 bytes of parameters). */
-const V2_MAX_RSA_BITS = 15360;
+/** Above this a HOST_ID plus its signature cannot fit one HIP packet (2008 bytes of parameters). */
+const V2_MAX_RSA_BITS = 8192;
 
 function bad(message: string, details?: Record<string, unknown>): HipIdentityError {
   return new HipIdentityError('ERR_IDENTITY_BAD_HOST_ID', message, details);
@@ -69,7 +41,7 @@ function unsupported(message: string, details?: Record<string, unknown>): HipIde
   return new HipIdentityError('ERR_IDENTITY_UNSUPPORTED', message, details);
 }
 
-function checkVersion(version: number): asserts version is HipVersion {
+function checkVersion(version: number): asserts version is 1 | 2 {
   if (version !== 1 && version !== 2) {
     throw unsupported(`unsupported HIP version ${String(version)}`, { version });
   }
@@ -87,7 +59,7 @@ function bitLength(b: Uint8Array): number {
   return first === 0 ? 0 : (b.length - 1) * 8 + (32 - Math.clz32(first));
 }
 
-function checkRsaSize(bits: number, version: HipVersion): void {
+function checkRsaSize(bits: number, version: 1 | 2): void {
   const max = version === 1 ? V1_MAX_RSA_BITS : V2_MAX_RSA_BITS;
   if (bits < MIN_RSA_BITS || bits > max) {
     throw unsupported(`RSA modulus of ${bits} bits is outside ${MIN_RSA_BITS}..${max} (HIPv${version})`, {
@@ -97,7 +69,7 @@ function checkRsaSize(bits: number, version: HipVersion): void {
   }
 }
 
-function encodeRsa(n: Uint8Array, e: Uint8Array, version: HipVersion): Uint8Array {
+function encodeRsa(n: Uint8Array, e: Uint8Array, version: 1 | 2): Uint8Array {
   const nn = stripLeadingZeros(n);
   const ee = stripLeadingZeros(e);
   if (ee.length === 0 || ee[0] === 0 || ((ee[ee.length - 1] ?? 0) & 1) === 0 || nn[0] === 0) {
@@ -112,7 +84,7 @@ function encodeRsa(n: Uint8Array, e: Uint8Array, version: HipVersion): Uint8Arra
   return concatBytes(eLen, ee, nn);
 }
 
-function decodeRsa(field: Uint8Array, version: HipVersion): PublicKeyMaterial {
+function decodeRsa(field: Uint8Array, version: 1 | 2): PublicKeyMaterial {
   if (field.length < 1) throw bad('empty RSA Host Identity');
   let off = 1;
   let eLen = field[0] ?? 0;
@@ -164,7 +136,7 @@ function encodeEcdsa(curve: 'P-256' | 'P-384', point: Uint8Array): Uint8Array {
 function decodeEcdsa(field: Uint8Array): PublicKeyMaterial {
   if (field.length < 2) throw bad('ECDSA Host Identity shorter than its curve label');
   const label = ((field[0] ?? 0) << 8) | (field[1] ?? 0);
-  const curve = label === 1 ? 'P-256' : label === 2 ? 'P-384' : undefined;
+  const curve = label === EcdsaCurveLabel.P256 ? 'P-256' : label === EcdsaCurveLabel.P384 ? 'P-384' : undefined;
   if (curve === undefined) throw unsupported(`unsupported ECDSA curve label ${label}`, { label });
   const { coord } = ecdsaCurveImpl(curve);
   const key = field.subarray(2);
@@ -192,13 +164,13 @@ function checkEd25519(key: Uint8Array): void {
 
 function encodeEd25519(publicKey: Uint8Array): Uint8Array {
   checkEd25519(publicKey);
-  return concatBytes(Uint8Array.of(0, EDDSA_CURVE.Ed25519), publicKey);
+  return concatBytes(Uint8Array.of(0, EddsaCurveLabel.ED25519), publicKey);
 }
 
 function decodeEd25519(field: Uint8Array): PublicKeyMaterial {
   if (field.length < 2) throw bad('EdDSA Host Identity shorter than its curve label');
   const label = ((field[0] ?? 0) << 8) | (field[1] ?? 0);
-  if (label !== EDDSA_CURVE.Ed25519) throw unsupported(`unsupported EdDSA curve label ${label}`, { label });
+  if (label !== EddsaCurveLabel.ED25519) throw unsupported(`unsupported EdDSA curve label ${label}`, { label });
   let key: Uint8Array;
   if (field.length === 34) {
     key = field.slice(2);
@@ -235,18 +207,18 @@ function decodeEd25519(field: Uint8Array): PublicKeyMaterial {
  * const { algorithm, hostIdentity } = encodeHostIdentity(identity.publicKey, 2);
  * ```
  */
-export function encodeHostIdentity(key: PublicKeyMaterial, version: HipVersion): EncodedHostIdentity {
+export function encodeHostIdentity(key: PublicKeyMaterial, version: 1 | 2): EncodedHostIdentity {
   checkVersion(version);
   if (version === 1 && key.kind !== 'rsa') {
     throw unsupported(`HIPv1 (libhipl) supports RSA host identities only, not ${key.kind}`, { kind: key.kind });
   }
   switch (key.kind) {
     case 'rsa':
-      return { algorithm: HI_ALGORITHM.RSA, hostIdentity: encodeRsa(key.n, key.e, version) };
+      return { algorithm: HiAlgorithm.RSA, hostIdentity: encodeRsa(key.n, key.e, version) };
     case 'ecdsa':
-      return { algorithm: HI_ALGORITHM.ECDSA, hostIdentity: encodeEcdsa(key.curve, key.point) };
+      return { algorithm: HiAlgorithm.ECDSA, hostIdentity: encodeEcdsa(key.curve, key.point) };
     case 'ed25519':
-      return { algorithm: HI_ALGORITHM.EDDSA, hostIdentity: encodeEd25519(key.publicKey) };
+      return { algorithm: HiAlgorithm.EDDSA, hostIdentity: encodeEd25519(key.publicKey) };
     default:
       throw unsupported(`unknown key kind ${String((key as { kind: unknown }).kind)}`);
   }
@@ -264,18 +236,18 @@ export function encodeHostIdentity(key: PublicKeyMaterial, version: HipVersion):
  * const key = decodeHostIdentity(hostId.algorithm, hostId.hostIdentity, 2);
  * ```
  */
-export function decodeHostIdentity(algorithm: number, hostIdentity: Uint8Array, version: HipVersion): PublicKeyMaterial {
+export function decodeHostIdentity(algorithm: number, hostIdentity: Uint8Array, version: 1 | 2): PublicKeyMaterial {
   checkVersion(version);
   if (!(hostIdentity instanceof Uint8Array)) throw bad('Host Identity must be a Uint8Array');
-  if (version === 1 && algorithm !== HI_ALGORITHM.RSA) {
+  if (version === 1 && algorithm !== HiAlgorithm.RSA) {
     throw unsupported(`HIPv1 host identity algorithm ${algorithm} is not supported (RSA only)`, { algorithm });
   }
   switch (algorithm) {
-    case HI_ALGORITHM.RSA:
+    case HiAlgorithm.RSA:
       return decodeRsa(hostIdentity, version);
-    case HI_ALGORITHM.ECDSA:
+    case HiAlgorithm.ECDSA:
       return decodeEcdsa(hostIdentity);
-    case HI_ALGORITHM.EDDSA:
+    case HiAlgorithm.EDDSA:
       return decodeEd25519(hostIdentity);
     default:
       throw unsupported(`unsupported host identity algorithm ${algorithm}`, { algorithm });
@@ -291,7 +263,7 @@ export function decodeHostIdentity(algorithm: number, hostIdentity: Uint8Array, 
  *
  * @throws HipIdentityError `ERR_IDENTITY_UNSUPPORTED` for a non-RSA key with HIPv1.
  */
-export function acceptedSignatureSchemes(key: PublicKeyMaterial, version: HipVersion): SignatureScheme[] {
+export function acceptedSignatureSchemes(key: PublicKeyMaterial, version: 1 | 2): SignatureScheme[] {
   checkVersion(version);
   if (version === 1) {
     if (key.kind !== 'rsa') throw unsupported(`HIPv1 supports RSA signatures only, not ${key.kind}`);
@@ -320,7 +292,7 @@ export function acceptedSignatureSchemes(key: PublicKeyMaterial, version: HipVer
  * signatureSchemeFor(identity.publicKey, 2); // 'ecdsa-sha384' for the default identity
  * ```
  */
-export function signatureSchemeFor(key: PublicKeyMaterial, version: HipVersion): SignatureScheme {
+export function signatureSchemeFor(key: PublicKeyMaterial, version: 1 | 2): SignatureScheme {
   const [preferred] = acceptedSignatureSchemes(key, version);
   // acceptedSignatureSchemes never returns an empty list.
   return preferred as SignatureScheme;
@@ -333,11 +305,11 @@ export function signatureSchemeFor(key: PublicKeyMaterial, version: HipVersion):
 export function hitSuiteOf(key: PublicKeyMaterial): number {
   switch (key.kind) {
     case 'rsa':
-      return HIT_SUITE.RSA_DSA_SHA256;
+      return HitSuite.RSA_DSA_SHA256;
     case 'ecdsa':
-      return HIT_SUITE.ECDSA_SHA384;
+      return HitSuite.ECDSA_SHA384;
     case 'ed25519':
-      return HIT_SUITE.EDDSA_CSHAKE128;
+      return HitSuite.EDDSA_CSHAKE128;
     default:
       throw unsupported(`unknown key kind ${String((key as { kind: unknown }).kind)}`);
   }

@@ -136,6 +136,9 @@ describe('strict decoding', () => {
       'ERR_IDENTITY_UNSUPPORTED',
     );
     expect(decodeHostIdentity(5, concatBytes(hexToBytes('03010001'), n4104), 2).kind).toBe('rsa');
+    expect(codeOf(() => decodeHostIdentity(5, concatBytes(hexToBytes('03010001'), new Uint8Array(1025).fill(0xff)), 2))).toBe(
+      'ERR_IDENTITY_UNSUPPORTED',
+    );
     expect(codeOf(() => encodeHostIdentity({ kind: 'rsa', n: n4104, e: hexToBytes('010001') }, 1))).toBe(
       'ERR_IDENTITY_UNSUPPORTED',
     );

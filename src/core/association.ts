@@ -1,0 +1,91 @@
+/**
+ * The state one host keeps about one peer (a HIP association), and its states (RFC 7401 4.4.2).
+ * @module
+ */
+import type { DhKeyPair, VerifyingKey } from '../crypto/provider.js';
+import type { PublicKeyMaterial, SignatureScheme } from '../crypto/keys.js';
+import type { EspSaParams, PeerLocator } from './events.js';
+import type { HipKeys } from './session-keys.js';
+
+/** Association states of RFC 7401 4.4.2. */
+export const HipState = Object.freeze({
+  UNASSOCIATED: 'UNASSOCIATED',
+  I1_SENT: 'I1-SENT',
+  I2_SENT: 'I2-SENT',
+  R2_SENT: 'R2-SENT',
+  ESTABLISHED: 'ESTABLISHED',
+  CLOSING: 'CLOSING',
+  CLOSED: 'CLOSED',
+  E_FAILED: 'E-FAILED',
+} as const);
+
+/** One of the {@link HipState} values. */
+export type HipStateValue = (typeof HipState)[keyof typeof HipState];
+
+/** What the association's single timer does when it fires. */
+export type TimerKind = 'retransmit' | 'idle' | 'linger' | 'dwell';
+
+/** The peer's proven identity. */
+export interface PeerIdentity {
+  publicKey: PublicKeyMaterial;
+  verifyingKey: VerifyingKey;
+  schemes: SignatureScheme[];
+  hiAlgorithm: number;
+}
+
+/** Mutable per-peer state. Internal to the engine; read it through `engine.association()`. */
+export class Association<L extends PeerLocator> {
+  state: HipStateValue = HipState.UNASSOCIATED;
+  role: 'initiator' | 'responder' = 'initiator';
+  /** Peer HIT; all zero while an opportunistic BEX waits for its R1. */
+  peerHit: Uint8Array;
+  locator: L;
+  candidates: L[];
+  startedAt: number;
+  lastActivity: number;
+
+  peer: PeerIdentity | undefined;
+  hipKeys: HipKeys | undefined;
+  sa: EspSaParams | undefined;
+  dh: DhKeyPair | undefined;
+  /** Initiator: our DH group offer, for the downgrade check. */
+  offeredGroups: number[] = [];
+  /** Initiator: the responder's HOST_ID TLV from its R1, needed for HIP_MAC_2. */
+  r1HostIdTlv: Uint8Array | undefined;
+  /** Initiator: R1_COUNTER of the R1 we answered (v2), to accept only newer R1s in I2-SENT. */
+  r1Counter: bigint | undefined;
+  /** Responder: the I2 that created this association, to recognise its retransmissions. */
+  lastI2: Uint8Array | undefined;
+  /** The packet retransmitted by the timer (I1, I2, CLOSE), or the R2 resent on a duplicate I2. */
+  pending: Uint8Array | undefined;
+  pendingType = 0;
+  retries = 0;
+  timerAt: number | undefined;
+  timerKind: TimerKind | undefined;
+  /** The echo nonce of our CLOSE. */
+  closeNonce: Uint8Array | undefined;
+
+  constructor(
+    readonly version: 1 | 2,
+    readonly localHit: Uint8Array,
+    peerHit: Uint8Array,
+    locator: L,
+    now: number,
+  ) {
+    this.peerHit = peerHit;
+    this.locator = locator;
+    this.candidates = [locator];
+    this.startedAt = now;
+    this.lastActivity = now;
+  }
+
+  setTimer(kind: TimerKind, at: number): void {
+    this.timerKind = kind;
+    this.timerAt = at;
+  }
+
+  clearTimer(): void {
+    this.timerKind = undefined;
+    this.timerAt = undefined;
+  }
+}

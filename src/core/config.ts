@@ -1,0 +1,149 @@
+/**
+ * Configuration of the protocol engine, with the defaults a user gets when leaving an option
+ * out. Everything here is plain data so it can be logged and compared.
+ * @module
+ */
+
+/** Retransmission of I1, I2, CLOSE and UPDATE: exponential backoff with a retry limit. */
+export interface RetransmitConfig {
+  /** First timeout in milliseconds. Default 1000 (RFC 7401 only asks for more than the worst RTT). */
+  initialMs: number;
+  /** Upper bound of one timeout after doubling. Default 16000. */
+  maxMs: number;
+  /** Retransmissions of I1 before the BEX fails. Default 5 (HIPL's HIP_RETRANSMIT_MAX). */
+  i1Retries: number;
+  /** Retransmissions of I2 before the BEX fails. Default 5. */
+  i2Retries: number;
+  /** Retransmissions of CLOSE before the association is dropped anyway. Default 3. */
+  closeRetries: number;
+  /** Retransmissions of UPDATE before the association is closed. Default 5. */
+  updateRetries: number;
+}
+
+/** Puzzle and R1 precomputation settings of the responder. */
+export interface PuzzleConfig {
+  /** Difficulty K in bits. Default 1. Raise at run time with `engine.setPuzzleDifficulty()`. */
+  difficulty: number;
+  /**
+   * Lifetime exponent: the initiator may spend 2^(lifetime-32) seconds solving. Default 37 (32 s).
+   * HIPv1 R1s use libhipl's 42 (1024 s) unless set explicitly.
+   */
+  lifetime: number;
+  /**
+   * How often the puzzle secret, the R1_COUNTER and the responder's DH keys rotate, in ms.
+   * Default 120000. R1s are built and signed once per rotation; DH keys are therefore reused for
+   * at most this long (RFC 7401 allows reuse during I1 storms).
+   */
+  rotationMs: number;
+}
+
+/**
+ * Which peers a responder accepts. `undefined` accepts every peer that proves its identity;
+ * an array is an allow-list of HIT strings; a function decides per peer.
+ */
+export type PeerPolicy = readonly string[] | ((peer: { hit: string; version: 1 | 2 }) => boolean);
+
+/** Options of a HIP engine. Every field has a default (see {@link resolveEngineConfig}). */
+export interface EngineConfig {
+  /** Protocol version used when initiating. Default 2. Overridable per peer in `connect()`. */
+  version: 1 | 2;
+  /** DH groups offered (initiator, in I1) and preferred (responder, in R1), HIPv2. Default [7, 8, 3, 11, 4]. */
+  dhGroups: number[];
+  /** HIP_CIPHER list for ENCRYPTED (HIPv2). Default [2 AES-128-CBC, 4 AES-256-CBC]. */
+  hipCiphers: number[];
+  /** ESP transforms offered, HIPv2. Default [13 AES-GCM-16, 8 AES-128-CBC+HMAC-SHA-256, 9 AES-256-CBC+HMAC-SHA-256]. */
+  espSuites: number[];
+  /** ESP transforms offered in HIPv1 (libhipl interop). Default [1]: libhipl takes the first it supports. */
+  espSuitesV1: number[];
+  /** HIP_TRANSFORM list of HIPv1. Default [1] (AES-CBC + HMAC-SHA1). */
+  hipTransformsV1: number[];
+  /** Send the HOST_ID inside ENCRYPTED in I2 (HIPv2 and HIPv1). Default false (in clear, like libhipl). */
+  encryptHostId: boolean;
+  /** Offer/accept NAT_TRAVERSAL_MODE UDP-ENCAPSULATION in R1/I2. Default false. */
+  natMode: boolean;
+  /** Accept an R1 from any HIT when `connect()` was given no HIT. Default false. */
+  opportunistic: boolean;
+  /** Responder policy. Default: accept every authenticated peer. */
+  policy: PeerPolicy | undefined;
+  /** Allow the insecure suites (NULL encryption: ESP 7, HIP cipher 1, v1 transform 5). Default false. */
+  allowInsecure: boolean;
+  /** Puzzle and R1 rotation. */
+  puzzle: PuzzleConfig;
+  /** Retransmission. */
+  retransmit: RetransmitConfig;
+  /** An established association idle for this long is closed (UAL). Default 600000 ms (10 min). 0 disables. */
+  idleTimeoutMs: number;
+  /** How long CLOSED lingers to re-acknowledge a retransmitted CLOSE. Default 2000 ms. */
+  closedLingerMs: number;
+  /** R2-SENT becomes ESTABLISHED after this long without traffic (the EC timer). Default 10000 ms. */
+  r2SentDwellMs: number;
+  /** At most this many NOTIFY packets per peer HIT per second. Default 2. */
+  notifyPerSecond: number;
+  /** DH groups accepted from a libhipl (v1) R1, in preference order. Default [3]. */
+  dhGroupsV1: number[];
+}
+
+/** The defaults, frozen. Documented field by field in {@link EngineConfig}. */
+export const DEFAULT_ENGINE_CONFIG: Readonly<EngineConfig> = Object.freeze({
+  version: 2,
+  dhGroups: [7, 8, 3, 11, 4],
+  hipCiphers: [2, 4],
+  espSuites: [13, 8, 9],
+  espSuitesV1: [1],
+  hipTransformsV1: [1],
+  encryptHostId: false,
+  natMode: false,
+  opportunistic: false,
+  policy: undefined,
+  allowInsecure: false,
+  puzzle: Object.freeze({ difficulty: 1, lifetime: 37, rotationMs: 120_000 }),
+  retransmit: Object.freeze({
+    initialMs: 1000,
+    maxMs: 16_000,
+    i1Retries: 5,
+    i2Retries: 5,
+    closeRetries: 3,
+    updateRetries: 5,
+  }),
+  idleTimeoutMs: 600_000,
+  closedLingerMs: 2000,
+  r2SentDwellMs: 10_000,
+  notifyPerSecond: 2,
+  dhGroupsV1: [3],
+}) as Readonly<EngineConfig>;
+
+/** Options as a user writes them: any subset, nested objects partial too. */
+export type EngineOptions = Partial<Omit<EngineConfig, 'puzzle' | 'retransmit'>> & {
+  puzzle?: Partial<PuzzleConfig>;
+  retransmit?: Partial<RetransmitConfig>;
+};
+
+/**
+ * Fill in defaults.
+ *
+ * @example
+ * ```ts
+ * const cfg = resolveEngineConfig({ espSuites: [8], puzzle: { difficulty: 10 } });
+ * ```
+ */
+export function resolveEngineConfig(options: EngineOptions = {}): EngineConfig {
+  const d = DEFAULT_ENGINE_CONFIG;
+  return {
+    ...d,
+    ...stripUndefined(options),
+    dhGroups: [...(options.dhGroups ?? d.dhGroups)],
+    hipCiphers: [...(options.hipCiphers ?? d.hipCiphers)],
+    espSuites: [...(options.espSuites ?? d.espSuites)],
+    espSuitesV1: [...(options.espSuitesV1 ?? d.espSuitesV1)],
+    hipTransformsV1: [...(options.hipTransformsV1 ?? d.hipTransformsV1)],
+    dhGroupsV1: [...(options.dhGroupsV1 ?? d.dhGroupsV1)],
+    puzzle: { ...d.puzzle, ...stripUndefined(options.puzzle ?? {}) },
+    retransmit: { ...d.retransmit, ...stripUndefined(options.retransmit ?? {}) },
+  };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}

@@ -1,0 +1,61 @@
+/**
+ * What the engine's packet handlers share: configuration, crypto, the local identity, the
+ * association table and the output queues. Internal to the core.
+ * @module
+ */
+import { bytesToHex } from '../bytes.js';
+import type { CryptoProvider, SigningKey } from '../crypto/provider.js';
+import type { HashName, SignatureScheme } from '../crypto/keys.js';
+import type { HostIdParam } from '../wire/index.js';
+import type { Association } from './association.js';
+import type { EngineConfig } from './config.js';
+import type { DropReason, EngineEvent, PeerLocator, Transmit } from './events.js';
+import type { R1Factory } from './responder.js';
+
+/** The local host as the handlers see it, per HIP version. */
+export interface LocalSide {
+  hit: Uint8Array;
+  hostId: HostIdParam;
+  signingKey: SigningKey;
+  scheme: SignatureScheme;
+  hiAlgorithm: number;
+  /** RHASH of our HIT suite: used when we are the responder. */
+  rhash: HashName;
+  /** HIT suite byte for HIT_SUITE_LIST checks (v2). */
+  hitSuite: number;
+}
+
+/** Counters of the engine, all monotonically increasing. */
+export interface EngineStats {
+  received: number;
+  sent: number;
+  dropped: Partial<Record<DropReason, number>>;
+  notifiesSent: number;
+  established: number;
+  failed: number;
+}
+
+/** Shared state and helpers of the packet handlers. */
+export interface EngineContext<L extends PeerLocator> {
+  readonly config: EngineConfig;
+  readonly provider: CryptoProvider;
+  readonly random: (n: number) => Uint8Array;
+  readonly r1: R1Factory;
+  readonly stats: EngineStats;
+  /** Our side for a version; undefined when the identity cannot speak it (v1 needs RSA). */
+  local(version: 1 | 2): LocalSide | undefined;
+  /** Associations by peer HIT hex. */
+  readonly associations: Map<string, Association<L>>;
+  transmit(t: Transmit<L>): void;
+  emit(e: EngineEvent): void;
+  drop(reason: DropReason, packetType?: number, peerHit?: Uint8Array, detail?: string): void;
+  allocateSpi(): number;
+  releaseSpi(spi: number): void;
+  /** Send a NOTIFY, unless the per-peer rate limit says no. */
+  notify(version: 1 | 2, peerHit: Uint8Array, to: L, notifyType: number, data: Uint8Array, now: number): void;
+}
+
+/** Map key of a HIT. */
+export function hitKey(hit: Uint8Array): string {
+  return bytesToHex(hit);
+}

@@ -1,0 +1,391 @@
+/**
+ * The HIP protocol engine: a deterministic, sans-IO state machine. It takes packets, timer
+ * ticks and user requests (each with the current time) and produces packets to send and
+ * events. It owns no sockets, clocks or randomness of its own: time comes in as arguments and
+ * randomness from the injected source, so a whole BEX replays identically in tests.
+ * @module
+ */
+import { bytesToHex, view } from '../bytes.js';
+import { hitsEqual, ZERO_HIT } from '../crypto/hit.js';
+import { encodeHostIdentity, signatureSchemeFor } from '../crypto/host-id.js';
+import { rhashOfSuite } from '../crypto/hash-info.js';
+import type { HostIdentity } from '../crypto/identity.js';
+import { getProvider, type CryptoProvider } from '../crypto/provider.js';
+import { HipArgumentError, HipError, HipWireError } from '../errors.js';
+import {
+  DiType,
+  NotifyType,
+  PacketType,
+  ParamType,
+  parsePacket,
+  type HipParam,
+  type HostIdParam,
+} from '../wire/index.js';
+import { Association, HipState, type HipStateValue } from './association.js';
+import { armIdle, bexEvent, fail, handleR1, handleR2, opportunisticKey, sendI1 } from './bex-initiator.js';
+import { handleI1, handleI2 } from './bex-responder.js';
+import { resolveEngineConfig, type EngineConfig, type EngineOptions } from './config.js';
+import { hitKey, type EngineContext, type EngineStats, type LocalSide } from './context.js';
+import type { DropReason, EngineEvent, EspSaParams, PeerLocator, Transmit } from './events.js';
+import { R1Factory } from './responder.js';
+import { sealPacket } from './sealing.js';
+import { discard, handleClose, handleCloseAck, handleNotify, startClose } from './teardown.js';
+import { backoff } from './timers.js';
+
+/** Injected dependencies of an engine: crypto and randomness. */
+export interface EngineDeps {
+  /** Crypto provider. Default: node:crypto. */
+  provider?: CryptoProvider;
+  /** Random bytes. Default: the provider's CSPRNG. Tests pass a seeded generator. */
+  random?: (n: number) => Uint8Array;
+}
+
+/** A read-only view of one association. */
+export interface AssociationInfo {
+  state: HipStateValue;
+  version: 1 | 2;
+  role: 'initiator' | 'responder';
+  localHit: Uint8Array;
+  peerHit: Uint8Array;
+  locator: PeerLocator;
+  /** ESP parameters once keys exist (SPIs final once established). */
+  sa: EspSaParams | undefined;
+}
+
+/**
+ * The protocol engine of one host identity.
+ *
+ * @example
+ * ```ts
+ * const engine = new HipEngine(HostIdentity.generate());
+ * engine.connect(peerHit, [{ key: 'udp:127.0.0.1:10500' }], Date.now());
+ * for (let t; (t = engine.pollTransmit()); ) socket.send(t.packet, ...);
+ * ```
+ */
+export class HipEngine<L extends PeerLocator = PeerLocator> {
+  /** Effective configuration (defaults filled in). */
+  readonly config: EngineConfig;
+  /** Counters: packets received and sent, drops by reason, notifies, outcomes. */
+  readonly stats: EngineStats = { received: 0, sent: 0, dropped: {}, notifiesSent: 0, established: 0, failed: 0 };
+
+  private readonly provider: CryptoProvider;
+  private readonly random: (n: number) => Uint8Array;
+  private readonly associations = new Map<string, Association<L>>();
+  private readonly transmits: Transmit<L>[] = [];
+  private readonly events: EngineEvent[] = [];
+  private readonly spis = new Set<number>();
+  private readonly sides = new Map<1 | 2, LocalSide | null>();
+  private readonly notifyLog = new Map<string, number[]>();
+  private readonly r1: R1Factory;
+  private readonly ctx: EngineContext<L>;
+
+  constructor(
+    readonly identity: HostIdentity,
+    options: EngineOptions = {},
+    deps: EngineDeps = {},
+  ) {
+    this.config = resolveEngineConfig(options);
+    this.provider = deps.provider ?? getProvider();
+    const provider = this.provider;
+    this.random = deps.random ?? ((n) => provider.randomBytes(n));
+    this.r1 = new R1Factory({ provider: this.provider, random: this.random, rotationMs: this.config.puzzle.rotationMs });
+    this.ctx = {
+      config: this.config,
+      provider: this.provider,
+      random: this.random,
+      r1: this.r1,
+      stats: this.stats,
+      associations: this.associations,
+      local: (v) => this.local(v),
+      transmit: (t) => {
+        this.stats.sent++;
+        this.transmits.push(t);
+      },
+      emit: (e) => this.events.push(e),
+      drop: (reason, packetType, peerHit, detail) => this.recordDrop(reason, packetType, peerHit, detail),
+      allocateSpi: () => this.allocateSpi(),
+      releaseSpi: (spi) => this.spis.delete(spi),
+      notify: (version, peerHit, to, type, data, now) => this.sendNotify(version, peerHit, to, type, data, now),
+    };
+  }
+
+  /** Our HIT for a protocol version (v1 needs an RSA identity). */
+  localHit(version: 1 | 2 = this.config.version): Uint8Array {
+    const side = this.local(version);
+    if (!side) throw new HipArgumentError('ERR_HIP_UNSUPPORTED_VERSION', `this identity cannot speak HIPv${version} (HIPv1 needs RSA)`);
+    return side.hit;
+  }
+
+  /**
+   * Start a base exchange with `peerHit` (or, with `opportunistic` on, with whoever answers at
+   * the locator when `peerHit` is null). Does nothing if an association already exists.
+   */
+  connect(peerHit: Uint8Array | null, locators: L[], now: number, opts: { version?: 1 | 2 } = {}): void {
+    const version = opts.version ?? this.config.version;
+    const first = locators[0];
+    if (!first) throw new HipArgumentError('ERR_HIP_NO_LOCATOR', 'connect() needs at least one locator for the peer');
+    const me = this.local(version);
+    if (!me) throw new HipArgumentError('ERR_HIP_UNSUPPORTED_VERSION', `this identity cannot speak HIPv${version} (HIPv1 needs RSA)`);
+    if (peerHit === null && !this.config.opportunistic) {
+      throw new HipArgumentError('ERR_HIP_OPPORTUNISTIC_DISABLED', 'connect() without a peer HIT needs the opportunistic option');
+    }
+    if (peerHit && hitsEqual(peerHit, me.hit)) throw new HipArgumentError('ERR_HIP_SELF', 'cannot connect to our own HIT');
+    const key = peerHit ? hitKey(peerHit) : hitKey(opportunisticKey(first));
+    const existing = this.associations.get(key);
+    if (existing && existing.state !== HipState.CLOSED) return;
+    if (existing) discard(this.ctx, existing);
+    const a = new Association<L>(version, me.hit, peerHit ? peerHit.slice() : ZERO_HIT, first, now);
+    a.candidates = [...locators];
+    this.associations.set(key, a);
+    sendI1(this.ctx, a, now);
+  }
+
+  /** Close the association with `peerHit` (sends CLOSE). Unknown peers are ignored. */
+  close(peerHit: Uint8Array, now: number): void {
+    const a = this.associations.get(hitKey(peerHit));
+    if (!a) return;
+    if (a.state === HipState.ESTABLISHED || a.state === HipState.R2_SENT) {
+      startClose(this.ctx, a, now);
+      return;
+    }
+    if (a.state === HipState.I1_SENT || a.state === HipState.I2_SENT) {
+      discard(this.ctx, a);
+      this.events.push({ type: 'closed', peerHit: a.peerHit, by: 'local' });
+    }
+  }
+
+  /** Process one received HIP packet (no carrier framing). Never throws for bad input. */
+  handlePacket(bytes: Uint8Array, from: L, now: number): void {
+    this.stats.received++;
+    let pkt;
+    try {
+      pkt = parsePacket(bytes);
+    } catch (e) {
+      this.handleMalformed(bytes, e, from, now);
+      return;
+    }
+    try {
+      switch (pkt.type) {
+        case PacketType.I1:
+          return handleI1(this.ctx, pkt, from, now);
+        case PacketType.R1:
+          return handleR1(this.ctx, pkt, bytes, from, now);
+        case PacketType.I2:
+          return handleI2(this.ctx, pkt, bytes, from, now);
+        case PacketType.R2:
+          return handleR2(this.ctx, pkt, bytes, from, now);
+        case PacketType.CLOSE:
+          return handleClose(this.ctx, pkt, bytes, from, now);
+        case PacketType.CLOSE_ACK:
+          return handleCloseAck(this.ctx, pkt, bytes);
+        case PacketType.NOTIFY:
+          return handleNotify(this.ctx, pkt, bytes);
+        default:
+          // UPDATE and the rest arrive with their own issue; until then they change nothing.
+          return this.recordDrop('wrong-state', pkt.type, pkt.senderHit, 'packet type not handled');
+      }
+    } catch (e) {
+      // A peer must never be able to crash the host: anything unexpected is a counted drop.
+      this.recordDrop('malformed', pkt.type, pkt.senderHit, e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  /** Data or other proof of life from a peer: keeps the association from going idle. */
+  touch(peerHit: Uint8Array, now: number): void {
+    const a = this.associations.get(hitKey(peerHit));
+    if (!a) return;
+    a.lastActivity = now;
+    if (a.state === HipState.R2_SENT) {
+      a.state = HipState.ESTABLISHED;
+      a.pending = undefined;
+    }
+    if (a.state === HipState.ESTABLISHED) armIdle(this.ctx, a, now);
+  }
+
+  /** Run every timer due at `now`. */
+  handleTimeout(now: number): void {
+    for (const a of [...this.associations.values()]) {
+      if (a.timerAt === undefined || a.timerAt > now) continue;
+      this.fire(a, now);
+    }
+  }
+
+  /** The earliest time at which {@link handleTimeout} has work, or undefined. */
+  nextTimeout(): number | undefined {
+    let next: number | undefined;
+    for (const a of this.associations.values()) {
+      if (a.timerAt !== undefined && (next === undefined || a.timerAt < next)) next = a.timerAt;
+    }
+    return next;
+  }
+
+  /** Next packet to send, or undefined. */
+  pollTransmit(): Transmit<L> | undefined {
+    return this.transmits.shift();
+  }
+
+  /** Next event, or undefined. */
+  pollEvent(): EngineEvent | undefined {
+    return this.events.shift();
+  }
+
+  /** State of the association with a peer, if any. */
+  association(peerHit: Uint8Array): AssociationInfo | undefined {
+    const a = this.associations.get(hitKey(peerHit));
+    if (!a) return undefined;
+    return { state: a.state, version: a.version, role: a.role, localHit: a.localHit, peerHit: a.peerHit, locator: a.locator, sa: a.sa };
+  }
+
+  /** Number of associations held (any state). */
+  get associationCount(): number {
+    return this.associations.size;
+  }
+
+  /**
+   * Raise (or lower) the puzzle difficulty K. Takes effect at once: the responder starts a new
+   * R1 generation, so I2s solving the old puzzle stay valid until the previous one expires.
+   */
+  setPuzzleDifficulty(k: number, now: number): void {
+    if (!Number.isInteger(k) || k < 0 || k > 255) throw new HipArgumentError('ERR_HIP_BAD_ARGUMENT', `puzzle difficulty must be 0..255, got ${k}`);
+    this.config.puzzle.difficulty = k;
+    this.r1.rotate(now, k);
+  }
+
+  private fire(a: Association<L>, now: number): void {
+    const kind = a.timerKind;
+    a.clearTimer();
+    const rt = this.config.retransmit;
+    switch (kind) {
+      case 'retransmit': {
+        const limit = a.state === HipState.I1_SENT ? rt.i1Retries : a.state === HipState.I2_SENT ? rt.i2Retries : rt.closeRetries;
+        if (a.retries >= limit) {
+          if (a.state === HipState.CLOSING) {
+            discard(this.ctx, a);
+            this.events.push({ type: 'closed', peerHit: a.peerHit, by: 'timeout' });
+          } else {
+            fail(this.ctx, a, 'timeout', `no answer to ${a.state === HipState.I1_SENT ? 'I1' : 'I2'} after ${a.retries} retransmissions`);
+          }
+          return;
+        }
+        a.retries++;
+        if (a.pending) this.ctx.transmit({ to: a.locator, packet: a.pending, packetType: a.pendingType, version: a.version });
+        if (a.state === HipState.I1_SENT) bexEvent(this.ctx, a, 'i1-sent', PacketType.I1, now, true);
+        if (a.state === HipState.I2_SENT) bexEvent(this.ctx, a, 'i2-sent', PacketType.I2, now, true);
+        a.setTimer('retransmit', now + backoff(rt, a.retries));
+        return;
+      }
+      case 'idle':
+        if (a.state === HipState.ESTABLISHED) {
+          this.events.push({ type: 'closed', peerHit: a.peerHit, by: 'idle' });
+          startClose(this.ctx, a, now);
+        }
+        return;
+      case 'dwell':
+        if (a.state === HipState.R2_SENT) {
+          a.state = HipState.ESTABLISHED;
+          a.pending = undefined;
+          armIdle(this.ctx, a, now);
+        }
+        return;
+      case 'linger':
+        discard(this.ctx, a);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private local(version: 1 | 2): LocalSide | undefined {
+    let side = this.sides.get(version);
+    if (side === undefined) {
+      side = this.buildLocal(version);
+      this.sides.set(version, side);
+    }
+    return side ?? undefined;
+  }
+
+  private buildLocal(version: 1 | 2): LocalSide | null {
+    const id = this.identity;
+    let encoded;
+    try {
+      encoded = encodeHostIdentity(id.publicKey, version);
+    } catch {
+      return null;
+    }
+    const hostId: HostIdParam = {
+      type: ParamType.HOST_ID,
+      algorithm: encoded.algorithm,
+      hostIdentity: encoded.hostIdentity,
+      diType: DiType.NONE,
+      di: new Uint8Array(0),
+    };
+    const suite = id.hitSuite;
+    return {
+      hit: id.hit(version),
+      hostId,
+      signingKey: this.provider.importSigningKey(id.privateKey),
+      scheme: signatureSchemeFor(id.publicKey, version),
+      hiAlgorithm: encoded.algorithm,
+      // EdDSA has no RHASH defined for a BEX (HIP-DIGEST 2.1); SHA-256 is our experimental choice.
+      rhash: version === 1 ? 'sha1' : suite === 5 ? 'sha256' : rhashOfSuite(suite),
+      hitSuite: suite,
+    };
+  }
+
+  private allocateSpi(): number {
+    for (;;) {
+      const spi = view(this.random(4)).getUint32(0);
+      if (spi >= 256 && !this.spis.has(spi)) {
+        this.spis.add(spi);
+        return spi;
+      }
+    }
+  }
+
+  private recordDrop(reason: DropReason, packetType?: number, peerHit?: Uint8Array, detail?: string): void {
+    this.stats.dropped[reason] = (this.stats.dropped[reason] ?? 0) + 1;
+    const e: EngineEvent = { type: 'dropped', reason };
+    if (packetType !== undefined) e.packetType = packetType;
+    if (peerHit !== undefined) e.peerHit = peerHit;
+    if (detail !== undefined) e.detail = detail;
+    this.events.push(e);
+  }
+
+  private handleMalformed(bytes: Uint8Array, e: unknown, from: L, now: number): void {
+    const code = e instanceof HipError ? e.code : 'ERR_UNKNOWN';
+    if (code === 'ERR_HIP_UNKNOWN_CRITICAL_PARAM' && e instanceof HipWireError && bytes.length >= 40) {
+      this.recordDrop('unknown-critical-parameter', bytes[2]! & 0x7f, bytes.slice(8, 24), e.message);
+      const version = bytes[3]! >> 4;
+      const type = Number(e.details?.['paramType'] ?? 0);
+      if (version === 2) {
+        const data = new Uint8Array([type >> 8, type & 0xff]);
+        this.sendNotify(2, bytes.slice(8, 24), from, NotifyType.UNSUPPORTED_CRITICAL_PARAMETER_TYPE, data, now);
+      }
+      return;
+    }
+    this.recordDrop(code === 'ERR_HIP_BAD_VERSION' ? 'unsupported-version' : 'malformed', undefined, undefined, `${code}: ${(e as Error).message}`);
+  }
+
+  private sendNotify(version: 1 | 2, peerHit: Uint8Array, to: L, notifyType: number, data: Uint8Array, now: number): void {
+    // libhipl has no use for our NOTIFYs and treats stray control packets as data (HIPV1-PROFILE 16.11).
+    if (version === 1) return;
+    const me = this.local(version);
+    if (!me) return;
+    const key = bytesToHex(peerHit);
+    const log = (this.notifyLog.get(key) ?? []).filter((t) => now - t < 1000);
+    if (log.length >= this.config.notifyPerSecond) return;
+    log.push(now);
+    this.notifyLog.set(key, log);
+    if (this.notifyLog.size > 1024) this.notifyLog.clear();
+    const params: HipParam[] = [{ type: ParamType.NOTIFICATION, reserved: 0, notifyType, data }];
+    const packet = sealPacket(
+      this.provider,
+      { version, type: PacketType.NOTIFY, controls: 0, checksum: 0, senderHit: me.hit, receiverHit: peerHit, params },
+      undefined,
+      { type: ParamType.HIP_SIGNATURE, key: me.signingKey, scheme: me.scheme, algorithm: me.hiAlgorithm },
+    );
+    this.stats.notifiesSent++;
+    this.ctx.transmit({ to, packet, packetType: PacketType.NOTIFY, version });
+  }
+}
+

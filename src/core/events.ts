@@ -1,0 +1,120 @@
+/**
+ * What the engine tells its driver: packets to send and events. Plain data, no I/O.
+ * @module
+ */
+
+/**
+ * Where a peer can be reached. Opaque to the engine: the host layer puts its transport details
+ * (carrier, address, port) in an object that carries a stable `key`; the engine only compares
+ * keys, mixes them into puzzle secrets and hands the object back in {@link Transmit}.
+ */
+export interface PeerLocator {
+  /** Stable text that identifies the locator, e.g. `udp:127.0.0.1:22300`. */
+  readonly key: string;
+}
+
+/** A packet the driver must send. */
+export interface Transmit<L extends PeerLocator = PeerLocator> {
+  /** Destination locator, one the driver gave the engine. */
+  to: L;
+  /** The HIP packet, without any carrier framing (no zero marker, checksum field 0). */
+  packet: Uint8Array;
+  /** HIP packet type, for logs and pcap annotations. */
+  packetType: number;
+  /** HIP version of the packet. */
+  version: 1 | 2;
+}
+
+/** One step of the base exchange, as shown by the BEX feedback API. */
+export type BexStep =
+  | 'i1-sent'
+  | 'i1-received'
+  | 'r1-sent'
+  | 'r1-received'
+  | 'i2-sent'
+  | 'i2-received'
+  | 'r2-sent'
+  | 'r2-received';
+
+/** Why a base exchange or an association failed. */
+export type FailureReason =
+  | 'timeout'
+  | 'dh-downgrade'
+  | 'no-common-dh-group'
+  | 'no-common-cipher'
+  | 'no-common-esp-transform'
+  | 'unsupported-hit-suite'
+  | 'puzzle-unsolved'
+  | 'peer-notify'
+  | 'hit-mismatch'
+  | 'unsupported-version'
+  | 'update-timeout';
+
+/** Why the engine dropped a packet (each reason has a counter in `engine.stats.dropped`). */
+export type DropReason =
+  | 'malformed'
+  | 'unknown-critical-parameter'
+  | 'unsupported-version'
+  | 'wrong-receiver-hit'
+  | 'no-association'
+  | 'wrong-state'
+  | 'simultaneous-open-lost'
+  | 'bad-puzzle'
+  | 'stale-puzzle'
+  | 'bad-mac'
+  | 'bad-signature'
+  | 'hit-mismatch'
+  | 'bad-host-id'
+  | 'bad-dh'
+  | 'negotiation'
+  | 'policy'
+  | 'duplicate'
+  | 'bad-echo'
+  | 'controls'
+  | 'missing-parameter';
+
+/**
+ * Keys and parameters of one ESP security association pair, handed to the ESP layer once the
+ * association is established. `outbound` protects what this host sends (to `peerSpi`),
+ * `inbound` what it receives (on `localSpi`).
+ */
+export interface EspSaParams {
+  /** ESP transform suite ID (e.g. 13 = AES-GCM with a 16-byte ICV). */
+  suite: number;
+  /** SPI the peer sends to (our inbound SA). */
+  localSpi: number;
+  /** SPI we send to (the peer's inbound SA). */
+  peerSpi: number;
+  /** Keys for what we send. `enc` includes the 4-byte salt for GCM suites. */
+  outbound: { enc: Uint8Array; auth: Uint8Array };
+  /** Keys for what we receive. */
+  inbound: { enc: Uint8Array; auth: Uint8Array };
+  /** KEYMAT index of the first ESP key (carried in ESP_INFO). */
+  keymatIndex: number;
+}
+
+/** Everything the engine reports. Discriminated by `type`. */
+export type EngineEvent =
+  | {
+      type: 'bex';
+      step: BexStep;
+      peerHit: Uint8Array;
+      packetType: number;
+      /** Milliseconds since this association's BEX started. */
+      elapsedMs: number;
+      retransmission: boolean;
+    }
+  | {
+      type: 'established';
+      peerHit: Uint8Array;
+      localHit: Uint8Array;
+      version: 1 | 2;
+      role: 'initiator' | 'responder';
+      peerLocator: PeerLocator;
+      sa: EspSaParams;
+      elapsedMs: number;
+    }
+  | { type: 'failed'; peerHit: Uint8Array; reason: FailureReason; detail?: string }
+  | { type: 'closed'; peerHit: Uint8Array; by: 'local' | 'peer' | 'idle' | 'timeout' }
+  | { type: 'notify'; peerHit: Uint8Array; notifyType: number; data: Uint8Array }
+  | { type: 'dropped'; reason: DropReason; packetType?: number; peerHit?: Uint8Array; detail?: string };

@@ -1,0 +1,116 @@
+/**
+ * From the DH secret to every key of an association: KEYMAT (HIPv2 HKDF, HIPv1 SHA-1 chain) and
+ * the draw order of RFC 7401 6.5 / RFC 7402 7 (HIPV1-PROFILE 8.4 for v1).
+ * @module
+ */
+import { compareBytes } from '../bytes.js';
+import { HipProtocolError } from '../errors.js';
+import type { CryptoProvider } from '../crypto/provider.js';
+import { keymatV1, keymatV2, KeymatDrawer } from '../crypto/keymat.js';
+import type { HashName } from '../crypto/keys.js';
+import { espKeymatLengths } from '../esp/suites.js';
+import type { EspSaParams } from './events.js';
+
+/** HIP-level keys of one association, already oriented for this host. */
+export interface HipKeys {
+  /** Key for ENCRYPTED parameters we send (empty for NULL). */
+  encOut: Uint8Array;
+  /** Key for ENCRYPTED parameters the peer sends. */
+  encIn: Uint8Array;
+  /** HMAC key for HIP_MAC / HIP_MAC_2 on packets we send. */
+  macOut: Uint8Array;
+  /** HMAC key for packets the peer sends. */
+  macIn: Uint8Array;
+  /** Hash of the HMACs (RHASH of the responder's HIT suite; SHA-1 in v1). */
+  macHash: HashName;
+}
+
+/** Inputs of {@link deriveSessionKeys}. */
+export interface SessionKeyInputs {
+  version: 1 | 2;
+  /** RHASH (v2); ignored for v1, which always uses SHA-1. */
+  rhash: HashName;
+  kij: Uint8Array;
+  puzzleI: Uint8Array;
+  puzzleJ: Uint8Array;
+  localHit: Uint8Array;
+  peerHit: Uint8Array;
+  /** Length of the HIP encryption key: from HIP_CIPHER (v2) or HIP_TRANSFORM (v1). */
+  hipEncKeyLength: number;
+  /** ESP transform suite. */
+  espSuite: number;
+}
+
+/** Everything {@link deriveSessionKeys} returns. */
+export interface SessionKeys {
+  hip: HipKeys;
+  /** ESP keys per direction, plus the KEYMAT index; SPIs are filled in by the engine. */
+  esp: Omit<EspSaParams, 'localSpi' | 'peerSpi'>;
+}
+
+const HASH_LENGTH: Record<HashName, number> = { sha1: 20, sha256: 32, sha384: 48 };
+
+/** HIP encryption key length for a HIPv2 HIP_CIPHER ID. */
+export function hipCipherKeyLength(cipher: number): number {
+  switch (cipher) {
+    case 1:
+      return 0;
+    case 2:
+      return 16;
+    case 4:
+      return 32;
+    default:
+      throw new HipProtocolError('ERR_HIP_UNSUPPORTED_CIPHER', `HIP cipher ${cipher} is not supported`);
+  }
+}
+
+/** HIP encryption key length for a HIPv1 HIP_TRANSFORM suite (HIPV1-PROFILE 3.1). */
+export function hipTransformV1KeyLength(suite: number): number {
+  switch (suite) {
+    case 1:
+      return 16;
+    case 2:
+      return 24;
+    case 5:
+      return 0;
+    default:
+      throw new HipProtocolError('ERR_HIP_UNSUPPORTED_CIPHER', `HIPv1 transform ${suite} is not supported`);
+  }
+}
+
+/**
+ * Derive KEYMAT and draw the HIP and ESP keys, oriented for the local host (outbound / inbound).
+ * The host with the greater HIT is HOST_g; "gl" keys protect what HOST_g sends.
+ */
+export function deriveSessionKeys(provider: CryptoProvider, inp: SessionKeyInputs): SessionKeys {
+  const macHash: HashName = inp.version === 1 ? 'sha1' : inp.rhash;
+  const macLen = HASH_LENGTH[macHash];
+  const esp = espKeymatLengths(inp.espSuite);
+  const total = 2 * (inp.hipEncKeyLength + macLen) + 2 * (esp.enc + esp.auth);
+  const keymat =
+    inp.version === 1
+      ? keymatV1(provider, inp.kij, inp.localHit, inp.peerHit, inp.puzzleI, inp.puzzleJ, total)
+      : keymatV2(provider, inp.rhash, inp.kij, inp.puzzleI, inp.puzzleJ, inp.localHit, inp.peerHit, total);
+  const draw = new KeymatDrawer(keymat);
+  const glEnc = draw.draw(inp.hipEncKeyLength);
+  const glMac = draw.draw(macLen);
+  const lgEnc = draw.draw(inp.hipEncKeyLength);
+  const lgMac = draw.draw(macLen);
+  const keymatIndex = draw.offset;
+  const glEspEnc = draw.draw(esp.enc);
+  const glEspAuth = draw.draw(esp.auth);
+  const lgEspEnc = draw.draw(esp.enc);
+  const lgEspAuth = draw.draw(esp.auth);
+  const localIsGreater = compareBytes(inp.localHit, inp.peerHit) > 0;
+  return {
+    hip: localIsGreater
+      ? { encOut: glEnc, macOut: glMac, encIn: lgEnc, macIn: lgMac, macHash }
+      : { encOut: lgEnc, macOut: lgMac, encIn: glEnc, macIn: glMac, macHash },
+    esp: {
+      suite: inp.espSuite,
+      keymatIndex,
+      outbound: localIsGreater ? { enc: glEspEnc, auth: glEspAuth } : { enc: lgEspEnc, auth: lgEspAuth },
+      inbound: localIsGreater ? { enc: lgEspEnc, auth: lgEspAuth } : { enc: glEspEnc, auth: glEspAuth },
+    },
+  };
+}

@@ -5,3 +5,12 @@
  */
 export * from './constants.js';
 export * from './types.js';
+export * from './error-codes.js';
+export * from './header.js';
+export * from './tlv.js';
+export * from './params.js';
+export * from './params-addresses.js';
+export * from './packet.js';
+export * from './checksum.js';
+export * from './auth-bytes.js';
+export * from './pcap.js';

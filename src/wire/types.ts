@@ -305,6 +305,11 @@ export interface RawParam extends ParamBase {
   raw: true;
   /** The contents (without Type, Length and padding). */
   contents: Uint8Array;
+  /**
+   * Set only by a lenient parse ({@link ParseOptions.lenient}): the code of the error that made
+   * the parser keep this parameter raw (e.g. `ERR_HIP_PARAM_LENGTH`). Ignored on emit.
+   */
+  malformed?: string;
 }
 
 /** Any parameter. Narrow with `'raw' in p`, or look parameters up with {@link getParam}. */

@@ -56,7 +56,9 @@ export class Association<L extends PeerLocator> {
   r1Counter: bigint | undefined;
   /** Responder: the I2 that created this association, to recognise its retransmissions. */
   lastI2: Uint8Array | undefined;
-  /** The packet retransmitted by the timer (I1, I2, CLOSE), or the R2 resent on a duplicate I2. */
+  /** Responder: our R2, resent when the initiator retransmits its I2 (our R2 was lost). */
+  r2: Uint8Array | undefined;
+  /** The packet retransmitted by the timer (I1, I2, CLOSE). */
   pending: Uint8Array | undefined;
   pendingType = 0;
   retries = 0;

@@ -333,7 +333,7 @@ export function handleR2<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
 /** Enter ESTABLISHED (or R2-SENT for the responder) and tell the driver the SA keys. */
 export function establish<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, now: number): void {
   a.state = a.role === 'initiator' ? HipState.ESTABLISHED : HipState.R2_SENT;
-  a.pending = a.role === 'responder' ? a.pending : undefined;
+  a.pending = undefined;
   a.retries = 0;
   a.lastActivity = now;
   a.dh = undefined;

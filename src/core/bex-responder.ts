@@ -2,7 +2,7 @@
  * The responder's half of the base exchange: I1 in, R1 out (stateless), I2 in, R2 out.
  * @module
  */
-import { bytesEqual } from '../bytes.js';
+import { bytesEqual, view } from '../bytes.js';
 import { verifyPuzzle } from '../crypto/puzzle.js';
 import { formatHit as formatHitText, hitsEqual, parseHit as parseHitText, ZERO_HIT } from '../crypto/hit.js';
 import { HipError } from '../errors.js';
@@ -13,7 +13,8 @@ import {
   PacketType,
   paramTypeName,
   ParamType,
-  parseParamsBlock,
+  parseParamAt,
+  readTlvSpan,
   type HipPacket,
   type HipParam,
   type HostIdParam,
@@ -126,8 +127,8 @@ export function handleI2<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
   if (existing?.lastI2 && bytesEqual(existing.lastI2, raw)) {
     // A retransmitted I2: our R2 was lost. Resend it (v2). libhipl must never get duplicate
     // control traffic (HIPV1-PROFILE 16.10-11), so v1 drops it.
-    if (existing.version === 2 && existing.pending && existing.state === HipState.R2_SENT) {
-      ctx.transmit({ to: from, packet: existing.pending, packetType: PacketType.R2, version: 2 });
+    if (existing.version === 2 && existing.r2 && (existing.state === HipState.R2_SENT || existing.state === HipState.ESTABLISHED)) {
+      ctx.transmit({ to: from, packet: existing.r2, packetType: PacketType.R2, version: 2 });
       bexEvent(ctx, existing, 'r2-sent', PacketType.R2, now, true);
     }
     return ctx.drop('duplicate', pkt.type, pkt.senderHit);
@@ -259,8 +260,7 @@ export function handleI2<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
     { type: ParamType.HIP_MAC_2, hash: keys.hip.macHash, key: keys.hip.macOut, responderHostIdTlv: template.hostIdTlv },
     { type: ParamType.HIP_SIGNATURE, key: me.signingKey, scheme: me.scheme, algorithm: me.hiAlgorithm },
   );
-  a.pending = r2;
-  a.pendingType = PacketType.R2;
+  a.r2 = r2;
   ctx.transmit({ to: from, packet: r2, packetType: PacketType.R2, version: pkt.version });
   bexEvent(ctx, a, 'r2-sent', PacketType.R2, now, false);
   establish(ctx, a, now);
@@ -279,9 +279,10 @@ function i2HostId<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipPacket, 
     if (enc.data.length < 32) throw new HipError('ERR_HIP_ENCRYPTED', 'ENCRYPTED too short');
     plain = ctx.provider.aesCbcDecrypt(key, enc.data.subarray(0, 16), enc.data.subarray(16));
   }
-  const inner = parseParamsBlock(plain, pkt.version).find((p): p is HostIdParam => p.type === ParamType.HOST_ID);
-  if (!inner) throw new HipError('ERR_HIP_ENCRYPTED', `ENCRYPTED holds no ${paramTypeName(ParamType.HOST_ID)}`);
-  return inner;
+  // The plaintext is whole TLVs; anything after them (cipher padding) is ignored (HIP-DIGEST 11.12).
+  const span = readTlvSpan(plain, 0, plain.length);
+  if (span.type !== ParamType.HOST_ID) throw new HipError('ERR_HIP_ENCRYPTED', `ENCRYPTED holds ${paramTypeName(span.type)}, not HOST_ID`);
+  return parseParamAt(plain, view(plain), 0, span.type, span.length, pkt.version) as HostIdParam;
 }
 
 function policyAllows<L extends PeerLocator>(ctx: EngineContext<L>, hit: Uint8Array, version: 1 | 2): boolean {

@@ -7,10 +7,11 @@
  */
 import { bytesToHex, view } from '../bytes.js';
 import { hitsEqual, ZERO_HIT } from '../crypto/hit.js';
-import { encodeHostIdentity, signatureSchemeFor } from '../crypto/host-id.js';
+import { signatureSchemeFor } from '../crypto/host-id.js';
 import { rhashOfSuite } from '../crypto/hash-info.js';
 import type { HostIdentity } from '../crypto/identity.js';
-import { getProvider, type CryptoProvider } from '../crypto/provider.js';
+import { getProvider } from '../crypto/get-provider.js';
+import type { CryptoProvider } from '../crypto/provider.js';
 import { HipArgumentError, HipError, HipWireError } from '../errors.js';
 import {
   DiType,
@@ -195,10 +196,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     const a = this.associations.get(hitKey(peerHit));
     if (!a) return;
     a.lastActivity = now;
-    if (a.state === HipState.R2_SENT) {
-      a.state = HipState.ESTABLISHED;
-      a.pending = undefined;
-    }
+    if (a.state === HipState.R2_SENT) a.state = HipState.ESTABLISHED;
     if (a.state === HipState.ESTABLISHED) armIdle(this.ctx, a, now);
   }
 
@@ -283,7 +281,6 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
       case 'dwell':
         if (a.state === HipState.R2_SENT) {
           a.state = HipState.ESTABLISHED;
-          a.pending = undefined;
           armIdle(this.ctx, a, now);
         }
         return;
@@ -308,7 +305,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     const id = this.identity;
     let encoded;
     try {
-      encoded = encodeHostIdentity(id.publicKey, version);
+      encoded = id.hostIdentity(version);
     } catch {
       return null;
     }

@@ -170,8 +170,12 @@ export class HostIdentity {
    */
   static fromPrivateKey(material: PrivateKeyMaterial): HostIdentity {
     checkPrivateShape(material);
-    checkKeyPair(material);
-    return new HostIdentity(material);
+    // Own copy: a caller reusing its buffers must not change a key whose HIT is cached.
+    const own = Object.fromEntries(
+      Object.entries(material).map(([k, v]) => [k, v instanceof Uint8Array ? v.slice() : v]),
+    ) as unknown as PrivateKeyMaterial;
+    checkKeyPair(own);
+    return new HostIdentity(own);
   }
 
   /**

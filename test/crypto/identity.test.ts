@@ -157,6 +157,14 @@ describe('generate', () => {
     expect(id.hostIdentity().hostIdentity[2]).toBe(4);
   });
 
+  it('keeps its own copy of the key material', () => {
+    const m = ecD1('P-256');
+    const id = HostIdentity.fromPrivateKey(m);
+    if (m.kind === 'ecdsa') m.point.fill(0);
+    expect(id.hitString()).toBe('2001:22:f482:7b66:edea:73a8:1796:b6');
+    expect(id.publicKey.kind === 'ecdsa' && id.publicKey.point[0]).toBe(4);
+  });
+
   it('refuses bad options', () => {
     expect(() => HostIdentity.generate({ algorithm: 'dsa' as IdentityAlgorithm })).toThrow(HipArgumentError);
     for (const rsaBits of [512, 1000, 1023, 16384, 2048.5, Number.NaN]) {

@@ -64,6 +64,8 @@ export class Association<L extends PeerLocator> {
   retries = 0;
   timerAt: number | undefined;
   timerKind: TimerKind | undefined;
+  /** Why we are closing: reported in the `closed` event once the close completes. */
+  closeReason: 'local' | 'idle' = 'local';
   /** The echo nonce of our CLOSE. */
   closeNonce: Uint8Array | undefined;
 

@@ -259,7 +259,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
         if (a.retries >= limit) {
           if (a.state === HipState.CLOSING) {
             discard(this.ctx, a);
-            this.events.push({ type: 'closed', peerHit: a.peerHit, by: 'timeout' });
+            this.events.push({ type: 'closed', peerHit: a.peerHit, by: a.closeReason === 'idle' ? 'idle' : 'timeout' });
           } else {
             fail(this.ctx, a, 'timeout', `no answer to ${a.state === HipState.I1_SENT ? 'I1' : 'I2'} after ${a.retries} retransmissions`);
           }
@@ -274,7 +274,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
       }
       case 'idle':
         if (a.state === HipState.ESTABLISHED) {
-          this.events.push({ type: 'closed', peerHit: a.peerHit, by: 'idle' });
+          a.closeReason = 'idle';
           startClose(this.ctx, a, now);
         }
         return;

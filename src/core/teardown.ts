@@ -114,7 +114,7 @@ export function handleCloseAck<L extends PeerLocator>(ctx: EngineContext<L>, pkt
   if (!echo || !a.closeNonce || !bytesEqual(echo.opaque, a.closeNonce)) return ctx.drop('bad-echo', pkt.type, pkt.senderHit);
   if (!authentic(ctx, a, pkt, raw)) return;
   discard(ctx, a);
-  ctx.emit({ type: 'closed', peerHit: a.peerHit, by: 'local' });
+  ctx.emit({ type: 'closed', peerHit: a.peerHit, by: a.closeReason });
 }
 
 /** Handle a NOTIFY: report it; it never changes state (RFC 7401 5.3.5). */

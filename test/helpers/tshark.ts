@@ -50,7 +50,9 @@ export function runTshark(args: string[]): Promise<string> {
       { maxBuffer: 256 * 1024 * 1024, encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } },
       (err, stdout, stderr) => {
         if (err) {
-          reject(new Error(`tshark ${args.join(' ')} failed: ${err.message}\n${stderr}`));
+          const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+          const why = missing ? 'tshark is not installed (apt-get install tshark); CI=true requires it' : err.message;
+          reject(new Error(`tshark ${args.join(' ')}: ${why}\n${stderr}`));
         } else {
           resolve(stdout);
         }

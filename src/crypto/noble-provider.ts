@@ -14,7 +14,7 @@ import { sha1 } from '@noble/hashes/legacy.js';
 import { sha256, sha384 } from '@noble/hashes/sha2.js';
 import { randomBytes as nobleRandomBytes } from '@noble/hashes/utils.js';
 import { HipCryptoError } from '../errors.js';
-import { bigIntToBytes, bytesToBigInt, modPow } from './bigint.js';
+import { bytesToBigInt } from './bigint.js';
 import {
   badPublicValue,
   checkEcdhPublicValueLength,
@@ -27,6 +27,7 @@ import {
   type ModpGroup,
 } from './dh-groups.js';
 import { hashLength } from './hash-info.js';
+import { modpPublicValue, modpSharedSecret } from './modp-bigint.js';
 import type { HashName, PrivateKeyMaterial, PublicKeyMaterial, SignatureScheme } from './keys.js';
 import type { CryptoProvider, DhKeyPair, SigningKey, VerifyingKey } from './provider.js';
 import {
@@ -107,16 +108,6 @@ class NobleDhKeyPair implements DhKeyPair {
 
 const signingKeys = new WeakMap<PrivateKeyMaterial, NobleSigningKey>();
 const verifyingKeys = new WeakMap<PublicKeyMaterial, NobleVerifyingKey>();
-const primes = new Map<number, bigint>();
-
-function primeOf(spec: ModpGroup): bigint {
-  let p = primes.get(spec.id);
-  if (p === undefined) {
-    p = bytesToBigInt(spec.prime);
-    primes.set(spec.id, p);
-  }
-  return p;
-}
 
 function badKey(why: string, details?: Record<string, unknown>): HipCryptoError {
   return new HipCryptoError('ERR_CRYPTO_BAD_KEY', why, details);
@@ -211,8 +202,7 @@ function generateModp(spec: ModpGroup, privateKey?: Uint8Array): NobleDhKeyPair 
   const xBytes =
     privateKey === undefined ? randomModpExponent(spec, nobleRandomBytes) : checkModpPrivateKey(spec, privateKey);
   const x = bytesToBigInt(xBytes);
-  const y = modPow(2n, x, primeOf(spec));
-  return new NobleDhKeyPair(spec, x, bigIntToBytes(y, spec.byteLength)!);
+  return new NobleDhKeyPair(spec, x, modpPublicValue(spec, x));
 }
 
 function asNobleSigning(key: SigningKey): NobleSigning {
@@ -282,8 +272,7 @@ export const nobleCrypto: CryptoProvider = {
         throw badPublicValue(spec, 'public value is not a point on the curve');
       }
     }
-    const y = bytesToBigInt(checkModpPublicValue(spec, peerPublicValue));
-    return bigIntToBytes(modPow(y, own.secret as bigint, primeOf(spec)))!;
+    return modpSharedSecret(spec, own.secret as bigint, checkModpPublicValue(spec, peerPublicValue));
   },
 
   importSigningKey(key: PrivateKeyMaterial): SigningKey {

@@ -37,8 +37,10 @@ import {
   type EcdhGroup,
   type ModpGroup,
 } from './dh-groups.js';
+import { bytesToBigInt } from './bigint.js';
 import { hashLength } from './hash-info.js';
 import { materialToKeyObject, materialToPublicKeyObject } from './key-convert.js';
+import { modpPublicValue, modpSharedSecret } from './modp-bigint.js';
 import type { HashName, PrivateKeyMaterial, PublicKeyMaterial, SignatureScheme } from './keys.js';
 import type { CryptoProvider, DhKeyPair, SigningKey, VerifyingKey } from './provider.js';
 import {
@@ -77,7 +79,46 @@ class NodeVerifyingKey implements VerifyingKey {
   constructor(
     readonly material: PublicKeyMaterial,
     readonly keyObject: KeyObject,
+    /** The only valid signature length: OpenSSL would also take shorter RSA signatures. */
+    readonly sigLength: number,
   ) {}
+}
+
+/** Signature length of a key: modulus bytes (RSA), 2 x order bytes (ECDSA), 64 (Ed25519). */
+function signatureLength(m: PublicKeyMaterial): number {
+  switch (m.kind) {
+    case 'ecdsa':
+      return m.curve === 'P-384' ? 96 : 64;
+    case 'rsa': {
+      const n = bytesToBigInt(m.n);
+      return Math.ceil(n.toString(2).length / 8);
+    }
+    case 'ed25519':
+      return 64;
+  }
+}
+
+/**
+ * OpenSSL takes inconsistent private keys without complaint and then signs garbage; catch that
+ * once at import, as the noble provider does.
+ */
+function checkPrivateConsistency(m: PrivateKeyMaterial): void {
+  if (m.kind === 'ecdsa') {
+    const ecdh = createECDH(NODE_CURVE[m.curve]);
+    try {
+      ecdh.setPrivateKey(buf(m.d));
+    } catch {
+      throw new HipCryptoError('ERR_CRYPTO_BAD_KEY', 'invalid ECDSA private scalar');
+    }
+    const pub = u8(ecdh.getPublicKey());
+    if (pub.length !== m.point.length || !pub.every((b, i) => b === m.point[i])) {
+      throw new HipCryptoError('ERR_CRYPTO_BAD_KEY', 'ECDSA point does not match d');
+    }
+  } else if (m.kind === 'rsa') {
+    if (bytesToBigInt(m.p) * bytesToBigInt(m.q) !== bytesToBigInt(m.n)) {
+      throw new HipCryptoError('ERR_CRYPTO_BAD_KEY', 'RSA key: p * q != n');
+    }
+  }
 }
 
 class NodeDhKeyPair implements DhKeyPair {
@@ -85,10 +126,10 @@ class NodeDhKeyPair implements DhKeyPair {
   readonly publicValue: Uint8Array;
   /** @internal */
   readonly spec: DhGroup;
-  /** @internal */
-  readonly agreement: ECDH | DiffieHellman;
+  /** @internal the OpenSSL object, or the exponent for groups OpenSSL refuses */
+  readonly agreement: ECDH | DiffieHellman | bigint;
 
-  constructor(spec: DhGroup, agreement: ECDH | DiffieHellman, publicValue: Uint8Array) {
+  constructor(spec: DhGroup, agreement: ECDH | DiffieHellman | bigint, publicValue: Uint8Array) {
     this.group = spec.id;
     this.spec = spec;
     this.agreement = agreement;
@@ -130,6 +171,11 @@ function generateModp(spec: ModpGroup, privateKey?: Uint8Array): NodeDhKeyPair {
     privateKey === undefined
       ? randomModpExponent(spec, (n) => u8(nodeRandomBytes(n)))
       : checkModpPrivateKey(spec, privateKey);
+  if (spec.byteLength < 64) {
+    // OpenSSL 3 refuses moduli under 512 bits (HIPv1 group 1)
+    const exponent = bytesToBigInt(x);
+    return new NodeDhKeyPair(spec, exponent, modpPublicValue(spec, exponent));
+  }
   const dh = createDiffieHellman(buf(spec.prime), 2);
   dh.setPrivateKey(buf(x));
   const pub = dh.generateKeys();
@@ -238,12 +284,13 @@ export const nodeCrypto: CryptoProvider = {
       point[0] = 0x04;
       point.set(peerPublicValue, 1);
       try {
-        return u8(own.agreement.computeSecret(point));
+        return u8((own.agreement as ECDH).computeSecret(point));
       } catch {
         throw badPublicValue(spec, 'public value is not a point on the curve');
       }
     }
     const padded = checkModpPublicValue(spec, peerPublicValue);
+    if (typeof own.agreement === 'bigint') return modpSharedSecret(spec, own.agreement, padded);
     // computeSecret pads to the prime length; Kij is the minimal encoding
     return stripLeadingZeros(u8(own.agreement.computeSecret(buf(padded))));
   },
@@ -255,6 +302,7 @@ export const nodeCrypto: CryptoProvider = {
       if (k.keyObject.type !== 'private') {
         throw new HipCryptoError('ERR_CRYPTO_BAD_KEY', 'signing key material has no private part');
       }
+      checkPrivateConsistency(key);
       signingKeys.set(key, k);
     }
     return k;
@@ -263,7 +311,7 @@ export const nodeCrypto: CryptoProvider = {
   importVerifyingKey(key: PublicKeyMaterial): VerifyingKey {
     let k = verifyingKeys.get(key);
     if (k === undefined) {
-      k = new NodeVerifyingKey(key, materialToPublicKeyObject(key));
+      k = new NodeVerifyingKey(key, materialToPublicKeyObject(key), signatureLength(key));
       verifyingKeys.set(key, k);
     }
     return k;
@@ -286,6 +334,7 @@ export const nodeCrypto: CryptoProvider = {
   verify(key: VerifyingKey, scheme: SignatureScheme, data: Uint8Array, signature: Uint8Array): boolean {
     const k = asNodeVerifying(key);
     if (schemeKind(scheme) !== k.material.kind) throw schemeMismatch(scheme, k.material.kind);
+    if (signature.length !== k.sigLength) return false;
     const { alg, opts } = signArgs(scheme, k.keyObject, true);
     try {
       return nodeVerify(alg, data, opts, signature);

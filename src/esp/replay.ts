@@ -58,6 +58,8 @@ export class ReplayWindow {
   readonly #mask: number;
 
   /**
+   * An empty window: nothing received yet, highest sequence number 0.
+   *
    * @param size window size in packets; RFC 4303 asks for at least 32 and suggests 64.
    * @throws HipEspError `ERR_ESP_BAD_OPTION` when size is not an integer in 1..65536.
    */

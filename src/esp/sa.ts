@@ -225,6 +225,8 @@ export class OutboundSa {
   readonly #aad: Buffer;
 
   /**
+   * Set up the sending side from the keys of one KEYMAT slot pair.
+   *
    * @throws HipEspError `ERR_ESP_UNSUPPORTED_SUITE`, `ERR_ESP_BAD_SA` (SPI), `ERR_ESP_BAD_KEY`
    *   (key lengths), `ERR_ESP_BAD_OPTION` (sequence options out of 0..2^64-1).
    */
@@ -304,17 +306,14 @@ export class OutboundSa {
     out.writeUInt32BE(lo, 4);
     if (this.#randomIv === undefined) fillRandomIv(out, HEADER, CBC_IV);
     else copyRandom(this.#randomIv, out, HEADER, CBC_IV);
-    // The trailer is written in clear where its ciphertext will land; update() copies its input,
-    // so the ciphertext may then overwrite it.
-    const tail = ctStart + payload.length;
-    writeTrailer(out, tail, ctEnd, nextHeader);
+    // The plaintext is staged where its ciphertext will land, so one update() call (each call
+    // costs an allocation) covers it; the ciphertext then overwrites it.
+    out.set(payload, ctStart);
+    writeTrailer(out, ctStart + payload.length, ctEnd, nextHeader);
     const c = createCipheriv(p.cipher, p.enc!, out.subarray(HEADER, ctStart));
     c.setAutoPadding(false);
-    const a = c.update(payload);
-    const b = c.update(out.subarray(tail, ctEnd));
+    c.update(out.subarray(ctStart, ctEnd)).copy(out, ctStart);
     c.final();
-    a.copy(out, ctStart);
-    b.copy(out, ctStart + a.length);
     this.#writeHmacIcv(out, ctEnd, hi);
     return out;
   }
@@ -354,15 +353,12 @@ export class OutboundSa {
     const aad = this.#aad;
     aad.writeUInt32BE(hi, 4);
     aad.writeUInt32BE(lo, 8);
-    const tail = ctStart + payload.length;
-    writeTrailer(out, tail, ctEnd, nextHeader);
+    out.set(payload, ctStart);
+    writeTrailer(out, ctStart + payload.length, ctEnd, nextHeader);
     const c = createCipheriv(p.cipher as CipherGCMTypes, p.enc!, nonce, { authTagLength: p.icv });
     c.setAAD(aad);
-    const a = c.update(payload);
-    const b = c.update(out.subarray(tail, ctEnd));
+    c.update(out.subarray(ctStart, ctEnd)).copy(out, ctStart);
     c.final();
-    a.copy(out, ctStart);
-    b.copy(out, ctStart + a.length);
     c.getAuthTag().copy(out, ctEnd);
     return out;
   }
@@ -411,6 +407,8 @@ export class InboundSa {
   readonly #seqHigh: Buffer;
 
   /**
+   * Set up the receiving side from the keys of one KEYMAT slot pair.
+   *
    * @throws HipEspError `ERR_ESP_UNSUPPORTED_SUITE`, `ERR_ESP_BAD_SA` (SPI), `ERR_ESP_BAD_KEY`
    *   (key lengths), `ERR_ESP_BAD_OPTION` (window size).
    */

@@ -61,7 +61,7 @@ function u16(b: Uint8Array, o: number): number {
  *
  * Returns `null` for frames that carry something other than IP (ARP, LLDP, ...).
  *
- * @throws {@link HipWireError} `ERR_PCAP_UNSUPPORTED_LINKTYPE` for a link type not in
+ * @throws `HipWireError` `ERR_PCAP_UNSUPPORTED_LINKTYPE` for a link type not in
  *   {@link PcapLinkType}; `ERR_PCAP_TRUNCATED` when a header is cut short.
  * @example
  * ```ts

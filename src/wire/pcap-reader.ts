@@ -35,7 +35,7 @@ const PCAPNG_BOM = 0x1a2b3c4d;
  * Link types are not interpreted here, so any link type is returned; {@link decodeFrameIp}
  * rejects the ones it does not know.
  *
- * @throws {@link HipWireError} `ERR_PCAP_BAD_MAGIC` when the file is neither format,
+ * @throws `HipWireError` `ERR_PCAP_BAD_MAGIC` when the file is neither format,
  *   `ERR_PCAP_TRUNCATED` when a header or record runs past the end of the bytes (for example a
  *   file still being written), `ERR_PCAP_MALFORMED` for inconsistent pcapng block lengths or
  *   a packet naming an interface that was never described.

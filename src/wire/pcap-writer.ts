@@ -5,7 +5,7 @@
  * @module
  */
 
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, openSync, writeSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { HipArgumentError, HipWireError } from '../errors.js';
 
@@ -35,16 +35,26 @@ const TCP_PSH = 0x08;
 const TCP_ACK = 0x10;
 
 interface ParsedAddress {
-  text: string;
+  /** Hex of the address bytes: the same for every text form of one address. */
+  key: string;
   bytes: Uint8Array;
 }
 
+/** A host records the same few addresses over and over: parse each text once. */
+const addressCache = new Map<string, ParsedAddress>();
+const ADDRESS_CACHE_MAX = 1024;
+
 function parseAddress(a: Address, role: string): ParsedAddress {
+  const hit = typeof a === 'string' ? addressCache.get(a) : undefined;
+  if (hit !== undefined) return hit;
   const family = typeof a === 'string' ? isIP(a) : 0;
-  if (family === 4) {
-    return { text: a, bytes: Uint8Array.from(a.split('.').map((p) => Number(p))) };
+  if (family === 4 || family === 6) {
+    const bytes = family === 4 ? Uint8Array.from(a.split('.').map((p) => Number(p))) : parseIpv6(a);
+    const parsed = { key: Buffer.from(bytes).toString('hex'), bytes };
+    if (addressCache.size >= ADDRESS_CACHE_MAX) addressCache.clear();
+    addressCache.set(a, parsed);
+    return parsed;
   }
-  if (family === 6) return { text: a, bytes: parseIpv6(a) };
   throw new HipArgumentError('ERR_PCAP_BAD_ADDRESS', `${role} address is not an IPv4 or IPv6 address`, {
     address: String(a),
   });
@@ -152,8 +162,8 @@ export class PcapWriter {
   }
 
   /**
-   * A writer appending to a file created (or truncated) at `path` with mode 0600, since the
-   * capture may hold application data. Writes are synchronous so nothing is lost on a crash;
+   * A writer to a file created (or truncated) at `path` with mode 0600, since the capture may
+   * hold application data. Writes are synchronous so nothing is lost on a crash;
    * {@link PcapWriter.close} closes the file.
    *
    * @throws the `node:fs` error (with its `code`, e.g. `ENOENT`) if the file cannot be opened.
@@ -161,6 +171,8 @@ export class PcapWriter {
   static toFile(path: string, opts?: PcapWriterOptions): PcapWriter {
     const fd = openSync(path, 'w', 0o600);
     try {
+      // The mode of openSync applies only to a new file; an existing one is tightened too.
+      fchmodSync(fd, 0o600);
       const w = new PcapWriter((chunk) => {
         writeSync(fd, chunk);
       }, opts);
@@ -175,8 +187,8 @@ export class PcapWriter {
   /**
    * Record one UDP datagram (IP and UDP headers are synthesised with valid checksums).
    *
-   * @throws {@link HipArgumentError} `ERR_PCAP_BAD_ADDRESS` (not an IP address, or mixed IPv4
-   *   and IPv6), `ERR_PCAP_BAD_PORT`, `ERR_PCAP_TOO_LARGE`; {@link HipWireError}
+   * @throws `HipArgumentError` `ERR_PCAP_BAD_ADDRESS` (not an IP address, or mixed IPv4
+   *   and IPv6), `ERR_PCAP_BAD_PORT`, `ERR_PCAP_TOO_LARGE`; `HipWireError`
    *   `ERR_PCAP_CLOSED` after {@link PcapWriter.close}.
    */
   udp(src: Address, srcPort: number, dst: Address, dstPort: number, payload: Uint8Array): void {
@@ -376,7 +388,7 @@ export class PcapWriter {
 }
 
 function flowId(s: ParsedAddress, sp: number, d: ParsedAddress, dp: number): string {
-  return `${Buffer.from(s.bytes).toString('hex')}|${sp}|${Buffer.from(d.bytes).toString('hex')}|${dp}`;
+  return `${s.key}|${sp}|${d.key}|${dp}`;
 }
 
 /** A fixed, flow-dependent initial sequence number keeps captures reproducible. */

@@ -59,7 +59,10 @@ export const WireErrorCode = Object.freeze({
 /** One of the {@link WireErrorCode} strings. */
 export type WireErrorCodeValue = (typeof WireErrorCode)[keyof typeof WireErrorCode];
 
-/** Shorthand used across the wire layer. */
+/**
+ * Shorthand used across the wire layer.
+ * @internal
+ */
 export function wireError(
   code: WireErrorCodeValue,
   message: string,

@@ -770,11 +770,6 @@ export function isModelledParamType(type: number): boolean {
   return CODECS.has(type);
 }
 
-/** True if the type is known to this library (modelled, or listed but kept raw). */
-export function isKnownParam(type: number): boolean {
-  return CODECS.has(type) || KNOWN_UNMODELLED.has(type);
-}
-
 /**
  * Decode one parameter from a TLV inside `bytes`. `offset` is the TLV's Type field; the TLV
  * (with padding) must already be known to fit (see {@link readTlvSpan}).

@@ -6,7 +6,7 @@ import {
   emitParam,
   getParam,
   getParams,
-  isKnownParam,
+  isKnownParamType,
   isModelledParamType,
   parsePacket,
   type HipParam,
@@ -392,9 +392,9 @@ describe('typed access', () => {
   it('knows which types are modelled and which are only known', () => {
     expect(isModelledParamType(ParamType.PUZZLE)).toBe(true);
     expect(isModelledParamType(ParamType.CERT)).toBe(false);
-    expect(isKnownParam(ParamType.CERT)).toBe(true);
-    expect(isKnownParam(ParamType.NOMINATE)).toBe(true);
-    expect(isKnownParam(1000)).toBe(false);
+    expect(isKnownParamType(ParamType.CERT)).toBe(true);
+    expect(isKnownParamType(ParamType.NOMINATE)).toBe(true);
+    expect(isKnownParamType(1000)).toBe(false);
   });
 });
 

@@ -1,6 +1,5 @@
 /**
- * The Diffie-Hellman groups hipl supports, their HIP Group IDs, wire sizes, and the checks both
- * providers apply to peer public values and private keys.
+ * The Diffie-Hellman groups hipl supports: their HIP Group IDs, parameters and wire sizes.
  *
  * Public values on the wire (HIP-DIGEST 2.4, HIPV1-PROFILE 8.1): ECDH is X | Y with each
  * coordinate padded to the field size and no 0x04 prefix; MODP is g^x mod p left-padded to the
@@ -13,12 +12,15 @@ import { HipCryptoError } from '../errors.js';
 
 /** A finite-field (MODP) group with generator 2. */
 export interface ModpGroup {
+  /** HIP DH Group ID. */
   readonly id: number;
+  /** Discriminant: a finite-field group. */
   readonly kind: 'modp';
   /** Human-readable name, e.g. `'MODP-1536'`. */
   readonly name: string;
   /** The prime, big-endian, exactly `byteLength` bytes. */
   readonly prime: Uint8Array;
+  /** The generator g; 2 for every HIP MODP group. */
   readonly generator: 2;
   /** Length of the prime, and of a padded public value, in bytes. */
   readonly byteLength: number;
@@ -32,10 +34,13 @@ export interface ModpGroup {
 
 /** A NIST prime-curve ECDH group. */
 export interface EcdhGroup {
+  /** HIP DH Group ID. */
   readonly id: number;
+  /** Discriminant: an elliptic-curve group. */
   readonly kind: 'ecdh';
   /** Human-readable name, e.g. `'NIST P-256'`. */
   readonly name: string;
+  /** The NIST curve. */
   readonly curve: 'P-256' | 'P-384';
   /** Field element size in bytes (also the length of Kij). */
   readonly fieldBytes: number;
@@ -136,94 +141,4 @@ export function dhGroup(id: number): DhGroup {
 /** Public value length on the wire for a group (MODP: padded to the prime). */
 export function dhPublicValueLength(id: number): number {
   return dhGroup(id).byteLength;
-}
-
-function badPublic(group: DhGroup, why: string, details: Record<string, unknown> = {}): HipCryptoError {
-  return new HipCryptoError('ERR_CRYPTO_BAD_PUBLIC_VALUE', `DH group ${group.id}: ${why}`, {
-    group: group.id,
-    ...details,
-  });
-}
-
-/**
- * Validate a peer's MODP public value and return it left-padded to the prime length. Rejects
- * an empty or too long value and anything outside [2, p-2]: 0, 1 and p-1 would force a known
- * shared secret, and for these safe primes that range check is the whole small-subgroup test.
- */
-export function checkModpPublicValue(group: ModpGroup, value: Uint8Array): Uint8Array {
-  const len = group.byteLength;
-  if (value.length === 0 || value.length > len) {
-    throw badPublic(group, `public value must be 1..${len} bytes`, { length: value.length });
-  }
-  let padded = value;
-  if (value.length < len) {
-    padded = new Uint8Array(len);
-    padded.set(value, len - value.length);
-  }
-  // y <= 1 ?
-  let high = 0;
-  for (let i = 0; i < len - 1; i++) high |= padded[i]!;
-  if (high === 0 && padded[len - 1]! <= 1) throw badPublic(group, 'public value is 0 or 1');
-  // y >= p - 1 ?  p - 1 differs from p only in the last byte (p is odd)
-  const p = group.prime;
-  let cmp = 0;
-  for (let i = 0; i < len && cmp === 0; i++) {
-    const a = padded[i]!;
-    const b = i === len - 1 ? p[i]! - 1 : p[i]!;
-    if (a !== b) cmp = a < b ? -1 : 1;
-  }
-  if (cmp >= 0) throw badPublic(group, 'public value is p-1 or not below p');
-  return padded;
-}
-
-/** Validate a peer's ECDH public value length (X | Y); the curve check is the provider's. */
-export function checkEcdhPublicValueLength(group: EcdhGroup, value: Uint8Array): void {
-  if (value.length !== group.byteLength) {
-    throw badPublic(group, `public value must be ${group.byteLength} bytes (X | Y)`, {
-      length: value.length,
-    });
-  }
-}
-
-/** The error both providers throw for an unusable peer public value. */
-export function badPublicValue(group: DhGroup, why: string): HipCryptoError {
-  return badPublic(group, why);
-}
-
-/**
- * Validate a caller-supplied MODP private exponent: 1..byteLength bytes, value in [2, p-2].
- * Returns it with leading zero bytes removed. Throws `HipCryptoError` `ERR_CRYPTO_BAD_KEY`.
- */
-export function checkModpPrivateKey(group: ModpGroup, x: Uint8Array): Uint8Array {
-  try {
-    checkModpPublicValue(group, x);
-  } catch {
-    throw new HipCryptoError('ERR_CRYPTO_BAD_KEY', `DH group ${group.id}: private exponent out of range`, {
-      group: group.id,
-      length: x.length,
-    });
-  }
-  return stripLeadingZeros(x);
-}
-
-/**
- * Remove leading zero bytes (keeping at least one byte). MODP Kij is the minimal big-endian
- * value, as OpenSSL's DH_compute_key and libhipl produce it (HIPV1-PROFILE 8.2).
- */
-export function stripLeadingZeros(bytes: Uint8Array): Uint8Array {
-  let i = 0;
-  while (i < bytes.length - 1 && bytes[i] === 0) i++;
-  return i === 0 ? bytes : bytes.subarray(i);
-}
-
-/**
- * A fresh random MODP private exponent of `group.privateBits` bits (top bit set, so the
- * exponent has exactly that many bits and is never 0 or 1).
- */
-export function randomModpExponent(group: ModpGroup, random: (n: number) => Uint8Array): Uint8Array {
-  const bytes = Math.ceil(group.privateBits / 8);
-  const x = random(bytes).slice();
-  const extra = bytes * 8 - group.privateBits;
-  x[0] = (x[0]! & (0xff >> extra)) | (0x80 >> extra);
-  return x;
 }

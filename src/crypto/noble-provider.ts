@@ -20,19 +20,16 @@ import {
   checkEcdhPublicValueLength,
   checkModpPrivateKey,
   checkModpPublicValue,
-  dhGroup,
   randomModpExponent,
-  type DhGroup,
-  type EcdhGroup,
-  type ModpGroup,
-} from './dh-groups.js';
+} from './dh-checks.js';
+import { dhGroup, type DhGroup, type EcdhGroup, type ModpGroup } from './dh-groups.js';
 import { hashLength } from './hash-info.js';
 import { modpPublicValue, modpSharedSecret } from './modp-bigint.js';
 import type { HashName, PrivateKeyMaterial, PublicKeyMaterial, SignatureScheme } from './keys.js';
 import type { CryptoProvider, DhKeyPair, SigningKey, VerifyingKey } from './provider.js';
 import {
   checkAesArgs,
-  checkHkdfLength,
+  checkHkdfArgs,
   checkRandomLength,
   schemeHash,
   schemeKind,
@@ -220,7 +217,7 @@ function asNobleVerifying(key: VerifyingKey): NobleVerifying {
 }
 
 /**
- * The portable @noble provider.
+ * The portable provider (`@noble/*` plus bigint RSA and MODP).
  *
  * @example
  * ```ts
@@ -245,7 +242,7 @@ export const nobleCrypto: CryptoProvider = {
   },
 
   hkdf(alg: HashName, ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
-    checkHkdfLength(alg, length);
+    checkHkdfArgs(alg, info, length);
     if (length === 0) return new Uint8Array(0);
     return nobleHkdf(hashFn(alg), ikm, salt, info, length);
   },

@@ -26,17 +26,14 @@ import {
 } from 'node:crypto';
 import { HipCryptoError } from '../errors.js';
 import {
+  badPublicValue,
   checkEcdhPublicValueLength,
   checkModpPrivateKey,
   checkModpPublicValue,
-  dhGroup,
-  badPublicValue,
   randomModpExponent,
   stripLeadingZeros,
-  type DhGroup,
-  type EcdhGroup,
-  type ModpGroup,
-} from './dh-groups.js';
+} from './dh-checks.js';
+import { dhGroup, type DhGroup, type EcdhGroup, type ModpGroup } from './dh-groups.js';
 import { bytesToBigInt } from './bigint.js';
 import { hashLength } from './hash-info.js';
 import { materialToKeyObject, materialToPublicKeyObject } from './key-convert.js';
@@ -45,7 +42,7 @@ import type { HashName, PrivateKeyMaterial, PublicKeyMaterial, SignatureScheme }
 import type { CryptoProvider, DhKeyPair, SigningKey, VerifyingKey } from './provider.js';
 import {
   checkAesArgs,
-  checkHkdfLength,
+  checkHkdfArgs,
   checkRandomLength,
   schemeHash,
   schemeMismatch,
@@ -257,13 +254,7 @@ export const nodeCrypto: CryptoProvider = {
   },
 
   hkdf(alg: HashName, ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array {
-    checkHkdfLength(alg, length);
-    if (info.length > 1024) {
-      // node caps info at 1024 bytes; HIP never comes close (32 bytes of HITs)
-      throw new HipCryptoError('ERR_CRYPTO_BAD_LENGTH', 'HKDF info longer than 1024 bytes', {
-        length: info.length,
-      });
-    }
+    checkHkdfArgs(alg, info, length);
     if (length === 0) return new Uint8Array(0);
     return new Uint8Array(hkdfSync(alg, ikm, salt, info, length));
   },

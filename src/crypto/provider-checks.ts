@@ -58,14 +58,20 @@ export function checkRandomLength(length: number): void {
   }
 }
 
-/** HKDF output is limited to 255 blocks of the hash (RFC 5869 section 2.3). */
-export function checkHkdfLength(alg: HashName, length: number): void {
+/**
+ * HKDF output is limited to 255 blocks of the hash (RFC 5869 section 2.3); node caps `info` at
+ * 1024 bytes, so both providers do (HIP's info is 32 bytes of HITs).
+ */
+export function checkHkdfArgs(alg: HashName, info: Uint8Array, length: number): void {
   const max = 255 * hashLength(alg);
   if (!Number.isInteger(length) || length < 0 || length > max) {
     throw new HipCryptoError('ERR_CRYPTO_BAD_LENGTH', `HKDF length must be an integer in 0..${max}`, {
       length,
       hash: alg,
     });
+  }
+  if (info.length > 1024) {
+    throw new HipCryptoError('ERR_CRYPTO_BAD_LENGTH', 'HKDF info longer than 1024 bytes', { length: info.length });
   }
 }
 

@@ -15,7 +15,6 @@ import {
   createDiffieHellman,
   createECDH,
   createHmac,
-  hash as oneShotHash,
   hkdfSync,
   randomBytes as nodeRandomBytes,
   sign as nodeSign,
@@ -24,6 +23,7 @@ import {
   type ECDH,
   type KeyObject,
 } from 'node:crypto';
+import * as nodeCryptoModule from 'node:crypto';
 import { HipCryptoError } from '../errors.js';
 import {
   badPublicValue,
@@ -61,7 +61,11 @@ function buf(bytes: Uint8Array): Buffer {
 
 const NODE_CURVE = { 'P-256': 'prime256v1', 'P-384': 'secp384r1' } as const;
 
-const hasOneShotHash = typeof oneShotHash === 'function';
+/**
+ * `crypto.hash` (one call, no Hash object) exists from Node 20.12; read it off the namespace so
+ * older Node 20 releases still load this module and fall back to createHash.
+ */
+const oneShotHash = (nodeCryptoModule as { hash?: typeof nodeCryptoModule.hash }).hash;
 
 class NodeSigningKey implements SigningKey {
   declare readonly scheme?: never;
@@ -243,7 +247,7 @@ export const nodeCrypto: CryptoProvider = {
 
   hash(alg: HashName, data: Uint8Array): Uint8Array {
     hashLength(alg);
-    if (hasOneShotHash) return u8(oneShotHash(alg, data, 'buffer'));
+    if (oneShotHash !== undefined) return u8(oneShotHash(alg, data, 'buffer'));
     // Node before 20.12 has no one-shot crypto.hash
     return u8(createHash(alg).update(data).digest());
   },

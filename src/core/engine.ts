@@ -5,7 +5,8 @@
  * randomness from the injected source, so a whole BEX replays identically in tests.
  * @module
  */
-import { bytesToHex, view } from '../bytes.js';
+import { bytesToHex } from '../bytes.js';
+import { SpiAllocator } from '../esp/spi.js';
 import { hitsEqual, ZERO_HIT } from '../crypto/hit.js';
 import { signatureSchemeFor } from '../crypto/host-id.js';
 import { rhashOfSuite } from '../crypto/hash-info.js';
@@ -74,7 +75,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
   private readonly associations = new Map<string, Association<L>>();
   private readonly transmits: Transmit<L>[] = [];
   private readonly events: EngineEvent[] = [];
-  private readonly spis = new Set<number>();
+  private readonly spis = new SpiAllocator();
   private readonly sides = new Map<1 | 2, LocalSide | null>();
   private readonly notifyLog = new Map<string, number[]>();
   private readonly r1: R1Factory;
@@ -104,8 +105,8 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
       },
       emit: (e) => this.events.push(e),
       drop: (reason, packetType, peerHit, detail) => this.recordDrop(reason, packetType, peerHit, detail),
-      allocateSpi: () => this.allocateSpi(),
-      releaseSpi: (spi) => this.spis.delete(spi),
+      allocateSpi: () => this.spis.allocate(this.random),
+      releaseSpi: (spi) => this.spis.release(spi),
       notify: (version, peerHit, to, type, data, now) => this.sendNotify(version, peerHit, to, type, data, now),
     };
   }
@@ -327,16 +328,6 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
       rhash: version === 1 ? 'sha1' : suite === 5 ? 'sha256' : rhashOfSuite(suite),
       hitSuite: suite,
     };
-  }
-
-  private allocateSpi(): number {
-    for (;;) {
-      const spi = view(this.random(4)).getUint32(0);
-      if (spi >= 256 && !this.spis.has(spi)) {
-        this.spis.add(spi);
-        return spi;
-      }
-    }
   }
 
   private recordDrop(reason: DropReason, packetType?: number, peerHit?: Uint8Array, detail?: string): void {

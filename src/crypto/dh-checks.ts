@@ -6,9 +6,9 @@
  */
 
 import { HipCryptoError } from '../errors.js';
-import type { DhGroup, EcdhGroup, ModpGroup } from './dh-groups.js';
+import type { DhGroupParams, EcdhGroup, ModpGroup } from './dh-groups.js';
 
-function badPublic(group: DhGroup, why: string, details: Record<string, unknown> = {}): HipCryptoError {
+function badPublic(group: DhGroupParams, why: string, details: Record<string, unknown> = {}): HipCryptoError {
   return new HipCryptoError('ERR_CRYPTO_BAD_PUBLIC_VALUE', `DH group ${group.id}: ${why}`, {
     group: group.id,
     ...details,
@@ -56,7 +56,7 @@ export function checkEcdhPublicValueLength(group: EcdhGroup, value: Uint8Array):
 }
 
 /** The error both providers throw for an unusable peer public value. */
-export function badPublicValue(group: DhGroup, why: string): HipCryptoError {
+export function badPublicValue(group: DhGroupParams, why: string): HipCryptoError {
   return badPublic(group, why);
 }
 

@@ -49,7 +49,7 @@ export interface EcdhGroup {
 }
 
 /** Any supported Diffie-Hellman group. */
-export type DhGroup = ModpGroup | EcdhGroup;
+export type DhGroupParams = ModpGroup | EcdhGroup;
 
 const PRIME_384 =
   'ffffffffffffffffc90fdaa22168c234c4c6628b80dc1cd129024e088a67cc74020bbea63b13b202ffffffffffffffff';
@@ -103,7 +103,7 @@ function ecdh(id: number, curve: 'P-256' | 'P-384', fieldBytes: number): EcdhGro
   });
 }
 
-const GROUPS: ReadonlyMap<number, DhGroup> = new Map<number, DhGroup>([
+const GROUPS: ReadonlyMap<number, DhGroupParams> = new Map<number, DhGroupParams>([
   // HIPv1's deprecated 384-bit group: libhipl offers it in R1 but refuses it in I2
   [1, modp(1, 'MODP-384 (HIPv1)', PRIME_384, 256)],
   [3, modp(3, 'MODP-1536', PRIME_1536, 256)],
@@ -130,7 +130,7 @@ export function isSupportedDhGroup(id: number): boolean {
  * dhGroup(3).byteLength // 192
  * ```
  */
-export function dhGroup(id: number): DhGroup {
+export function dhGroup(id: number): DhGroupParams {
   const g = GROUPS.get(id);
   if (g === undefined) {
     throw new HipCryptoError('ERR_CRYPTO_UNSUPPORTED', `unsupported DH group ${id}`, { group: id });

@@ -22,7 +22,7 @@ import {
   checkModpPublicValue,
   randomModpExponent,
 } from './dh-checks.js';
-import { dhGroup, type DhGroup, type EcdhGroup, type ModpGroup } from './dh-groups.js';
+import { dhGroup, type DhGroupParams, type EcdhGroup, type ModpGroup } from './dh-groups.js';
 import { hashLength } from './hash-info.js';
 import { modpPublicValue, modpSharedSecret } from './modp-bigint.js';
 import type { HashName, PrivateKeyMaterial, PublicKeyMaterial, SignatureScheme } from './keys.js';
@@ -91,11 +91,11 @@ class NobleDhKeyPair implements DhKeyPair {
   readonly group: number;
   readonly publicValue: Uint8Array;
   /** @internal */
-  readonly spec: DhGroup;
+  readonly spec: DhGroupParams;
   /** @internal EC scalar (field size) or MODP exponent */
   readonly secret: Uint8Array | bigint;
 
-  constructor(spec: DhGroup, secret: Uint8Array | bigint, publicValue: Uint8Array) {
+  constructor(spec: DhGroupParams, secret: Uint8Array | bigint, publicValue: Uint8Array) {
     this.group = spec.id;
     this.spec = spec;
     this.secret = secret;

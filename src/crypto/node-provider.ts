@@ -15,6 +15,7 @@ import {
   createDiffieHellman,
   createECDH,
   createHmac,
+  createPublicKey,
   hkdfSync,
   randomBytes as nodeRandomBytes,
   sign as nodeSign,
@@ -33,7 +34,7 @@ import {
   randomModpExponent,
   stripLeadingZeros,
 } from './dh-checks.js';
-import { dhGroup, type DhGroup, type EcdhGroup, type ModpGroup } from './dh-groups.js';
+import { dhGroup, type DhGroupParams, type EcdhGroup, type ModpGroup } from './dh-groups.js';
 import { bytesToBigInt } from './bigint.js';
 import { hashLength } from './hash-info.js';
 import { materialToKeyObject, materialToPublicKeyObject } from './key-convert.js';
@@ -103,8 +104,14 @@ function signatureLength(m: PublicKeyMaterial): number {
  * OpenSSL takes inconsistent private keys without complaint and then signs garbage; catch that
  * once at import, as the noble provider does.
  */
-function checkPrivateConsistency(m: PrivateKeyMaterial): void {
-  if (m.kind === 'ecdsa') {
+function checkPrivateConsistency(m: PrivateKeyMaterial, keyObject: KeyObject): void {
+  if (m.kind === 'ed25519') {
+    // node builds the key from the seed alone; the stored public key must be its own
+    const x = createPublicKey(keyObject).export({ format: 'jwk' }).x;
+    if (x !== Buffer.from(m.publicKey.buffer, m.publicKey.byteOffset, m.publicKey.byteLength).toString('base64url')) {
+      throw new HipCryptoError('ERR_CRYPTO_BAD_KEY', 'Ed25519 public key does not match seed');
+    }
+  } else if (m.kind === 'ecdsa') {
     const ecdh = createECDH(NODE_CURVE[m.curve]);
     try {
       ecdh.setPrivateKey(buf(m.d));
@@ -126,11 +133,11 @@ class NodeDhKeyPair implements DhKeyPair {
   readonly group: number;
   readonly publicValue: Uint8Array;
   /** @internal */
-  readonly spec: DhGroup;
+  readonly spec: DhGroupParams;
   /** @internal the OpenSSL object, or the exponent for groups OpenSSL refuses */
   readonly agreement: ECDH | DiffieHellman | bigint;
 
-  constructor(spec: DhGroup, agreement: ECDH | DiffieHellman | bigint, publicValue: Uint8Array) {
+  constructor(spec: DhGroupParams, agreement: ECDH | DiffieHellman | bigint, publicValue: Uint8Array) {
     this.group = spec.id;
     this.spec = spec;
     this.agreement = agreement;
@@ -297,7 +304,7 @@ export const nodeCrypto: CryptoProvider = {
       if (k.keyObject.type !== 'private') {
         throw new HipCryptoError('ERR_CRYPTO_BAD_KEY', 'signing key material has no private part');
       }
-      checkPrivateConsistency(key);
+      checkPrivateConsistency(key, k.keyObject);
       signingKeys.set(key, k);
     }
     return k;

@@ -90,7 +90,7 @@ for (const name of ['libhipl-v1-udp-k12', 'libhipl-v1-udp-k12-swapped']) {
         }
         // a flipped bit anywhere in the signed part breaks the R1 signature
         const bad = r1.raw.slice();
-        bad[60] ^= 1;
+        bad[60]! ^= 1;
         expect(checkSignature(provider, bad, ParamType.HIP_SIGNATURE_2, keyR, peerR.schemes, sig2)).toBe(false);
       });
     });

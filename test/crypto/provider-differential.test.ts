@@ -365,11 +365,15 @@ describe('differential: signatures', () => {
     const rsa = K.rsa1024!;
     if (rsa.kind !== 'rsa') throw new Error('kind');
     const badRsa = { ...rsa, q: rsa.p };
+    const ed = K.ed25519!;
+    if (ed.kind !== 'ed25519') throw new Error('kind');
+    const wrongEd = { ...ed, publicKey: ed.publicKey.map((b, i) => (i === 0 ? b ^ 1 : b)) };
     for (const c of [node, noble]) {
       expect(() => c.importSigningKey(wrongD)).toThrow(expect.objectContaining({ code: 'ERR_CRYPTO_BAD_KEY' }));
     }
     for (const c of [node, noble]) {
       expect(() => c.importSigningKey(badRsa)).toThrow(expect.objectContaining({ code: 'ERR_CRYPTO_BAD_KEY' }));
+      expect(() => c.importSigningKey(wrongEd)).toThrow(expect.objectContaining({ code: 'ERR_CRYPTO_BAD_KEY' }));
       expect(() => c.importVerifyingKey({ kind: 'ecdsa', curve: 'P-256', point: new Uint8Array(65) })).toThrow(
         expect.objectContaining({ code: 'ERR_CRYPTO_BAD_KEY' }),
       );

@@ -1,0 +1,10 @@
+/**
+ * The protocol engine: a deterministic, sans-IO HIP state machine (base exchange, close,
+ * notify) for HIPv2 and HIPv1.
+ * @module
+ */
+export { HipEngine, type EngineDeps, type AssociationInfo } from './engine.js';
+export { resolveEngineConfig, DEFAULT_ENGINE_CONFIG, type EngineConfig, type EngineOptions, type PuzzleConfig, type RetransmitConfig, type PeerPolicy } from './config.js';
+export type { BexStep, DropReason, EngineEvent, EspSaParams, FailureReason, PeerLocator, Transmit } from './events.js';
+export { HipState, type HipStateValue } from './association.js';
+export type { EngineStats } from './context.js';

@@ -1,0 +1,710 @@
+/**
+ * HipHost: one host identity with its engine, carriers (UDP and TCP), ESP security associations,
+ * timers, and the data services (datagrams and streams) the socket layer builds on.
+ *
+ * The host is the only place where I/O meets the protocol: it feeds received bytes to the
+ * engine, sends what the engine emits, seals and opens ESP, and runs one timer for the engine
+ * and every stream.
+ * @module
+ */
+import { EventEmitter } from 'eventemitter3';
+import { bytesToHex } from '../bytes.js';
+import type { EngineOptions } from '../core/config.js';
+import { HipEngine } from '../core/engine.js';
+import type { BexStep, EngineEvent, FailureReason } from '../core/events.js';
+import { getProvider } from '../crypto/get-provider.js';
+import { formatHit, parseHit } from '../crypto/hit.js';
+import { HostIdentity } from '../crypto/identity.js';
+import { HipArgumentError, HipError, HipProtocolError } from '../errors.js';
+import { HipEspError } from '../errors.js';
+import { espSpi } from '../esp/sa.js';
+import {
+  tcpConnect,
+  TcpListener,
+  UdpCarrier,
+  type CarrierPeer,
+  type TcpConnection,
+} from '../transport/index.js';
+import { PcapWriter } from '../wire/pcap.js';
+import { decodeInnerDatagram, encodeInnerDatagram, INNER_UDP } from './inner-datagram.js';
+import { KeyLogWriter } from './keylog.js';
+import { tcpLocator, udpLocator, type HostLocator } from './locator.js';
+import { canonicalHit, PeerTable, type PeerAddress } from './peer-table.js';
+import { Session, type SessionStats } from './session.js';
+import { StreamMux, type HostStream } from './stream-mux.js';
+import type { StreamConfig } from './stream-protocol.js';
+
+/** Options of {@link HipHost.create}. */
+export interface HostOptions {
+  /** The host identity. Default: a fresh ECDSA P-256 identity (not saved). */
+  identity?: HostIdentity;
+  /** Protocol engine options (versions, suites, puzzle, retransmission, UAL ...). */
+  engine?: EngineOptions;
+  /** Crypto provider. Default 'node'. */
+  provider?: 'node' | 'noble';
+  /** UDP carrier to bind, or false for none. Default: an ephemeral port on 0.0.0.0. */
+  udp?: false | { address?: string; port?: number; family?: 4 | 6 };
+  /** TCP listener for incoming connections, or false (default) for none. */
+  tcp?: false | { address?: string; port?: number; family?: 4 | 6 };
+  /** Record every HIP and ESP packet sent or received into this pcap file. */
+  pcap?: string;
+  /** Append each ESP SA's keys to this file in Wireshark's esp_sa form. */
+  keylog?: string;
+  /** Bytes of application data queued per peer while its BEX runs. Default 1 MiB. */
+  queueLimitBytes?: number;
+  /** ESP anti-replay window. Default 64. */
+  replayWindow?: number;
+  /**
+   * INSECURE, for libhipl interop only: with HIPv1 peers, send and accept application data in
+   * clear text on the carrier, as libhipl does (HIPV1-PROFILE 12). Default false.
+   */
+  libhiplClearText?: boolean;
+  /** Stream tuning (segment size, windows, retransmission). */
+  stream?: Partial<StreamConfig>;
+}
+
+/** A BEX step as the host reports it. */
+export interface HostBexEvent {
+  step: BexStep;
+  packetType: number;
+  /** Canonical HIT text of the peer (all-zero HIT text in an opportunistic I1's case). */
+  peerHit: string;
+  elapsedMs: number;
+  retransmission: boolean;
+}
+
+/** Facts about an established association. */
+export interface EstablishedInfo {
+  peerHit: string;
+  version: 1 | 2;
+  role: 'initiator' | 'responder';
+  suite: number;
+  carrier: 'udp' | 'tcp';
+  address: string;
+  port: number;
+  elapsedMs: number;
+}
+
+/** Meta data of a received datagram. */
+export interface DatagramInfo {
+  /** Peer HIT text. */
+  hit: string;
+  /** The peer's (source) port. */
+  port: number;
+  /** Our (destination) port. */
+  localPort: number;
+}
+
+/** Events of a {@link HipHost}. */
+export interface HostEvents {
+  bex: [HostBexEvent];
+  established: [EstablishedInfo];
+  failed: [{ peerHit: string; reason: FailureReason; detail?: string }];
+  closed: [{ peerHit: string; by: 'local' | 'peer' | 'idle' | 'timeout' }];
+  notify: [{ peerHit: string; notifyType: number; data: Uint8Array }];
+  error: [HipError];
+}
+
+interface Pending {
+  resolve: () => void;
+  reject: (e: HipError) => void;
+}
+
+interface QueuedDatagram {
+  srcPort: number;
+  dstPort: number;
+  data: Uint8Array;
+}
+
+const DEFAULT_QUEUE_LIMIT = 1 << 20;
+
+/**
+ * A HIP host over real sockets.
+ *
+ * @example
+ * ```ts
+ * const host = await HipHost.create({ udp: { address: '127.0.0.1', port: 10500 } });
+ * host.peers.add(peerHit, { address: '127.0.0.1', port: 10501 });
+ * host.bindDatagramPort(7, (data, info) => console.log(info.hit, data));
+ * await host.sendDatagram(peerHit, 7, 7, new TextEncoder().encode('hi'));
+ * ```
+ */
+export class HipHost extends EventEmitter<HostEvents> {
+  /** The peer-info table used to find a HIT's locators. */
+  readonly peers = new PeerTable();
+  readonly engine: HipEngine<HostLocator>;
+  /** Drops not tied to an association (unknown SPI, garbage). */
+  readonly dropped: Record<string, number> = {};
+
+  private udp: UdpCarrier | undefined;
+  private tcp: TcpListener | undefined;
+  private readonly tcpConns = new Set<TcpConnection>();
+  private readonly sessionsBySpi = new Map<number, Session>();
+  private readonly sessionsByHit = new Map<string, Session>();
+  private readonly clearTextByLocator = new Map<string, Session>();
+  private readonly waiting = new Map<string, Pending[]>();
+  private readonly queued = new Map<string, { items: QueuedDatagram[]; bytes: number }>();
+  private readonly datagramPorts = new Map<number, (data: Uint8Array, info: DatagramInfo) => void>();
+  private readonly streams: StreamMux;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private pcap: PcapWriter | undefined;
+  private keylog: KeyLogWriter | undefined;
+  private closed = false;
+  private stepping = false;
+  private readonly controlQueue: { packet: Uint8Array; from: HostLocator }[] = [];
+  private controlWaiter: (() => void) | undefined;
+  private readonly opts: HostOptions;
+
+  private constructor(readonly identity: HostIdentity, opts: HostOptions) {
+    super();
+    this.opts = opts;
+    this.engine = new HipEngine<HostLocator>(identity, opts.engine ?? {}, { provider: getProvider(opts.provider ?? 'node') });
+    this.streams = new StreamMux(this, opts.stream ?? {});
+    if (opts.libhiplClearText) {
+      process.emitWarning('hipl: libhiplClearText is on: data with HIPv1 peers travels unencrypted', { code: 'HIPL_INSECURE_CLEARTEXT' });
+    }
+    if (opts.engine?.allowInsecure) {
+      process.emitWarning('hipl: allowInsecure is on: NULL-encryption suites may be negotiated', { code: 'HIPL_INSECURE_SUITES' });
+    }
+  }
+
+  /** Create a host and bind its carriers. */
+  static async create(opts: HostOptions = {}): Promise<HipHost> {
+    const host = new HipHost(opts.identity ?? HostIdentity.generate(), opts);
+    try {
+      if (opts.udp !== false) {
+        host.udp = await UdpCarrier.bind(opts.udp ?? {});
+        host.udp.on('hip', (p, from) => host.onControl(p, udpLocator(from)));
+        host.udp.on('payload', (p, from) => host.onPayload(p, udpLocator(from)));
+        host.udp.on('error', (e) => host.emit('error', e instanceof HipError ? e : new HipError('ERR_TRANSPORT', String(e))));
+      }
+      if (opts.tcp) {
+        host.tcp = await TcpListener.listen({ ...opts.tcp, framing: 'auto' });
+        host.tcp.on('connection', (c) => host.adoptConnection(c));
+      }
+      if (opts.pcap) host.pcap = PcapWriter.toFile(opts.pcap);
+      if (opts.keylog) host.keylog = KeyLogWriter.open(opts.keylog);
+    } catch (e) {
+      await host.shutdown();
+      throw e;
+    }
+    return host;
+  }
+
+  /** Our HIT (text) for a protocol version; HIPv1 needs an RSA identity. */
+  hit(version: 1 | 2 = 2): string {
+    return formatHit(this.engine.localHit(version));
+  }
+
+  /** The bound UDP address, if any. */
+  get udpAddress(): CarrierPeer | undefined {
+    return this.udp?.local;
+  }
+
+  /** The TCP listening address, if any. */
+  get tcpAddress(): CarrierPeer | undefined {
+    return this.tcp?.local;
+  }
+
+  /** Time base of the engine: monotonic milliseconds. */
+  now(): number {
+    return performance.now();
+  }
+
+  // ---- associations -------------------------------------------------------------------
+
+  /**
+   * Make sure an association with `peerHit` exists: resolves once it is established, starting a
+   * BEX if needed (locators from {@link peers} unless `via` is given).
+   */
+  async connect(peerHit: string | Uint8Array, opts: { via?: PeerAddress; version?: 1 | 2; signal?: AbortSignal } = {}): Promise<EstablishedInfo> {
+    const hit = canonicalHit(peerHit);
+    const existing = this.sessionsByHit.get(hit);
+    if (existing) return this.info(existing, 0);
+    this.assertOpen();
+    const entry = this.peers.get(hit);
+    const via = opts.via ?? entry?.locators[0];
+    if (!via) throw new HipArgumentError('ERR_HIP_NO_LOCATOR', `no address known for ${hit}: add it with peers.add()`);
+    const hitBytes = parseHit(hit);
+    const version = opts.version ?? entry?.version ?? (hitBytes[2] === 0x00 && (hitBytes[3]! & 0xf0) === 0x10 ? 1 : 2);
+    const done = this.waitFor(hit, opts.signal);
+    if (!this.engine.association(hitBytes)) {
+      const locator = await this.locatorFor(via, version);
+      this.engine.connect(hitBytes, [locator], this.now(), { version });
+      this.pump();
+    }
+    await done;
+    return this.info(this.sessionsByHit.get(hit)!, 0);
+  }
+
+  /** Close the association with a peer (CLOSE / CLOSE_ACK); resolves when it is gone. */
+  async close(peerHit: string | Uint8Array): Promise<void> {
+    const hit = canonicalHit(peerHit);
+    const hitBytes = parseHit(hit);
+    if (!this.engine.association(hitBytes)) return;
+    const gone = new Promise<void>((resolve) => {
+      const on = (e: { peerHit: string }) => {
+        if (e.peerHit !== hit) return;
+        this.off('closed', on);
+        resolve();
+      };
+      this.on('closed', on);
+    });
+    this.engine.close(hitBytes, this.now());
+    this.pump();
+    await gone;
+  }
+
+  /**
+   * Close every association (waiting at most `graceMs` for their CLOSE_ACKs), then the
+   * carriers, files and timers. Idempotent.
+   */
+  async shutdown(graceMs = 1000): Promise<void> {
+    if (this.closed) return;
+    const open = [...this.sessionsByHit.keys()];
+    if (open.length > 0 && graceMs > 0) {
+      await Promise.race([Promise.all(open.map((h) => this.close(h).catch(() => undefined))), delay(graceMs)]);
+    }
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.streams.destroyAll();
+    for (const [hit] of this.waiting) this.settle(hit, new HipProtocolError('ERR_HIP_HOST_CLOSED', 'the host was shut down'));
+    await this.udp?.close();
+    await this.tcp?.close();
+    for (const c of this.tcpConns) c.destroy();
+    this.tcpConns.clear();
+    this.pcap?.close();
+    this.keylog?.close();
+    this.pcap = undefined;
+    this.keylog = undefined;
+  }
+
+  /** Per-association traffic counters, or undefined. */
+  associationStats(peerHit: string | Uint8Array): SessionStats | undefined {
+    return this.sessionsByHit.get(canonicalHit(peerHit))?.stats;
+  }
+
+  /** True when an association with the peer is established. */
+  isEstablished(peerHit: string | Uint8Array): boolean {
+    return this.sessionsByHit.has(canonicalHit(peerHit));
+  }
+
+  // ---- BEX stepping (libhipl's BEX feedback) -------------------------------------------
+
+  /**
+   * With stepping on, received HIP control packets wait until {@link stepBex} processes them
+   * one at a time, so a caller can watch (and debug) the BEX message by message.
+   */
+  setBexStepping(on: boolean): void {
+    this.stepping = on;
+    if (!on) {
+      for (const { packet, from } of this.controlQueue.splice(0)) this.engine.handlePacket(packet, from, this.now());
+      this.pump();
+    }
+  }
+
+  /**
+   * Wait for the next received control packet and process exactly that one; resolves with the
+   * BEX steps it produced (possibly none, e.g. for a duplicate).
+   */
+  async stepBex(signal?: AbortSignal): Promise<HostBexEvent[]> {
+    while (this.controlQueue.length === 0) {
+      this.assertOpen();
+      await new Promise<void>((resolve, reject) => {
+        this.controlWaiter = resolve;
+        signal?.addEventListener('abort', () => reject(new HipError('ERR_HIP_ABORTED', 'aborted')), { once: true });
+      });
+    }
+    const steps: HostBexEvent[] = [];
+    const collect = (e: HostBexEvent) => steps.push(e);
+    this.on('bex', collect);
+    const { packet, from } = this.controlQueue.shift()!;
+    this.engine.handlePacket(packet, from, this.now());
+    this.pump();
+    this.off('bex', collect);
+    return steps;
+  }
+
+  // ---- datagrams ----------------------------------------------------------------------
+
+  /** Deliver datagrams for `port` to `handler`. Port 0 picks a free port. Returns the port. */
+  bindDatagramPort(port: number, handler: (data: Uint8Array, info: DatagramInfo) => void): number {
+    const p = port === 0 ? this.freePort(this.datagramPorts) : port;
+    if (!Number.isInteger(p) || p < 1 || p > 65535) throw new HipArgumentError('ERR_HIP_INVALID_PORT', `not a port: ${port}`);
+    if (this.datagramPorts.has(p)) throw new HipArgumentError('ERR_HIP_PORT_IN_USE', `datagram port ${p} is already bound`);
+    this.datagramPorts.set(p, handler);
+    return p;
+  }
+
+  /** Stop delivering datagrams for `port`. */
+  unbindDatagramPort(port: number): void {
+    this.datagramPorts.delete(port);
+  }
+
+  /**
+   * Send a datagram to `peerHit`:`dstPort` from our `srcPort`. Runs the BEX first if needed;
+   * data given meanwhile is queued (bounded by `queueLimitBytes`) and sent once established.
+   */
+  async sendDatagram(peerHit: string | Uint8Array, srcPort: number, dstPort: number, data: Uint8Array): Promise<void> {
+    const hit = canonicalHit(peerHit);
+    const session = this.sessionsByHit.get(hit);
+    if (session) return this.transmitDatagram(session, { srcPort, dstPort, data });
+    this.enqueue(hit, { srcPort, dstPort, data: data.slice() });
+    await this.connect(hit);
+  }
+
+  private enqueue(hit: string, d: QueuedDatagram): void {
+    const q = this.queued.get(hit) ?? { items: [], bytes: 0 };
+    const limit = this.opts.queueLimitBytes ?? DEFAULT_QUEUE_LIMIT;
+    if (q.bytes + d.data.length > limit) {
+      throw new HipProtocolError('ERR_HIP_QUEUE_FULL', `more than ${limit} bytes queued for ${hit} while its BEX runs`);
+    }
+    q.items.push(d);
+    q.bytes += d.data.length;
+    this.queued.set(hit, q);
+  }
+
+  private transmitDatagram(s: Session, d: QueuedDatagram): void {
+    if (s.clearText) {
+      // libhipl: the carrier ports are the application's ports; data goes as is.
+      this.sendPayload(s.locator, d.data);
+    } else {
+      this.sendEsp(s, INNER_UDP, encodeInnerDatagram(d, s.localHit, s.peerHit));
+    }
+    s.stats.packetsOut++;
+    s.stats.bytesOut += d.data.length;
+  }
+
+  // ---- streams ------------------------------------------------------------------------
+
+  /** Accept streams to `port`: `onStream` gets each new one. Port 0 picks one. Returns the port. */
+  listenStream(port: number, onStream: (s: HostStream) => void): number {
+    return this.streams.listen(port, onStream);
+  }
+
+  /** Stop accepting streams on `port`. */
+  unlistenStream(port: number): void {
+    this.streams.unlisten(port);
+  }
+
+  /** Open a stream to `peerHit`:`port` (the BEX runs first if needed). */
+  openStream(peerHit: string | Uint8Array, port: number, opts: { localPort?: number } = {}): HostStream {
+    return this.streams.open(canonicalHit(peerHit), port, opts.localPort ?? 0);
+  }
+
+  // ---- internals used by the stream multiplexer ---------------------------------------
+
+  /** @internal */
+  sessionFor(hit: string): Session | undefined {
+    return this.sessionsByHit.get(hit);
+  }
+
+  /** @internal Seal and send one inner packet to an established peer. */
+  sendEsp(s: Session, nextHeader: number, payload: Uint8Array): void {
+    const packet = s.outbound!.seal(payload, nextHeader);
+    this.sendPayload(s.locator, packet);
+    this.engine.touch(s.peerHit, this.now());
+  }
+
+  /** @internal Send clear-text stream bytes to a libhipl peer. */
+  sendClear(s: Session, data: Uint8Array): void {
+    this.sendPayload(s.locator, data);
+    s.stats.packetsOut++;
+    s.stats.bytesOut += data.length;
+  }
+
+  /** @internal Re-arm the shared timer after stream activity. */
+  reschedule(): void {
+    this.schedule();
+  }
+
+  // ---- I/O ------------------------------------------------------------------------------
+
+  private async locatorFor(via: PeerAddress, version: 1 | 2): Promise<HostLocator> {
+    const family = via.address.includes(':') ? 6 : 4;
+    if (via.carrier === 'tcp') {
+      const framing = version === 1 && this.opts.libhiplClearText ? 'libhipl' : 'hipl';
+      const conn = await tcpConnect({ address: via.address, port: via.port, framing });
+      this.adoptConnection(conn);
+      return tcpLocator(conn);
+    }
+    if (!this.udp) throw new HipArgumentError('ERR_HIP_NO_CARRIER', 'this host has no UDP carrier (udp: false)');
+    return udpLocator({ address: via.address, port: via.port, family });
+  }
+
+  private adoptConnection(conn: TcpConnection): void {
+    this.tcpConns.add(conn);
+    const loc = tcpLocator(conn);
+    conn.on('hip', (p) => this.onControl(p, loc));
+    conn.on('payload', (p) => this.onPayload(p, loc));
+    conn.on('error', () => undefined);
+    conn.on('close', () => {
+      this.tcpConns.delete(conn);
+      const s = this.clearTextByLocator.get(loc.key);
+      if (s) this.streams.peerGone(s);
+    });
+  }
+
+  private onControl(packet: Uint8Array, from: HostLocator): void {
+    if (this.closed) return;
+    this.record('in', from, packet, true);
+    if (this.stepping) {
+      this.controlQueue.push({ packet: packet.slice(), from });
+      const w = this.controlWaiter;
+      this.controlWaiter = undefined;
+      w?.();
+      return;
+    }
+    this.engine.handlePacket(packet, from, this.now());
+    this.pump();
+  }
+
+  private onPayload(bytes: Uint8Array, from: HostLocator): void {
+    if (this.closed) return;
+    this.record('in', from, bytes, false);
+    const clear = this.clearTextByLocator.get(from.key);
+    if (clear) {
+      clear.stats.packetsIn++;
+      clear.stats.bytesIn += bytes.length;
+      this.engine.touch(clear.peerHit, this.now());
+      if (from.carrier === 'tcp') this.streams.clearTextData(clear, bytes);
+      else this.deliverDatagram(clear, { srcPort: from.peer.port, dstPort: this.udp?.local.port ?? 0, data: bytes });
+      return;
+    }
+    if (bytes.length < 8) return this.count('short-payload');
+    const s = this.sessionsBySpi.get(espSpi(bytes));
+    if (!s || !s.inbound) return this.count('unknown-spi');
+    let opened;
+    try {
+      opened = s.inbound.open(bytes);
+    } catch (e) {
+      s.drop(e instanceof HipEspError ? e.code.replace('ERR_ESP_', '').toLowerCase() : 'malformed');
+      return;
+    }
+    this.engine.touch(s.peerHit, this.now());
+    if (s.locator.key !== from.key && from.carrier === s.locator.carrier) {
+      // Authentic traffic from a new address (e.g. NAT rebinding): answer there from now on.
+      s.locator = from;
+    }
+    s.stats.packetsIn++;
+    if (opened.nextHeader === INNER_UDP) {
+      let d;
+      try {
+        d = decodeInnerDatagram(opened.payload, s.peerHit, s.localHit);
+      } catch {
+        return s.drop('bad-inner');
+      }
+      s.stats.bytesIn += d.data.length;
+      this.deliverDatagram(s, d);
+    } else if (opened.nextHeader === 6) {
+      this.streams.segment(s, opened.payload);
+    } else if (opened.nextHeader !== 59) {
+      s.drop('bad-inner');
+    }
+  }
+
+  private deliverDatagram(s: Session, d: QueuedDatagram): void {
+    const handler = this.datagramPorts.get(d.dstPort);
+    if (!handler) return s.drop('no-port');
+    handler(d.data, { hit: formatHit(s.peerHit), port: d.srcPort, localPort: d.dstPort });
+  }
+
+  private sendPayload(loc: HostLocator, bytes: Uint8Array): void {
+    this.record('out', loc, bytes, false);
+    if (loc.carrier === 'udp') this.udp?.sendPayload(bytes, loc.peer);
+    else loc.conn?.sendPayload(bytes);
+  }
+
+  /** Drain the engine: send its packets, act on its events, then re-arm the timer. */
+  private pump(): void {
+    for (let t = this.engine.pollTransmit(); t; t = this.engine.pollTransmit()) {
+      this.record('out', t.to, t.packet, true);
+      if (t.to.carrier === 'udp') this.udp?.sendHip(t.packet, t.to.peer);
+      else t.to.conn?.sendHip(t.packet);
+    }
+    for (let e = this.engine.pollEvent(); e; e = this.engine.pollEvent()) this.onEngineEvent(e);
+    this.schedule();
+  }
+
+  private onEngineEvent(e: EngineEvent): void {
+    switch (e.type) {
+      case 'bex':
+        this.emit('bex', { step: e.step, packetType: e.packetType, peerHit: formatHit(e.peerHit), elapsedMs: e.elapsedMs, retransmission: e.retransmission });
+        return;
+      case 'established':
+        return this.onEstablished(e);
+      case 'failed': {
+        const hit = formatHit(e.peerHit);
+        this.endSession(hit);
+        this.settle(hit, new HipProtocolError(`ERR_HIP_BEX_FAILED`, `base exchange with ${hit} failed: ${e.reason}${e.detail ? ` (${e.detail})` : ''}`, { reason: e.reason }));
+        const ev: { peerHit: string; reason: FailureReason; detail?: string } = { peerHit: hit, reason: e.reason };
+        if (e.detail !== undefined) ev.detail = e.detail;
+        this.emit('failed', ev);
+        return;
+      }
+      case 'closed': {
+        const hit = formatHit(e.peerHit);
+        this.endSession(hit);
+        this.settle(hit, new HipProtocolError('ERR_HIP_CLOSED', `association with ${hit} closed (${e.by})`));
+        this.emit('closed', { peerHit: hit, by: e.by });
+        return;
+      }
+      case 'notify':
+        this.emit('notify', { peerHit: formatHit(e.peerHit), notifyType: e.notifyType, data: e.data });
+        return;
+      case 'dropped':
+        this.count(`engine:${e.reason}`);
+        return;
+    }
+  }
+
+  private onEstablished(e: Extract<EngineEvent, { type: 'established' }>): void {
+    const hit = formatHit(e.peerHit);
+    this.endSession(hit);
+    const loc = e.peerLocator as HostLocator;
+    const clearText = e.version === 1 && this.opts.libhiplClearText === true;
+    const s = new Session(e.peerHit, e.localHit, e.version, loc, e.sa, clearText, this.opts.replayWindow);
+    this.sessionsByHit.set(hit, s);
+    if (clearText) this.clearTextByLocator.set(loc.key, s);
+    else this.sessionsBySpi.set(e.sa.localSpi, s);
+    if (this.keylog && !clearText) {
+      const local = this.localAddressFor(loc);
+      this.keylog.write({ srcAddress: local, dstAddress: loc.peer.address, spi: e.sa.peerSpi, suite: e.sa.suite, encKey: e.sa.outbound.enc, authKey: e.sa.outbound.auth });
+      this.keylog.write({ srcAddress: loc.peer.address, dstAddress: local, spi: e.sa.localSpi, suite: e.sa.suite, encKey: e.sa.inbound.enc, authKey: e.sa.inbound.auth });
+    }
+    const q = this.queued.get(hit);
+    this.queued.delete(hit);
+    for (const d of q?.items ?? []) this.transmitDatagram(s, d);
+    this.streams.established(s);
+    this.emit('established', this.info(s, e.elapsedMs, e.role));
+    this.settle(hit);
+  }
+
+  private endSession(hit: string): void {
+    const s = this.sessionsByHit.get(hit);
+    if (!s) return;
+    this.sessionsByHit.delete(hit);
+    this.sessionsBySpi.delete(s.sa.localSpi);
+    this.clearTextByLocator.delete(s.locator.key);
+    this.streams.peerGone(s);
+    if (s.locator.carrier === 'tcp' && s.locator.conn) {
+      const conn = s.locator.conn;
+      // The TCP connection belongs to the association: close it once our CLOSE/ACK is out.
+      setTimeout(() => conn.end(), 50).unref();
+    }
+  }
+
+  private info(s: Session, elapsedMs: number, role?: 'initiator' | 'responder'): EstablishedInfo {
+    return {
+      peerHit: formatHit(s.peerHit),
+      version: s.version,
+      role: role ?? this.engine.association(s.peerHit)?.role ?? 'initiator',
+      suite: s.sa.suite,
+      carrier: s.locator.carrier,
+      address: s.locator.peer.address,
+      port: s.locator.peer.port,
+      elapsedMs,
+    };
+  }
+
+  private waitFor(hit: string, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const list = this.waiting.get(hit) ?? [];
+      const p: Pending = { resolve, reject };
+      list.push(p);
+      this.waiting.set(hit, list);
+      if (signal) {
+        const abort = () => {
+          const l = this.waiting.get(hit);
+          if (l) this.waiting.set(hit, l.filter((x) => x !== p));
+          reject(new HipError('ERR_HIP_ABORTED', `connect to ${hit} aborted`));
+        };
+        if (signal.aborted) abort();
+        else signal.addEventListener('abort', abort, { once: true });
+      }
+    });
+  }
+
+  private settle(hit: string, err?: HipError): void {
+    const list = this.waiting.get(hit);
+    if (!list) return;
+    this.waiting.delete(hit);
+    if (err) {
+      this.queued.delete(hit);
+      for (const p of list) p.reject(err);
+    } else for (const p of list) p.resolve();
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    const next = Math.min(this.engine.nextTimeout() ?? Infinity, this.streams.nextTimeout() ?? Infinity);
+    if (next === this.timerAt && this.timer) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = next;
+    if (next === Infinity) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      const now = this.now();
+      this.engine.handleTimeout(now);
+      this.streams.handleTimeout(now);
+      this.pump();
+    }, Math.max(0, Math.ceil(next - this.now())));
+    // Sockets keep a process alive, timers alone must not (a closed host must let it exit).
+    this.timer.unref();
+  }
+
+  private count(reason: string): void {
+    this.dropped[reason] = (this.dropped[reason] ?? 0) + 1;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new HipProtocolError('ERR_HIP_HOST_CLOSED', 'the host is shut down');
+  }
+
+  private freePort(used: Map<number, unknown>): number {
+    for (let p = 49152; p <= 65535; p++) if (!used.has(p)) return p;
+    throw new HipArgumentError('ERR_HIP_PORT_IN_USE', 'no free port');
+  }
+
+  private localAddressFor(loc: HostLocator): string {
+    const local = loc.carrier === 'udp' ? this.udp?.local : loc.conn?.local;
+    const addr = local?.address ?? '';
+    if (addr === '0.0.0.0' || addr === '' ) return loc.peer.family === 6 ? '::1' : '127.0.0.1';
+    if (addr === '::') return '::1';
+    return addr;
+  }
+
+  /** Write a packet to the pcap file as it appeared on the carrier. */
+  private record(dir: 'in' | 'out', loc: HostLocator, bytes: Uint8Array, control: boolean): void {
+    const pcap = this.pcap;
+    if (!pcap) return;
+    const localPeer = loc.carrier === 'udp' ? this.udp?.local : loc.conn?.local;
+    const local = this.localAddressFor(loc);
+    const localPort = localPeer?.port ?? 0;
+    let wire = bytes;
+    if (control) {
+      wire = new Uint8Array(bytes.length + 4);
+      wire.set(bytes, 4);
+    }
+    if (loc.carrier === 'tcp' && loc.conn?.framing === 'hipl') {
+      const framed = new Uint8Array(wire.length + 2);
+      framed[0] = (wire.length + 2) >> 8;
+      framed[1] = (wire.length + 2) & 0xff;
+      framed.set(wire, 2);
+      wire = framed;
+    }
+    const [src, sport, dst, dport] = dir === 'out' ? [local, localPort, loc.peer.address, loc.peer.port] : [loc.peer.address, loc.peer.port, local, localPort];
+    if (loc.carrier === 'udp') pcap.udp(src, sport, dst, dport, wire);
+    else pcap.tcp(src, sport, dst, dport, wire);
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
+
+export { bytesToHex };

@@ -1,0 +1,64 @@
+/**
+ * The payload of an ESP packet that carries a datagram: an 8-byte UDP header (ESP Next Header 17)
+ * followed by the data. With BEET semantics (RFC 7402 Appendix B) the inner addresses are the
+ * two HITs, so the checksum uses the IPv6 pseudo-header with the HITs as addresses. Decrypted in
+ * Wireshark, such a packet reads as an ordinary UDP datagram between the two ports.
+ * @module
+ */
+import { HipProtocolError } from '../errors.js';
+
+/** IP protocol number of UDP: the ESP Next Header of a datagram. */
+export const INNER_UDP = 17;
+
+/** A decoded inner datagram. */
+export interface InnerDatagram {
+  srcPort: number;
+  dstPort: number;
+  data: Uint8Array;
+}
+
+/** One's-complement sum over the IPv6 pseudo-header (HITs) and a payload, folded to 16 bits. */
+export function hitPseudoChecksum(srcHit: Uint8Array, dstHit: Uint8Array, protocol: number, payload: Uint8Array): number {
+  let sum = 0;
+  const add = (b: Uint8Array) => {
+    const n = b.length & ~1;
+    for (let i = 0; i < n; i += 2) sum += (b[i]! << 8) | b[i + 1]!;
+    if (b.length & 1) sum += b[b.length - 1]! << 8;
+  };
+  add(srcHit);
+  add(dstHit);
+  sum += (payload.length >>> 16) + (payload.length & 0xffff) + protocol;
+  add(payload);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}
+
+/** Build the inner UDP datagram for `data` from `srcPort` to `dstPort` between two HITs. */
+export function encodeInnerDatagram(d: InnerDatagram, srcHit: Uint8Array, dstHit: Uint8Array): Uint8Array {
+  const len = 8 + d.data.length;
+  if (len > 0xffff) throw new HipProtocolError('ERR_HIP_DATAGRAM_TOO_LARGE', `datagram of ${d.data.length} bytes is too large`);
+  const out = new Uint8Array(len);
+  out[0] = d.srcPort >> 8;
+  out[1] = d.srcPort & 0xff;
+  out[2] = d.dstPort >> 8;
+  out[3] = d.dstPort & 0xff;
+  out[4] = len >> 8;
+  out[5] = len & 0xff;
+  out.set(d.data, 8);
+  const c = hitPseudoChecksum(srcHit, dstHit, INNER_UDP, out) || 0xffff;
+  out[6] = c >> 8;
+  out[7] = c & 0xff;
+  return out;
+}
+
+/** Parse and check an inner UDP datagram. Throws HipProtocolError `ERR_HIP_BAD_DATAGRAM`. */
+export function decodeInnerDatagram(bytes: Uint8Array, srcHit: Uint8Array, dstHit: Uint8Array): InnerDatagram {
+  if (bytes.length < 8) throw new HipProtocolError('ERR_HIP_BAD_DATAGRAM', 'inner datagram shorter than its header');
+  const len = (bytes[4]! << 8) | bytes[5]!;
+  if (len !== bytes.length) throw new HipProtocolError('ERR_HIP_BAD_DATAGRAM', `inner datagram length ${len} != ${bytes.length}`);
+  const checksum = (bytes[6]! << 8) | bytes[7]!;
+  if (checksum !== 0 && hitPseudoChecksum(srcHit, dstHit, INNER_UDP, bytes) !== 0) {
+    throw new HipProtocolError('ERR_HIP_BAD_DATAGRAM', 'inner datagram checksum mismatch');
+  }
+  return { srcPort: (bytes[0]! << 8) | bytes[1]!, dstPort: (bytes[2]! << 8) | bytes[3]!, data: bytes.subarray(8) };
+}

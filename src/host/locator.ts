@@ -1,0 +1,25 @@
+/**
+ * Locators as the host hands them to the engine: the engine sees only `key`; the host keeps the
+ * carrier, the peer's transport address and, for TCP, the connection.
+ * @module
+ */
+import type { PeerLocator } from '../core/events.js';
+import { peerKey, type CarrierPeer, type TcpConnection } from '../transport/index.js';
+
+/** A peer locator with the host's transport details. */
+export interface HostLocator extends PeerLocator {
+  carrier: 'udp' | 'tcp';
+  peer: CarrierPeer;
+  /** The TCP connection this locator means (TCP only). */
+  conn?: TcpConnection;
+}
+
+/** Locator of a UDP peer. */
+export function udpLocator(peer: CarrierPeer): HostLocator {
+  return { key: peerKey('udp', peer), carrier: 'udp', peer };
+}
+
+/** Locator of a TCP connection. */
+export function tcpLocator(conn: TcpConnection): HostLocator {
+  return { key: peerKey('tcp', conn.remote), carrier: 'tcp', peer: conn.remote, conn };
+}

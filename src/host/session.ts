@@ -1,0 +1,49 @@
+/**
+ * What the host keeps per established association: the ESP SAs (or libhipl clear-text mode),
+ * where the peer is, and traffic counters.
+ * @module
+ */
+import type { EspSaParams } from '../core/events.js';
+import { InboundSa, OutboundSa } from '../esp/sa.js';
+import type { HostLocator } from './locator.js';
+
+/** Per-association counters. */
+export interface SessionStats {
+  packetsIn: number;
+  packetsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Drops by reason: ESP `auth`, `replay`, `malformed`; `no-port` (no socket bound); `bad-inner`. */
+  drops: Record<string, number>;
+}
+
+/** An established association as the data path sees it. */
+export class Session {
+  readonly outbound: OutboundSa | undefined;
+  readonly inbound: InboundSa | undefined;
+  readonly stats: SessionStats = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, drops: {} };
+
+  constructor(
+    readonly peerHit: Uint8Array,
+    readonly localHit: Uint8Array,
+    readonly version: 1 | 2,
+    public locator: HostLocator,
+    readonly sa: EspSaParams,
+    /** libhipl mode: application bytes travel in clear on the carrier (HIPV1-PROFILE 12). */
+    readonly clearText: boolean,
+    replayWindow: number | undefined,
+  ) {
+    if (!clearText) {
+      this.outbound = new OutboundSa({ suite: sa.suite, spi: sa.peerSpi, encKey: sa.outbound.enc, authKey: sa.outbound.auth });
+      this.inbound = new InboundSa(
+        { suite: sa.suite, spi: sa.localSpi, encKey: sa.inbound.enc, authKey: sa.inbound.auth },
+        replayWindow === undefined ? {} : { replayWindow },
+      );
+    }
+  }
+
+  /** Count a drop. */
+  drop(reason: string): void {
+    this.stats.drops[reason] = (this.stats.drops[reason] ?? 0) + 1;
+  }
+}

@@ -1,0 +1,314 @@
+/**
+ * Streams over an association: each HostStream is a Node Duplex backed by a StreamConnection
+ * (the sans-IO reliable stream in stream-protocol.ts) whose segments travel in ESP with Next
+ * Header 6. For libhipl peers in clear-text mode, a stream is simply the TCP connection's bytes.
+ * @module
+ */
+import { Duplex } from 'node:stream';
+import { randomInt } from 'node:crypto';
+import { formatHit } from '../crypto/hit.js';
+import { HipArgumentError, HipError, HipProtocolError } from '../errors.js';
+import type { Session } from './session.js';
+import { decodeSegment, encodeSegment, StreamConnection, type StreamConfig } from './stream-protocol.js';
+
+/** What the multiplexer needs from its host. */
+export interface StreamHost {
+  sessionFor(hit: string): Session | undefined;
+  sendEsp(s: Session, nextHeader: number, payload: Uint8Array): void;
+  sendClear(s: Session, data: Uint8Array): void;
+  connect(hit: string): Promise<unknown>;
+  reschedule(): void;
+  now(): number;
+  readonly tcpAddress?: { port: number } | undefined;
+}
+
+const INNER_TCP = 6;
+
+/**
+ * A byte stream to a peer named by its HIT: a Node Duplex.
+ *
+ * @example
+ * ```ts
+ * const s = host.openStream(peerHit, 7);
+ * s.write('hello');
+ * s.on('data', (d) => console.log(d.toString()));
+ * ```
+ */
+export class HostStream extends Duplex {
+  /** Peer HIT (canonical text). */
+  readonly remoteHit: string;
+  /** The peer's port. */
+  readonly remotePort: number;
+  /** Our port. */
+  readonly localPort: number;
+  /** @internal */ conn: StreamConnection | undefined;
+  /** @internal */ session: Session | undefined;
+  /** @internal */ pending: { chunk: Uint8Array; cb: (e?: Error | null) => void }[] = [];
+  /** @internal */ endRequested = false;
+  private readonly mux: StreamMux;
+
+  /** @internal */
+  constructor(mux: StreamMux, remoteHit: string, remotePort: number, localPort: number) {
+    super({ allowHalfOpen: true });
+    this.mux = mux;
+    this.remoteHit = remoteHit;
+    this.remotePort = remotePort;
+    this.localPort = localPort;
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    this.mux.write(this, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength), cb);
+  }
+
+  override _final(cb: (e?: Error | null) => void): void {
+    this.mux.end(this);
+    cb();
+  }
+
+  override _read(): void {}
+
+  override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
+    this.mux.abort(this);
+    cb(err);
+  }
+}
+
+/** Routes segments to streams, and streams' segments into ESP. */
+export class StreamMux {
+  private readonly listeners = new Map<number, (s: HostStream) => void>();
+  private readonly streams = new Map<string, HostStream>();
+
+  constructor(
+    private readonly host: StreamHost,
+    private readonly config: Partial<StreamConfig>,
+  ) {}
+
+  listen(port: number, onStream: (s: HostStream) => void): number {
+    const p = port === 0 ? this.freePort() : port;
+    if (!Number.isInteger(p) || p < 1 || p > 65535) throw new HipArgumentError('ERR_HIP_INVALID_PORT', `not a port: ${port}`);
+    if (this.listeners.has(p)) throw new HipArgumentError('ERR_HIP_PORT_IN_USE', `stream port ${p} is already listening`);
+    this.listeners.set(p, onStream);
+    return p;
+  }
+
+  unlisten(port: number): void {
+    this.listeners.delete(port);
+  }
+
+  open(hit: string, remotePort: number, localPort: number): HostStream {
+    if (!Number.isInteger(remotePort) || remotePort < 1 || remotePort > 65535) {
+      throw new HipArgumentError('ERR_HIP_INVALID_PORT', `not a port: ${remotePort}`);
+    }
+    const lp = localPort === 0 ? this.freeEphemeral(hit, remotePort) : localPort;
+    const stream = new HostStream(this, hit, remotePort, lp);
+    this.streams.set(key(hit, lp, remotePort), stream);
+    const session = this.host.sessionFor(hit);
+    if (session) this.attach(stream, session, 'client');
+    else {
+      this.host.connect(hit).catch((e: unknown) => stream.destroy(e instanceof Error ? e : new HipError('ERR_HIP_BEX_FAILED', String(e))));
+    }
+    return stream;
+  }
+
+  /** An association came up: start the streams that waited for it. */
+  established(s: Session): void {
+    const hit = formatHit(s.peerHit);
+    for (const stream of this.streams.values()) {
+      if (stream.remoteHit === hit && !stream.session) this.attach(stream, s, 'client');
+    }
+    if (s.clearText && s.locator.carrier === 'tcp' && !this.hasStreamFor(hit)) {
+      // A libhipl peer connected to our TCP listener: the connection itself is the stream.
+      const port = this.host.tcpAddress?.port ?? 0;
+      const onStream = this.listeners.get(port);
+      if (onStream) {
+        const stream = new HostStream(this, hit, s.locator.peer.port, port);
+        this.streams.set(key(hit, port, stream.remotePort), stream);
+        this.attach(stream, s, 'server');
+        onStream(stream);
+      }
+    }
+  }
+
+  /** An ESP-carried segment from a peer. */
+  segment(s: Session, payload: Uint8Array): void {
+    let seg;
+    try {
+      seg = decodeSegment(payload, s.peerHit, s.localHit);
+    } catch {
+      s.drop('bad-segment');
+      return;
+    }
+    const hit = formatHit(s.peerHit);
+    const k = key(hit, seg.dstPort, seg.srcPort);
+    let stream = this.streams.get(k);
+    const now = this.host.now();
+    if (!stream) {
+      const onStream = this.listeners.get(seg.dstPort);
+      if (!seg.flags.syn || seg.flags.ack || !onStream) {
+        s.drop('no-port');
+        return;
+      }
+      stream = new HostStream(this, hit, seg.srcPort, seg.dstPort);
+      this.streams.set(k, stream);
+      stream.session = s;
+      stream.conn = this.newConn(stream, 'server');
+      stream.conn.accept(seg, now);
+      this.flush(stream);
+      onStream(stream);
+      return;
+    }
+    stream.conn?.handleSegment(seg, now);
+    this.flush(stream);
+  }
+
+  /** Clear-text bytes from a libhipl TCP peer. */
+  clearTextData(s: Session, bytes: Uint8Array): void {
+    const hit = formatHit(s.peerHit);
+    for (const stream of this.streams.values()) {
+      if (stream.remoteHit === hit && stream.session === s) {
+        stream.push(Buffer.from(bytes));
+        return;
+      }
+    }
+    s.drop('no-port');
+  }
+
+  /** The association ended: its streams end with an error unless they closed cleanly. */
+  peerGone(s: Session): void {
+    for (const [k, stream] of this.streams) {
+      if (stream.session !== s) continue;
+      this.streams.delete(k);
+      if (s.clearText) {
+        stream.push(null);
+        stream.end();
+      } else if (!stream.destroyed) {
+        stream.destroy(new HipProtocolError('ERR_HIP_CLOSED', `association with ${stream.remoteHit} closed`));
+      }
+    }
+  }
+
+  write(stream: HostStream, chunk: Uint8Array, cb: (e?: Error | null) => void): void {
+    const s = stream.session;
+    if (!s) {
+      stream.pending.push({ chunk: chunk.slice(), cb });
+      return;
+    }
+    if (s.clearText) {
+      this.host.sendClear(s, chunk);
+      cb();
+      return;
+    }
+    stream.conn!.write(chunk, this.host.now());
+    this.flush(stream);
+    cb();
+  }
+
+  end(stream: HostStream): void {
+    stream.endRequested = true;
+    const s = stream.session;
+    if (!s || !stream.conn) return;
+    stream.conn.end(this.host.now());
+    this.flush(stream);
+  }
+
+  abort(stream: HostStream): void {
+    this.streams.delete(key(stream.remoteHit, stream.localPort, stream.remotePort));
+    if (stream.conn && stream.conn.state !== 'closed') {
+      stream.conn.reset(this.host.now());
+      this.flush(stream);
+    }
+  }
+
+  handleTimeout(now: number): void {
+    for (const stream of [...this.streams.values()]) {
+      if (!stream.conn) continue;
+      stream.conn.handleTimeout(now);
+      this.flush(stream);
+    }
+  }
+
+  nextTimeout(): number | undefined {
+    let next: number | undefined;
+    for (const stream of this.streams.values()) {
+      const t = stream.conn?.nextTimeout();
+      if (t !== undefined && (next === undefined || t < next)) next = t;
+    }
+    return next;
+  }
+
+  destroyAll(): void {
+    for (const stream of [...this.streams.values()]) stream.destroy();
+    this.streams.clear();
+  }
+
+  private attach(stream: HostStream, s: Session, role: 'client' | 'server'): void {
+    stream.session = s;
+    if (!s.clearText) {
+      stream.conn = this.newConn(stream, role);
+      if (role === 'client') stream.conn.open(this.host.now());
+    }
+    for (const { chunk, cb } of stream.pending.splice(0)) this.write(stream, chunk, cb);
+    if (stream.endRequested) this.end(stream);
+    this.flush(stream);
+  }
+
+  private newConn(stream: HostStream, role: 'client' | 'server'): StreamConnection {
+    return new StreamConnection({ localPort: stream.localPort, remotePort: stream.remotePort, initialSeq: randomInt(0, 2 ** 32 - 1), role, config: this.config });
+  }
+
+  /** Send the connection's segments and turn its events into Duplex actions. */
+  private flush(stream: HostStream): void {
+    const conn = stream.conn;
+    const s = stream.session;
+    if (!conn || !s) return;
+    for (let seg = conn.pollSegment(); seg; seg = conn.pollSegment()) {
+      this.host.sendEsp(s, INNER_TCP, encodeSegment(seg, s.localHit, s.peerHit));
+    }
+    for (let e = conn.pollEvent(); e; e = conn.pollEvent()) {
+      switch (e.type) {
+        case 'data':
+          s.stats.bytesIn += e.data.length;
+          stream.push(Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength));
+          break;
+        case 'end':
+          stream.push(null);
+          break;
+        case 'closed':
+          this.streams.delete(key(stream.remoteHit, stream.localPort, stream.remotePort));
+          if (!stream.readableEnded) stream.push(null);
+          break;
+        case 'reset':
+          this.streams.delete(key(stream.remoteHit, stream.localPort, stream.remotePort));
+          stream.destroy(new HipProtocolError('ERR_HIP_STREAM_RESET', `stream reset by ${stream.remoteHit}: ${e.reason}`));
+          break;
+        case 'error':
+          this.streams.delete(key(stream.remoteHit, stream.localPort, stream.remotePort));
+          stream.destroy(new HipProtocolError(e.code, e.message));
+          break;
+        case 'connected':
+          stream.emit('connect');
+          break;
+      }
+    }
+    this.host.reschedule();
+  }
+
+  private hasStreamFor(hit: string): boolean {
+    for (const s of this.streams.values()) if (s.remoteHit === hit) return true;
+    return false;
+  }
+
+  private freePort(): number {
+    for (let p = 49152; p <= 65535; p++) if (!this.listeners.has(p)) return p;
+    throw new HipArgumentError('ERR_HIP_PORT_IN_USE', 'no free port');
+  }
+
+  private freeEphemeral(hit: string, remotePort: number): number {
+    for (let p = 49152; p <= 65535; p++) if (!this.streams.has(key(hit, p, remotePort)) && !this.listeners.has(p)) return p;
+    throw new HipArgumentError('ERR_HIP_PORT_IN_USE', 'no free port');
+  }
+}
+
+function key(hit: string, localPort: number, remotePort: number): string {
+  return `${hit}|${localPort}|${remotePort}`;
+}

@@ -1,0 +1,198 @@
+/**
+ * The header of a stream segment: exactly a 20-byte TCP header (RFC 9293 layout, no options)
+ * followed by the data. The ESP Next Header of such a payload is 6 (TCP), so once ESP is
+ * decrypted Wireshark shows the inner stream as an ordinary TCP conversation between the two
+ * HITs.
+ *
+ * The checksum is the TCP checksum over the IPv6 pseudo-header with the two HITs as the
+ * addresses: RFC 7402 Appendix B says BEET upper-layer checksums always use the HITs, even
+ * when the outer packets travel over IPv4.
+ * @module
+ */
+
+import { HipProtocolError } from '../errors.js';
+
+/** IP protocol number of TCP: the ESP Next Header of a stream segment. */
+export const INNER_TCP = 6;
+
+/** Length of the segment header: a TCP header with data offset 5 (no options). */
+export const SEGMENT_HEADER_BYTES = 20;
+
+/**
+ * The unit of the window field. No window-scale option is negotiated (the header has no
+ * options), so both ends agree on a fixed scale instead: the advertised window in bytes is the
+ * field times 16, which lets the 16-bit field describe a 1 MiB receive buffer.
+ */
+export const WINDOW_SCALE = 16;
+
+/** The control bits a segment may carry. URG, ECE and CWR are never sent and ignored on receipt. */
+export interface SegmentFlags {
+  /** Synchronise sequence numbers (first segment of each direction). */
+  syn: boolean;
+  /** The `ack` field is significant. */
+  ack: boolean;
+  /** No more data from the sender. */
+  fin: boolean;
+  /** Abort the connection. */
+  rst: boolean;
+  /** Push: the sender's buffer is empty after this segment (informational). */
+  psh: boolean;
+}
+
+/** A decoded segment: the fields of the TCP header that matter here, and the data. */
+export interface Segment {
+  /** Sender's port, 0..65535. */
+  srcPort: number;
+  /** Receiver's port, 0..65535. */
+  dstPort: number;
+  /** Sequence number of the first octet (or of the SYN/FIN), unsigned 32-bit. */
+  seq: number;
+  /** Next sequence number the sender expects, unsigned 32-bit; 0 when `flags.ack` is false. */
+  ack: number;
+  /** Control bits. */
+  flags: SegmentFlags;
+  /** Window field in units of {@link WINDOW_SCALE} bytes, 0..65535. */
+  window: number;
+  /** Payload octets. */
+  data: Uint8Array;
+}
+
+const FIN = 0x01;
+const SYN = 0x02;
+const RST = 0x04;
+const PSH = 0x08;
+const ACK = 0x10;
+
+/** Largest payload that keeps the segment's length representable in a 16-bit IP payload length. */
+const MAX_DATA = 0xffff - SEGMENT_HEADER_BYTES;
+
+function badSegment(message: string, details?: Record<string, unknown>): HipProtocolError {
+  return new HipProtocolError('ERR_STREAM_BAD_SEGMENT', message, details);
+}
+
+function checkUint(value: unknown, max: number, field: string): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
+    throw badSegment(`segment ${field} must be an integer 0..${max}`, { field, value });
+  }
+}
+
+function checkHits(srcHit: Uint8Array, dstHit: Uint8Array): void {
+  if (!(srcHit instanceof Uint8Array) || !(dstHit instanceof Uint8Array) || srcHit.length !== 16 || dstHit.length !== 16) {
+    throw badSegment('the checksum needs two 16-byte HITs');
+  }
+}
+
+/**
+ * The TCP checksum over the IPv6 pseudo-header (source, destination, upper-layer length, next
+ * header 6) and `segment`, with the segment's checksum field included as it is. Returns the
+ * complemented 16-bit sum, so a segment whose field is already right gives 0.
+ */
+export function segmentChecksum(srcHit: Uint8Array, dstHit: Uint8Array, segment: Uint8Array): number {
+  checkHits(srcHit, dstHit);
+  let sum = 0;
+  for (let i = 0; i < 16; i += 2) {
+    sum += (srcHit[i]! << 8) | srcHit[i + 1]!;
+    sum += (dstHit[i]! << 8) | dstHit[i + 1]!;
+  }
+  const len = segment.length;
+  sum += Math.floor(len / 0x10000) + (len & 0xffff) + INNER_TCP;
+  const even = len & ~1;
+  for (let i = 0; i < even; i += 2) {
+    sum += (segment[i]! << 8) | segment[i + 1]!;
+    // Fold now and then so the running sum stays a small integer however long the segment.
+    if ((i & 0xfffe) === 0xfffe) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
+  }
+  if (len & 1) sum += segment[len - 1]! << 8;
+  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
+  return ~sum & 0xffff;
+}
+
+/**
+ * Build the bytes of `seg` as sent from `srcHit` to `dstHit`, checksum included.
+ *
+ * @throws HipProtocolError `ERR_STREAM_BAD_SEGMENT` when a field is out of range or a HIT is
+ *   not 16 bytes.
+ * @example
+ * ```ts
+ * const bytes = encodeSegment(
+ *   { srcPort: 65500, dstPort: 22, seq: 1, ack: 0, window: 65535, data: new Uint8Array(0),
+ *     flags: { syn: true, ack: false, fin: false, rst: false, psh: false } },
+ *   hitA, hitB,
+ * ); // bytes[16..18] hold the checksum (0x6faa for RFC 7401 App. C.3's HITs)
+ * ```
+ */
+export function encodeSegment(seg: Segment, srcHit: Uint8Array, dstHit: Uint8Array): Uint8Array {
+  checkUint(seg.srcPort, 0xffff, 'srcPort');
+  checkUint(seg.dstPort, 0xffff, 'dstPort');
+  checkUint(seg.seq, 0xffffffff, 'seq');
+  checkUint(seg.ack, 0xffffffff, 'ack');
+  checkUint(seg.window, 0xffff, 'window');
+  if (!(seg.data instanceof Uint8Array)) throw badSegment('segment data must be a Uint8Array');
+  if (seg.data.length > MAX_DATA) {
+    throw badSegment(`segment data of ${seg.data.length} bytes exceeds ${MAX_DATA}`, { length: seg.data.length });
+  }
+  checkHits(srcHit, dstHit);
+  const out = new Uint8Array(SEGMENT_HEADER_BYTES + seg.data.length);
+  const v = new DataView(out.buffer);
+  v.setUint16(0, seg.srcPort);
+  v.setUint16(2, seg.dstPort);
+  v.setUint32(4, seg.seq);
+  v.setUint32(8, seg.ack);
+  const f = seg.flags;
+  const bits = (f.fin ? FIN : 0) | (f.syn ? SYN : 0) | (f.rst ? RST : 0) | (f.psh ? PSH : 0) | (f.ack ? ACK : 0);
+  v.setUint16(12, (5 << 12) | bits);
+  v.setUint16(14, seg.window);
+  // Checksum (16..18) and urgent pointer (18..20) stay 0 while summing.
+  out.set(seg.data, SEGMENT_HEADER_BYTES);
+  v.setUint16(16, segmentChecksum(srcHit, dstHit, out));
+  return out;
+}
+
+/**
+ * Parse and verify a segment received from `srcHit` at `dstHit`. The data is copied, so the
+ * caller may reuse `bytes`.
+ *
+ * Header options (data offset above 5) are skipped, since a peer has no reason to send them
+ * but they do no harm; the urgent pointer and the URG/ECE/CWR bits are ignored.
+ *
+ * @throws HipProtocolError `ERR_STREAM_BAD_SEGMENT` (too short, bad data offset) or
+ *   `ERR_STREAM_BAD_CHECKSUM`; both carry the ports in `details` when they could be read, so
+ *   a host can tell the connection (see `StreamConnection.countBadChecksum`).
+ */
+export function decodeSegment(bytes: Uint8Array, srcHit: Uint8Array, dstHit: Uint8Array): Segment {
+  if (!(bytes instanceof Uint8Array)) throw badSegment('segment must be a Uint8Array');
+  checkHits(srcHit, dstHit);
+  if (bytes.length < SEGMENT_HEADER_BYTES) {
+    throw badSegment(`segment of ${bytes.length} bytes is shorter than its 20-byte header`, { length: bytes.length });
+  }
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const srcPort = v.getUint16(0);
+  const dstPort = v.getUint16(2);
+  const offsetBytes = (bytes[12]! >> 4) * 4;
+  if (offsetBytes < SEGMENT_HEADER_BYTES || offsetBytes > bytes.length) {
+    throw badSegment(`segment data offset ${offsetBytes} is out of range`, { offset: offsetBytes, length: bytes.length, srcPort, dstPort });
+  }
+  if (segmentChecksum(srcHit, dstHit, bytes) !== 0) {
+    throw new HipProtocolError('ERR_STREAM_BAD_CHECKSUM', 'segment checksum does not verify', {
+      srcPort,
+      dstPort,
+      checksum: v.getUint16(16),
+    });
+  }
+  const bits = bytes[13]!;
+  return {
+    srcPort,
+    dstPort,
+    seq: v.getUint32(4),
+    ack: v.getUint32(8),
+    flags: {
+      syn: (bits & SYN) !== 0,
+      ack: (bits & ACK) !== 0,
+      fin: (bits & FIN) !== 0,
+      rst: (bits & RST) !== 0,
+      psh: (bits & PSH) !== 0,
+    },
+    window: v.getUint16(14),
+    data: bytes.slice(offsetBytes),
+  };
+}

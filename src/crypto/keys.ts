@@ -9,7 +9,9 @@ export type KeyAlgorithm = 'ecdsa-p256' | 'ecdsa-p384' | 'rsa' | 'ed25519';
 
 /** An ECDSA public key: NIST P-256 or P-384, uncompressed point `0x04 | X | Y`. */
 export interface EcdsaPublicKey {
+  /** Discriminator. */
   kind: 'ecdsa';
+  /** NIST curve. */
   curve: 'P-256' | 'P-384';
   /** Uncompressed SEC1 point: 0x04 | X | Y, coordinates zero-padded to the field size. */
   point: Uint8Array;
@@ -17,14 +19,19 @@ export interface EcdsaPublicKey {
 
 /** An RSA public key: big-endian modulus and exponent without leading zeros. */
 export interface RsaPublicKey {
+  /** Discriminator. */
   kind: 'rsa';
+  /** Modulus. */
   n: Uint8Array;
+  /** Public exponent. */
   e: Uint8Array;
 }
 
 /** An Ed25519 public key: the 32-byte RFC 8032 encoding. */
 export interface Ed25519PublicKey {
+  /** Discriminator. */
   kind: 'ed25519';
+  /** The 32-byte public key. */
   publicKey: Uint8Array;
 }
 
@@ -33,21 +40,29 @@ export type PublicKeyMaterial = EcdsaPublicKey | RsaPublicKey | Ed25519PublicKey
 
 /** An ECDSA private key: the public point plus the scalar `d` (field-size, big-endian). */
 export interface EcdsaPrivateKey extends EcdsaPublicKey {
+  /** Private scalar. */
   d: Uint8Array;
 }
 
 /** An RSA private key with its CRT components (all big-endian, no leading zeros). */
 export interface RsaPrivateKey extends RsaPublicKey {
+  /** Private exponent. */
   d: Uint8Array;
+  /** First prime. */
   p: Uint8Array;
+  /** Second prime. */
   q: Uint8Array;
+  /** d mod (p-1). */
   dp: Uint8Array;
+  /** d mod (q-1). */
   dq: Uint8Array;
+  /** q^-1 mod p. */
   qi: Uint8Array;
 }
 
 /** An Ed25519 private key: the 32-byte seed plus the public key. */
 export interface Ed25519PrivateKey extends Ed25519PublicKey {
+  /** The 32-byte private seed. */
   seed: Uint8Array;
 }
 

@@ -42,8 +42,9 @@
  * 64-bit sequence number, and Wireshark decrypts whether or not the tag checks out), so every
  * payload is shown in clear. But with `esp.enable_authentication_check:TRUE` Wireshark 4.0
  * marks every HIP ICV "incorrect"; {@link tsharkEspOptions} therefore leaves that check off.
- * Later Wireshark releases added ESN settings to the SA record (after Wireshark issue 19658);
- * this writer keeps the eight-column form the installed version reads.
+ * Wireshark's development documentation (4.5) shows SA records with sequence-number fields
+ * (`sn_length`, `sn_upper`), added after Wireshark issue 19658 reported exactly this; their
+ * column text was not verified here, so this writer keeps the eight-column form 4.0 reads.
  *
  * ## Making ESP over UDP visible
  *

@@ -6,11 +6,12 @@
 import { createSocket } from 'node:dgram';
 
 /** Resolve with the arguments of the next `event`, or reject after `ms`. */
-export function nextEvent<A extends unknown[]>(
-  emitter: { once(event: string, fn: (...args: A) => void): unknown; off(event: string, fn: (...args: A) => void): unknown },
-  event: string,
-  ms = 5000,
-): Promise<A> {
+export function nextEvent<A extends unknown[]>(target: object, event: string, ms = 5000): Promise<A> {
+  // Typed emitters (eventemitter3, node:events) differ in their method generics; one loose view fits all.
+  const emitter = target as {
+    once(event: string, fn: (...args: A) => void): unknown;
+    off(event: string, fn: (...args: A) => void): unknown;
+  };
   return new Promise<A>((resolve, reject) => {
     const fn = (...args: A): void => {
       clearTimeout(timer);
@@ -29,7 +30,8 @@ export async function until(cond: () => boolean, ms = 5000, what = 'condition'):
   const deadline = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
+    // setImmediate lets pending I/O callbacks run without the 1 ms floor of a timer.
+    await new Promise((r) => setImmediate(r));
   }
 }
 

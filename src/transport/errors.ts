@@ -27,7 +27,7 @@ export const TransportErrorCode = {
   SEND: 'ERR_TRANSPORT_SEND',
   /** An open socket reported an error (e.g. ECONNRESET on TCP). */
   SOCKET: 'ERR_TRANSPORT_SOCKET',
-  /** A peer address, port or option passed by the caller is invalid. Thrown as {@link HipArgumentError}. */
+  /** A peer address, port or option passed by the caller is invalid. Thrown as `HipArgumentError`. */
   BAD_ARGUMENT: 'ERR_TRANSPORT_BAD_ARGUMENT',
 } as const;
 

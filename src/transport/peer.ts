@@ -37,7 +37,7 @@ function badArgument(message: string, details: Record<string, unknown>): HipArgu
  * compressed) with its zone kept, IPv4-mapped IPv6 turned into plain IPv4. Returns `null` when
  * the text is not an IP address.
  */
-export function canonicalAddress(address: string): { address: string; family: 4 | 6 } | null {
+export function canonicalAddress(address: string): Pick<CarrierPeer, 'address' | 'family'> | null {
   const kind = isIP(address);
   if (kind === 4) return { address, family: 4 };
   if (kind !== 6) return null;
@@ -59,7 +59,7 @@ export function canonicalAddress(address: string): { address: string; family: 4 
 /**
  * The same peer in canonical form (see {@link canonicalAddress}).
  *
- * @throws {@link HipArgumentError} `ERR_TRANSPORT_BAD_ARGUMENT` when the address is not an IP
+ * @throws `HipArgumentError` `ERR_TRANSPORT_BAD_ARGUMENT` when the address is not an IP
  *   address, the port is not an integer in 0..65535, or `family` contradicts the address.
  * @example
  * ```ts
@@ -104,15 +104,18 @@ export function checkPort(port: unknown, min: number): asserts port is number {
 }
 
 /**
- * A peer as reported by Node (`rinfo`, `socket.address()`, `remoteAddress`), in canonical
- * form. Node never reports a non-IP address here, so there is no error path worth a throw: an
- * unparseable address is passed through as family 6/4 by its shape.
+ * A peer as reported by Node (`rinfo`, `socket.address()`, `remoteAddress`). Node already
+ * prints addresses canonically (inet_ntop), so only IPv4-mapped IPv6 needs rewriting; this runs
+ * once per received datagram and stays cheap.
  * @internal
  */
 export function peerFromNode(address: string, port: number, family: string | number): CarrierPeer {
-  const canon = canonicalAddress(address);
-  if (canon) return { address: canon.address, port, family: canon.family };
-  return { address, port, family: family === 'IPv6' || family === 6 ? 6 : 4 };
+  if (family === 'IPv4' || family === 4) return { address, port, family: 4 };
+  if (address.length > MAPPED_PREFIX.length && address.slice(0, MAPPED_PREFIX.length).toLowerCase() === MAPPED_PREFIX) {
+    const v4 = address.slice(MAPPED_PREFIX.length);
+    if (isIP(v4) === 4) return { address: v4, port, family: 4 };
+  }
+  return { address, port, family: isIP(address) === 4 ? 4 : 6 };
 }
 
 /**
@@ -120,7 +123,7 @@ export function peerFromNode(address: string, port: number, family: string | num
  * address is canonicalized first, so `'0:0::1'` and `'::1'` give the same key, and an
  * IPv4-mapped address the key of its IPv4 address.
  *
- * @throws {@link HipArgumentError} `ERR_TRANSPORT_BAD_ARGUMENT` for an invalid peer.
+ * @throws `HipArgumentError` `ERR_TRANSPORT_BAD_ARGUMENT` for an invalid peer.
  * @example
  * ```ts
  * peerKey('udp', { address: '127.0.0.1', port: 22300, family: 4 }) // 'udp:127.0.0.1:22300'

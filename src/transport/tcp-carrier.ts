@@ -95,7 +95,7 @@ export class TcpListener extends EventEmitter<TcpListenerEvents> {
    * Start listening.
    *
    * @throws {@link HipTransportError} `ERR_TRANSPORT_BIND` (rejected) when the address cannot be
-   *   bound; {@link HipArgumentError} `ERR_TRANSPORT_BAD_ARGUMENT` for bad options.
+   *   bound; `HipArgumentError` `ERR_TRANSPORT_BAD_ARGUMENT` for bad options.
    */
   static listen(opts: TcpListenOptions = {}): Promise<TcpListener> {
     let address: string;
@@ -246,7 +246,7 @@ export interface TcpConnectOptions {
  *
  * @throws {@link HipTransportError} (rejected) `ERR_TRANSPORT_CONNECT` when the connection fails
  *   (`details.osCode` e.g. `'ECONNREFUSED'`), `ERR_TRANSPORT_TIMEOUT`, `ERR_TRANSPORT_ABORTED`;
- *   {@link HipArgumentError} `ERR_TRANSPORT_BAD_ARGUMENT` for bad options.
+ *   `HipArgumentError` `ERR_TRANSPORT_BAD_ARGUMENT` for bad options.
  * @example
  * ```ts
  * const conn = await tcpConnect({ address: '::1', port: 22300, timeoutMs: 5000 });

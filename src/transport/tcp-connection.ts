@@ -145,7 +145,7 @@ export class TcpConnection extends EventEmitter<TcpConnectionEvents> {
    * Wrap a connected socket. The socket's `'data'` and `'error'` handling is taken over; Nagle
    * is turned off, as libhipl peers need and HIP's small control packets prefer.
    *
-   * @throws {@link HipArgumentError} `ERR_TRANSPORT_BAD_ARGUMENT` for an unknown framing or a
+   * @throws `HipArgumentError` `ERR_TRANSPORT_BAD_ARGUMENT` for an unknown framing or a
    *   negative pause.
    */
   constructor(socket: Socket, opts: TcpConnectionOptions) {
@@ -224,7 +224,7 @@ export class TcpConnection extends EventEmitter<TcpConnectionEvents> {
    * Send an ESP packet as one hipl frame, or (libhipl) clear-text bytes as they are. Returns
    * false when it was dropped (see the class notes). Empty data is a no-op with libhipl framing.
    *
-   * @throws {@link HipArgumentError} `ERR_TRANSPORT_BAD_ARGUMENT` with hipl framing when the
+   * @throws `HipArgumentError` `ERR_TRANSPORT_BAD_ARGUMENT` with hipl framing when the
    *   bytes are shorter than 4 or start with four zero bytes (no ESP packet does).
    */
   sendPayload(bytes: Uint8Array): boolean {

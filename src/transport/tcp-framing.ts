@@ -52,7 +52,7 @@ export function encodeHiplHip(packet: Uint8Array): Buffer {
 /**
  * One hipl frame carrying an ESP packet: length, packet.
  *
- * @throws {@link HipArgumentError} `ERR_TRANSPORT_BAD_ARGUMENT` when the bytes are shorter than
+ * @throws `HipArgumentError` `ERR_TRANSPORT_BAD_ARGUMENT` when the bytes are shorter than
  *   4 or start with four zero bytes: the receiver could not tell them from a bad frame or a HIP
  *   packet (an ESP packet starts with a non-zero SPI).
  * @throws {@link HipTransportError} `ERR_TRANSPORT_TOO_LARGE` when the frame would exceed 65535 bytes.

@@ -123,7 +123,7 @@ export class UdpCarrier extends EventEmitter<UdpCarrierEvents> {
    *
    * @throws {@link HipTransportError} `ERR_TRANSPORT_BIND` (rejected) when the address cannot
    *   be bound, e.g. the port is in use (`details.osCode` `'EADDRINUSE'`);
-   *   {@link HipArgumentError} `ERR_TRANSPORT_BAD_ARGUMENT` for a bad address, port or family.
+   *   `HipArgumentError` `ERR_TRANSPORT_BAD_ARGUMENT` for a bad address, port or family.
    * @example
    * ```ts
    * const udp6 = await UdpCarrier.bind({ address: '::1', port: 0 });
@@ -173,7 +173,7 @@ export class UdpCarrier extends EventEmitter<UdpCarrierEvents> {
    * Send a HIP control packet (checksum already 0) as `00000000` + packet in one datagram.
    * Returns false when the datagram was dropped (see the class notes).
    *
-   * @throws {@link HipArgumentError} `ERR_TRANSPORT_BAD_ARGUMENT` for a bad destination.
+   * @throws `HipArgumentError` `ERR_TRANSPORT_BAD_ARGUMENT` for a bad destination.
    */
   sendHip(packet: Uint8Array, to: CarrierPeer): boolean {
     const dest = this.#destination(to);
@@ -189,7 +189,7 @@ export class UdpCarrier extends EventEmitter<UdpCarrierEvents> {
    * Send bytes as one datagram, unchanged (an ESP packet, or clear text to a libhipl peer).
    * Returns false when the datagram was dropped (see the class notes).
    *
-   * @throws {@link HipArgumentError} `ERR_TRANSPORT_BAD_ARGUMENT` for a bad destination.
+   * @throws `HipArgumentError` `ERR_TRANSPORT_BAD_ARGUMENT` for a bad destination.
    */
   sendPayload(bytes: Uint8Array, to: CarrierPeer): boolean {
     const dest = this.#destination(to);

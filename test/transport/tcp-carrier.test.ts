@@ -427,6 +427,62 @@ describe('TcpListener lifecycle', () => {
   });
 });
 
+describe('ref and unref', () => {
+  const count = (type: string): number => process.getActiveResourcesInfo().filter((r) => r === type).length;
+
+  it('a listener stops keeping the event loop alive after unref, and again after ref', async () => {
+    const l = await listen();
+    const before = count('TCPServerWrap');
+    l.unref();
+    expect(count('TCPServerWrap')).toBe(before - 1);
+    l.ref();
+    expect(count('TCPServerWrap')).toBe(before);
+  });
+
+  it('a connection unrefs its socket and its pacing timer', async () => {
+    const srv = await rawServer();
+    const conn = closer.add(
+      await tcpConnect({ address: '127.0.0.1', port: srv.peer.port, framing: 'libhipl', controlPauseMs: 10_000 }),
+      (c) => c.destroy(),
+    );
+    conn.sendHip(I1);
+    conn.sendPayload(HELLO); // now waits behind a 10 s pause timer
+    const tcp = count('TCPSocketWrap');
+    const timers = count('Timeout');
+    conn.unref();
+    expect(count('TCPSocketWrap')).toBe(tcp - 1);
+    expect(count('Timeout')).toBe(timers - 1);
+    conn.ref();
+    expect(count('TCPSocketWrap')).toBe(tcp);
+    expect(count('Timeout')).toBe(timers);
+    // destroy() drops what was queued
+    await until(() => Buffer.concat(srv.reads).length === 4 + I1.length);
+    conn.destroy();
+    await nextEvent(conn, 'close');
+    expect(hex(Buffer.concat(srv.reads))).toBe(hex(cat(MARKER, I1)));
+  });
+});
+
+describe('TcpConnection wrapping a socket', () => {
+  it('rejects an unknown framing and bad timings with HipArgumentError', async () => {
+    const srv = await rawServer();
+    const s = await rawClient(srv.peer);
+    expect(() => new TcpConnection(s, { framing: 'auto' as never })).toThrow(HipArgumentError);
+    expect(() => new TcpConnection(s, { framing: 'libhipl', controlPauseMs: -1 })).toThrow(HipArgumentError);
+    expect(() => new TcpConnection(s, { framing: 'libhipl', partialHoldMs: Number.POSITIVE_INFINITY })).toThrow(HipArgumentError);
+  });
+
+  it('wrapping an already destroyed socket gives a closed connection that emits close', async () => {
+    const srv = await rawServer();
+    const s = await rawClient(srv.peer);
+    s.destroy();
+    const conn = new TcpConnection(s, { framing: 'hipl' });
+    await nextEvent(conn, 'close');
+    expect(conn.closed).toBe(true);
+    expect(conn.sendHip(I1)).toBe(false);
+  });
+});
+
 describe('tcpConnect failures', () => {
   it('refused: ERR_TRANSPORT_CONNECT with ECONNREFUSED', async () => {
     const l = await TcpListener.listen({ address: '127.0.0.1' });

@@ -211,11 +211,14 @@ describe('UdpCarrier over IPv4', () => {
     expect(hex((await got)[0])).toBe('07070707');
   });
 
-  it('unref lets the process exit, ref restores it (no throw either way)', async () => {
+  it('unref stops the socket keeping the event loop alive; ref restores it', async () => {
+    const udpHandles = (): number => process.getActiveResourcesInfo().filter((r) => r === 'UDPWrap').length;
     const c = await carrier();
+    const before = udpHandles();
     c.unref();
+    expect(udpHandles()).toBe(before - 1);
     c.ref();
-    expect(c.closed).toBe(false);
+    expect(udpHandles()).toBe(before);
   });
 });
 

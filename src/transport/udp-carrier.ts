@@ -105,6 +105,8 @@ export class UdpCarrier extends EventEmitter<UdpCarrierEvents> {
   readonly #dualStack: boolean;
   #closing: Promise<void> | undefined;
   #closed = false;
+  #inFlight = 0;
+  readonly #drainWaiters: (() => void)[] = [];
 
   private constructor(socket: Socket, family: 4 | 6, dualStack: boolean) {
     super();
@@ -210,19 +212,26 @@ export class UdpCarrier extends EventEmitter<UdpCarrierEvents> {
     if (!this.#closed) this.#socket.unref();
   }
 
-  /** Close the socket. Safe to call more than once; every call resolves after `'close'`. */
+  /**
+   * Close the socket once the datagrams already handed to it have left; sends made after this
+   * call are dropped. Safe to call more than once; every call resolves after `'close'`.
+   */
   close(): Promise<void> {
     if (!this.#closing) {
-      this.#closing = new Promise<void>((resolve) => {
-        if (this.#closed) return resolve();
-        this.#socket.once('close', () => resolve());
-        try {
-          this.#socket.close();
-        } catch {
-          // Node throws ERR_SOCKET_DGRAM_NOT_RUNNING when the socket is already gone.
-          resolve();
-        }
-      });
+      // Closing the socket cancels sends libuv has not done yet (a CLOSE_ACK, say): let them go first.
+      this.#closing = this.#drained().then(
+        () =>
+          new Promise<void>((resolve) => {
+            if (this.#closed) return resolve();
+            this.#socket.once('close', () => resolve());
+            try {
+              this.#socket.close();
+            } catch {
+              // Node throws ERR_SOCKET_DGRAM_NOT_RUNNING when the socket is already gone.
+              resolve();
+            }
+          }),
+      );
     }
     return this.#closing;
   }
@@ -290,13 +299,27 @@ export class UdpCarrier extends EventEmitter<UdpCarrierEvents> {
 
   #send(bytes: Uint8Array, address: string, to: CarrierPeer): void {
     this.stats.bytesOut += bytes.length;
+    this.#inFlight++;
     try {
       this.#socket.send(bytes, to.port, address, (err) => {
+        this.#sent();
         if (err) this.#sendFailed(err, to);
       });
     } catch (err) {
+      this.#sent();
       this.#sendFailed(err, to);
     }
+  }
+
+  #sent(): void {
+    this.#inFlight--;
+    if (this.#inFlight === 0) for (const w of this.#drainWaiters.splice(0)) w();
+  }
+
+  /** Resolves once every datagram handed to the socket so far has left (or failed). */
+  #drained(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
   }
 
   #sendFailed(err: unknown, to: CarrierPeer): void {

@@ -151,6 +151,19 @@ describe('UdpCarrier over IPv4', () => {
     expect(errors).toEqual([]);
   });
 
+  it('close() lets datagrams sent just before it leave first (a CLOSE_ACK, say)', async () => {
+    const c = await UdpCarrier.bind({ address: '127.0.0.1' });
+    const p = await plain();
+    const seen: Buffer[] = [];
+    p.on('message', (m) => seen.push(m));
+    c.sendHip(captured[6]!.subarray(4), p.peer);
+    c.sendPayload(captured[4]!, p.peer);
+    await c.close();
+    await until(() => seen.length === 2, 3000, 'both datagrams');
+    expect(seen.map(hex)).toEqual([hex(captured[6]!), hex(captured[4]!)]);
+    expect(c.stats.sendErrors).toBe(0);
+  });
+
   it('a port in use gives ERR_TRANSPORT_BIND with the OS code; reuseAddr on both sockets shares it', async () => {
     const a = await carrier();
     const err = await UdpCarrier.bind({ address: '127.0.0.1', port: a.local.port }).catch((e: unknown) => e);

@@ -156,6 +156,18 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     }
   }
 
+  /**
+   * The carrier under an association is gone (its TCP connection closed): drop the association
+   * without any HIP exchange and report it `closed` by `transport`.
+   */
+  abandon(peerHit: Uint8Array): void {
+    const a = this.associations.get(hitKey(peerHit));
+    if (!a) return;
+    const wasClosing = a.state === HipState.CLOSED;
+    discard(this.ctx, a);
+    if (!wasClosing) this.events.push({ type: 'closed', peerHit: a.peerHit, by: 'transport' });
+  }
+
   /** Process one received HIP packet (no carrier framing). Never throws for bad input. */
   handlePacket(bytes: Uint8Array, from: L, now: number): void {
     this.stats.received++;
@@ -233,6 +245,13 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     const a = this.associations.get(hitKey(peerHit));
     if (!a) return undefined;
     return { state: a.state, version: a.version, role: a.role, localHit: a.localHit, peerHit: a.peerHit, locator: a.locator, sa: a.sa };
+  }
+
+  /** Peer HITs of the associations whose current locator has this key. */
+  associationsOn(locatorKey: string): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (const a of this.associations.values()) if (a.locator.key === locatorKey) out.push(a.peerHit);
+    return out;
   }
 
   /** Number of associations held (any state). */

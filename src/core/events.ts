@@ -115,6 +115,11 @@ export type EngineEvent =
       elapsedMs: number;
     }
   | { type: 'failed'; peerHit: Uint8Array; reason: FailureReason; detail?: string }
-  | { type: 'closed'; peerHit: Uint8Array; by: 'local' | 'peer' | 'idle' | 'timeout' }
+  | {
+      type: 'closed';
+      peerHit: Uint8Array;
+      /** Who ended it: we did, the peer did, the idle timer, a CLOSE that got no answer, or the carrier (TCP connection) went away. */
+      by: 'local' | 'peer' | 'idle' | 'timeout' | 'transport';
+    }
   | { type: 'notify'; peerHit: Uint8Array; notifyType: number; data: Uint8Array }
   | { type: 'dropped'; reason: DropReason; packetType?: number; peerHit?: Uint8Array; detail?: string };

@@ -100,7 +100,7 @@ export interface HostEvents {
   bex: [HostBexEvent];
   established: [EstablishedInfo];
   failed: [{ peerHit: string; reason: FailureReason; detail?: string }];
-  closed: [{ peerHit: string; by: 'local' | 'peer' | 'idle' | 'timeout' }];
+  closed: [{ peerHit: string; by: 'local' | 'peer' | 'idle' | 'timeout' | 'transport' }];
   notify: [{ peerHit: string; notifyType: number; data: Uint8Array }];
   error: [HipError];
 }
@@ -272,6 +272,10 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.streams.destroyAll();
     for (const [hit] of this.waiting) this.settle(hit, new HipProtocolError('ERR_HIP_HOST_CLOSED', 'the host was shut down'));
     await this.udp?.close();
+    // End TCP connections gracefully so a last CLOSE_ACK still goes out, then force the rest.
+    const conns = [...this.tcpConns];
+    for (const c of conns) c.end();
+    await Promise.race([Promise.all(conns.map((c) => (c.closed ? undefined : new Promise<void>((r) => c.once('close', () => r()))))), delay(500)]);
     await this.tcp?.close();
     for (const c of this.tcpConns) c.destroy();
     this.tcpConns.clear();
@@ -442,8 +446,11 @@ export class HipHost extends EventEmitter<HostEvents> {
     conn.on('error', () => undefined);
     conn.on('close', () => {
       this.tcpConns.delete(conn);
-      const s = this.clearTextByLocator.get(loc.key);
-      if (s) this.streams.peerGone(s);
+      if (this.closed) return;
+      // The association lived on this connection: it cannot continue without it.
+      for (const s of [...this.sessionsByHit.values()]) if (s.locator.conn === conn) this.engine.abandon(s.peerHit);
+      for (const hit of this.engine.associationsOn(loc.key)) this.engine.abandon(hit);
+      this.pump();
     });
   }
 

@@ -68,7 +68,9 @@ export class HostStream extends Duplex {
   override _read(): void {}
 
   override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
-    this.mux.abort(this);
+    // Node destroys a finished Duplex by itself once both sides ended; the connection must then
+    // still deliver its last segments (and our FIN), so only an early or failed stream is reset.
+    if (err || !this.readableEnded || !this.writableFinished) this.mux.abort(this);
     cb(err);
   }
 }
@@ -206,7 +208,13 @@ export class StreamMux {
   end(stream: HostStream): void {
     stream.endRequested = true;
     const s = stream.session;
-    if (!s || !stream.conn) return;
+    if (!s) return;
+    if (s.clearText) {
+      // libhipl: a stream is its TCP connection, so ending it ends the connection.
+      s.locator.conn?.end();
+      return;
+    }
+    if (!stream.conn) return;
     stream.conn.end(this.host.now());
     this.flush(stream);
   }

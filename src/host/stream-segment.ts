@@ -99,8 +99,6 @@ export function segmentChecksum(srcHit: Uint8Array, dstHit: Uint8Array, segment:
   const even = len & ~1;
   for (let i = 0; i < even; i += 2) {
     sum += (segment[i]! << 8) | segment[i + 1]!;
-    // Fold now and then so the running sum stays a small integer however long the segment.
-    if ((i & 0xfffe) === 0xfffe) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
   }
   if (len & 1) sum += segment[len - 1]! << 8;
   while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);

@@ -1,0 +1,1065 @@
+/**
+ * A reliable, ordered byte stream over the unreliable ESP datagram service, as a sans-IO state
+ * machine: no sockets, no timers, no clock and no randomness inside. The host feeds it
+ * received segments, user calls and the current time, then drains {@link StreamConnection.pollSegment}
+ * (segments to seal into ESP) and {@link StreamConnection.pollEvent} (what the user sees), and
+ * calls {@link StreamConnection.handleTimeout} at {@link StreamConnection.nextTimeout}.
+ *
+ * The segments are TCP-shaped (see `stream-segment.ts`) and the behaviour follows TCP where it
+ * matters: three-way handshake, cumulative acknowledgements, out-of-order buffering, RTO with
+ * RFC 6298 estimation and exponential backoff, fast retransmit on three duplicate ACKs with
+ * NewReno-style recovery of further holes, receiver flow control and half close. Left out on
+ * purpose: congestion control (the send window is fixed), options, urgent data, simultaneous
+ * open and TIME_WAIT (ESP already keeps segments of another association out).
+ * @module
+ */
+
+import { HipArgumentError, HipProtocolError } from '../errors.js';
+import { SEGMENT_HEADER_BYTES, WINDOW_SCALE, type Segment } from './stream-segment.js';
+
+export {
+  INNER_TCP,
+  SEGMENT_HEADER_BYTES,
+  WINDOW_SCALE,
+  decodeSegment,
+  encodeSegment,
+  segmentChecksum,
+  type Segment,
+  type SegmentFlags,
+} from './stream-segment.js';
+
+/** Tuning of a {@link StreamConnection}. Every field has a default; pass only what you change. */
+export interface StreamConfig {
+  /** Largest number of data bytes per segment. Default 1200, so a segment fits in ESP over UDP under a 1280-byte path MTU. */
+  mss: number;
+  /** Most segments in flight (sent, not yet acknowledged) at once. Default 64. */
+  sendWindowSegments: number;
+  /**
+   * Receive buffer in bytes: out-of-order data plus received data not yet taken out with
+   * {@link StreamConnection.pollEvent}. The window field advertises
+   * `min(65535, floor(free / 16))`, in units of {@link WINDOW_SCALE} = 16 bytes. Default 1 MiB.
+   */
+  receiveBufferBytes: number;
+  /** Retransmission timeout before the first round-trip measurement. Default 200 ms. */
+  initialRtoMs: number;
+  /**
+   * Floor of the measured retransmission timeout, which is `srtt + max(1, 4 * rttvar) + ackDelayMs`
+   * (RFC 6298 plus the peer's ACK delay, which is taken to be ours). Default 20 ms.
+   */
+  minRtoMs: number;
+  /** Ceiling of the retransmission timeout, backoff included. Default 4000 ms. */
+  maxRtoMs: number;
+  /**
+   * Retransmission timeouts in a row without progress before the connection fails with
+   * `ERR_STREAM_TIMEOUT`. Default 12.
+   */
+  maxRetries: number;
+  /**
+   * High-water mark of the send buffer (queued plus unacknowledged bytes): above it
+   * {@link StreamConnection.write} returns false, and a `drain` event follows once it is
+   * below again. Default 256 KiB.
+   */
+  sendBufferBytes: number;
+  /** Longest delay of an acknowledgement for a lone in-order segment (every second one is acknowledged at once). 0 acknowledges every segment at once. Default 10 ms. */
+  ackDelayMs: number;
+  /**
+   * How long a connection that sent the last ACK of a close keeps answering a retransmitted
+   * FIN (the lost-last-ACK case, what TIME_WAIT does in TCP). Default `4 * maxRtoMs`, which
+   * outlasts two lost ACKs in a row at the longest backoff.
+   */
+  lingerMs: number;
+}
+
+/** What a {@link StreamConnection} reports to its user, in order. */
+export type StreamEvent =
+  /** The handshake completed. */
+  | { type: 'connected' }
+  /** Bytes of the peer's stream, in order, each byte once. */
+  | { type: 'data'; data: Uint8Array }
+  /** The peer closed its direction (FIN), after all its data. */
+  | { type: 'end' }
+  /** Both directions are closed and acknowledged (or {@link StreamConnection.reset} was called). Terminal. */
+  | { type: 'closed' }
+  /** The peer aborted the connection (RST). Terminal. */
+  | { type: 'reset'; reason: string }
+  /** The connection failed, e.g. `ERR_STREAM_TIMEOUT`. Terminal. */
+  | { type: 'error'; code: string; message: string }
+  /** The send buffer fell below its high-water mark after a `write` had returned false. */
+  | { type: 'drain' };
+
+/** The phase of a connection, as TCP would name it in broad strokes. */
+export type StreamState = 'syn-sent' | 'syn-received' | 'established' | 'fin-wait' | 'closing' | 'closed';
+
+/** Counters of a {@link StreamConnection}; they only grow. */
+export interface StreamStats {
+  /** Segments handed out by {@link StreamConnection.pollSegment}. */
+  segmentsSent: number;
+  /** Segments for this port pair passed to the machine (accept and handleSegment). */
+  segmentsReceived: number;
+  /** Segments sent again: SYN, SYN+ACK and data or FIN after a timeout, three duplicate ACKs or a partial ACK. */
+  retransmissions: number;
+  /** Received segments whose data (or SYN, or FIN) had all been received before. */
+  duplicates: number;
+  /** Received data segments that arrived ahead of a gap. */
+  outOfOrder: number;
+  /** Segments dropped for a bad checksum, as told by {@link StreamConnection.countBadChecksum}. */
+  badChecksums: number;
+}
+
+/** Options of the {@link StreamConnection} constructor. */
+export interface StreamConnectionOptions {
+  /** This end's port. */
+  localPort: number;
+  /** The peer's port. */
+  remotePort: number;
+  /** Initial send sequence number, 0..2^32-1, from the host's random source. */
+  initialSeq: number;
+  /** `client` sends the SYN ({@link StreamConnection.open}); `server` answers one ({@link StreamConnection.accept}). */
+  role: 'client' | 'server';
+  /** Tuning; missing fields take their defaults. */
+  config?: Partial<StreamConfig>;
+}
+
+const DEFAULTS: Omit<StreamConfig, 'lingerMs'> = {
+  mss: 1200,
+  sendWindowSegments: 64,
+  receiveBufferBytes: 1024 * 1024,
+  initialRtoMs: 200,
+  minRtoMs: 20,
+  maxRtoMs: 4000,
+  maxRetries: 12,
+  sendBufferBytes: 256 * 1024,
+  ackDelayMs: 10,
+};
+
+/** Fill in defaults and check ranges. */
+function resolveConfig(partial: Partial<StreamConfig> | undefined): StreamConfig {
+  const p = partial ?? {};
+  const merged = { ...DEFAULTS, ...stripUndefined(p) };
+  const cfg: StreamConfig = { ...merged, lingerMs: p.lingerMs ?? 4 * merged.maxRtoMs };
+  const need = (name: keyof StreamConfig, min: number, max = Number.MAX_SAFE_INTEGER): void => {
+    const v = cfg[name];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      throw new HipArgumentError('ERR_STREAM_BAD_CONFIG', `stream config ${name} must be an integer ${min}..${max}`, {
+        field: name,
+        value: v,
+      });
+    }
+  };
+  need('mss', 1, 0xffff - SEGMENT_HEADER_BYTES);
+  need('sendWindowSegments', 1);
+  need('receiveBufferBytes', 1);
+  need('initialRtoMs', 1);
+  need('minRtoMs', 1);
+  need('maxRtoMs', cfg.minRtoMs);
+  need('maxRetries', 0);
+  need('sendBufferBytes', 1);
+  need('ackDelayMs', 0);
+  need('lingerMs', 0);
+  return cfg;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
+
+/** `a + n` in 32-bit sequence space. */
+function seqAdd(a: number, n: number): number {
+  return (a + n) >>> 0;
+}
+
+/** Signed distance from `b` to `a` in 32-bit sequence space (RFC 1982 style comparison). */
+function seqDiff(a: number, b: number): number {
+  return (a - b) | 0;
+}
+
+/** A segment this end sent or will send, kept until acknowledged. */
+interface Outgoing {
+  seq: number;
+  data: Uint8Array;
+  syn: boolean;
+  fin: boolean;
+  psh: boolean;
+  /** Time of the latest (re)transmission. */
+  sentAt: number;
+  /** Sent more than once: its ACK gives no round-trip sample (Karn). */
+  retransmitted: boolean;
+  /** Waiting in the outbox. */
+  queued: boolean;
+  /** Fully acknowledged: drop it if it is still in the outbox. */
+  done: boolean;
+}
+
+function seqLength(r: Outgoing): number {
+  return r.data.length + (r.syn ? 1 : 0) + (r.fin ? 1 : 0);
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * One end of a stream between two HITs, identified by (local port, remote port). Pure state:
+ * every method that may send takes `now` (milliseconds on any monotonic clock).
+ *
+ * After each call, drain {@link pollEvent} first (taking data out of the receive buffer may
+ * reopen the window and queue a window update), then {@link pollSegment}, then re-arm the timer
+ * from {@link nextTimeout}. A connection may be forgotten once {@link state} is `closed` and
+ * {@link nextTimeout} is `undefined`.
+ *
+ * The machine keeps references to the `data` of segments passed in (decodeSegment returns fresh
+ * copies) and copies what {@link write} is given.
+ *
+ * @example
+ * ```ts
+ * const c = new StreamConnection({ localPort: 40000, remotePort: 22, initialSeq: rand32(), role: 'client' });
+ * c.open(now);
+ * c.write(new TextEncoder().encode('hello'), now);
+ * c.end(now);
+ * for (let s; (s = c.pollSegment()); ) sendEsp(encodeSegment(s, myHit, peerHit));
+ * // on each decrypted payload: c.handleSegment(decodeSegment(payload, peerHit, myHit), now)
+ * // at c.nextTimeout(): c.handleTimeout(now)
+ * ```
+ */
+export class StreamConnection {
+  /** This end's port. */
+  readonly localPort: number;
+  /** The peer's port. */
+  readonly remotePort: number;
+  /** Who sends the SYN. */
+  readonly role: 'client' | 'server';
+  /** The effective configuration (defaults filled in). */
+  readonly config: Readonly<StreamConfig>;
+
+  private readonly iss: number;
+  private readonly counters: StreamStats = {
+    segmentsSent: 0,
+    segmentsReceived: 0,
+    retransmissions: 0,
+    duplicates: 0,
+    outOfOrder: 0,
+    badChecksums: 0,
+  };
+  private readonly events: StreamEvent[] = [];
+
+  private started = false;
+  private established = false;
+  private closedFlag = false;
+
+  // ---- send side ----
+  private sndUna: number;
+  private sndNxt: number;
+  /** Peer's window in bytes. */
+  private sndWnd = 0;
+  private sndWl1 = 0;
+  private sndWl2 = 0;
+  private readonly inflight: Outgoing[] = [];
+  private inflightBytes = 0;
+  private outbox: Outgoing[] = [];
+  private chunks: Uint8Array[] = [];
+  private chunkHead = 0;
+  private pendingBytes = 0;
+  private localEnded = false;
+  private finSent = false;
+  private finAcked = false;
+  private needDrain = false;
+  private rstPending = false;
+
+  // ---- receive side ----
+  private irsKnown = false;
+  private irs = 0;
+  private rcvNxt = 0;
+  /** Out-of-order data, ascending by distance from rcvNxt. */
+  private ooo: { seq: number; data: Uint8Array }[] = [];
+  private oooBytes = 0;
+  /** In-order bytes queued as `data` events, not yet polled. */
+  private undelivered = 0;
+  private remoteFinSeq: number | undefined;
+  private remoteEnded = false;
+  private segsUnacked = 0;
+  private ackNow = false;
+  /**
+   * Pure duplicate ACKs owed for out-of-order or repeated data. They go out as pure ACKs even
+   * when data could carry the number, since only pure ACKs count towards the peer's fast
+   * retransmit; counted so that a batch of segments handled before polling still yields them.
+   */
+  private dupAcksOwed = 0;
+  private lastAdvertisedBytes = 0;
+  /** The peer's FIN came after ours was sent, so our ACK of it may need repeating after close. */
+  private mayNeedLinger = false;
+
+  // ---- timers and retransmission ----
+  private rtxAt: number | undefined;
+  private ackAt: number | undefined;
+  private lingerAt: number | undefined;
+  /** Retransmission timeout from the RTT estimator (or the initial value), before backoff. */
+  private baseRto: number;
+  /** Timeouts since the last ACK that took new data: the RTO is doubled this many times. */
+  private backoff = 0;
+  private srtt: number | undefined;
+  private rttvar = 0;
+  private retries = 0;
+  private dupAcks = 0;
+  /** Duplicate ACKs that came a round trip after the hole at sndUna was last resent. */
+  private lateDupAcks = 0;
+  private inRecovery = false;
+  private recover = 0;
+
+  /**
+   * @throws HipArgumentError `ERR_STREAM_BAD_ARGUMENT` for a port or sequence number out of
+   *   range or an unknown role; `ERR_STREAM_BAD_CONFIG` for a config field out of range.
+   */
+  constructor(opts: StreamConnectionOptions) {
+    const int = (v: unknown, max: number, name: string): number => {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) {
+        throw new HipArgumentError('ERR_STREAM_BAD_ARGUMENT', `${name} must be an integer 0..${max}`, { [name]: v });
+      }
+      return v;
+    };
+    this.localPort = int(opts.localPort, 0xffff, 'localPort');
+    this.remotePort = int(opts.remotePort, 0xffff, 'remotePort');
+    this.iss = int(opts.initialSeq, 0xffffffff, 'initialSeq');
+    if (opts.role !== 'client' && opts.role !== 'server') {
+      throw new HipArgumentError('ERR_STREAM_BAD_ARGUMENT', "role must be 'client' or 'server'", { role: opts.role });
+    }
+    this.role = opts.role;
+    this.config = Object.freeze(resolveConfig(opts.config));
+    this.baseRto = Math.min(this.config.initialRtoMs, this.config.maxRtoMs);
+    this.sndUna = this.iss;
+    this.sndNxt = this.iss;
+  }
+
+  /**
+   * Where the connection is: `syn-sent` / `syn-received` until the handshake completes
+   * (from construction, by role), `established` while this end may still write (the peer may
+   * have ended already), `fin-wait` after {@link end} until the peer's FIN arrives, `closing`
+   * when both FINs are known but ours is not yet acknowledged, `closed` at the end (graceful,
+   * reset or failed).
+   */
+  get state(): StreamState {
+    if (this.closedFlag) return 'closed';
+    if (!this.established) return this.role === 'client' ? 'syn-sent' : 'syn-received';
+    if (!this.localEnded) return 'established';
+    if (!this.remoteEnded) return 'fin-wait';
+    return 'closing';
+  }
+
+  /** Bytes written and not yet acknowledged by the peer (unsent plus in flight). */
+  get bufferedBytes(): number {
+    return this.pendingBytes + this.inflightBytes;
+  }
+
+  /** Counters for tests and diagnostics. */
+  get stats(): Readonly<StreamStats> {
+    return this.counters;
+  }
+
+  /**
+   * Client: start the handshake by queueing the SYN.
+   *
+   * @throws HipProtocolError `ERR_STREAM_BAD_STATE` on a server, or when called twice.
+   */
+  open(now: number): void {
+    if (this.role !== 'client' || this.started || this.closedFlag) {
+      throw new HipProtocolError('ERR_STREAM_BAD_STATE', 'open() is for a client that has not started yet', {
+        role: this.role,
+      });
+    }
+    this.started = true;
+    this.sndNxt = seqAdd(this.iss, 1);
+    this.sendControl({ syn: true }, now);
+  }
+
+  /**
+   * Server: answer the SYN that created this connection with a SYN+ACK. Data or FIN on the SYN
+   * is ignored (the peer sends it again after the handshake).
+   *
+   * @throws HipProtocolError `ERR_STREAM_BAD_STATE` on a client or when called twice;
+   *   `ERR_STREAM_BAD_SEGMENT` when `syn` is not a plain SYN for this port pair.
+   */
+  accept(syn: Segment, now: number): void {
+    if (this.role !== 'server' || this.started || this.closedFlag) {
+      throw new HipProtocolError('ERR_STREAM_BAD_STATE', 'accept() is for a server that has not started yet', {
+        role: this.role,
+      });
+    }
+    if (!syn.flags.syn || syn.flags.ack || syn.flags.rst || syn.srcPort !== this.remotePort || syn.dstPort !== this.localPort) {
+      throw new HipProtocolError('ERR_STREAM_BAD_SEGMENT', 'accept() needs a SYN without ACK/RST for this port pair', {
+        srcPort: syn.srcPort,
+        dstPort: syn.dstPort,
+      });
+    }
+    this.counters.segmentsReceived++;
+    this.started = true;
+    this.learnIrs(syn.seq);
+    this.sndWnd = syn.window * WINDOW_SCALE;
+    this.sndWl1 = syn.seq;
+    this.sndWl2 = this.iss;
+    this.sndNxt = seqAdd(this.iss, 1);
+    this.sendControl({ syn: true }, now);
+  }
+
+  /** Process one inbound segment addressed to this port pair; others are ignored. */
+  handleSegment(seg: Segment, now: number): void {
+    if (seg.srcPort !== this.remotePort || seg.dstPort !== this.localPort) return;
+    this.counters.segmentsReceived++;
+    if (this.closedFlag) {
+      this.afterClose(seg, now);
+      return;
+    }
+    if (!this.started) return;
+    if (seg.flags.rst) {
+      this.onRst(seg);
+      return;
+    }
+    if (!this.irsKnown) {
+      this.inSynSent(seg, now);
+      return;
+    }
+    if (seg.flags.syn) {
+      this.onSynAgain(seg, now);
+      return;
+    }
+    // Every segment after the SYN carries an ACK (RFC 9293 3.10.7.4, fifth check).
+    if (!seg.flags.ack) return;
+    if (!this.processAck(seg, now)) return;
+    if (!this.established) {
+      if (this.sndUna !== seqAdd(this.iss, 1)) return;
+      this.becomeEstablished();
+    }
+    this.processData(seg, now);
+    this.checkClosed(now);
+    this.flush(now);
+  }
+
+  /**
+   * Queue bytes for sending. Returns false when the send buffer is at or above
+   * `sendBufferBytes` afterwards (the bytes are still queued), like `stream.write`; wait for
+   * the `drain` event before writing more.
+   *
+   * @throws HipProtocolError `ERR_STREAM_WRITE_AFTER_END` after {@link end},
+   *   `ERR_STREAM_CLOSED` once closed; HipArgumentError `ERR_STREAM_BAD_ARGUMENT` if `data`
+   *   is not a Uint8Array.
+   */
+  write(data: Uint8Array, now: number): boolean {
+    if (!(data instanceof Uint8Array)) {
+      throw new HipArgumentError('ERR_STREAM_BAD_ARGUMENT', 'write() takes a Uint8Array');
+    }
+    if (this.closedFlag) throw new HipProtocolError('ERR_STREAM_CLOSED', 'write() on a closed stream');
+    if (this.localEnded) throw new HipProtocolError('ERR_STREAM_WRITE_AFTER_END', 'write() after end()');
+    if (data.length > 0) {
+      this.chunks.push(data.slice());
+      this.pendingBytes += data.length;
+      this.flush(now);
+    }
+    const ok = this.bufferedBytes < this.config.sendBufferBytes;
+    if (!ok) this.needDrain = true;
+    return ok;
+  }
+
+  /** Close this direction: a FIN follows the queued data. Repeated calls and calls after close do nothing. */
+  end(now: number): void {
+    if (this.closedFlag || this.localEnded) return;
+    this.localEnded = true;
+    this.flush(now);
+  }
+
+  /**
+   * Abort: drop everything queued, queue a RST (if the handshake had started) and report
+   * `closed`. Nothing happens if already closed.
+   */
+  reset(now: number): void {
+    void now;
+    if (this.closedFlag) return;
+    const started = this.started;
+    this.abort();
+    this.rstPending = started;
+    this.events.push({ type: 'closed' });
+  }
+
+  /** Run the timers that are due at `now` (early calls are harmless). */
+  handleTimeout(now: number): void {
+    if (this.closedFlag) {
+      if (this.lingerAt !== undefined && now >= this.lingerAt) this.lingerAt = undefined;
+      return;
+    }
+    if (this.ackAt !== undefined && now >= this.ackAt) {
+      this.ackAt = undefined;
+      this.ackNow = true;
+    }
+    if (this.rtxAt !== undefined && now >= this.rtxAt) {
+      this.rtxAt = undefined;
+      this.onRetransmitTimeout(now);
+    }
+    this.flush(now);
+  }
+
+  /** When {@link handleTimeout} should next run, or `undefined` when no timer is armed. */
+  nextTimeout(): number | undefined {
+    let t: number | undefined;
+    for (const x of [this.rtxAt, this.ackAt, this.lingerAt]) {
+      if (x !== undefined && (t === undefined || x < t)) t = x;
+    }
+    return t;
+  }
+
+  /** Record a segment for this port pair that `decodeSegment` rejected with `ERR_STREAM_BAD_CHECKSUM`. */
+  countBadChecksum(): void {
+    this.counters.badChecksums++;
+  }
+
+  /**
+   * The next segment to send, or `undefined`. Acknowledgement number and window are filled in
+   * now, so a segment polled late still carries fresh values.
+   */
+  pollSegment(): Segment | undefined {
+    if (this.rstPending) {
+      this.rstPending = false;
+      return this.build({
+        seq: this.sndNxt,
+        data: EMPTY,
+        flags: { syn: false, ack: this.irsKnown, fin: false, rst: true, psh: false },
+      });
+    }
+    if (this.dupAcksOwed > 0 && this.irsKnown) {
+      const owed = this.dupAcksOwed - 1;
+      const seg = this.pureAck();
+      this.dupAcksOwed = owed;
+      return seg;
+    }
+    while (this.outbox.length > 0) {
+      const r = this.outbox.shift()!;
+      r.queued = false;
+      if (r.done) continue;
+      return this.build({
+        seq: r.seq,
+        data: r.data,
+        flags: { syn: r.syn, ack: this.irsKnown, fin: r.fin, rst: false, psh: r.psh },
+      });
+    }
+    if (this.ackNow && this.irsKnown) return this.pureAck();
+    return undefined;
+  }
+
+  /** The next event for the user, or `undefined`. Taking `data` out frees receive buffer space. */
+  pollEvent(): StreamEvent | undefined {
+    const e = this.events.shift();
+    if (e?.type === 'data') {
+      this.undelivered -= e.data.length;
+      // Receiver-side silly-window avoidance: announce a reopened window only when it had
+      // become small and has grown by at least two segments.
+      if (this.established && !this.closedFlag && !this.remoteEnded) {
+        const win = this.windowField() * WINDOW_SCALE;
+        const { receiveBufferBytes, mss } = this.config;
+        if (this.lastAdvertisedBytes < receiveBufferBytes / 2 && win - this.lastAdvertisedBytes >= Math.min(2 * mss, receiveBufferBytes / 2)) {
+          this.ackNow = true;
+        }
+      }
+    }
+    return e;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // inbound
+
+  private inSynSent(seg: Segment, now: number): void {
+    // Only a SYN+ACK for our SYN moves a client on; simultaneous open is not supported.
+    if (!seg.flags.syn || !seg.flags.ack || seg.ack !== seqAdd(this.iss, 1)) return;
+    this.learnIrs(seg.seq);
+    this.sndWl1 = seg.seq;
+    this.sndWl2 = this.iss;
+    this.processAck(seg, now);
+    this.becomeEstablished();
+    this.ackNow = true;
+    this.flush(now);
+  }
+
+  /** A SYN once the peer's initial sequence number is known: a retransmission or a duplicate. */
+  private onSynAgain(seg: Segment, now: number): void {
+    if (seg.seq === this.irs) this.counters.duplicates++;
+    if (this.role === 'server' && !this.established && !seg.flags.ack && seg.seq === this.irs) {
+      // Our SYN+ACK was lost: send it again now rather than waiting for the timer.
+      const synAck = this.inflight[0];
+      if (synAck?.syn === true) {
+        this.retransmit(synAck, now);
+        this.rtxAt = now + this.rto;
+      }
+      return;
+    }
+    // A duplicate SYN+ACK means our ACK was lost; anything else gets our current ACK too.
+    this.ackNow = true;
+  }
+
+  private onRst(seg: Segment): void {
+    let acceptable: boolean;
+    if (!this.irsKnown) {
+      acceptable = seg.flags.ack && seg.ack === seqAdd(this.iss, 1);
+    } else {
+      const off = seqDiff(seg.seq, this.rcvNxt);
+      acceptable = off >= 0 && off <= Math.max(this.config.receiveBufferBytes, 1);
+    }
+    if (!acceptable) return;
+    const reason = this.established ? 'connection reset by peer' : 'connection refused';
+    this.abort();
+    this.events.push({ type: 'reset', reason });
+  }
+
+  /**
+   * Apply the ACK field. Returns false when the segment must be dropped (it acknowledges
+   * something never sent).
+   */
+  private processAck(seg: Segment, now: number): boolean {
+    const a = seg.ack;
+    if (seqDiff(a, this.sndNxt) > 0) {
+      this.ackNow = true;
+      return false;
+    }
+    const older = seqDiff(a, this.sndUna) < 0;
+    if (older) return true;
+    // Window update only from a segment at least as new as the last one used (RFC 9293 SND.WL1/WL2).
+    const d1 = seqDiff(seg.seq, this.sndWl1);
+    if (d1 > 0 || (d1 === 0 && seqDiff(a, this.sndWl2) >= 0)) {
+      this.sndWnd = seg.window * WINDOW_SCALE;
+      this.sndWl1 = seg.seq;
+      this.sndWl2 = a;
+    }
+    if (a === this.sndUna) {
+      if (this.inflight.length === 0) {
+        // Zero-window probing with the peer answering: it is alive, just full.
+        if (this.sndWnd === 0) this.retries = 0;
+        return true;
+      }
+      if (seg.data.length === 0 && !seg.flags.fin && !seg.flags.syn && this.established) {
+        if (this.sndWnd === 0) this.retries = 0;
+        this.dupAcks++;
+        const hole = this.inflight[0]!;
+        if (this.dupAcks === 3 && !this.inRecovery) {
+          this.inRecovery = true;
+          this.recover = this.sndNxt;
+          this.retransmit(hole, now);
+          this.rtxAt = now + this.rto;
+        } else if (this.inRecovery && hole.retransmitted && this.srtt !== undefined) {
+          // Duplicate ACKs still arriving a round trip after the hole was resent were sent by
+          // segments that left after it, so the resent copy was lost too: send it again now
+          // rather than after a (backed-off) RTO.
+          if (now - hole.sentAt > this.srtt + 2 * this.rttvar + 1 && ++this.lateDupAcks >= 2) {
+            this.retransmit(hole, now);
+            this.rtxAt = now + this.rto;
+          }
+        }
+      }
+      return true;
+    }
+
+    // RTT sample: the ACK was triggered by the last of the covered segments to arrive, so if
+    // the newest one went out only once (Karn) and no covered segment went out later than it,
+    // then `now - newest.sentAt` is one round trip. Requiring every covered segment to be
+    // clean, as RFC 6298 is often read, starves the estimator on a lossy path where nearly
+    // every cumulative ACK also covers a retransmitted hole; taking the newest regardless of
+    // the others inflates it by the time holes took to fill.
+    let newest: Outgoing | undefined;
+    let lastSent = -Infinity;
+    while (this.inflight.length > 0) {
+      const r = this.inflight[0]!;
+      const end = seqAdd(r.seq, seqLength(r));
+      if (seqDiff(end, a) <= 0) {
+        this.inflight.shift();
+        r.done = true;
+        this.inflightBytes -= r.data.length;
+        newest = r;
+        lastSent = Math.max(lastSent, r.sentAt);
+        if (r.fin) this.finAcked = true;
+        continue;
+      }
+      if (seqDiff(a, r.seq) > 0) {
+        // The peer took part of this segment (its buffer was short): keep only the rest.
+        let k = seqDiff(a, r.seq);
+        if (r.syn) {
+          r.syn = false;
+          k--;
+        }
+        r.data = r.data.subarray(k);
+        this.inflightBytes -= k;
+        r.seq = a;
+      }
+      break;
+    }
+    this.sndUna = a;
+    this.retries = 0;
+    // Progress ends the backoff at once: with Karn's rule alone a lossy path that keeps
+    // retransmitting would rarely yield a clean sample and would stay at the longest RTO.
+    this.backoff = 0;
+    this.dupAcks = 0;
+    this.lateDupAcks = 0;
+    if (newest !== undefined) {
+      if (!newest.retransmitted && newest.sentAt >= lastSent) {
+        this.sampleRtt(now - newest.sentAt);
+      } else if (this.srtt === undefined && newest.sentAt >= lastSent) {
+        // No clean sample yet (the handshake was retransmitted): time the latest transmission.
+        // If an earlier copy triggered the ACK this underestimates; minRtoMs bounds the harm,
+        // and staying at initialRtoMs through a lossy transfer would cost far more.
+        this.sampleRtt(now - newest.sentAt);
+      }
+    }
+    if (this.inRecovery) {
+      if (seqDiff(a, this.recover) >= 0) {
+        this.inRecovery = false;
+      } else if (this.inflight.length > 0) {
+        // A partial ACK points at the next hole: fill it now rather than after another RTO.
+        this.retransmit(this.inflight[0]!, now);
+      }
+    }
+    this.rtxAt = this.inflight.length > 0 ? now + this.rto : undefined;
+    if (this.needDrain && this.bufferedBytes < this.config.sendBufferBytes) {
+      this.needDrain = false;
+      this.events.push({ type: 'drain' });
+    }
+    return true;
+  }
+
+  private processData(seg: Segment, now: number): void {
+    const len = seg.data.length;
+    const hasFin = seg.flags.fin;
+    if (len === 0 && !hasFin) return;
+    if (this.remoteEnded) {
+      // Everything the peer will send has arrived: this is a retransmission.
+      this.counters.duplicates++;
+      this.ackNow = true;
+      return;
+    }
+    let off = seqDiff(seg.seq, this.rcvNxt);
+    const end = off + len;
+    if (end < 0 || (end === 0 && !hasFin)) {
+      this.counters.duplicates++;
+      this.oweDupAck();
+      return;
+    }
+    let data = seg.data;
+    if (off < 0) {
+      data = data.subarray(-off);
+      off = 0;
+    }
+    const free = Math.max(0, this.config.receiveBufferBytes - this.held());
+    if (off === 0) {
+      const take = Math.min(data.length, free);
+      if (take > 0) this.deliver(data.subarray(0, take));
+      if (take < data.length) {
+        // Buffer full: the rest (and any FIN) comes again once the window reopens.
+        this.ackNow = true;
+      } else if (hasFin) {
+        this.remoteFinSeq = this.rcvNxt;
+      }
+      const filled = this.ooo.length > 0;
+      this.drainOutOfOrder();
+      if (filled || this.config.ackDelayMs === 0) {
+        this.ackNow = true;
+      } else if (take > 0) {
+        this.segsUnacked++;
+        if (this.segsUnacked >= 2) this.ackNow = true;
+        else if (this.ackAt === undefined) this.ackAt = now + this.config.ackDelayMs;
+      }
+    } else {
+      this.counters.outOfOrder++;
+      this.oweDupAck();
+      if (off + data.length <= free) this.storeOutOfOrder(seg.seq, data, hasFin);
+    }
+    if (this.remoteFinSeq !== undefined && this.rcvNxt === this.remoteFinSeq) {
+      this.rcvNxt = seqAdd(this.rcvNxt, 1);
+      this.remoteEnded = true;
+      this.mayNeedLinger = this.finSent;
+      this.ackNow = true;
+      this.events.push({ type: 'end' });
+    }
+  }
+
+  private storeOutOfOrder(seq: number, data: Uint8Array, fin: boolean): void {
+    if (fin) this.remoteFinSeq = seqAdd(seq, data.length);
+    if (data.length === 0) return;
+    const off = seqDiff(seq, this.rcvNxt);
+    let i = 0;
+    while (i < this.ooo.length && seqDiff(this.ooo[i]!.seq, this.rcvNxt) < off) i++;
+    const same = this.ooo[i];
+    if (same !== undefined && same.seq === seq && same.data.length >= data.length) {
+      this.counters.duplicates++;
+      return;
+    }
+    this.ooo.splice(i, 0, { seq, data });
+    this.oooBytes += data.length;
+  }
+
+  private drainOutOfOrder(): void {
+    while (this.ooo.length > 0 && seqDiff(this.ooo[0]!.seq, this.rcvNxt) <= 0) {
+      const e = this.ooo.shift()!;
+      this.oooBytes -= e.data.length;
+      const skip = seqDiff(this.rcvNxt, e.seq);
+      if (skip < e.data.length) this.deliver(e.data.subarray(skip));
+    }
+  }
+
+  private oweDupAck(): void {
+    // More than three in one batch tell the peer nothing new.
+    this.dupAcksOwed = Math.min(this.dupAcksOwed + 1, 3);
+  }
+
+  private deliver(data: Uint8Array): void {
+    this.rcvNxt = seqAdd(this.rcvNxt, data.length);
+    this.undelivered += data.length;
+    this.events.push({ type: 'data', data });
+  }
+
+  /**
+   * After a graceful close, while lingering: everything the peer sends now is a retransmission
+   * (its FIN, or older data when our cumulative ACK got lost), so answer with our final ACK.
+   */
+  private afterClose(seg: Segment, now: number): void {
+    if (this.lingerAt === undefined || seg.flags.rst || seg.flags.syn) return;
+    if (seg.data.length === 0 && !seg.flags.fin) return;
+    this.counters.duplicates++;
+    this.ackNow = true;
+    this.lingerAt = now + this.config.lingerMs;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // outbound and timers
+
+  /** Send what the windows allow: new data, then the FIN; arm the retransmission timer. */
+  private flush(now: number): void {
+    if (this.closedFlag || !this.established) return;
+    const { mss, sendWindowSegments } = this.config;
+    const wasIdle = this.inflight.length === 0;
+    let last: Outgoing | undefined;
+    while (this.pendingBytes > 0 && this.inflight.length < sendWindowSegments && !this.finSent) {
+      const usable = this.sndWnd - seqDiff(this.sndNxt, this.sndUna);
+      const n = Math.min(mss, this.pendingBytes, usable);
+      if (n <= 0) break;
+      // Sender-side silly-window avoidance: no small window-limited segments while others fly.
+      if (n < mss && n < this.pendingBytes && this.inflight.length > 0) break;
+      last = this.sendNew(this.take(n), now);
+    }
+    if (this.localEnded && !this.finSent && this.pendingBytes === 0) {
+      this.finSent = true;
+      if (last !== undefined && last.queued) {
+        last.fin = true;
+      } else {
+        last = this.track({ seq: this.sndNxt, data: EMPTY, syn: false, fin: true, psh: false }, now);
+      }
+      this.sndNxt = seqAdd(this.sndNxt, 1);
+    }
+    if (this.inflight.length > 0) {
+      // A timer armed while idle was the persist timer; the first segment in flight restarts it.
+      if (wasIdle || this.rtxAt === undefined) this.rtxAt = now + this.rto;
+    } else if (this.pendingBytes > 0 && this.rtxAt === undefined) {
+      // Data waits for a window the peer has closed: the timer doubles as the persist timer.
+      this.rtxAt = now + this.rto;
+    }
+  }
+
+  private sendNew(data: Uint8Array, now: number): Outgoing {
+    const r = this.track({ seq: this.sndNxt, data, syn: false, fin: false, psh: this.pendingBytes === 0 }, now);
+    this.sndNxt = seqAdd(this.sndNxt, data.length);
+    this.inflightBytes += data.length;
+    return r;
+  }
+
+  private track(fields: Pick<Outgoing, 'seq' | 'data' | 'syn' | 'fin' | 'psh'>, now: number): Outgoing {
+    const r: Outgoing = { ...fields, sentAt: now, retransmitted: false, queued: true, done: false };
+    this.inflight.push(r);
+    this.outbox.push(r);
+    return r;
+  }
+
+  private sendControl(flags: { syn: true }, now: number): void {
+    this.track({ seq: this.iss, data: EMPTY, syn: flags.syn, fin: false, psh: false }, now);
+    this.rtxAt = now + this.rto;
+  }
+
+  private retransmit(r: Outgoing, now: number): void {
+    r.retransmitted = true;
+    r.sentAt = now;
+    this.lateDupAcks = 0;
+    this.counters.retransmissions++;
+    if (!r.queued) {
+      r.queued = true;
+      this.outbox.push(r);
+    }
+  }
+
+  private onRetransmitTimeout(now: number): void {
+    if (this.retries >= this.config.maxRetries) {
+      this.fail('ERR_STREAM_TIMEOUT', `no answer from the peer after ${this.retries} retransmissions`);
+      return;
+    }
+    this.retries++;
+    this.backoff++;
+    const oldest = this.inflight[0];
+    if (oldest !== undefined) {
+      this.retransmit(oldest, now);
+      if (this.established) {
+        // Holes after this one are filled one per partial ACK (NewReno style).
+        this.inRecovery = true;
+        this.recover = this.sndNxt;
+        this.dupAcks = 0;
+      }
+    } else if (this.established && this.pendingBytes > 0 && !this.finSent) {
+      // Zero-window probe: one byte past the window; the peer keeps it if it has room by now
+      // and answers with its window either way.
+      this.sendNew(this.take(1), now);
+    }
+    if (this.inflight.length > 0) this.rtxAt = now + this.rto;
+  }
+
+  private sampleRtt(r: number): void {
+    const sample = Math.max(0, r);
+    if (this.srtt === undefined) {
+      this.srtt = sample;
+      this.rttvar = sample / 2;
+    } else {
+      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - sample);
+      this.srtt = 0.875 * this.srtt + 0.125 * sample;
+    }
+    const { minRtoMs, maxRtoMs } = this.config;
+    // RFC 6298 plus the peer's ACK delay, as QUIC's PTO does: samples taken while ACKs came
+    // back at once must not make a lone segment's delayed ACK look like a loss.
+    const est = this.srtt + Math.max(1, 4 * this.rttvar) + this.config.ackDelayMs;
+    this.baseRto = Math.min(maxRtoMs, Math.max(minRtoMs, Math.ceil(est)));
+  }
+
+  /** The current retransmission timeout, backoff included. */
+  private get rto(): number {
+    return Math.min(this.config.maxRtoMs, this.baseRto * 2 ** Math.min(this.backoff, 30));
+  }
+
+  private becomeEstablished(): void {
+    this.established = true;
+    this.retries = 0;
+    this.events.push({ type: 'connected' });
+  }
+
+  private checkClosed(now: number): void {
+    if (this.closedFlag || !this.finAcked || !this.remoteEnded) return;
+    this.closedFlag = true;
+    this.rtxAt = undefined;
+    this.ackAt = undefined;
+    this.outbox = [];
+    if (this.mayNeedLinger) this.lingerAt = now + this.config.lingerMs;
+    this.events.push({ type: 'closed' });
+  }
+
+  private fail(code: string, message: string): void {
+    this.abort();
+    this.rstPending = true;
+    this.events.push({ type: 'error', code, message });
+  }
+
+  /** Drop all state that could send or time out. */
+  private abort(): void {
+    this.closedFlag = true;
+    this.inflight.length = 0;
+    this.inflightBytes = 0;
+    this.outbox = [];
+    this.chunks = [];
+    this.chunkHead = 0;
+    this.pendingBytes = 0;
+    this.ooo = [];
+    this.oooBytes = 0;
+    this.ackNow = false;
+    this.dupAcksOwed = 0;
+    this.rtxAt = undefined;
+    this.ackAt = undefined;
+    this.lingerAt = undefined;
+  }
+
+  private learnIrs(seq: number): void {
+    this.irsKnown = true;
+    this.irs = seq;
+    this.rcvNxt = seqAdd(seq, 1);
+  }
+
+  /** Take `n` bytes (n <= pendingBytes) from the front of the send queue. */
+  private take(n: number): Uint8Array {
+    const first = this.chunks[0]!;
+    if (first.length - this.chunkHead >= n) {
+      const out = first.subarray(this.chunkHead, this.chunkHead + n);
+      this.chunkHead += n;
+      if (this.chunkHead === first.length) {
+        this.chunks.shift();
+        this.chunkHead = 0;
+      }
+      this.pendingBytes -= n;
+      return out;
+    }
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const c = this.chunks[0]!;
+      const k = Math.min(n - filled, c.length - this.chunkHead);
+      out.set(c.subarray(this.chunkHead, this.chunkHead + k), filled);
+      filled += k;
+      this.chunkHead += k;
+      if (this.chunkHead === c.length) {
+        this.chunks.shift();
+        this.chunkHead = 0;
+      }
+    }
+    this.pendingBytes -= n;
+    return out;
+  }
+
+  private held(): number {
+    return this.oooBytes + this.undelivered;
+  }
+
+  private windowField(): number {
+    const free = Math.max(0, this.config.receiveBufferBytes - this.held());
+    return Math.min(0xffff, Math.floor(free / WINDOW_SCALE));
+  }
+
+  private pureAck(): Segment {
+    return this.build({
+      seq: this.sndNxt,
+      data: EMPTY,
+      flags: { syn: false, ack: true, fin: false, rst: false, psh: false },
+    });
+  }
+
+  private build(parts: Pick<Segment, 'seq' | 'data' | 'flags'>): Segment {
+    const window = parts.flags.rst ? 0 : this.windowField();
+    if (parts.flags.ack) {
+      this.ackNow = false;
+      this.dupAcksOwed = 0;
+      this.ackAt = undefined;
+      this.segsUnacked = 0;
+      this.lastAdvertisedBytes = window * WINDOW_SCALE;
+    }
+    this.counters.segmentsSent++;
+    return {
+      srcPort: this.localPort,
+      dstPort: this.remotePort,
+      seq: parts.seq,
+      ack: parts.flags.ack ? this.rcvNxt : 0,
+      flags: parts.flags,
+      window,
+      data: parts.data,
+    };
+  }
+}
+
+/**
+ * The RST a host should send for a segment that matches no connection (RFC 9293 3.10.7.1), or
+ * `undefined` when none is due (the segment is itself a RST).
+ *
+ * @example
+ * ```ts
+ * const conn = table.get(key);
+ * if (!conn && !seg.flags.syn) { const rst = resetForUnmatched(seg); if (rst) send(rst); }
+ * ```
+ */
+export function resetForUnmatched(seg: Segment): Segment | undefined {
+  if (seg.flags.rst) return undefined;
+  const base = { srcPort: seg.dstPort, dstPort: seg.srcPort, window: 0, data: EMPTY };
+  if (seg.flags.ack) {
+    return { ...base, seq: seg.ack, ack: 0, flags: { syn: false, ack: false, fin: false, rst: true, psh: false } };
+  }
+  const len = seg.data.length + (seg.flags.syn ? 1 : 0) + (seg.flags.fin ? 1 : 0);
+  return { ...base, seq: 0, ack: seqAdd(seg.seq, len), flags: { syn: false, ack: true, fin: false, rst: true, psh: false } };
+}

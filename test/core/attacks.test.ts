@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { HostIdentity } from '../../src/crypto/identity.js';
+import { getProvider } from '../../src/crypto/get-provider.js';
+import { verifyPuzzle } from '../../src/crypto/puzzle.js';
 import { formatHit } from '../../src/crypto/hit.js';
 import { emitPacket, getParam, PacketType, ParamType, parsePacket, type HipPacket } from '../../src/wire/index.js';
 import { SimNetwork, type SimNode } from './sim.js';
@@ -61,7 +63,13 @@ describe('replays and forgeries change nothing', () => {
   });
 
   const i2Forgeries: [string, string, (p: HipPacket) => void][] = [
-    ['wrong puzzle solution', 'bad-puzzle', (p) => { const s = getParam(p, ParamType.SOLUTION)!; s.j = s.j.map((x) => x ^ 0xff); }],
+    ['wrong puzzle solution', 'bad-puzzle', (p) => {
+      // Flip bits of #J until it no longer solves the puzzle (with a small K many #J do).
+      const s = getParam(p, ParamType.SOLUTION)!;
+      const check = (j: Uint8Array) => verifyPuzzle(getProvider(), { hash: 'sha384', i: s.i, hitI: p.senderHit, hitR: p.receiverHit, j, k: s.k });
+      expect(check(s.j)).toBe(true);
+      for (let n = 1; check(s.j); n++) s.j = s.j.map((x, idx) => (idx === s.j.length - 1 ? x ^ n : x));
+    }],
     ['wrong #I', 'bad-puzzle', (p) => { const s = getParam(p, ParamType.SOLUTION)!; s.i = s.i.map((x) => x ^ 1); }],
     ['unknown opaque', 'stale-puzzle', (p) => { getParam(p, ParamType.SOLUTION)!.opaque ^= 0x5555; }],
     ['wrong HIP_MAC', 'bad-mac', (p) => { const m = getParam(p, ParamType.HIP_MAC)!; m.mac = m.mac.map((x) => x ^ 1); }],

@@ -13,3 +13,5 @@ export * from './wire/index.js';
 export * from './crypto/index.js';
 export * from './esp/index.js';
 export * from './core/index.js';
+export * from './transport/index.js';
+export * from './host/index.js';

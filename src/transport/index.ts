@@ -7,7 +7,6 @@
 export { HipTransportError, TransportErrorCode } from './errors.js';
 export { type CarrierPeer, HIP_NAT_UDP_PORT, canonicalAddress, normalizePeer, peerKey } from './peer.js';
 export {
-  HIP_HEADER_LENGTH,
   HIP_MAX_PACKET_LENGTH,
   MARKER_LENGTH,
   announcedHipLength,

@@ -264,6 +264,8 @@ export class StreamConnection {
   private finAcked = false;
   private needDrain = false;
   private rstPending = false;
+  /** Ready-made segments that answer a segment rather than carry our stream (resets). */
+  private replies: Segment[] = [];
 
   // ---- receive side ----
   private irsKnown = false;
@@ -513,6 +515,11 @@ export class StreamConnection {
    * now, so a segment polled late still carries fresh values.
    */
   pollSegment(): Segment | undefined {
+    const reply = this.replies.shift();
+    if (reply !== undefined) {
+      this.counters.segmentsSent++;
+      return reply;
+    }
     if (this.rstPending) {
       this.rstPending = false;
       return this.build({
@@ -563,8 +570,22 @@ export class StreamConnection {
   // inbound
 
   private inSynSent(seg: Segment, now: number): void {
+    if (seg.flags.ack && seg.ack !== seqAdd(this.iss, 1)) {
+      // An ACK for some other connection on this port pair (the peer still has a stale one):
+      // a reset with the sequence number it expects makes it let go (RFC 9293 3.10.7.3).
+      this.replies.push({
+        srcPort: this.localPort,
+        dstPort: this.remotePort,
+        seq: seg.ack,
+        ack: 0,
+        flags: { syn: false, ack: false, fin: false, rst: true, psh: false },
+        window: 0,
+        data: EMPTY,
+      });
+      return;
+    }
     // Only a SYN+ACK for our SYN moves a client on; simultaneous open is not supported.
-    if (!seg.flags.syn || !seg.flags.ack || seg.ack !== seqAdd(this.iss, 1)) return;
+    if (!seg.flags.syn || !seg.flags.ack) return;
     this.learnIrs(seg.seq);
     this.sndWl1 = seg.seq;
     this.sndWl2 = this.iss;
@@ -767,6 +788,9 @@ export class StreamConnection {
       this.rcvNxt = seqAdd(this.rcvNxt, 1);
       this.remoteEnded = true;
       this.mayNeedLinger = this.finSent;
+      // Nothing the peer sent past its FIN is part of the stream.
+      this.ooo = [];
+      this.oooBytes = 0;
       this.ackNow = true;
       this.events.push({ type: 'end' });
     }

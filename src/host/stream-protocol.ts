@@ -72,20 +72,42 @@ export interface StreamConfig {
 
 /** What a {@link StreamConnection} reports to its user, in order. */
 export type StreamEvent =
-  /** The handshake completed. */
-  | { type: 'connected' }
-  /** Bytes of the peer's stream, in order, each byte once. */
-  | { type: 'data'; data: Uint8Array }
-  /** The peer closed its direction (FIN), after all its data. */
-  | { type: 'end' }
-  /** Both directions are closed and acknowledged (or {@link StreamConnection.reset} was called). Terminal. */
-  | { type: 'closed' }
-  /** The peer aborted the connection (RST). Terminal. */
-  | { type: 'reset'; reason: string }
-  /** The connection failed, e.g. `ERR_STREAM_TIMEOUT`. Terminal. */
-  | { type: 'error'; code: string; message: string }
-  /** The send buffer fell below its high-water mark after a `write` had returned false. */
-  | { type: 'drain' };
+  | {
+      /** The handshake completed. */
+      type: 'connected';
+    }
+  | {
+      /** Bytes of the peer's stream, in order, each byte once. */
+      type: 'data';
+      /** The bytes; the machine keeps no reference to them. */
+      data: Uint8Array;
+    }
+  | {
+      /** The peer closed its direction (FIN), after all its data. */
+      type: 'end';
+    }
+  | {
+      /** Both directions are closed and acknowledged, or {@link StreamConnection.reset} was called. Terminal. */
+      type: 'closed';
+    }
+  | {
+      /** The peer aborted the connection (RST). Terminal. */
+      type: 'reset';
+      /** `connection refused` (reset during the handshake) or `connection reset by peer`. */
+      reason: string;
+    }
+  | {
+      /** The connection failed. Terminal. */
+      type: 'error';
+      /** Stable code, e.g. `ERR_STREAM_TIMEOUT`. */
+      code: string;
+      /** Human-readable detail. */
+      message: string;
+    }
+  | {
+      /** The send buffer fell below its high-water mark after a `write` had returned false. */
+      type: 'drain';
+    };
 
 /** The phase of a connection, as TCP would name it in broad strokes. */
 export type StreamState = 'syn-sent' | 'syn-received' | 'established' | 'fin-wait' | 'closing' | 'closed';
@@ -369,7 +391,7 @@ export class StreamConnection {
     }
     this.started = true;
     this.sndNxt = seqAdd(this.iss, 1);
-    this.sendControl({ syn: true }, now);
+    this.sendSyn(now);
   }
 
   /**
@@ -398,7 +420,7 @@ export class StreamConnection {
     this.sndWl1 = syn.seq;
     this.sndWl2 = this.iss;
     this.sndNxt = seqAdd(this.iss, 1);
-    this.sendControl({ syn: true }, now);
+    this.sendSyn(now);
   }
 
   /** Process one inbound segment addressed to this port pair; others are ignored. */
@@ -892,8 +914,9 @@ export class StreamConnection {
     return r;
   }
 
-  private sendControl(flags: { syn: true }, now: number): void {
-    this.track({ seq: this.iss, data: EMPTY, syn: flags.syn, fin: false, psh: false }, now);
+  /** Queue our SYN (client) or SYN+ACK (server: the ACK flag follows from knowing the peer's ISN). */
+  private sendSyn(now: number): void {
+    this.track({ seq: this.iss, data: EMPTY, syn: true, fin: false, psh: false }, now);
     this.rtxAt = now + this.rto;
   }
 

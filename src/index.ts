@@ -15,3 +15,4 @@ export * from './esp/index.js';
 export * from './core/index.js';
 export * from './transport/index.js';
 export * from './host/index.js';
+export * from './api/index.js';

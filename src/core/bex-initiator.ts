@@ -6,6 +6,7 @@ import { bytesEqual, compareBytes } from '../bytes.js';
 import { rhashOfSuite } from '../crypto/hash-info.js';
 import { computeHit, computeHitV1, hitSuite, hitsEqual, ZERO_HIT } from '../crypto/hit.js';
 import { acceptedSignatureSchemes, decodeHostIdentity } from '../crypto/host-id.js';
+import type { PublicKeyMaterial, SignatureScheme } from '../crypto/keys.js';
 import { solvePuzzle } from '../crypto/puzzle.js';
 import { HipError } from '../errors.js';
 import {
@@ -74,12 +75,26 @@ export function bexEvent<L extends PeerLocator>(
   });
 }
 
-/** Verify a peer's HOST_ID against the HIT it claims; returns the key and the schemes to verify with. */
-export function identifyPeer(hostId: HostIdParam, version: 1 | 2, claimedHit: Uint8Array) {
+/** A peer's key as decoded from its HOST_ID, with the HIT it hashes to. */
+export interface PeerKey {
+  publicKey: PublicKeyMaterial;
+  /** The HIT computed from the HOST_ID. */
+  hit: Uint8Array;
+  schemes: SignatureScheme[];
+}
+
+/** Decode a peer's HOST_ID and compute its HIT (v1: ORCHIDv1; v2: the suite of `claimedHit`). */
+export function decodePeerKey(hostId: HostIdParam, version: 1 | 2, claimedHit: Uint8Array): PeerKey {
   const publicKey = decodeHostIdentity(hostId.algorithm, hostId.hostIdentity, version);
   const suite = version === 2 ? hitSuite(claimedHit) : undefined;
   const hit = version === 1 ? computeHitV1(hostId.hostIdentity) : computeHit(hostId.hostIdentity, suite ?? 0);
-  return { publicKey, hitMatches: hitsEqual(hit, claimedHit), schemes: acceptedSignatureSchemes(publicKey, version) };
+  return { publicKey, hit, schemes: acceptedSignatureSchemes(publicKey, version) };
+}
+
+/** Verify a peer's HOST_ID against the HIT it claims; returns the key and the schemes to verify with. */
+export function identifyPeer(hostId: HostIdParam, version: 1 | 2, claimedHit: Uint8Array) {
+  const k = decodePeerKey(hostId, version, claimedHit);
+  return { publicKey: k.publicKey, hitMatches: hitsEqual(k.hit, claimedHit), schemes: k.schemes };
 }
 
 /** RHASH of a responder, from its HIT (v2) or SHA-1 (v1). */
@@ -120,12 +135,12 @@ export function handleR1<L extends PeerLocator>(
 
   let peer;
   try {
-    peer = identifyPeer(hostId, a.version, pkt.senderHit);
+    peer = ctx.peerKey(hostId, a.version, pkt.senderHit);
   } catch (e) {
     return ctx.drop('bad-host-id', pkt.type, pkt.senderHit, errorText(e));
   }
-  if (!peer.hitMatches) return ctx.drop('hit-mismatch', pkt.type, pkt.senderHit);
-  const verifyingKey = ctx.provider.importVerifyingKey(peer.publicKey);
+  if (!hitsEqual(peer.hit, pkt.senderHit)) return ctx.drop('hit-mismatch', pkt.type, pkt.senderHit);
+  const verifyingKey = peer.verifyingKey;
   if (!checkSignature(ctx.provider, raw, ParamType.HIP_SIGNATURE_2, verifyingKey, peer.schemes, sig.signature)) {
     return ctx.drop('bad-signature', pkt.type, pkt.senderHit);
   }

@@ -26,7 +26,6 @@ import {
   errorText,
   establish,
   hitGreater,
-  identifyPeer,
 } from './bex-initiator.js';
 import { hitKey, type EngineContext, type LocalSide } from './context.js';
 import { newDhKey } from './dh-private.js';
@@ -213,15 +212,15 @@ export function handleI2<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
   if (!hostId) return ctx.drop('missing-parameter', pkt.type, pkt.senderHit, 'HOST_ID');
   let peer;
   try {
-    peer = identifyPeer(hostId, pkt.version, pkt.senderHit);
+    peer = ctx.peerKey(hostId, pkt.version, pkt.senderHit);
   } catch (e) {
     return ctx.drop('bad-host-id', pkt.type, pkt.senderHit, errorText(e));
   }
-  if (!peer.hitMatches) {
+  if (!hitsEqual(peer.hit, pkt.senderHit)) {
     ctx.drop('hit-mismatch', pkt.type, pkt.senderHit);
     return ctx.notify(pkt.version, pkt.senderHit, from, NotifyType.INVALID_HIT, new Uint8Array(0), now);
   }
-  const verifyingKey = ctx.provider.importVerifyingKey(peer.publicKey);
+  const verifyingKey = peer.verifyingKey;
   if (!checkSignature(ctx.provider, raw, ParamType.HIP_SIGNATURE, verifyingKey, peer.schemes, sig.signature)) {
     ctx.drop('bad-signature', pkt.type, pkt.senderHit);
     return ctx.notify(pkt.version, pkt.senderHit, from, NotifyType.AUTHENTICATION_FAILED, new Uint8Array(0), now);

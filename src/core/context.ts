@@ -4,7 +4,8 @@
  * @module
  */
 import { bytesToHex } from '../bytes.js';
-import type { CryptoProvider, SigningKey } from '../crypto/provider.js';
+import type { CryptoProvider, SigningKey, VerifyingKey } from '../crypto/provider.js';
+import type { PeerKey } from './bex-initiator.js';
 import type { HashName, SignatureScheme } from '../crypto/keys.js';
 import type { HostIdParam } from '../wire/index.js';
 import type { Association } from './association.js';
@@ -51,8 +52,18 @@ export interface EngineContext<L extends PeerLocator> {
   drop(reason: DropReason, packetType?: number, peerHit?: Uint8Array, detail?: string): void;
   allocateSpi(): number;
   releaseSpi(spi: number): void;
+  /**
+   * A peer's decoded key, HIT and imported verifying key, cached by HOST_ID bytes: decoding and
+   * importing a key costs more than verifying with it.
+   */
+  peerKey(hostId: HostIdParam, version: 1 | 2, claimedHit: Uint8Array): CachedPeerKey;
   /** Send a NOTIFY, unless the per-peer rate limit says no. */
   notify(version: 1 | 2, peerHit: Uint8Array, to: L, notifyType: number, data: Uint8Array, now: number): void;
+}
+
+/** A peer key with its provider handle. */
+export interface CachedPeerKey extends PeerKey {
+  verifyingKey: VerifyingKey;
 }
 
 /** Map key of a HIT. */

@@ -24,15 +24,18 @@ import {
   type HostIdParam,
 } from '../wire/index.js';
 import { Association, HipState, type HipStateValue } from './association.js';
-import { armIdle, bexEvent, fail, handleR1, handleR2, opportunisticKey, sendI1 } from './bex-initiator.js';
+import { armIdle, bexEvent, decodePeerKey, fail, handleR1, handleR2, opportunisticKey, sendI1 } from './bex-initiator.js';
 import { handleI1, handleI2 } from './bex-responder.js';
 import { resolveEngineConfig, type EngineConfig, type EngineOptions } from './config.js';
-import { hitKey, type EngineContext, type EngineStats, type LocalSide } from './context.js';
+import { hitKey, type CachedPeerKey, type EngineContext, type EngineStats, type LocalSide } from './context.js';
 import type { DropReason, EngineEvent, EspSaParams, PeerLocator, Transmit } from './events.js';
 import { R1Factory } from './responder.js';
 import { sealPacket } from './sealing.js';
 import { discard, handleClose, handleCloseAck, handleNotify, startClose } from './teardown.js';
 import { backoff } from './timers.js';
+
+/** Peer keys kept decoded and imported (least recently used evicted first). */
+const PEER_KEY_CACHE = 1024;
 
 /** Injected dependencies of an engine: crypto and randomness. */
 export interface EngineDeps {
@@ -78,6 +81,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
   private readonly spis = new SpiAllocator();
   private readonly sides = new Map<1 | 2, LocalSide | null>();
   private readonly notifyLog = new Map<string, number[]>();
+  private readonly peerKeys = new Map<string, CachedPeerKey>();
   private readonly r1: R1Factory;
   private readonly ctx: EngineContext<L>;
 
@@ -108,6 +112,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
       allocateSpi: () => this.spis.allocate(this.random),
       releaseSpi: (spi) => this.spis.release(spi),
       notify: (version, peerHit, to, type, data, now) => this.sendNotify(version, peerHit, to, type, data, now),
+      peerKey: (hostId, version, claimedHit) => this.peerKey(hostId, version, claimedHit),
     };
   }
 
@@ -347,6 +352,21 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
       rhash: version === 1 ? 'sha1' : suite === 5 ? 'sha256' : rhashOfSuite(suite),
       hitSuite: suite,
     };
+  }
+
+  private peerKey(hostId: HostIdParam, version: 1 | 2, claimedHit: Uint8Array): CachedPeerKey {
+    // The suite nibble of the claimed HIT picks the hash, so it is part of the key.
+    const key = `${version}:${hostId.algorithm}:${version === 2 ? claimedHit[3]! & 0x0f : 0}:${bytesToHex(hostId.hostIdentity)}`;
+    let k = this.peerKeys.get(key);
+    if (k) {
+      this.peerKeys.delete(key);
+    } else {
+      const decoded = decodePeerKey(hostId, version, claimedHit);
+      k = { ...decoded, verifyingKey: this.provider.importVerifyingKey(decoded.publicKey) };
+      if (this.peerKeys.size >= PEER_KEY_CACHE) this.peerKeys.delete(this.peerKeys.keys().next().value!);
+    }
+    this.peerKeys.set(key, k); // most recently used last
+    return k;
   }
 
   private recordDrop(reason: DropReason, packetType?: number, peerHit?: Uint8Array, detail?: string): void {

@@ -14,24 +14,39 @@ import type { HipVersion } from './types.js';
 
 /** Byte offsets of the header fields. */
 export const HeaderOffset = Object.freeze({
+  /** Next Header (1 byte): always 59 (IPPROTO_NONE). */
   NEXT_HEADER: 0,
+  /** Header Length (1 byte): packet length in 8-byte units, minus 1. */
   HEADER_LENGTH: 1,
+  /** Fixed 0 bit and the 7-bit packet type. */
   PACKET_TYPE: 2,
+  /** Version nibble, 3 reserved bits and the fixed 1 bit. */
   VERSION: 3,
+  /** 16-bit Internet checksum over the pseudo-header and the packet. */
   CHECKSUM: 4,
+  /** 16-bit Controls field (only the anonymous bit is defined). */
   CONTROLS: 6,
+  /** Sender's HIT (16 bytes). */
   SENDER_HIT: 8,
+  /** Receiver's HIT (16 bytes). */
   RECEIVER_HIT: 24,
+  /** First parameter TLV, right after the fixed header. */
   PARAMS: 40,
 } as const);
 
 /** The header fields as parsed (HITs are views into the input). */
 export interface HipHeader {
+  /** HIP version from the high nibble of byte 3. */
   version: HipVersion;
+  /** Packet type ({@link PacketType}); known types only, others are rejected. */
   type: number;
+  /** The 16-bit Controls field. */
   controls: number;
+  /** The checksum as received (not verified here). */
   checksum: number;
+  /** Sender's HIT (16 bytes). */
   senderHit: Uint8Array;
+  /** Receiver's HIT (16 bytes; all zero in an opportunistic I1). */
   receiverHit: Uint8Array;
   /** The 3 reserved bits of byte 3. */
   headerReserved: number;
@@ -123,11 +138,17 @@ export function parseHeader(bytes: Uint8Array): HipHeader {
 
 /** The fields {@link writeHeader} needs. */
 export interface HeaderFields {
+  /** HIP version: 1 or 2 (other values are rejected). */
   version: number;
+  /** Packet type ({@link PacketType}); must be a known type. */
   type: number;
+  /** Controls field, 16 bits. */
   controls: number;
+  /** Sender's HIT, exactly 16 bytes. */
   senderHit: Uint8Array;
+  /** Receiver's HIT, exactly 16 bytes. */
   receiverHit: Uint8Array;
+  /** The 3 reserved bits of byte 3 (0..7); unset means 0. */
   headerReserved?: number;
 }
 

@@ -13,6 +13,7 @@ export function tlvSize(contentLength: number): number {
 
 /** Where one TLV sits inside a packet. */
 export interface TlvSpan {
+  /** The Type field (its lowest bit is the critical bit). */
   type: number;
   /** Offset of the Type field. */
   offset: number;

@@ -19,12 +19,15 @@ export type LocatorValue =
   | {
       /** ESP SPI + address. */
       locatorType: 1;
+      /** The SPI the sender expects to receive on at this address. */
       spi: number;
+      /** 16 bytes (IPv6 or IPv4-mapped). */
       address: Uint8Array;
     }
   | {
       /** RFC 5770 transport address. */
       locatorType: 2;
+      /** UDP or TCP port of the transport address. */
       port: number;
       /** Transport protocol, 17 = UDP. */
       protocol: number;
@@ -32,7 +35,9 @@ export type LocatorValue =
       kind: number;
       /** ICE priority. */
       priority: number;
+      /** The inbound SPI the sender expects on this locator. */
       spi: number;
+      /** 16 bytes (IPv6 or IPv4-mapped). */
       address: Uint8Array;
     };
 
@@ -82,7 +87,12 @@ export function decodeLocatorValue(loc: Pick<Locator, 'locatorType' | 'value'>):
  * Encode a locator value: the `locatorType` and `value` of a {@link Locator} record.
  * @throws HipWireError ERR_HIP_BAD_FIELD, ERR_HIP_UNKNOWN_LOCATOR_TYPE
  */
-export function encodeLocatorValue(v: LocatorValue): { locatorType: number; value: Uint8Array } {
+export function encodeLocatorValue(v: LocatorValue): {
+  /** The locator type to put in the record (0, 1 or 2). */
+  locatorType: number;
+  /** The encoded locator: 16, 20 or 28 bytes by type. */
+  value: Uint8Array;
+} {
   const T = 193;
   const t = (v as { locatorType: unknown }).locatorType;
   if (t !== LocatorType.ADDRESS && t !== LocatorType.ESP_SPI_ADDRESS && t !== LocatorType.TRANSPORT) {

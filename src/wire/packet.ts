@@ -16,7 +16,12 @@ export interface EmitOptions {
    * Compute the real checksum over this pseudo-header (4-byte addresses: IPv4, 16-byte: IPv6).
    * Without it the checksum field is 0, as HIP over UDP requires.
    */
-  checksum?: { src: Uint8Array; dst: Uint8Array };
+  checksum?: {
+    /** Source IP address of the carrying packet (4 or 16 bytes). */
+    src: Uint8Array;
+    /** Destination IP address of the carrying packet (4 or 16 bytes). */
+    dst: Uint8Array;
+  };
   /**
    * Check parameter order as {@link parsePacket} does (default true), so whatever is emitted
    * parses again. Set false only to build deliberately malformed packets for tests.

@@ -257,7 +257,12 @@ export class HostIdentity {
   }
 
   /** JSON form without the private key, so logging an identity never leaks it. */
-  toJSON(): { algorithm: IdentityAlgorithm; hit: string } {
+  toJSON(): {
+    /** The key algorithm. */
+    algorithm: IdentityAlgorithm;
+    /** The HIT in IPv6 text form. */
+    hit: string;
+  } {
     return { algorithm: this.algorithm, hit: this.hitString() };
   }
 

@@ -84,7 +84,12 @@ export function espSuite(id: number): EspSuiteInfo {
  * espKeymatLengths(8)  // { enc: 16, auth: 32 }
  * ```
  */
-export function espKeymatLengths(id: number): { enc: number; auth: number } {
+export function espKeymatLengths(id: number): {
+  /** Encryption key bytes, salt included (0 for NULL encryption). */
+  enc: number;
+  /** Integrity key bytes (0 for combined-mode suites such as GCM). */
+  auth: number;
+} {
   const s = espSuite(id);
   return { enc: s.encKeyLength + s.saltLength, auth: s.authKeyLength };
 }

@@ -32,7 +32,12 @@ import { HipEspError } from '../errors.js';
 export type ReplayStatus = 'fresh' | 'duplicate' | 'stale';
 
 /** Smallest and largest window sizes accepted by {@link ReplayWindow}. */
-export const REPLAY_WINDOW_LIMITS = { min: 1, max: 65536 } as const;
+export const REPLAY_WINDOW_LIMITS = {
+  /** Smallest window: 1 packet. */
+  min: 1,
+  /** Largest window: 65536 packets. */
+  max: 65536
+} as const;
 
 const TWO32 = 4294967296;
 
@@ -111,7 +116,12 @@ export class ReplayWindow {
    * Infer the high half for `seqLow` and report where that sequence number stands, without
    * changing the window: the check to make before verifying the ICV.
    */
-  check(seqLow: number): { seqHigh: number; status: ReplayStatus } {
+  check(seqLow: number): {
+    /** The inferred high 32 bits of the 64-bit sequence number (feeds the ICV). */
+    seqHigh: number;
+    /** Where `seqHigh:seqLow` stands relative to the window. */
+    status: ReplayStatus;
+  } {
     const seqHigh = this.inferHigh(seqLow);
     return { seqHigh, status: this.status(seqHigh, seqLow) };
   }

@@ -9,7 +9,7 @@ import { randomInt } from 'node:crypto';
 import { formatHit } from '../crypto/hit.js';
 import { HipArgumentError, HipError, HipProtocolError } from '../errors.js';
 import type { Session } from './session.js';
-import { decodeSegment, encodeSegment, StreamConnection, type StreamConfig } from './stream-protocol.js';
+import { decodeSegment, encodeSegment, resetForUnmatched, StreamConnection, type StreamConfig } from './stream-protocol.js';
 
 /** What the multiplexer needs from its host. */
 export interface StreamHost {
@@ -45,6 +45,7 @@ export class HostStream extends Duplex {
   /** @internal */ session: Session | undefined;
   /** @internal */ pending: { chunk: Uint8Array; cb: (e?: Error | null) => void }[] = [];
   /** @internal */ endRequested = false;
+  /** @internal Write callbacks held back until the connection drains. */ blocked: ((e?: Error | null) => void)[] = [];
   private readonly mux: StreamMux;
 
   /** @internal */
@@ -136,8 +137,8 @@ export class StreamMux {
     let seg;
     try {
       seg = decodeSegment(payload, s.peerHit, s.localHit);
-    } catch {
-      s.drop('bad-segment');
+    } catch (e) {
+      s.drop(e instanceof HipError && e.code === 'ERR_STREAM_BAD_CHECKSUM' ? 'bad-checksum' : 'bad-segment');
       return;
     }
     const hit = formatHit(s.peerHit);
@@ -148,6 +149,9 @@ export class StreamMux {
       const onStream = this.listeners.get(seg.dstPort);
       if (!seg.flags.syn || seg.flags.ack || !onStream) {
         s.drop('no-port');
+        // Like TCP: tell the peer its segment matches nothing here, so it does not retry forever.
+        const rst = resetForUnmatched(seg);
+        if (rst) this.host.sendEsp(s, INNER_TCP, encodeSegment(rst, s.localHit, s.peerHit));
         return;
       }
       stream = new HostStream(this, hit, seg.srcPort, seg.dstPort);
@@ -200,9 +204,9 @@ export class StreamMux {
       cb();
       return;
     }
-    stream.conn!.write(chunk, this.host.now());
+    if (stream.conn!.write(chunk, this.host.now())) cb();
+    else stream.blocked.push(cb); // released on the connection's 'drain': Node's backpressure
     this.flush(stream);
-    cb();
   }
 
   end(stream: HostStream): void {
@@ -264,39 +268,44 @@ export class StreamMux {
     return new StreamConnection({ localPort: stream.localPort, remotePort: stream.remotePort, initialSeq: randomInt(0, 2 ** 32 - 1), role, config: this.config });
   }
 
-  /** Send the connection's segments and turn its events into Duplex actions. */
+  /** Turn the connection's events into Duplex actions, then send its segments. */
   private flush(stream: HostStream): void {
     const conn = stream.conn;
     const s = stream.session;
     if (!conn || !s) return;
-    for (let seg = conn.pollSegment(); seg; seg = conn.pollSegment()) {
-      this.host.sendEsp(s, INNER_TCP, encodeSegment(seg, s.localHit, s.peerHit));
-    }
+    // Events first: taking data out of the receive buffer opens the window the next ACK announces.
     for (let e = conn.pollEvent(); e; e = conn.pollEvent()) {
       switch (e.type) {
         case 'data':
           s.stats.bytesIn += e.data.length;
           stream.push(Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength));
           break;
+        case 'drain':
+          for (const cb of stream.blocked.splice(0)) cb();
+          break;
         case 'end':
           stream.push(null);
           break;
         case 'closed':
-          this.streams.delete(key(stream.remoteHit, stream.localPort, stream.remotePort));
           if (!stream.readableEnded) stream.push(null);
           break;
         case 'reset':
-          this.streams.delete(key(stream.remoteHit, stream.localPort, stream.remotePort));
           stream.destroy(new HipProtocolError('ERR_HIP_STREAM_RESET', `stream reset by ${stream.remoteHit}: ${e.reason}`));
           break;
         case 'error':
-          this.streams.delete(key(stream.remoteHit, stream.localPort, stream.remotePort));
           stream.destroy(new HipProtocolError(e.code, e.message));
           break;
         case 'connected':
           stream.emit('connect');
           break;
       }
+    }
+    for (let seg = conn.pollSegment(); seg; seg = conn.pollSegment()) {
+      this.host.sendEsp(s, INNER_TCP, encodeSegment(seg, s.localHit, s.peerHit));
+    }
+    // A closed connection lingers to re-acknowledge a repeated FIN; forget it only when it is done.
+    if (conn.state === 'closed' && conn.nextTimeout() === undefined) {
+      this.streams.delete(key(stream.remoteHit, stream.localPort, stream.remotePort));
     }
     this.host.reschedule();
   }

@@ -53,8 +53,8 @@ export async function hiplLibInitAll(logLevel: HiplLibLogLevel, options: HiplLib
   try {
     // HIPv1 HITs exist only for RSA keys: refuse a default identity libhipl could not talk to.
     options.identity?.hit(version);
-  } catch (e) {
-    return toErrno(e);
+  } catch {
+    return -Errno.EINVAL;
   }
   if (version !== lib.version && !options.identity) lib.identity = undefined;
   lib.version = version;

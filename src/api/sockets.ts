@@ -348,8 +348,9 @@ export async function hiplConnect(id: number, peername: string, port: number): P
   stream.once('error', () => up.abort());
   attachStream(sock, stream);
   if (sock.nonblock) {
+    // As connect(2) on Linux: in progress, even when loopback would be quicker than this call.
     await yieldToEventLoop();
-    return (sock.role as HiplSock['role']) === 'connected' ? 0 : -Errno.EINPROGRESS;
+    return -Errno.EINPROGRESS;
   }
   await connected;
   // (role changed while awaiting; re-read it through a fresh view for the type checker)

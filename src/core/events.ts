@@ -86,9 +86,19 @@ export interface EspSaParams {
   /** SPI we send to (the peer's inbound SA). */
   peerSpi: number;
   /** Keys for what we send. `enc` includes the 4-byte salt for GCM suites. */
-  outbound: { enc: Uint8Array; auth: Uint8Array };
+  outbound: {
+    /** Encryption key (salt included; empty for NULL encryption). */
+    enc: Uint8Array;
+    /** Integrity key (empty for combined-mode suites). */
+    auth: Uint8Array;
+  };
   /** Keys for what we receive. */
-  inbound: { enc: Uint8Array; auth: Uint8Array };
+  inbound: {
+    /** Encryption key (salt included; empty for NULL encryption). */
+    enc: Uint8Array;
+    /** Integrity key (empty for combined-mode suites). */
+    auth: Uint8Array;
+  };
   /** KEYMAT index of the first ESP key (carried in ESP_INFO). */
   keymatIndex: number;
 }
@@ -96,30 +106,74 @@ export interface EspSaParams {
 /** Everything the engine reports. Discriminated by `type`. */
 export type EngineEvent =
   | {
+      /** A base exchange packet was sent or received (BEX feedback). */
       type: 'bex';
+      /** Which packet, and whether it went out or came in. */
       step: BexStep;
+      /** The peer's HIT (all zero while an opportunistic BEX waits for its R1). */
       peerHit: Uint8Array;
+      /** HIP packet type of that packet. */
       packetType: number;
       /** Milliseconds since this association's BEX started. */
       elapsedMs: number;
+      /** True for a packet sent again: a timer retransmission, or an R2 repeated for a repeated I2. */
       retransmission: boolean;
     }
   | {
+      /** The association reached ESTABLISHED: keys are agreed and the ESP SAs can be installed. */
       type: 'established';
+      /** The peer's HIT, proven by its signature. */
       peerHit: Uint8Array;
+      /** Our HIT used for this association. */
       localHit: Uint8Array;
+      /** HIP version the association speaks. */
       version: 1 | 2;
+      /** Whether we started the BEX (initiator) or answered it (responder). */
       role: 'initiator' | 'responder';
+      /** Where the peer was reached; send data there. */
       peerLocator: PeerLocator;
+      /** The ESP SA pair to install. */
       sa: EspSaParams;
+      /** Milliseconds the BEX took. */
       elapsedMs: number;
     }
-  | { type: 'failed'; peerHit: Uint8Array; reason: FailureReason; detail?: string }
   | {
+      /** The base exchange (or an established association) failed; the engine forgot the peer. */
+      type: 'failed';
+      /** The peer's HIT. */
+      peerHit: Uint8Array;
+      /** Why, as a stable code. */
+      reason: FailureReason;
+      /** Human-readable detail, for logs only. */
+      detail?: string;
+    }
+  | {
+      /** The association ended; its SAs should be removed. */
       type: 'closed';
+      /** The peer's HIT. */
       peerHit: Uint8Array;
       /** Who ended it: we did, the peer did, the idle timer, a CLOSE that got no answer, or the carrier (TCP connection) went away. */
       by: 'local' | 'peer' | 'idle' | 'timeout' | 'transport';
     }
-  | { type: 'notify'; peerHit: Uint8Array; notifyType: number; data: Uint8Array }
-  | { type: 'dropped'; reason: DropReason; packetType?: number; peerHit?: Uint8Array; detail?: string };
+  | {
+      /** A NOTIFY arrived from a peer; informational only, it changes no state. */
+      type: 'notify';
+      /** The sender's HIT. */
+      peerHit: Uint8Array;
+      /** Notify message type ({@link NotifyType}). */
+      notifyType: number;
+      /** Notification data, as sent. */
+      data: Uint8Array;
+    }
+  | {
+      /** A received packet was dropped (also counted in `engine.stats.dropped`). */
+      type: 'dropped';
+      /** Why, as a stable code. */
+      reason: DropReason;
+      /** HIP packet type, when the header could be read. */
+      packetType?: number;
+      /** Sender's HIT, when known. */
+      peerHit?: Uint8Array;
+      /** Human-readable detail, for logs only. */
+      detail?: string;
+    };

@@ -9,13 +9,24 @@ import type { HipKeys } from './session-keys.js';
 
 /** Association states of RFC 7401 4.4.2. */
 export const HipState = Object.freeze({
+  /** No state with this peer: the start, and where every association ends. */
   UNASSOCIATED: 'UNASSOCIATED',
+  /** Initiator: I1 sent, waiting for an R1. */
   I1_SENT: 'I1-SENT',
+  /** Initiator: I2 sent, waiting for the R2. */
   I2_SENT: 'I2-SENT',
+  /**
+   * Responder: R2 sent; becomes ESTABLISHED on the peer's first data or UPDATE, or when the EC
+   * timer expires.
+   */
   R2_SENT: 'R2-SENT',
+  /** Base exchange complete: keys agreed, ESP SAs in place. */
   ESTABLISHED: 'ESTABLISHED',
+  /** CLOSE sent, waiting for CLOSE_ACK (retransmitting CLOSE meanwhile). */
   CLOSING: 'CLOSING',
+  /** CLOSE received and acknowledged; lingers to re-acknowledge a retransmitted CLOSE. */
   CLOSED: 'CLOSED',
+  /** The base exchange failed (e.g. retries exhausted, downgrade); the engine forgets the peer at once. */
   E_FAILED: 'E-FAILED',
 } as const);
 

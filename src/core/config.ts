@@ -114,7 +114,9 @@ export const DEFAULT_ENGINE_CONFIG: Readonly<EngineConfig> = Object.freeze({
 
 /** Options as a user writes them: any subset, nested objects partial too. */
 export type EngineOptions = Partial<Omit<EngineConfig, 'puzzle' | 'retransmit'>> & {
+  /** Puzzle and R1 rotation; unset fields keep their defaults. */
   puzzle?: Partial<PuzzleConfig>;
+  /** Retransmission; unset fields keep their defaults. */
   retransmit?: Partial<RetransmitConfig>;
 };
 

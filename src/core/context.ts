@@ -28,11 +28,17 @@ export interface LocalSide {
 
 /** Counters of the engine, all monotonically increasing. */
 export interface EngineStats {
+  /** HIP packets handed to the engine, whether processed or dropped. */
   received: number;
+  /** HIP packets the engine asked its driver to send, retransmissions and NOTIFYs included. */
   sent: number;
+  /** Dropped received packets, per reason; reasons never seen are absent. */
   dropped: Partial<Record<DropReason, number>>;
+  /** NOTIFY packets sent (error reports to peers). */
   notifiesSent: number;
+  /** Associations that reached ESTABLISHED. */
   established: number;
+  /** Associations that failed. */
   failed: number;
 }
 

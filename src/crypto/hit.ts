@@ -11,6 +11,7 @@ import { sha256, sha384 } from '@noble/hashes/sha2.js';
 import { cshake128 } from '@noble/hashes/sha3-addons.js';
 import { bytesEqual, compareBytes, concatBytes, hexToBytes } from '../bytes.js';
 import { HipArgumentError, HipIdentityError } from '../errors.js';
+import { formatIpAddress } from '../wire/ip-frames.js';
 
 /** Length of a HIT in bytes. */
 export const HIT_LENGTH = 16;
@@ -233,26 +234,7 @@ export function formatHit(hit: Uint8Array): string {
   if (!(hit instanceof Uint8Array) || hit.length !== HIT_LENGTH) {
     throw invalidHit('a HIT is exactly 16 bytes');
   }
-  const groups: number[] = [];
-  for (let i = 0; i < 8; i++) groups.push(((hit[2 * i] ?? 0) << 8) | (hit[2 * i + 1] ?? 0));
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (gs: number[]): string => gs.map((g) => g.toString(16)).join(':');
-  if (bestStart < 0) return hex(groups);
-  return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLen))}`;
+  return formatIpAddress(hit);
 }
 
 /**

@@ -6,6 +6,7 @@
  * @module
  */
 import { HipProtocolError } from '../errors.js';
+import { upperLayerChecksum } from '../wire/checksum.js';
 
 /** IP protocol number of UDP: the ESP Next Header of a datagram. */
 export const INNER_UDP = 17;
@@ -15,22 +16,6 @@ export interface InnerDatagram {
   srcPort: number;
   dstPort: number;
   data: Uint8Array;
-}
-
-/** One's-complement sum over the IPv6 pseudo-header (HITs) and a payload, folded to 16 bits. */
-export function hitPseudoChecksum(srcHit: Uint8Array, dstHit: Uint8Array, protocol: number, payload: Uint8Array): number {
-  let sum = 0;
-  const add = (b: Uint8Array) => {
-    const n = b.length & ~1;
-    for (let i = 0; i < n; i += 2) sum += (b[i]! << 8) | b[i + 1]!;
-    if (b.length & 1) sum += b[b.length - 1]! << 8;
-  };
-  add(srcHit);
-  add(dstHit);
-  sum += (payload.length >>> 16) + (payload.length & 0xffff) + protocol;
-  add(payload);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
 }
 
 /** Build the inner UDP datagram for `data` from `srcPort` to `dstPort` between two HITs. */
@@ -45,7 +30,7 @@ export function encodeInnerDatagram(d: InnerDatagram, srcHit: Uint8Array, dstHit
   out[4] = len >> 8;
   out[5] = len & 0xff;
   out.set(d.data, 8);
-  const c = hitPseudoChecksum(srcHit, dstHit, INNER_UDP, out) || 0xffff;
+  const c = upperLayerChecksum(srcHit, dstHit, INNER_UDP, out) || 0xffff;
   out[6] = c >> 8;
   out[7] = c & 0xff;
   return out;
@@ -57,7 +42,7 @@ export function decodeInnerDatagram(bytes: Uint8Array, srcHit: Uint8Array, dstHi
   const len = (bytes[4]! << 8) | bytes[5]!;
   if (len !== bytes.length) throw new HipProtocolError('ERR_HIP_BAD_DATAGRAM', `inner datagram length ${len} != ${bytes.length}`);
   const checksum = (bytes[6]! << 8) | bytes[7]!;
-  if (checksum !== 0 && hitPseudoChecksum(srcHit, dstHit, INNER_UDP, bytes) !== 0) {
+  if (checksum !== 0 && upperLayerChecksum(srcHit, dstHit, INNER_UDP, bytes) !== 0) {
     throw new HipProtocolError('ERR_HIP_BAD_DATAGRAM', 'inner datagram checksum mismatch');
   }
   return { srcPort: (bytes[0]! << 8) | bytes[1]!, dstPort: (bytes[2]! << 8) | bytes[3]!, data: bytes.subarray(8) };

@@ -11,6 +11,7 @@
  */
 
 import { HipProtocolError } from '../errors.js';
+import { upperLayerChecksum } from '../wire/checksum.js';
 
 /** IP protocol number of TCP: the ESP Next Header of a stream segment. */
 export const INNER_TCP = 6;
@@ -89,20 +90,7 @@ function checkHits(srcHit: Uint8Array, dstHit: Uint8Array): void {
  */
 export function segmentChecksum(srcHit: Uint8Array, dstHit: Uint8Array, segment: Uint8Array): number {
   checkHits(srcHit, dstHit);
-  let sum = 0;
-  for (let i = 0; i < 16; i += 2) {
-    sum += (srcHit[i]! << 8) | srcHit[i + 1]!;
-    sum += (dstHit[i]! << 8) | dstHit[i + 1]!;
-  }
-  const len = segment.length;
-  sum += Math.floor(len / 0x10000) + (len & 0xffff) + INNER_TCP;
-  const even = len & ~1;
-  for (let i = 0; i < even; i += 2) {
-    sum += (segment[i]! << 8) | segment[i + 1]!;
-  }
-  if (len & 1) sum += segment[len - 1]! << 8;
-  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
-  return ~sum & 0xffff;
+  return upperLayerChecksum(srcHit, dstHit, INNER_TCP, segment);
 }
 
 /**

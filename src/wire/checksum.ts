@@ -38,10 +38,10 @@ function sumWords(b: Uint8Array, skipChecksumField: boolean): number {
 }
 
 /** Pseudo-header sum. Both layouts contribute the same words: addresses, length, protocol. */
-function pseudoHeaderSum(src: Uint8Array, dst: Uint8Array, length: number): number {
+function pseudoHeaderSum(src: Uint8Array, dst: Uint8Array, length: number, protocol: number = HIP_PROTOCOL): number {
   // IPv4: src | dst | 0 | proto | len(16). IPv6: src | dst | len(32) | 0 0 0 | proto.
   // As 16-bit word sums both come to: words(src) + words(dst) + len_hi + len_lo + proto.
-  return sumWords(src, false) + sumWords(dst, false) + Math.floor(length / 0x10000) + (length & 0xffff) + HIP_PROTOCOL;
+  return sumWords(src, false) + sumWords(dst, false) + Math.floor(length / 0x10000) + (length & 0xffff) + protocol;
 }
 
 function fold(sum: number): number {
@@ -64,6 +64,22 @@ export function hipChecksum(packet: Uint8Array, src: Uint8Array, dst: Uint8Array
   checkAddresses(src, dst);
   const sum = pseudoHeaderSum(src, dst, packet.length) + sumWords(packet, true);
   return ~fold(sum) & 0xffff;
+}
+
+/**
+ * Internet checksum of an upper-layer segment (UDP, TCP, ...) over the IPv4 or IPv6
+ * pseudo-header, with the segment's own checksum field taken as it is (zero it first when
+ * computing). In BEET mode (RFC 7402 Appendix B) the pseudo-header addresses are the two HITs.
+ *
+ * @example
+ * ```ts
+ * const c = upperLayerChecksum(srcHit, dstHit, 17, udpHeaderAndData);
+ * ```
+ * @throws HipWireError ERR_HIP_BAD_ADDRESS
+ */
+export function upperLayerChecksum(src: Uint8Array, dst: Uint8Array, protocol: number, segment: Uint8Array): number {
+  checkAddresses(src, dst);
+  return ~fold(pseudoHeaderSum(src, dst, segment.length, protocol) + sumWords(segment, false)) & 0xffff;
 }
 
 /**

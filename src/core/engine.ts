@@ -47,11 +47,17 @@ export interface EngineDeps {
 
 /** A read-only view of one association. */
 export interface AssociationInfo {
+  /** Current state (RFC 7401 §4.4.2). */
   state: HipStateValue;
+  /** HIP version the association speaks. */
   version: 1 | 2;
+  /** Whether we started the base exchange or answered it. */
   role: 'initiator' | 'responder';
+  /** Our HIT for this association. */
   localHit: Uint8Array;
+  /** The peer's HIT (all zero while an opportunistic BEX waits for its R1). */
   peerHit: Uint8Array;
+  /** Where the peer is currently reached. */
   locator: PeerLocator;
   /** ESP parameters once keys exist (SPIs final once established). */
   sa: EspSaParams | undefined;
@@ -86,6 +92,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
   private readonly ctx: EngineContext<L>;
 
   constructor(
+    /** The host identity this engine speaks for: its HITs, signatures and HOST_ID. */
     readonly identity: HostIdentity,
     options: EngineOptions = {},
     deps: EngineDeps = {},

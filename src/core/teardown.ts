@@ -3,7 +3,7 @@
  * @module
  */
 import { bytesEqual } from '../bytes.js';
-import { getParam, PacketType, ParamType, type HipPacket } from '../wire/index.js';
+import { getParam, PacketType, ParamType, type HipPacket, type HipParam } from '../wire/index.js';
 import { HipState, type Association } from './association.js';
 import { hitKey, type EngineContext } from './context.js';
 import type { PeerLocator } from './events.js';
@@ -13,24 +13,21 @@ import { backoff } from './timers.js';
 /** Bytes of the CLOSE echo nonce (libhipl uses 4; more costs nothing). */
 const CLOSE_NONCE_LENGTH = 16;
 
-/** Send CLOSE and enter CLOSING (the application closed, or the UAL timer fired). */
-export function startClose<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, now: number): void {
+/** A packet to an associated peer, protected by HIP_MAC and HIP_SIGNATURE (CLOSE, CLOSE_ACK, UPDATE). */
+export function sealForPeer<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, type: number, params: HipParam[]): Uint8Array {
   const me = ctx.local(a.version)!;
-  a.closeNonce = ctx.random(a.version === 1 ? 4 : CLOSE_NONCE_LENGTH);
-  a.pending = sealPacket(
+  return sealPacket(
     ctx.provider,
-    {
-      version: a.version,
-      type: PacketType.CLOSE,
-      controls: 0,
-      checksum: 0,
-      senderHit: a.localHit,
-      receiverHit: a.peerHit,
-      params: [{ type: ParamType.ECHO_REQUEST_SIGNED, opaque: a.closeNonce }],
-    },
+    { version: a.version, type, controls: 0, checksum: 0, senderHit: a.localHit, receiverHit: a.peerHit, params },
     { type: ParamType.HIP_MAC, hash: a.hipKeys!.macHash, key: a.hipKeys!.macOut },
     { type: ParamType.HIP_SIGNATURE, key: me.signingKey, scheme: me.scheme, algorithm: me.hiAlgorithm },
   );
+}
+
+/** Send CLOSE and enter CLOSING (the application closed, or the UAL timer fired). */
+export function startClose<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, now: number): void {
+  a.closeNonce = ctx.random(a.version === 1 ? 4 : CLOSE_NONCE_LENGTH);
+  a.pending = sealForPeer(ctx, a, PacketType.CLOSE, [{ type: ParamType.ECHO_REQUEST_SIGNED, opaque: a.closeNonce }]);
   a.pendingType = PacketType.CLOSE;
   a.retries = 0;
   a.state = HipState.CLOSING;
@@ -76,21 +73,7 @@ export function handleClose<L extends PeerLocator>(ctx: EngineContext<L>, pkt: H
   const echo = getParam(pkt, ParamType.ECHO_REQUEST_SIGNED);
   if (!echo) return ctx.drop('missing-parameter', pkt.type, pkt.senderHit);
   if (!authentic(ctx, a, pkt, raw)) return;
-  const me = ctx.local(a.version)!;
-  const ack = sealPacket(
-    ctx.provider,
-    {
-      version: a.version,
-      type: PacketType.CLOSE_ACK,
-      controls: 0,
-      checksum: 0,
-      senderHit: a.localHit,
-      receiverHit: a.peerHit,
-      params: [{ type: ParamType.ECHO_RESPONSE_SIGNED, opaque: echo.opaque }],
-    },
-    { type: ParamType.HIP_MAC, hash: a.hipKeys!.macHash, key: a.hipKeys!.macOut },
-    { type: ParamType.HIP_SIGNATURE, key: me.signingKey, scheme: me.scheme, algorithm: me.hiAlgorithm },
-  );
+  const ack = sealForPeer(ctx, a, PacketType.CLOSE_ACK, [{ type: ParamType.ECHO_RESPONSE_SIGNED, opaque: echo.opaque }]);
   ctx.transmit({ to: from, packet: ack, packetType: PacketType.CLOSE_ACK, version: a.version });
   const wasOpen = a.state !== HipState.CLOSED;
   if (a.state === HipState.CLOSING) {

@@ -102,6 +102,8 @@ export interface HostEvents {
   failed: [{ peerHit: string; reason: FailureReason; detail?: string }];
   closed: [{ peerHit: string; by: 'local' | 'peer' | 'idle' | 'timeout' | 'transport' }];
   notify: [{ peerHit: string; notifyType: number; data: Uint8Array }];
+  /** The outbound ESP sequence number passed the rekey threshold: new keys are due. */
+  rekey: [{ peerHit: string }];
   error: [HipError];
 }
 
@@ -408,6 +410,12 @@ export class HipHost extends EventEmitter<HostEvents> {
   /** @internal Seal and send one inner packet to an established peer. */
   sendEsp(s: Session, nextHeader: number, payload: Uint8Array): void {
     const packet = s.outbound!.seal(payload, nextHeader);
+    if (s.outbound!.needsRekey && !s.rekeyRequested) {
+      // UPDATE rekeying arrives with mobility; until then the application is told in time to
+      // reconnect before the 64-bit sequence space runs out.
+      s.rekeyRequested = true;
+      this.emit('rekey', { peerHit: formatHit(s.peerHit) });
+    }
     this.sendPayload(s.locator, packet);
     this.engine.touch(s.peerHit, this.now());
   }

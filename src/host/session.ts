@@ -21,6 +21,8 @@ export interface SessionStats {
 export class Session {
   readonly outbound: OutboundSa | undefined;
   readonly inbound: InboundSa | undefined;
+  /** A `rekey` event was already emitted for this association. */
+  rekeyRequested = false;
   readonly stats: SessionStats = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, drops: {} };
 
   constructor(

@@ -43,9 +43,27 @@ export interface HostOptions {
   /** Crypto provider. Default 'node'. */
   provider?: 'node' | 'noble';
   /** UDP carrier to bind, or false for none. Default: an ephemeral port on 0.0.0.0. */
-  udp?: false | { address?: string; port?: number; family?: 4 | 6 };
+  udp?:
+    | false
+    | {
+        /** Local address; default `'0.0.0.0'` (family 4) or `'::'` (family 6). */
+        address?: string;
+        /** Local port; 0 (the default) picks an ephemeral one. */
+        port?: number;
+        /** IP version; default: the family of `address`, else 4. */
+        family?: 4 | 6;
+      };
   /** TCP listener for incoming connections, or false (default) for none. */
-  tcp?: false | { address?: string; port?: number; family?: 4 | 6 };
+  tcp?:
+    | false
+    | {
+        /** Local address; default `'0.0.0.0'` (family 4) or `'::'` (family 6). */
+        address?: string;
+        /** Local port; 0 (the default) picks an ephemeral one. */
+        port?: number;
+        /** IP version; default: the family of `address`, else 4. */
+        family?: 4 | 6;
+      };
   /** Record every HIP and ESP packet sent or received into this pcap file. */
   pcap?: string;
   /** Append each ESP SA's keys to this file in Wireshark's esp_sa form. */
@@ -65,23 +83,35 @@ export interface HostOptions {
 
 /** A BEX step as the host reports it. */
 export interface HostBexEvent {
+  /** Which BEX packet, and whether it went out or came in. */
   step: BexStep;
+  /** HIP packet type of that packet. */
   packetType: number;
   /** Canonical HIT text of the peer (all-zero HIT text in an opportunistic I1's case). */
   peerHit: string;
+  /** Milliseconds since this association's BEX started. */
   elapsedMs: number;
+  /** True for a packet sent again (timer retransmission, or an R2 repeated for a repeated I2). */
   retransmission: boolean;
 }
 
 /** Facts about an established association. */
 export interface EstablishedInfo {
+  /** Canonical HIT text of the peer. */
   peerHit: string;
+  /** HIP version the association speaks. */
   version: 1 | 2;
+  /** Whether we started the base exchange or answered it. */
   role: 'initiator' | 'responder';
+  /** ESP transform suite ID of the SA pair ({@link EspSuite}). */
   suite: number;
+  /** The carrier the association runs over. */
   carrier: 'udp' | 'tcp';
+  /** The peer's IP address on that carrier. */
   address: string;
+  /** The peer's port on that carrier. */
   port: number;
+  /** Milliseconds the BEX took. */
   elapsedMs: number;
 }
 
@@ -97,13 +127,49 @@ export interface DatagramInfo {
 
 /** Events of a {@link HipHost}. */
 export interface HostEvents {
+  /** Each base exchange packet sent or received (BEX feedback). */
   bex: [HostBexEvent];
+  /** An association reached ESTABLISHED and its ESP SAs are installed. */
   established: [EstablishedInfo];
-  failed: [{ peerHit: string; reason: FailureReason; detail?: string }];
-  closed: [{ peerHit: string; by: 'local' | 'peer' | 'idle' | 'timeout' | 'transport' }];
-  notify: [{ peerHit: string; notifyType: number; data: Uint8Array }];
+  /** A base exchange or an association failed. */
+  failed: [
+    {
+      /** Canonical HIT text of the peer. */
+      peerHit: string;
+      /** Why, as a stable code. */
+      reason: FailureReason;
+      /** Human-readable detail, for logs only. */
+      detail?: string;
+    }
+  ];
+  /** An association ended and its SAs were removed. */
+  closed: [
+    {
+      /** Canonical HIT text of the peer. */
+      peerHit: string;
+      /** Who ended it: we did, the peer did, the idle timer, a CLOSE that got no answer, or the carrier went away. */
+      by: 'local' | 'peer' | 'idle' | 'timeout' | 'transport';
+    }
+  ];
+  /** A NOTIFY arrived from a peer (informational; changes no state). */
+  notify: [
+    {
+      /** Canonical HIT text of the sender. */
+      peerHit: string;
+      /** Notify message type ({@link NotifyType}). */
+      notifyType: number;
+      /** Notification data, as sent. */
+      data: Uint8Array;
+    }
+  ];
   /** The outbound ESP sequence number passed the rekey threshold: new keys are due. */
-  rekey: [{ peerHit: string }];
+  rekey: [
+    {
+      /** Canonical HIT text of the peer. */
+      peerHit: string;
+    }
+  ];
+  /** A carrier error not tied to one association (e.g. the UDP socket failed). */
   error: [HipError];
 }
 
@@ -134,6 +200,7 @@ const DEFAULT_QUEUE_LIMIT = 1 << 20;
 export class HipHost extends EventEmitter<HostEvents> {
   /** The peer-info table used to find a HIT's locators. */
   readonly peers = new PeerTable();
+  /** The sans-IO protocol engine this host drives (for inspection: associations, stats, config). */
   readonly engine: HipEngine<HostLocator>;
   /** Drops not tied to an association (unknown SPI, garbage). */
   readonly dropped: Record<string, number> = {};
@@ -158,7 +225,11 @@ export class HipHost extends EventEmitter<HostEvents> {
   private controlWaiter: (() => void) | undefined;
   private readonly opts: HostOptions;
 
-  private constructor(readonly identity: HostIdentity, opts: HostOptions) {
+  private constructor(
+    /** The host identity: its HIT is this host's address. */
+    readonly identity: HostIdentity,
+    opts: HostOptions
+  ) {
     super();
     this.opts = opts;
     this.engine = new HipEngine<HostLocator>(identity, opts.engine ?? {}, { provider: getProvider(opts.provider ?? 'node') });

@@ -16,3 +16,4 @@ export * from './core/index.js';
 export * from './transport/index.js';
 export * from './host/index.js';
 export * from './api/index.js';
+export * from './socket/index.js';

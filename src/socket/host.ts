@@ -1,0 +1,280 @@
+/**
+ * createHost and HiplHost: the Node-style face of a HIP host. One identity, its carriers, and
+ * factories for datagram sockets, streams and servers that name peers by HIT.
+ * @module
+ */
+import { readFile } from 'node:fs/promises';
+import { EventEmitter } from 'eventemitter3';
+import type { EngineOptions } from '../core/config.js';
+import type { HostIdentity } from '../crypto/identity.js';
+import { HipError, HipProtocolError } from '../errors.js';
+import { HipHost, type EstablishedInfo, type HostEvents, type HostOptions } from '../host/host.js';
+import { canonicalHit, type PeerAddress, type PeerEntry, type PeerTable } from '../host/peer-table.js';
+import type { SessionStats } from '../host/session.js';
+import type { CarrierPeer } from '../transport/index.js';
+import { packetTypeName } from '../wire/constants.js';
+import { HiplSocket } from './datagram.js';
+import { HiplServer, type HiplStream } from './server.js';
+
+/** Options of {@link createHost}. */
+export interface CreateHostOptions {
+  /** The host's identity. Default: a fresh ECDSA P-256 identity (not saved anywhere). */
+  identity?: HostIdentity;
+  /**
+   * UDP carrier: where HIP and ESP packets are sent and received. Default: an ephemeral port on
+   * all interfaces. `false` for none (TCP only).
+   */
+  udp?: false | { address?: string; port?: number; family?: 4 | 6 };
+  /** TCP listener for peers that connect over TCP. Default none. */
+  tcp?: false | { address?: string; port?: number; family?: 4 | 6 };
+  /**
+   * Talk HIPv1 with clear-text data to libhipl peers (ORCHIDv1 HITs, RSA identity needed).
+   * INSECURE: libhipl sends application data unencrypted, and so will this host with them.
+   * Default false.
+   */
+  libhipl?: boolean;
+  /** Record every HIP and ESP packet into this pcap file (for Wireshark). */
+  pcap?: string;
+  /** Append each ESP SA's keys to this file, in Wireshark's esp_sa format (see `SSLKEYLOGFILE`). */
+  keylog?: string;
+  /** Protocol engine options (suites, puzzle difficulty, retransmission, responder policy ...). */
+  engine?: EngineOptions;
+  /** Crypto provider. Default 'node'. */
+  provider?: 'node' | 'noble';
+  /** Bytes of data queued per peer while its BEX runs. Default 1 MiB. */
+  queueLimitBytes?: number;
+}
+
+/** A step of the base exchange, as {@link HiplHost} reports it. */
+export interface HiplBexEvent {
+  /** Which step: `'i1-sent'`, `'r1-received'`, ... */
+  step: string;
+  /** HIP packet type number of the packet sent or received. */
+  packetType: number;
+  /** Its name: `'I1'`, `'R1'`, `'I2'`, `'R2'`. */
+  packetName: string;
+  /** The peer's HIT. */
+  peerHit: string;
+  /** Milliseconds since this BEX started. */
+  elapsedMs: number;
+  /** Whether the packet is a retransmission. */
+  retransmission: boolean;
+}
+
+/** Events of a {@link HiplHost}. */
+export interface HiplHostEvents {
+  /** Each BEX step, as it happens. */
+  bex: [HiplBexEvent];
+  /** An association is established: data may flow. */
+  established: [EstablishedInfo];
+  /** An association ended: CLOSE sent or received, idle, timed out, or its TCP carrier broke. */
+  close: HostEvents['closed'];
+  /**
+   * A failure: a failed BEX (`ERR_HIP_BEX_FAILED`, with `details.peerHit` and
+   * `details.reason`) or a carrier error.
+   */
+  error: [HipError];
+}
+
+/** Options of {@link HiplHost.connect}. */
+export interface HiplConnectOptions {
+  /** The peer's HIT. */
+  hit: string;
+  /** The peer's stream port. */
+  port: number;
+  /** Where the peer's carrier is (added to the peer table). Default: the peer table's entry. */
+  via?: Partial<PeerAddress> & { address: string; port: number };
+  /** Our stream port. Default: a free one. */
+  localPort?: number;
+  /** Aborts the connection attempt (the stream is destroyed with `ERR_HIP_ABORTED`). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Create a host: bind its carriers and get ready to talk to peers by HIT.
+ *
+ * @throws HipTransportError `ERR_TRANSPORT_BIND` when a carrier cannot bind.
+ * @example
+ * ```ts
+ * import { createHost, HostIdentity } from 'hipl';
+ *
+ * const host = await createHost({ identity: await HostIdentity.load('host.pem'), udp: { port: 10500 } });
+ * console.log('my HIT', host.hit);
+ * host.peers.add(peerHit, { address: '192.0.2.7', port: 10500 });
+ * const stream = host.connect({ hit: peerHit, port: 7 });
+ * stream.end('hello');
+ * ```
+ */
+export async function createHost(options: CreateHostOptions = {}): Promise<HiplHost> {
+  const hostOptions: HostOptions = {
+    libhiplClearText: options.libhipl === true,
+  };
+  if (options.identity) hostOptions.identity = options.identity;
+  if (options.udp !== undefined) hostOptions.udp = options.udp;
+  if (options.tcp !== undefined) hostOptions.tcp = options.tcp;
+  if (options.pcap) hostOptions.pcap = options.pcap;
+  if (options.keylog) hostOptions.keylog = options.keylog;
+  if (options.engine) hostOptions.engine = options.engine;
+  if (options.provider) hostOptions.provider = options.provider;
+  if (options.queueLimitBytes !== undefined) hostOptions.queueLimitBytes = options.queueLimitBytes;
+  return new HiplHost(await HipHost.create(hostOptions), options.libhipl === true);
+}
+
+/**
+ * A HIP host, the Node way: datagram sockets, streams and servers that name peers by HIT, and
+ * an event for every step of every base exchange.
+ */
+export class HiplHost extends EventEmitter<HiplHostEvents> {
+  private closing: Promise<void> | undefined;
+
+  /** @internal Use {@link createHost}. */
+  constructor(
+    /** The host underneath, for what this face does not show (stepping, stats, engine). */
+    readonly core: HipHost,
+    private readonly libhipl: boolean,
+  ) {
+    super();
+    core.on('bex', (e) => this.emit('bex', { ...e, packetName: packetTypeName(e.packetType) }));
+    core.on('established', (e) => this.emit('established', e));
+    core.on('closed', (e) => this.emit('close', e));
+    core.on('failed', (e) => {
+      const detail = e.detail ? ` (${e.detail})` : '';
+      this.emit('error', new HipProtocolError('ERR_HIP_BEX_FAILED', `base exchange with ${e.peerHit} failed: ${e.reason}${detail}`, { peerHit: e.peerHit, reason: e.reason }));
+    });
+    core.on('error', (e) => this.emit('error', e));
+  }
+
+  /** The host's identity. */
+  get identity(): HostIdentity {
+    return this.core.identity;
+  }
+
+  /** Our HIT: ORCHIDv2, or ORCHIDv1 for a `libhipl` host. */
+  get hit(): string {
+    return this.core.hit(this.libhipl ? 1 : 2);
+  }
+
+  /**
+   * The peer-info table: which address each HIT is reached at. `add(hit, { address, port,
+   * carrier })`, `remove(hit)`, `list()`, `get(hitOrName)`, and `loadHostsFile(text, { port })`
+   * for HIPL's hosts-file format.
+   */
+  get peers(): PeerTable {
+    return this.core.peers;
+  }
+
+  /** Bound carrier addresses. */
+  address(): { udp?: CarrierPeer; tcp?: CarrierPeer } {
+    const out: { udp?: CarrierPeer; tcp?: CarrierPeer } = {};
+    if (this.core.udpAddress) out.udp = this.core.udpAddress;
+    if (this.core.tcpAddress) out.tcp = this.core.tcpAddress;
+    return out;
+  }
+
+  /**
+   * Read a HIPL hosts file ("HIT name" and "IP name" lines) into the peer table: each name with
+   * both lines maps its HIT to its addresses at `port`. Resolves the entries added.
+   *
+   * @throws Error from node:fs when the file cannot be read; HipArgumentError for a bad port.
+   */
+  async loadHostsFile(path: string, defaults: { port: number; carrier?: 'udp' | 'tcp' }): Promise<PeerEntry[]> {
+    return this.peers.loadHostsFile(await readFile(path, 'utf8'), defaults);
+  }
+
+  /**
+   * A datagram socket.
+   *
+   * @example
+   * ```ts
+   * const sock = host.createSocket('udp');
+   * sock.on('message', (data, from) => console.log(from.hit, from.port, data.toString()));
+   * await sock.bind(7);
+   * ```
+   */
+  createSocket(type: 'udp'): HiplSocket {
+    if (type !== 'udp') throw new HipError('ERR_HIP_INVALID_ARGUMENT', `unknown socket type ${String(type)}: only 'udp'`);
+    return new HiplSocket(this.core);
+  }
+
+  /**
+   * Open a byte stream to `hit`:`port`, running the BEX first if needed. Returns at once; the
+   * stream emits `'connect'` when it is open, and data written before is sent then.
+   *
+   * @throws HipArgumentError `ERR_HIP_INVALID_HIT`, `ERR_HIP_INVALID_PORT`,
+   *   `ERR_HIP_INVALID_ADDRESS` synchronously; later failures arrive as the stream's `'error'`
+   *   (`ERR_HIP_BEX_FAILED`, `ERR_HIP_NO_LOCATOR`, `ERR_HIP_ABORTED` ...).
+   * @example
+   * ```ts
+   * const ac = new AbortController();
+   * const s = host.connect({ hit: peerHit, port: 7, signal: ac.signal });
+   * s.on('connect', () => s.end('hello'));
+   * s.on('data', (d) => console.log(d.toString(), 'from', s.remoteHit));
+   * ```
+   */
+  connect(options: HiplConnectOptions): HiplStream {
+    const hit = canonicalHit(options.hit);
+    if (options.via) this.peers.add(hit, options.via);
+    if (options.signal?.aborted) throw new HipError('ERR_HIP_ABORTED', `connect to ${hit} aborted`);
+    const stream = this.core.openStream(hit, options.port, options.localPort === undefined ? {} : { localPort: options.localPort });
+    let connected = false;
+    stream.once('connect', () => {
+      connected = true;
+    });
+    if (this.libhipl) {
+      // A libhipl peer's stream is its TCP connection: open once the association is.
+      const onEst = (e: EstablishedInfo) => {
+        if (e.peerHit !== hit) return;
+        this.core.off('established', onEst);
+        if (!connected) stream.emit('connect');
+      };
+      this.core.on('established', onEst);
+      stream.once('close', () => this.core.off('established', onEst));
+    }
+    const signal = options.signal;
+    if (signal) {
+      const onAbort = () => {
+        if (!connected && !stream.destroyed) stream.destroy(new HipError('ERR_HIP_ABORTED', `connect to ${hit} aborted`));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      stream.once('close', () => signal.removeEventListener('abort', onAbort));
+    }
+    return stream;
+  }
+
+  /**
+   * A stream server; `onConnection` (optional) handles each `'connection'`.
+   *
+   * @example
+   * ```ts
+   * const server = host.createServer((s) => s.pipe(s));
+   * await server.listen(7);
+   * ```
+   */
+  createServer(onConnection?: (stream: HiplStream) => void): HiplServer {
+    return new HiplServer(this.core, onConnection);
+  }
+
+  /** Whether an association with `hit` is established. */
+  isEstablished(hit: string): boolean {
+    return this.core.isEstablished(hit);
+  }
+
+  /** Traffic counters of the association with `hit`, if any. */
+  stats(hit: string): SessionStats | undefined {
+    return this.core.associationStats(hit);
+  }
+
+  /** Close the association with `hit` (CLOSE / CLOSE_ACK); resolves when it is gone. */
+  async disconnect(hit: string): Promise<void> {
+    await this.core.close(hit);
+  }
+
+  /**
+   * Close every association (waiting at most `graceMs` for the CLOSE_ACKs), then the carriers.
+   * Idempotent.
+   */
+  close(graceMs = 1000): Promise<void> {
+    this.closing ??= this.core.shutdown(graceMs);
+    return this.closing;
+  }
+}

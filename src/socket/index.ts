@@ -1,0 +1,9 @@
+/**
+ * The Node socket API: {@link createHost} and the {@link HiplHost} it returns, datagram
+ * sockets ({@link HiplSocket}), streams (Duplex, {@link HiplStream}) and servers
+ * ({@link HiplServer}), with peers named by HIT.
+ * @module
+ */
+export { createHost, HiplHost, type CreateHostOptions, type HiplBexEvent, type HiplConnectOptions, type HiplHostEvents } from './host.js';
+export { HiplSocket, type HiplRemoteInfo, type HiplSocketEvents } from './datagram.js';
+export { HiplServer, type HiplServerEvents, type HiplStream } from './server.js';

@@ -9,9 +9,13 @@ import type { HostLocator } from './locator.js';
 
 /** Per-association counters. */
 export interface SessionStats {
+  /** Authenticated packets received (ESP, or clear text from a libhipl peer). */
   packetsIn: number;
+  /** Datagrams and clear-text payloads sent. */
   packetsOut: number;
+  /** Application bytes received (datagram payloads and stream data). */
   bytesIn: number;
+  /** Application bytes sent in datagrams and clear-text payloads. */
   bytesOut: number;
   /** Drops by reason: ESP `auth`, `replay`, `malformed`; `no-port` (no socket bound); `bad-inner`. */
   drops: Record<string, number>;

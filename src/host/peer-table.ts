@@ -24,6 +24,7 @@ export interface PeerEntry {
   hit: string;
   /** Optional name (hosts files). */
   name?: string;
+  /** Where the peer can be reached, in the order added; a BEX goes to the first unless told otherwise. */
   locators: PeerAddress[];
   /** Protocol version to initiate with. Default: the HIT's own version (v1 HITs → 1). */
   version?: 1 | 2;

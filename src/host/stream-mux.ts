@@ -57,17 +57,24 @@ export class HostStream extends Duplex {
     this.localPort = localPort;
   }
 
+  /**
+   * Duplex hook: hand the chunk to the multiplexer (queued until the association is up); `cb`
+   * is held back while the send buffer is full, which is Node's backpressure.
+   */
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
     this.mux.write(this, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength), cb);
   }
 
+  /** Duplex hook: `end()` was called, so send our FIN. */
   override _final(cb: (e?: Error | null) => void): void {
     this.mux.end(this);
     cb();
   }
 
+  /** Duplex hook: nothing to do, received data is pushed as it arrives. */
   override _read(): void {}
 
+  /** Duplex hook: reset the connection unless it already finished cleanly. */
   override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
     // Node destroys a finished Duplex by itself once both sides ended; the connection must then
     // still deliver its last segments (and our FIN), so only an early or failed stream is reset.

@@ -28,7 +28,7 @@ export {
   type SegmentFlags,
 } from './stream-segment.js';
 
-/** Tuning of a {@link StreamConnection}. Every field has a default; pass only what you change. */
+/** Tuning of the connection behind each {@link HostStream}. Every field has a default; pass only what you change. */
 export interface StreamConfig {
   /** Largest number of data bytes per segment. Default 1200, so a segment fits in ESP over UDP under a 1280-byte path MTU. */
   mss: number;
@@ -36,8 +36,8 @@ export interface StreamConfig {
   sendWindowSegments: number;
   /**
    * Receive buffer in bytes: out-of-order data plus received data not yet taken out with
-   * {@link StreamConnection.pollEvent}. The window field advertises
-   * `min(65535, floor(free / 16))`, in units of {@link WINDOW_SCALE} = 16 bytes. Default 1 MiB.
+   * `StreamConnection.pollEvent`. The window field advertises
+   * `min(65535, floor(free / 16))`, in units of `WINDOW_SCALE` = 16 bytes. Default 1 MiB.
    */
   receiveBufferBytes: number;
   /** Retransmission timeout before the first round-trip measurement. Default 200 ms. */
@@ -56,7 +56,7 @@ export interface StreamConfig {
   maxRetries: number;
   /**
    * High-water mark of the send buffer (queued plus unacknowledged bytes): above it
-   * {@link StreamConnection.write} returns false, and a `drain` event follows once it is
+   * `StreamConnection.write` returns false, and a `drain` event follows once it is
    * below again. Default 256 KiB.
    */
   sendBufferBytes: number;

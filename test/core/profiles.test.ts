@@ -1,0 +1,88 @@
+/** Negotiation details: NAT mode, HIPv1 duplicate-I2 silence, insecure suites only when allowed. */
+import { describe, expect, it } from 'vitest';
+import { HostIdentity } from '../../src/crypto/identity.js';
+import { getParam, PacketType, ParamType, parsePacket } from '../../src/wire/index.js';
+import { SimNetwork } from './sim.js';
+
+const rsaA = HostIdentity.generate({ algorithm: 'rsa', rsaBits: 1024 });
+const rsaB = HostIdentity.generate({ algorithm: 'rsa', rsaBits: 1024 });
+const ecA = HostIdentity.generate();
+const ecB = HostIdentity.generate();
+
+describe('negotiation profiles', () => {
+  it('NAT mode: the R1 offers UDP-ENCAPSULATION and the I2 selects it', () => {
+    const net = new SimNetwork('nat');
+    const a = net.addNode('a', ecA, { natMode: true });
+    const b = net.addNode('b', ecB, { natMode: true });
+    const modes: Record<number, number[]> = {};
+    net.hook = (t) => {
+      const nat = getParam(parsePacket(t.packet), ParamType.NAT_TRAVERSAL_MODE);
+      if (nat) modes[t.packetType] = nat.modes;
+      return t.packet;
+    };
+    a.engine.connect(ecB.hit(), [b.locator], 0);
+    net.run();
+    expect(modes).toEqual({ [PacketType.R1]: [1], [PacketType.I2]: [1] });
+    expect(SimNetwork.eventsOf(a, 'established')).toHaveLength(1);
+  });
+
+  it('without NAT mode no NAT_TRAVERSAL_MODE is sent', () => {
+    const net = new SimNetwork('nonat');
+    const a = net.addNode('a', ecA);
+    const b = net.addNode('b', ecB);
+    let seen = false;
+    net.hook = (t) => ((seen ||= getParam(parsePacket(t.packet), ParamType.NAT_TRAVERSAL_MODE) !== undefined), t.packet);
+    a.engine.connect(ecB.hit(), [b.locator], 0);
+    net.run();
+    expect(seen).toBe(false);
+  });
+
+  it('HIPv1: a retransmitted I2 draws no duplicate R2 (libhipl would take it for data)', () => {
+    const net = new SimNetwork('v1dup');
+    const a = net.addNode('a', rsaA, { version: 1 });
+    const b = net.addNode('b', rsaB);
+    let i2: Uint8Array | undefined;
+    net.hook = (t) => (t.packetType === PacketType.I2 && (i2 = t.packet), t.packet);
+    a.engine.connect(rsaB.hit(1), [b.locator], 0);
+    net.run();
+    const r2sBefore = net.log.filter((l) => l.packetType === PacketType.R2).length;
+    net.inject(b, i2!, a);
+    net.run();
+    expect(net.log.filter((l) => l.packetType === PacketType.R2).length).toBe(r2sBefore);
+    expect(SimNetwork.eventsOf(b, 'dropped').some((d) => d.reason === 'duplicate')).toBe(true);
+  });
+
+  it('HIPv2: a retransmitted I2 is answered with the same R2', () => {
+    const net = new SimNetwork('v2dup');
+    const a = net.addNode('a', ecA);
+    const b = net.addNode('b', ecB);
+    const r2s: string[] = [];
+    let i2: Uint8Array | undefined;
+    net.hook = (t) => {
+      if (t.packetType === PacketType.I2) i2 = t.packet;
+      if (t.packetType === PacketType.R2) r2s.push(Buffer.from(t.packet).toString('hex'));
+      return t.packet;
+    };
+    a.engine.connect(ecB.hit(), [b.locator], 0);
+    net.run();
+    net.inject(b, i2!, a);
+    expect(r2s).toHaveLength(2);
+    expect(r2s[1]).toBe(r2s[0]);
+  });
+
+  it('NULL encryption (ESP 7) is never negotiated unless allowInsecure is set on both ends', () => {
+    const net = new SimNetwork('null');
+    const a = net.addNode('a', ecA, { espSuites: [7] });
+    const b = net.addNode('b', ecB, { espSuites: [7, 13] });
+    a.engine.connect(ecB.hit(), [b.locator], 0);
+    net.run();
+    expect(SimNetwork.eventsOf(a, 'failed')[0]?.reason).toBe('no-common-esp-transform');
+
+    const net2 = new SimNetwork('null2');
+    const c = net2.addNode('c', ecA, { espSuites: [7], allowInsecure: true });
+    const d = net2.addNode('d', ecB, { espSuites: [7, 13], allowInsecure: true });
+    c.engine.connect(ecB.hit(), [d.locator], 0);
+    net2.run();
+    expect(SimNetwork.eventsOf(c, 'established')[0]?.sa.suite).toBe(7);
+  });
+});

@@ -72,6 +72,28 @@ export interface AssociationInfo {
  * engine.connect(peerHit, [{ key: 'udp:127.0.0.1:10500' }], Date.now());
  * for (let t; (t = engine.pollTransmit()); ) socket.send(t.packet, ...);
  * ```
+ *
+ * A whole driver over one UDP socket (what `HipHost` does for real): packets and timer ticks
+ * go in, packets to send and events come out.
+ * ```ts
+ * const peer = { key: 'udp:192.0.2.7:10500' };
+ * const marker = new Uint8Array(4); // HIP over UDP: 4 zero bytes before the HIP packet
+ * let timer: NodeJS.Timeout | undefined;
+ * function pump(): void {
+ *   for (let t; (t = engine.pollTransmit()); ) udp.send([marker, t.packet], 10500, '192.0.2.7');
+ *   for (let e; (e = engine.pollEvent()); ) if (e.type === 'established') installSas(e.sa);
+ *   clearTimeout(timer);
+ *   const at = engine.nextTimeout();
+ *   if (at !== undefined) timer = setTimeout(() => { engine.handleTimeout(Date.now()); pump(); }, at - Date.now());
+ * }
+ * udp.on('message', (msg) => {
+ *   if (msg.readUInt32BE(0) !== 0) return openEsp(msg); // a non-zero SPI: ESP, not HIP
+ *   engine.handlePacket(msg.subarray(4), peer, Date.now());
+ *   pump();
+ * });
+ * engine.connect(peerHit, [peer], Date.now());
+ * pump();
+ * ```
  */
 export class HipEngine<L extends PeerLocator = PeerLocator> {
   /** Effective configuration (defaults filled in). */

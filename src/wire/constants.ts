@@ -386,9 +386,9 @@ export function notifyTypeName(t: number): string {
 
 /** Diffie-Hellman group IDs (DIFFIE_HELLMAN, DH_GROUP_LIST). 1 and 2 are HIPv1 only. */
 export const DhGroup = Object.freeze({
-  /** HIPv1's 384-bit group; deprecated and never offered. */
+  /** HIPv1's 384-bit MODP group; deprecated. libhipl offers it next to group 3 but refuses it in I2. */
   MODP_384_V1: 1,
-  /** 768-bit OAKLEY group 1 (HIPv1); deprecated, and libhipl offers it but refuses it in I2. */
+  /** 768-bit OAKLEY group 1 (HIPv1); deprecated. */
   OAKLEY_1: 2,
   /** 1536-bit MODP (RFC 3526 group 5); mandatory in HIPv2 and the group libhipl needs. */
   MODP_1536: 3,

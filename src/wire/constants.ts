@@ -367,8 +367,8 @@ export const NotifyType = Object.freeze({
   /** Rendezvous and control relay may not be used together (RFC 9028). */
   RVS_HMAC_PROHIBITED_WITH_RELAY: 64,
   /**
-   * Status: the Responder queued the I2 and will answer later, so the Initiator need not retransmit
-   * yet (RFC 7401 §5.2.19).
+   * Status: the Responder has the I2, its puzzle correctly solved, queued for processing behind
+   * others (RFC 7401 §5.2.19).
    */
   I2_ACKNOWLEDGEMENT: 16384,
   /**

@@ -6,6 +6,7 @@
 export { HipHost, type HostOptions, type HostEvents, type HostBexEvent, type EstablishedInfo, type DatagramInfo } from './host.js';
 export { HostStream } from './stream-mux.js';
 export { PeerTable, canonicalHit, type PeerAddress, type PeerEntry } from './peer-table.js';
+export type { HostLocator } from './locator.js';
 export type { SessionStats } from './session.js';
 export { KeyLogWriter, espSaUatLine, tsharkEspOptions, tsharkDecodeAsUdpEsp, type KeylogSa, type EspSaUatOptions } from './keylog.js';
 export type { StreamConfig } from './stream-protocol.js';

@@ -8,7 +8,9 @@ import { peerKey, type CarrierPeer, type TcpConnection } from '../transport/inde
 
 /** A peer locator with the host's transport details. */
 export interface HostLocator extends PeerLocator {
+  /** The carrier the peer is reached over. */
   carrier: 'udp' | 'tcp';
+  /** The peer's transport address (for TCP: the remote end of the connection). */
   peer: CarrierPeer;
   /** The TCP connection this locator means (TCP only). */
   conn?: TcpConnection;

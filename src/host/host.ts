@@ -8,15 +8,13 @@
  * @module
  */
 import { EventEmitter } from 'eventemitter3';
-import { bytesToHex } from '../bytes.js';
 import type { EngineOptions } from '../core/config.js';
 import { HipEngine } from '../core/engine.js';
 import type { BexStep, EngineEvent, FailureReason } from '../core/events.js';
 import { getProvider } from '../crypto/get-provider.js';
 import { formatHit, parseHit } from '../crypto/hit.js';
 import { HostIdentity } from '../crypto/identity.js';
-import { HipArgumentError, HipError, HipProtocolError } from '../errors.js';
-import { HipEspError } from '../errors.js';
+import { HipArgumentError, HipError, HipEspError, HipProtocolError } from '../errors.js';
 import { espSpi } from '../esp/sa.js';
 import {
   tcpConnect,
@@ -793,4 +791,3 @@ function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref());
 }
 
-export { bytesToHex };

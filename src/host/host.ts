@@ -12,7 +12,7 @@ import type { EngineOptions } from '../core/config.js';
 import { HipEngine } from '../core/engine.js';
 import type { BexStep, EngineEvent, FailureReason } from '../core/events.js';
 import { getProvider } from '../crypto/get-provider.js';
-import { formatHit, parseHit } from '../crypto/hit.js';
+import { formatHit, hitVersion, parseHit } from '../crypto/hit.js';
 import { HostIdentity } from '../crypto/identity.js';
 import { HipArgumentError, HipError, HipEspError, HipProtocolError } from '../errors.js';
 import { espSpi } from '../esp/sa.js';
@@ -298,7 +298,7 @@ export class HipHost extends EventEmitter<HostEvents> {
     const via = opts.via ?? entry?.locators[0];
     if (!via) throw new HipArgumentError('ERR_HIP_NO_LOCATOR', `no address known for ${hit}: add it with peers.add()`);
     const hitBytes = parseHit(hit);
-    const version = opts.version ?? entry?.version ?? (hitBytes[2] === 0x00 && (hitBytes[3]! & 0xf0) === 0x10 ? 1 : 2);
+    const version = opts.version ?? entry?.version ?? hitVersion(hitBytes) ?? 2;
     const done = this.waitFor(hit, opts.signal);
     if (!this.engine.association(hitBytes)) {
       const locator = await this.locatorFor(via, version);

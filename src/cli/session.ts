@@ -100,7 +100,8 @@ function wildcardFor(address: string | undefined): { address: string; family: 4 
 class Ending {
   private resolve!: (code: number) => void;
   readonly done = new Promise<number>((r) => (this.resolve = r));
-  private ended = false;
+  /** Whether the session has ended. */
+  ended = false;
 
   finish(code: number): void {
     if (this.ended) return;
@@ -113,6 +114,9 @@ function pipeStream(stream: HiplStream, io: CliIo, end: Ending): void {
   stream.on('data', (d: Buffer) => io.stdout.write(d));
   stream.on('end', () => end.finish(ExitCode.OK));
   stream.on('error', (e) => {
+    if (end.ended) return;
+    // The peer closing its association (CLOSE) ends the session as its FIN would.
+    if (e instanceof HipError && e.code === 'ERR_HIP_CLOSED') return end.finish(ExitCode.OK);
     say(io, e instanceof HipError ? `${e.code}: ${e.message}` : e.message);
     end.finish(exitCodeOf(e));
   });

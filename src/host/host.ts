@@ -442,14 +442,9 @@ export class HipHost extends EventEmitter<HostEvents> {
   }
 
   private transmitDatagram(s: Session, d: QueuedDatagram): void {
-    if (s.clearText) {
-      // libhipl: the carrier ports are the application's ports; data goes as is.
-      this.sendPayload(s.locator, d.data);
-    } else {
-      this.sendEsp(s, INNER_UDP, encodeInnerDatagram(d, s.localHit, s.peerHit));
-    }
-    s.stats.packetsOut++;
-    s.stats.bytesOut += d.data.length;
+    // libhipl: the carrier ports are the application's ports; data goes as is.
+    if (s.clearText) this.sendClear(s, d.data);
+    else this.sendEsp(s, INNER_UDP, encodeInnerDatagram(d, s.localHit, s.peerHit));
   }
 
   // ---- streams ------------------------------------------------------------------------
@@ -486,10 +481,12 @@ export class HipHost extends EventEmitter<HostEvents> {
       this.emit('rekey', { peerHit: formatHit(s.peerHit) });
     }
     this.sendPayload(s.locator, packet);
+    s.stats.packetsOut++;
+    s.stats.bytesOut += payload.length;
     this.engine.touch(s.peerHit, this.now());
   }
 
-  /** @internal Send clear-text stream bytes to a libhipl peer. */
+  /** @internal Send clear-text application bytes to a libhipl peer. */
   sendClear(s: Session, data: Uint8Array): void {
     this.sendPayload(s.locator, data);
     s.stats.packetsOut++;
@@ -573,6 +570,7 @@ export class HipHost extends EventEmitter<HostEvents> {
       s.locator = from;
     }
     s.stats.packetsIn++;
+    s.stats.bytesIn += opened.payload.length;
     if (opened.nextHeader === INNER_UDP) {
       let d;
       try {
@@ -580,7 +578,6 @@ export class HipHost extends EventEmitter<HostEvents> {
       } catch {
         return s.drop('bad-inner');
       }
-      s.stats.bytesIn += d.data.length;
       this.deliverDatagram(s, d);
     } else if (opened.nextHeader === 6) {
       this.streams.segment(s, opened.payload);

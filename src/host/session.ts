@@ -11,11 +11,11 @@ import type { HostLocator } from './locator.js';
 export interface SessionStats {
   /** Authenticated packets received (ESP, or clear text from a libhipl peer). */
   packetsIn: number;
-  /** Datagrams and clear-text payloads sent. */
+  /** Packets sent: ESP packets (datagrams and stream segments), or clear-text payloads to libhipl. */
   packetsOut: number;
-  /** Application bytes received (datagram payloads and stream data). */
+  /** Bytes received inside ESP (inner UDP/TCP header included) or as clear text. */
   bytesIn: number;
-  /** Application bytes sent in datagrams and clear-text payloads. */
+  /** Bytes sent inside ESP (inner UDP/TCP header included) or as clear text. */
   bytesOut: number;
   /** Drops by reason: ESP `auth`, `replay`, `malformed`; `no-port` (no socket bound); `bad-inner`. */
   drops: Record<string, number>;

@@ -284,7 +284,6 @@ export class StreamMux {
     for (let e = conn.pollEvent(); e; e = conn.pollEvent()) {
       switch (e.type) {
         case 'data':
-          s.stats.bytesIn += e.data.length;
           stream.push(Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength));
           break;
         case 'drain':

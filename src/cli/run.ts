@@ -4,6 +4,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { HipError } from '../errors.js';
 import { CliError, ExitCode, exitCodeOf } from './exit-codes.js';
 import { say, type CliIo } from './io.js';
@@ -15,9 +16,10 @@ const COMMANDS: Readonly<Record<string, (args: string[], io: CliIo) => Promise<n
 
 function version(): string {
   try {
-    // src/cli/main.ts and dist/cli/main.js are both two levels below package.json.
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? 'unknown';
+    // The script is src/cli/main.ts or dist/cli/main.js: two levels below package.json.
+    const file = resolve(dirname(process.argv[1] ?? '.'), '../../package.json');
+    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+    return pkg.name === 'hipl' && pkg.version ? pkg.version : 'unknown';
   } catch {
     return 'unknown';
   }

@@ -2,7 +2,7 @@
  * The `hipl` command in process: usage and exit codes, keygen and hit against the identity
  * module, and the parsing of targets and peer mappings.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -45,11 +45,6 @@ describe('usage', () => {
     expect(help.code).toBe(ExitCode.OK);
     expect(help.out).toContain('hipl connect HIT@ADDR:PORT');
     expect(help.out).toContain('exit codes: 0 done, 1 usage, 2 base exchange failed');
-  });
-
-  it('--version prints the package version', async () => {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    expect(await hipl(['--version'])).toMatchObject({ code: 0, out: `${pkg.version}\n` });
   });
 
   it('unknown commands and options exit 1 with a readable message', async () => {

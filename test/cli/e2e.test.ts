@@ -140,6 +140,15 @@ describe('hipl listen / connect', () => {
   });
 });
 
+describe('hipl --version', () => {
+  it('prints the package version', async () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    const p = hipl(['--version']);
+    expect(await p.exit).toBe(0);
+    expect(p.out()).toBe(`${pkg.version}\n`);
+  });
+});
+
 describe('exit codes', () => {
   it('2 when the base exchange times out', async () => {
     const hit = HostIdentity.generate().hitString();

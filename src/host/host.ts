@@ -618,7 +618,7 @@ export class HipHost extends EventEmitter<HostEvents> {
         return this.onEstablished(e);
       case 'failed': {
         const hit = formatHit(e.peerHit);
-        this.endSession(hit);
+        this.endSession(hit, new HipProtocolError('ERR_HIP_BEX_FAILED', `association with ${hit} failed: ${e.reason}`));
         this.settle(hit, new HipProtocolError(`ERR_HIP_BEX_FAILED`, `base exchange with ${hit} failed: ${e.reason}${e.detail ? ` (${e.detail})` : ''}`, { reason: e.reason }));
         const ev: { peerHit: string; reason: FailureReason; detail?: string } = { peerHit: hit, reason: e.reason };
         if (e.detail !== undefined) ev.detail = e.detail;
@@ -627,7 +627,10 @@ export class HipHost extends EventEmitter<HostEvents> {
       }
       case 'closed': {
         const hit = formatHit(e.peerHit);
-        this.endSession(hit);
+        // An orderly CLOSE (ours, the peer's, or the idle timer's) ends streams like a FIN; losing
+        // the peer (no CLOSE_ACK, or the TCP connection dropped) fails them.
+        const orderly = e.by === 'local' || e.by === 'peer' || e.by === 'idle';
+        this.endSession(hit, orderly ? undefined : new HipProtocolError('ERR_HIP_CLOSED', `association with ${hit} lost (${e.by})`));
         this.settle(hit, new HipProtocolError('ERR_HIP_CLOSED', `association with ${hit} closed (${e.by})`));
         this.emit('closed', { peerHit: hit, by: e.by });
         return;
@@ -663,13 +666,13 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.settle(hit);
   }
 
-  private endSession(hit: string): void {
+  private endSession(hit: string, error?: HipError): void {
     const s = this.sessionsByHit.get(hit);
     if (!s) return;
     this.sessionsByHit.delete(hit);
     this.sessionsBySpi.delete(s.sa.localSpi);
     this.clearTextByLocator.delete(s.locator.key);
-    this.streams.peerGone(s);
+    this.streams.peerGone(s, error);
     if (s.locator.carrier === 'tcp' && s.locator.conn) {
       const conn = s.locator.conn;
       // The TCP connection belongs to the association: close it once our CLOSE/ACK is out.

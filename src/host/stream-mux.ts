@@ -45,6 +45,7 @@ export class HostStream extends Duplex {
   /** @internal */ session: Session | undefined;
   /** @internal */ pending: { chunk: Uint8Array; cb: (e?: Error | null) => void }[] = [];
   /** @internal */ endRequested = false;
+  /** @internal The association closed: nothing more can be written. */ gone = false;
   /** @internal Write callbacks held back until the connection drains. */ blocked: ((e?: Error | null) => void)[] = [];
   private readonly mux: StreamMux;
 
@@ -186,21 +187,36 @@ export class StreamMux {
     s.drop('no-port');
   }
 
-  /** The association ended: its streams end with an error unless they closed cleanly. */
-  peerGone(s: Session): void {
+  /**
+   * The association ended. After an orderly CLOSE its streams end like a FIN would end them
+   * (readable side ends, then the stream is destroyed without error); when the association was
+   * lost, they are destroyed with `error`.
+   */
+  peerGone(s: Session, error?: HipError): void {
     for (const [k, stream] of this.streams) {
       if (stream.session !== s) continue;
       this.streams.delete(k);
-      if (s.clearText) {
+      stream.conn = undefined; // nothing more can be sent on a gone association
+      if (error) {
+        if (!stream.destroyed) stream.destroy(error);
+        continue;
+      }
+      stream.gone = true;
+      for (const cb of stream.blocked.splice(0)) cb(new HipProtocolError('ERR_HIP_CLOSED', 'association closed'));
+      // Data already received stays readable; the stream goes away once it has been read.
+      if (stream.readableEnded) stream.destroy();
+      else {
+        stream.once('end', () => stream.destroy());
         stream.push(null);
-        stream.end();
-      } else if (!stream.destroyed) {
-        stream.destroy(new HipProtocolError('ERR_HIP_CLOSED', `association with ${stream.remoteHit} closed`));
       }
     }
   }
 
   write(stream: HostStream, chunk: Uint8Array, cb: (e?: Error | null) => void): void {
+    if (stream.gone) {
+      cb(new HipProtocolError('ERR_HIP_CLOSED', `association with ${stream.remoteHit} is closed`));
+      return;
+    }
     const s = stream.session;
     if (!s) {
       stream.pending.push({ chunk: chunk.slice(), cb });
@@ -218,6 +234,7 @@ export class StreamMux {
 
   end(stream: HostStream): void {
     stream.endRequested = true;
+    if (stream.gone) return;
     const s = stream.session;
     if (!s) return;
     if (s.clearText) {

@@ -23,6 +23,8 @@ export interface StreamHost {
 }
 
 const INNER_TCP = 6;
+/** Stream segment size over a TCP carrier: well inside the 64 KiB frame limit, with room for ESP. */
+const TCP_CARRIER_MSS = 16 * 1024;
 
 /**
  * A byte stream to a peer named by its HIT: a Node Duplex.
@@ -289,7 +291,11 @@ export class StreamMux {
   }
 
   private newConn(stream: HostStream, role: 'client' | 'server'): StreamConnection {
-    return new StreamConnection({ localPort: stream.localPort, remotePort: stream.remotePort, initialSeq: randomInt(0, 2 ** 32 - 1), role, config: this.config });
+    // Over a TCP carrier, TCP already segments and never loses, so segments can be as large as
+    // an ESP frame allows; over UDP they must fit a datagram on the path (default MSS).
+    const overTcp = stream.session?.locator.carrier === 'tcp';
+    const config = overTcp ? { mss: TCP_CARRIER_MSS, ...this.config } : this.config;
+    return new StreamConnection({ localPort: stream.localPort, remotePort: stream.remotePort, initialSeq: randomInt(0, 2 ** 32 - 1), role, config });
   }
 
   /** Turn the connection's events into Duplex actions, then send its segments. */

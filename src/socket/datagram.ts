@@ -6,6 +6,12 @@ import { EventEmitter } from 'eventemitter3';
 import { HipArgumentError, HipError } from '../errors.js';
 import type { HipHost } from '../host/host.js';
 
+/** The port a socket or server is bound to. */
+export interface HiplLocalPort {
+  /** The HIP-level port (not a UDP port). */
+  port: number;
+}
+
 /** Where a datagram came from. */
 export interface HiplRemoteInfo {
   /** The sender's HIT. */
@@ -64,7 +70,7 @@ export class HiplSocket extends EventEmitter<HiplSocketEvents> {
   }
 
   /** The bound port, or undefined before bind. */
-  address(): { port: number } | undefined {
+  address(): HiplLocalPort | undefined {
     return this.port === undefined ? undefined : { port: this.port };
   }
 

@@ -9,12 +9,40 @@ import type { EngineOptions } from '../core/config.js';
 import type { HostIdentity } from '../crypto/identity.js';
 import { HipError, HipProtocolError } from '../errors.js';
 import { HipHost, type EstablishedInfo, type HostEvents, type HostOptions } from '../host/host.js';
-import { canonicalHit, type PeerAddress, type PeerEntry, type PeerTable } from '../host/peer-table.js';
+import { canonicalHit, type PeerEntry, type PeerTable } from '../host/peer-table.js';
 import type { SessionStats } from '../host/session.js';
 import type { CarrierPeer } from '../transport/index.js';
 import { packetTypeName } from '../wire/constants.js';
 import { HiplSocket } from './datagram.js';
 import { HiplServer, type HiplStream } from './server.js';
+
+/** Where a carrier binds. */
+export interface CarrierBindOptions {
+  /** Local address; default all interfaces (`0.0.0.0`, or `::` for family 6). */
+  address?: string;
+  /** Local port; default 0, an ephemeral one. */
+  port?: number;
+  /** IP version; default that of `address`, else 4. */
+  family?: 4 | 6;
+}
+
+/** The bound carrier addresses of a host. */
+export interface HiplAddresses {
+  /** The UDP carrier, if the host has one. */
+  udp?: CarrierPeer;
+  /** The TCP listener, if the host has one. */
+  tcp?: CarrierPeer;
+}
+
+/** Where a peer's carrier is, for {@link HiplConnectOptions.via}. */
+export interface HiplVia {
+  /** `'udp'` (default) or `'tcp'`. */
+  carrier?: 'udp' | 'tcp';
+  /** The peer's IP address. */
+  address: string;
+  /** The peer's carrier port. */
+  port: number;
+}
 
 /** Options of {@link createHost}. */
 export interface CreateHostOptions {
@@ -24,9 +52,9 @@ export interface CreateHostOptions {
    * UDP carrier: where HIP and ESP packets are sent and received. Default: an ephemeral port on
    * all interfaces. `false` for none (TCP only).
    */
-  udp?: false | { address?: string; port?: number; family?: 4 | 6 };
+  udp?: false | CarrierBindOptions;
   /** TCP listener for peers that connect over TCP. Default none. */
-  tcp?: false | { address?: string; port?: number; family?: 4 | 6 };
+  tcp?: false | CarrierBindOptions;
   /**
    * Talk HIPv1 with clear-text data to libhipl peers (ORCHIDv1 HITs, RSA identity needed).
    * INSECURE: libhipl sends application data unencrypted, and so will this host with them.
@@ -83,7 +111,7 @@ export interface HiplConnectOptions {
   /** The peer's stream port. */
   port: number;
   /** Where the peer's carrier is (added to the peer table). Default: the peer table's entry. */
-  via?: Partial<PeerAddress> & { address: string; port: number };
+  via?: HiplVia;
   /** Our stream port. Default: a free one. */
   localPort?: number;
   /** Aborts the connection attempt (the stream is destroyed with `ERR_HIP_ABORTED`). */
@@ -164,8 +192,8 @@ export class HiplHost extends EventEmitter<HiplHostEvents> {
   }
 
   /** Bound carrier addresses. */
-  address(): { udp?: CarrierPeer; tcp?: CarrierPeer } {
-    const out: { udp?: CarrierPeer; tcp?: CarrierPeer } = {};
+  address(): HiplAddresses {
+    const out: HiplAddresses = {};
     if (this.core.udpAddress) out.udp = this.core.udpAddress;
     if (this.core.tcpAddress) out.tcp = this.core.tcpAddress;
     return out;

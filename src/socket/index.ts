@@ -4,6 +4,6 @@
  * ({@link HiplServer}), with peers named by HIT.
  * @module
  */
-export { createHost, HiplHost, type CreateHostOptions, type HiplBexEvent, type HiplConnectOptions, type HiplHostEvents } from './host.js';
-export { HiplSocket, type HiplRemoteInfo, type HiplSocketEvents } from './datagram.js';
+export { createHost, HiplHost, type CarrierBindOptions, type HiplAddresses, type HiplVia, type CreateHostOptions, type HiplBexEvent, type HiplConnectOptions, type HiplHostEvents } from './host.js';
+export { HiplSocket, type HiplLocalPort, type HiplRemoteInfo, type HiplSocketEvents } from './datagram.js';
 export { HiplServer, type HiplServerEvents, type HiplStream } from './server.js';

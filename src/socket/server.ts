@@ -6,6 +6,7 @@ import { EventEmitter } from 'eventemitter3';
 import { HipArgumentError, HipError } from '../errors.js';
 import type { HipHost } from '../host/host.js';
 import type { HostStream } from '../host/stream-mux.js';
+import type { HiplLocalPort } from './datagram.js';
 
 /** A byte stream to a peer: a Node Duplex with the peer's HIT and both ports. */
 export type HiplStream = HostStream;
@@ -63,7 +64,7 @@ export class HiplServer extends EventEmitter<HiplServerEvents> {
   }
 
   /** The port listened on, or undefined. */
-  address(): { port: number } | undefined {
+  address(): HiplLocalPort | undefined {
     return this.port === undefined ? undefined : { port: this.port };
   }
 

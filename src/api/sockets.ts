@@ -118,8 +118,15 @@ export async function hiplBind(id: number, address: HiplSockAddr, _addressLen?: 
 }
 
 /** Create the UDP host of a datagram socket at its bound (or an ephemeral) address. */
-export async function startUdpHost(sock: HiplSock): Promise<number> {
-  if (sock.ref) return 0;
+export function startUdpHost(sock: HiplSock): Promise<number> {
+  if (sock.ref) return Promise.resolve(0);
+  sock.starting ??= createUdpHost(sock).finally(() => {
+    sock.starting = undefined;
+  });
+  return sock.starting;
+}
+
+async function createUdpHost(sock: HiplSock): Promise<number> {
   const at = sock.bindAddr ?? { address: wildcard(sock.domain), port: 0, family: familyOf(sock.domain) };
   let ref: HostRef;
   try {
@@ -155,21 +162,30 @@ export async function hiplListen(id: number, backlog: number): Promise<number> {
   if (!Number.isInteger(backlog)) return -Errno.EINVAL;
   if (sock.role === 'listening') return 0;
   if (sock.role !== 'new' && sock.role !== 'bound') return -Errno.EINVAL;
+  const before = sock.role;
+  // Claimed before the first await, so a concurrent call does not open a second listener.
+  sock.role = 'listening';
   const at = sock.bindAddr ?? { address: wildcard(sock.domain), port: 0, family: familyOf(sock.domain) };
   let ref: HostRef;
   try {
     ref = await lib.createHost(sock, { udp: false, tcp: at });
   } catch (e) {
+    sock.role = before;
     return toErrno(e);
   }
   const port = ref.host.tcpAddress?.port ?? at.port;
   try {
     sock.listenPort = ref.host.listenStream(port, (stream) => onIncomingStream(sock, stream));
   } catch (e) {
+    sock.role = before;
     await lib.release(sock);
     return toErrno(e);
   }
-  sock.role = 'listening';
+  if (sock.closed) {
+    await lib.release(sock);
+    return -Errno.EBADF;
+  }
+  sock.notify();
   return 0;
 }
 
@@ -309,11 +325,26 @@ export async function hiplConnect(id: number, peername: string, port: number): P
   }
   const addrs = lib.peerInfo.get(hit);
   if (!addrs || addrs.length === 0) return -Errno.EHOSTUNREACH;
+  const before = sock.role;
+  const undo = (code: number): number => {
+    sock.connect = undefined;
+    sock.peerHit = undefined;
+    sock.role = before;
+    return code;
+  };
+  // Claimed before the first await: a concurrent call sees a connect under way.
+  sock.connect = { hit, port };
+  sock.peerHit = hit;
+  sock.role = 'connecting';
   if (!sock.ref) {
     try {
       await lib.createHost(sock, { udp: false, tcp: false });
     } catch (e) {
-      return toErrno(e);
+      return undo(toErrno(e));
+    }
+    if (sock.closed) {
+      await lib.release(sock);
+      return -Errno.EBADF;
     }
   }
   const ref = sock.ref!;
@@ -322,11 +353,8 @@ export async function hiplConnect(id: number, peername: string, port: number): P
     host.peers.remove(hit);
     for (const address of addrs) host.peers.add(hit, { carrier: 'tcp', address, port });
   } catch (e) {
-    return toErrno(e);
+    return undo(toErrno(e));
   }
-  sock.connect = { hit, port };
-  sock.peerHit = hit;
-  sock.role = 'connecting';
   if (lib.feedback) {
     ref.driving.add(hit);
     lib.updateStepping(ref);
@@ -341,9 +369,7 @@ export async function hiplConnect(id: number, peername: string, port: number): P
     stream = host.openStream(hit, port, { localPort: sock.bindAddr?.port ?? 0 });
   } catch (e) {
     up.abort();
-    sock.connect = undefined;
-    sock.role = sock.bindAddr ? 'bound' : 'new';
-    return toErrno(e);
+    return undo(toErrno(e));
   }
   stream.once('error', () => up.abort());
   attachStream(sock, stream);

@@ -89,6 +89,8 @@ export class HiplSock {
   listenPort: number | undefined;
   /** UDP: the datagram port bound on the host. */
   datagramPort: number | undefined;
+  /** UDP: the host being created (so concurrent calls create one). */
+  starting: Promise<number> | undefined;
 
   private readonly waiters = new Set<() => void>();
 

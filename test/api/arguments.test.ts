@@ -270,6 +270,19 @@ describe('hiplSendto and hiplRecvfrom arguments', () => {
     expect(await hiplRecvfrom(udp, buf, 4, 0, null)).toBe(-Errno.EAGAIN);
   });
 
+  it('concurrent first calls on an unbound socket create one carrier between them', async () => {
+    const udpHandles = () => process.getActiveResourcesInfo().filter((r) => r === 'UDPWrap').length;
+    await new Promise((r) => setTimeout(r, 50)); // sockets of earlier tests finish closing
+    const before = udpHandles();
+    const udp = await hiplSocket(AF_INET, SOCK_DGRAM, 0);
+    const buf = new Uint8Array(4);
+    expect(await Promise.all([hiplRecvfrom(udp, buf, 4, MSG_DONTWAIT, null), hiplRecvfrom(udp, buf, 4, MSG_DONTWAIT, null)])).toEqual([-Errno.EAGAIN, -Errno.EAGAIN]);
+    expect(udpHandles()).toBe(before + 1);
+    const where: HiplSockAddr = { address: '', port: 0 };
+    expect(hiplGetsockname(udp, where)).toBe(0);
+    expect(where.address).toBe('0.0.0.0');
+  });
+
   it('with feedback on and no peer yet, a receive gives -EWAITBEX without waiting', async () => {
     const udp = await hiplSocket(AF_INET, SOCK_DGRAM, 0);
     await hiplBind(udp, { address: LO, port: 0 });

@@ -40,7 +40,7 @@ const dec = new TextDecoder();
 
 function handles(): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const r of process.getActiveResourcesInfo()) if (/WRAP$/.test(r)) out[r] = (out[r] ?? 0) + 1;
+  for (const r of process.getActiveResourcesInfo()) if (/Wrap$/.test(r)) out[r] = (out[r] ?? 0) + 1;
   return out;
 }
 let baseline: Record<string, number>;

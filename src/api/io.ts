@@ -208,6 +208,7 @@ async function feedbackStep(sock: HiplSock, peerHit?: string): Promise<number> {
     else await yieldToEventLoop();
   }
   if (sock.failure !== undefined) return takeFailure(sock);
+  lib.log.debug(`socket ${sock.id}: feedback step with ${target() ?? 'an unknown peer'}: ${established() ? 'established' : 'waiting'}`);
   if (established()) {
     const t = target()!;
     sock.reported.add(t);

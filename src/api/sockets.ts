@@ -247,6 +247,15 @@ export function attachStream(sock: HiplSock, stream: HostStream): void {
  *
  * @returns the new id; `-EBADF`; `-EOPNOTSUPP` on a datagram socket; `-EINVAL` when not
  *   listening; `-EAGAIN` non-blocking with nothing to accept.
+ * @example
+ * ```ts
+ * const listener = await hiplSocket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+ * await hiplBind(listener, { address: '127.0.0.1', port: 7777 });
+ * await hiplListen(listener, 5);
+ * const conn = await hiplAccept(listener);
+ * const peer = { hit: '', port: 0 };
+ * const n = await hiplRecvfrom(conn, buf, buf.length, 0, peer); // peer.hit: who connected
+ * ```
  */
 export async function hiplAccept(id: number): Promise<number> {
   const sock = lib.sockets.get(id);
@@ -301,6 +310,12 @@ export function hasBexChild(listener: HiplSock): boolean {
  *   libhipl); `-EBADF`; `-EHOSTUNREACH` no address known for the HIT; `-EINPROGRESS`
  *   (non-blocking, connection under way); `-EALREADY` (a connect is under way); `-EISCONN`
  *   (already connected); `-ECONNREFUSED`, `-ETIMEDOUT` ...
+ * @example
+ * ```ts
+ * await hiplAddPeerInfo(serverHit, '127.0.0.1');
+ * const id = await hiplSocket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+ * if ((await hiplConnect(id, serverHit, 7777)) === 0) await hiplSendto(id, 'hi', 2, 0, null, 0);
+ * ```
  */
 export async function hiplConnect(id: number, peername: string, port: number): Promise<number> {
   if (typeof peername !== 'string' || !isHit(peername) || parseHit(peername).every((b) => b === 0)) return -Errno.EINVAL;

@@ -186,6 +186,8 @@ export class LibState {
       ...carriers,
     });
     const ref = new HostRef(host);
+    const where = [host.udpAddress && `udp ${host.udpAddress.address}:${host.udpAddress.port}`, host.tcpAddress && `tcp ${host.tcpAddress.address}:${host.tcpAddress.port}`].filter(Boolean).join(', ');
+    this.log.debug(`socket ${sock.id}: host ${host.hit(this.version)} on ${where || 'no listening carrier'}`);
     this.attach(ref, sock);
     this.wire(ref);
     this.updateStepping(ref);

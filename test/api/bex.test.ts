@@ -295,6 +295,33 @@ describe('hiplClose', () => {
   });
 });
 
+describe('logging', () => {
+  it('INFO shows the BEX steps and the association; NONE shows nothing', async () => {
+    const lines: string[] = [];
+    const log = (l: string) => lines.push(l);
+    const { HIPL_LIB_LOG_INFO } = await import('../../src/api/index.js');
+    expect(await hiplLibInitAll(HIPL_LIB_LOG_INFO, { log, closeGraceMs: 500 })).toBe(0);
+    try {
+      const { s, r, rHit, rPort } = await udpPair();
+      expect(await hiplSendto(s, 'x', 1, 0, rHit, rPort)).toBe(1);
+      expect(await recvText(r)).toBe('x');
+      for (const step of ['i1-sent', 'i1-received', 'r1-sent', 'r1-received', 'i2-sent', 'i2-received', 'r2-sent', 'r2-received']) {
+        expect(lines.some((l) => l.startsWith(`hipl info: BEX ${step} `))).toBe(true);
+      }
+      expect(lines.filter((l) => / established \(HIPv2, (initiator|responder), udp /.test(l))).toHaveLength(2);
+      expect(lines.some((l) => l.startsWith('hipl debug:'))).toBe(false);
+    } finally {
+      await hiplLibShutdownAll();
+      await hiplLibInitAll(HIPL_LIB_LOG_NONE, { log: () => undefined });
+    }
+    const before = lines.length;
+    const { s, r, rHit, rPort } = await udpPair();
+    expect(await hiplSendto(s, 'y', 1, 0, rHit, rPort)).toBe(1);
+    expect(await recvText(r)).toBe('y');
+    expect(lines.length).toBe(before);
+  });
+});
+
 describe('HIPv1 (libhipl profile)', () => {
   it('runs the BEX with ORCHIDv1 HITs and carries the data', async () => {
     expect(await hiplLibInitAll(HIPL_LIB_LOG_NONE, { version: 1 })).toBe(0);

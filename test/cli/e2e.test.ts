@@ -6,12 +6,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HostIdentity } from '../../src/crypto/identity.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const tsx = join(root, 'node_modules/tsx/dist/cli.mjs');
+const tsx = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
 const cli = join(root, 'src/cli/main.ts');
 
 interface Proc {
@@ -42,7 +42,8 @@ beforeAll(() => {
 });
 
 function hipl(args: string[], stdin?: string): Proc {
-  const child = spawn(process.execPath, [tsx, cli, ...args], { stdio: ['pipe', 'pipe', 'pipe'], cwd: dir });
+  // tsx as a loader, not its CLI: one process, so a kill reaches the command itself.
+  const child = spawn(process.execPath, ['--import', tsx, cli, ...args], { stdio: ['pipe', 'pipe', 'pipe'], cwd: dir });
   live.add(child);
   let out = '';
   let err = '';

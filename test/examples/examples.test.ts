@@ -5,11 +5,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const tsx = join(root, 'node_modules/tsx/dist/cli.mjs');
+const tsx = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
 const live = new Set<ChildProcess>();
 
 afterEach(() => {
@@ -24,7 +24,8 @@ interface Run {
 }
 
 function example(file: string, args: string[] = []): Run {
-  const child = spawn(process.execPath, [tsx, join(root, 'examples', file), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  // tsx as a loader, not its CLI: one process, so a kill reaches the example itself.
+  const child = spawn(process.execPath, ['--import', tsx, join(root, 'examples', file), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));

@@ -266,6 +266,8 @@ export class LibState {
       for (const s of ref.sockets) if (s.isDgram) this.learnPeer(s, [e]);
       wake();
     });
+    // A control packet now waits for a feedback step: select() and blocked calls look again.
+    host.on('bexPending', wake);
     host.on('established', (e) => {
       this.log.info(`association with ${e.peerHit} established (HIPv${e.version}, ${e.role}, ${e.carrier} ${e.address}:${e.port})`);
       ref.hadEstablished = true;

@@ -20,7 +20,9 @@ export const CONTROL_POLL_MS = 5;
 export function nextChange(socks: readonly HiplSock[], timeoutMs?: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
-    const poll = socks.some((s) => s.ref?.stepping === true);
+    // The host announces queued control packets ('bexPending' wakes the sockets), so a stepping
+    // host needs no polling unless it cannot tell.
+    const poll = socks.some((s) => s.ref?.stepping === true && s.ref.host.pendingControlPackets === undefined);
     const ms = Math.min(timeoutMs ?? Infinity, poll ? CONTROL_POLL_MS : Infinity);
     let timer: NodeJS.Timeout | undefined;
     const offs = socks.map((s) => s.onChange(done));

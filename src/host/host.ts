@@ -79,6 +79,25 @@ export interface HostOptions {
   stream?: Partial<StreamConfig>;
 }
 
+/** Options of {@link HipHost.connect}. */
+export interface ConnectOptions {
+  /** Where the peer is, instead of the peer table's first locator. */
+  via?: PeerAddress;
+  /** Protocol version. Default: the peer table's, else the HIT's own (v1 HITs → 1). */
+  version?: 1 | 2;
+  /** Abort the wait (and a TCP connect in progress). */
+  signal?: AbortSignal;
+  /** TCP carrier only: the local port to connect from (libhipl's bound socket). */
+  localPort?: number;
+  /** TCP carrier only: the local address to connect from. */
+  localAddress?: string;
+  /**
+   * The local port of the stream that asked for the association. In libhipl's clear-text TCP
+   * mode the stream is the TCP connection, so that port becomes the carrier's local port.
+   */
+  streamLocalPort?: number;
+}
+
 /** A BEX step as the host reports it. */
 export interface HostBexEvent {
   /** Which BEX packet, and whether it went out or came in. */
@@ -160,6 +179,8 @@ export interface HostEvents {
       data: Uint8Array;
     }
   ];
+  /** With BEX stepping on, a received control packet now waits for `stepBex()`. */
+  bexPending: [{ count: number }];
   /** The outbound ESP sequence number passed the rekey threshold: new keys are due. */
   rekey: [
     {
@@ -289,7 +310,7 @@ export class HipHost extends EventEmitter<HostEvents> {
    * Make sure an association with `peerHit` exists: resolves once it is established, starting a
    * BEX if needed (locators from {@link peers} unless `via` is given).
    */
-  async connect(peerHit: string | Uint8Array, opts: { via?: PeerAddress; version?: 1 | 2; signal?: AbortSignal } = {}): Promise<EstablishedInfo> {
+  async connect(peerHit: string | Uint8Array, opts: ConnectOptions = {}): Promise<EstablishedInfo> {
     const hit = canonicalHit(peerHit);
     const existing = this.sessionsByHit.get(hit);
     if (existing) return this.info(existing, 0);
@@ -299,13 +320,18 @@ export class HipHost extends EventEmitter<HostEvents> {
     if (!via) throw new HipArgumentError('ERR_HIP_NO_LOCATOR', `no address known for ${hit}: add it with peers.add()`);
     const hitBytes = parseHit(hit);
     const version = opts.version ?? entry?.version ?? hitVersion(hitBytes) ?? 2;
-    const done = this.waitFor(hit, opts.signal);
     if (!this.engine.association(hitBytes)) {
-      const locator = await this.locatorFor(via, version);
-      this.engine.connect(hitBytes, [locator], this.now(), { version });
-      this.pump();
+      // Find the locator first: a TCP connect that fails must not leave a waiter behind.
+      const locator = await this.locatorFor(via, version, opts);
+      const done = this.waitFor(hit, opts.signal);
+      if (!this.engine.association(hitBytes)) {
+        this.engine.connect(hitBytes, [locator], this.now(), { version });
+        this.pump();
+      }
+      await done;
+    } else {
+      await this.waitFor(hit, opts.signal);
     }
-    await done;
     return this.info(this.sessionsByHit.get(hit)!, 0);
   }
 
@@ -380,11 +406,21 @@ export class HipHost extends EventEmitter<HostEvents> {
     }
   }
 
+  /** With stepping on: how many received control packets wait for {@link stepBex}. */
+  get pendingControlPackets(): number {
+    return this.controlQueue.length;
+  }
+
   /**
    * Wait for the next received control packet and process exactly that one; resolves with the
-   * BEX steps it produced (possibly none, e.g. for a duplicate).
+   * BEX steps it produced (possibly none, e.g. for a duplicate). With `{ wait: false }` it
+   * resolves `undefined` at once when no packet is waiting.
    */
-  async stepBex(signal?: AbortSignal): Promise<HostBexEvent[]> {
+  async stepBex(signal?: AbortSignal): Promise<HostBexEvent[]>;
+  async stepBex(opts: { signal?: AbortSignal; wait: false }): Promise<HostBexEvent[] | undefined>;
+  async stepBex(arg?: AbortSignal | { signal?: AbortSignal; wait: false }): Promise<HostBexEvent[] | undefined> {
+    const signal = arg instanceof AbortSignal ? arg : arg?.signal;
+    if (arg !== undefined && !(arg instanceof AbortSignal) && arg.wait === false && this.controlQueue.length === 0) return undefined;
     while (this.controlQueue.length === 0) {
       this.assertOpen();
       await new Promise<void>((resolve, reject) => {
@@ -500,11 +536,19 @@ export class HipHost extends EventEmitter<HostEvents> {
 
   // ---- I/O ------------------------------------------------------------------------------
 
-  private async locatorFor(via: PeerAddress, version: 1 | 2): Promise<HostLocator> {
+  private async locatorFor(via: PeerAddress, version: 1 | 2, opts: ConnectOptions): Promise<HostLocator> {
     const family = via.address.includes(':') ? 6 : 4;
     if (via.carrier === 'tcp') {
       const framing = version === 1 && this.opts.libhiplClearText ? 'libhipl' : 'hipl';
-      const conn = await tcpConnect({ address: via.address, port: via.port, framing });
+      const localPort = opts.localPort ?? (framing === 'libhipl' && opts.streamLocalPort ? opts.streamLocalPort : undefined);
+      const conn = await tcpConnect({
+        address: via.address,
+        port: via.port,
+        framing,
+        ...(localPort !== undefined ? { localPort } : {}),
+        ...(opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {}),
+        ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
+      });
       this.adoptConnection(conn);
       return tcpLocator(conn);
     }
@@ -533,6 +577,7 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.record('in', from, packet, true);
     if (this.stepping) {
       this.controlQueue.push({ packet: packet.slice(), from });
+      this.emit('bexPending', { count: this.controlQueue.length });
       const w = this.controlWaiter;
       this.controlWaiter = undefined;
       w?.();

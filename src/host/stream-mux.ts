@@ -16,7 +16,7 @@ export interface StreamHost {
   sessionFor(hit: string): Session | undefined;
   sendEsp(s: Session, nextHeader: number, payload: Uint8Array): void;
   sendClear(s: Session, data: Uint8Array): void;
-  connect(hit: string): Promise<unknown>;
+  connect(hit: string, opts?: { streamLocalPort?: number }): Promise<unknown>;
   reschedule(): void;
   now(): number;
   readonly tcpAddress?: { port: number } | undefined;
@@ -118,7 +118,7 @@ export class StreamMux {
     const session = this.host.sessionFor(hit);
     if (session) this.attach(stream, session, 'client');
     else {
-      this.host.connect(hit).catch((e: unknown) => stream.destroy(e instanceof Error ? e : new HipError('ERR_HIP_BEX_FAILED', String(e))));
+      this.host.connect(hit, localPort === 0 ? {} : { streamLocalPort: localPort }).catch((e: unknown) => stream.destroy(e instanceof Error ? e : new HipError('ERR_HIP_BEX_FAILED', String(e))));
     }
     return stream;
   }

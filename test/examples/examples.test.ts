@@ -49,10 +49,12 @@ describe('examples', () => {
     expect(run.output()).toContain('2/2 passed');
   }, 60_000);
 
-  it('check_libhipl.ts --v1 passes the UDP case with libhipl HIPv1', async () => {
+  it('check_libhipl.ts --v1 passes both cases with libhipl HIPv1 (clear-text data)', async () => {
     const run = example('check_libhipl.ts', ['--v1']);
-    await run.exit;
+    expect(await run.exit, run.output()).toBe(0);
     expect(run.output()).toContain('PASS test_libhipl_lo_udp');
+    expect(run.output()).toContain('PASS test_libhipl_lo_tcp');
+    expect(run.output()).toContain('2/2 passed (HIPv1)');
   }, 60_000);
 
   it('bex-stepwise.ts prints each packet and step, in order', async () => {

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -26,7 +26,8 @@ describe('README examples', () => {
       const work = mkdtempSync(join(dir, `ex${i}-`));
       const file = join(work, 'example.mts');
       writeFileSync(file, code.replaceAll("from 'hipl'", `from '${join(root, 'src/index.ts')}'`));
-      const r = spawnSync(process.execPath, [join(root, 'node_modules/tsx/dist/cli.mjs'), file], { cwd: work, timeout: 60_000, encoding: 'utf8' });
+      const loader = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
+      const r = spawnSync(process.execPath, ['--import', loader, file], { cwd: work, timeout: 60_000, encoding: 'utf8' });
       expect(r.stderr.replace(/\(node:\d+\) \[HIPL_[A-Z_]+\] Warning.*\n(\(Use .*\n)?/g, ''), r.stdout).not.toMatch(/Error/);
       expect(r.status, `stdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(0);
     });

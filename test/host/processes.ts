@@ -1,10 +1,12 @@
 /** Spawning fixture peers as separate processes (via tsx) and reading their JSON lines. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const fixture = fileURLToPath(new URL('./fixtures/peer.ts', import.meta.url));
-const tsx = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
+// tsx as a loader in the child itself (not its CLI, which forks a second process that a kill
+// would leave running).
+const tsxLoader = pathToFileURL(fileURLToPath(new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url))).href;
 
 export interface Peer {
   child: ChildProcess;
@@ -17,7 +19,7 @@ const live = new Set<ChildProcess>();
 
 /** Start a fixture peer with a config; resolves when it prints its `ready` line. */
 export async function startPeer(config: Record<string, unknown>): Promise<Peer> {
-  const child = spawn(process.execPath, [tsx, fixture, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', tsxLoader, fixture, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] });
   live.add(child);
   const lines: Record<string, unknown>[] = [];
   const waiters: { key: string; resolve: (l: Record<string, unknown>) => void }[] = [];

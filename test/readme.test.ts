@@ -1,5 +1,5 @@
 /**
- * Every TypeScript example in README.md that imports from 'hipl' runs as pasted: each is
+ * Every TypeScript or JavaScript example in README.md that imports from 'hipl' runs as pasted: each is
  * written to a temporary module (with 'hipl' pointing at this checkout's source), run with tsx
  * in a fresh process inside an empty directory, and must exit 0 within the timeout.
  */
@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
-const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((code) => /from 'hipl'/.test(code));
+const blocks = [...readme.matchAll(/```(?:ts|js)\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((code) => /from 'hipl'/.test(code));
 const dir = mkdtempSync(join(tmpdir(), 'hipl-readme-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -30,6 +30,8 @@ describe('README examples', () => {
       const r = spawnSync(process.execPath, ['--import', loader, file], { cwd: work, timeout: 60_000, encoding: 'utf8' });
       expect(r.stderr.replace(/\(node:\d+\) \[HIPL_[A-Z_]+\] Warning.*\n(\(Use .*\n)?/g, ''), r.stdout).not.toMatch(/Error/);
       expect(r.status, `stdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(0);
+      // What an example promises to print (every string literal it echoes back), it prints.
+      for (const promised of code.matchAll(/\.(?:end|write)\('([^']+)'\)/g)) expect(r.stdout).toContain(promised[1]);
     });
   });
 });

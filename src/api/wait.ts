@@ -4,7 +4,7 @@
  * @module
  */
 import type { HipHost } from '../host/host.js';
-import { lib, type HiplSock } from './state.js';
+import type { HiplSock } from './state.js';
 
 /**
  * Poll period for received control packets while a host holds them for BEX steps: their

@@ -2,13 +2,9 @@
  * The initiator's half of the base exchange: I1 out, R1 in, I2 out, R2 in.
  * @module
  */
-import { bytesEqual, compareBytes } from '../bytes.js';
-import { rhashOfSuite } from '../crypto/hash-info.js';
-import { computeHit, computeHitV1, hitSuite, hitsEqual, ZERO_HIT } from '../crypto/hit.js';
-import { acceptedSignatureSchemes, decodeHostIdentity } from '../crypto/host-id.js';
-import type { PublicKeyMaterial, SignatureScheme } from '../crypto/keys.js';
+import { bytesEqual } from '../bytes.js';
+import { hitsEqual, ZERO_HIT } from '../crypto/hit.js';
 import { solvePuzzle } from '../crypto/puzzle.js';
-import { HipError } from '../errors.js';
 import {
   CONTROL_ANONYMOUS,
   emitParam,
@@ -19,12 +15,13 @@ import {
   ParamType,
   type HipPacket,
   type HipParam,
-  type HostIdParam,
 } from '../wire/index.js';
 import { Association, HipState } from './association.js';
 import { hitKey, type EngineContext, type LocalSide } from './context.js';
-import type { BexStep, FailureReason, PeerLocator } from './events.js';
-import { chooseFromOffer, isDhChoiceConsistent } from './negotiation.js';
+import type { FailureReason, PeerLocator } from './events.js';
+import { allowed, chooseFromOffer, isDhChoiceConsistent, isNullHipCipher } from './negotiation.js';
+import { bexEvent, errorText, establish, fail, opportunisticKey } from './lifecycle.js';
+import { responderRhash } from './peer-key.js';
 import { checkMac, checkSignature, sealPacket } from './sealing.js';
 import { deriveSessionKeys, hipCipherKeyLength, hipTransformV1KeyLength } from './session-keys.js';
 import { newDhKey } from './dh-private.js';
@@ -53,53 +50,6 @@ export function sendI1<L extends PeerLocator>(ctx: EngineContext<L>, a: Associat
   }
   a.setTimer('retransmit', now + backoff(ctx.config.retransmit, 0));
   bexEvent(ctx, a, 'i1-sent', PacketType.I1, now, false);
-}
-
-/** Emit a `bex` step event. */
-export function bexEvent<L extends PeerLocator>(
-  ctx: EngineContext<L>,
-  a: Association<L> | undefined,
-  step: BexStep,
-  packetType: number,
-  now: number,
-  retransmission: boolean,
-  peerHit?: Uint8Array,
-): void {
-  ctx.emit({
-    type: 'bex',
-    step,
-    peerHit: peerHit ?? a?.peerHit ?? ZERO_HIT,
-    packetType,
-    elapsedMs: a ? now - a.startedAt : 0,
-    retransmission,
-  });
-}
-
-/** A peer's key as decoded from its HOST_ID, with the HIT it hashes to. */
-export interface PeerKey {
-  publicKey: PublicKeyMaterial;
-  /** The HIT computed from the HOST_ID. */
-  hit: Uint8Array;
-  schemes: SignatureScheme[];
-}
-
-/** Decode a peer's HOST_ID and compute its HIT (v1: ORCHIDv1; v2: the suite of `claimedHit`). */
-export function decodePeerKey(hostId: HostIdParam, version: 1 | 2, claimedHit: Uint8Array): PeerKey {
-  const publicKey = decodeHostIdentity(hostId.algorithm, hostId.hostIdentity, version);
-  const suite = version === 2 ? hitSuite(claimedHit) : undefined;
-  const hit = version === 1 ? computeHitV1(hostId.hostIdentity) : computeHit(hostId.hostIdentity, suite ?? 0);
-  return { publicKey, hit, schemes: acceptedSignatureSchemes(publicKey, version) };
-}
-
-/** Verify a peer's HOST_ID against the HIT it claims; returns the key and the schemes to verify with. */
-export function identifyPeer(hostId: HostIdParam, version: 1 | 2, claimedHit: Uint8Array) {
-  const k = decodePeerKey(hostId, version, claimedHit);
-  return { publicKey: k.publicKey, hitMatches: hitsEqual(k.hit, claimedHit), schemes: k.schemes };
-}
-
-/** RHASH of a responder, from its HIT (v2) or SHA-1 (v1). */
-export function responderRhash(version: 1 | 2, responderHit: Uint8Array) {
-  return version === 1 ? ('sha1' as const) : rhashOfSuite(hitSuite(responderHit) ?? 0);
 }
 
 /** Handle an R1 (we are the initiator). */
@@ -258,11 +208,6 @@ function negotiateR1<L extends PeerLocator>(
   return { group: used, hipCipher, espSuite };
 }
 
-/** Our supported list, minus the insecure IDs unless they are explicitly allowed. */
-export function allowed(list: readonly number[], insecure: readonly number[], allowInsecure: boolean): number[] {
-  return allowInsecure ? [...list] : list.filter((x) => !insecure.includes(x));
-}
-
 function buildI2<L extends PeerLocator>(
   ctx: EngineContext<L>,
   a: Association<L>,
@@ -305,13 +250,9 @@ function buildI2<L extends PeerLocator>(
   );
 }
 
-/** HIP_CIPHER / HIP_TRANSFORM IDs whose ENCRYPTED parameter has no IV. */
-const NULL_CIPHERS_V2 = [1];
-const NULL_CIPHERS_V1 = [5];
-
 function encryptHostId<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, me: LocalSide, cipher: number, key: Uint8Array): HipParam {
   const plain = emitParam(me.hostId, a.version);
-  const isNull = (a.version === 1 ? NULL_CIPHERS_V1 : NULL_CIPHERS_V2).includes(cipher);
+  const isNull = isNullHipCipher(a.version, cipher);
   if (isNull) return { type: ParamType.ENCRYPTED, reserved: 0, data: plain };
   const iv = ctx.random(16);
   const ct = ctx.provider.aesCbcEncrypt(key, iv, plain);
@@ -345,62 +286,3 @@ export function handleR2<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
   establish(ctx, a, now);
 }
 
-/** Enter ESTABLISHED (or R2-SENT for the responder) and tell the driver the SA keys. */
-export function establish<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, now: number): void {
-  a.state = a.role === 'initiator' ? HipState.ESTABLISHED : HipState.R2_SENT;
-  a.pending = undefined;
-  a.retries = 0;
-  a.lastActivity = now;
-  a.dh = undefined;
-  if (a.role === 'initiator') armIdle(ctx, a, now);
-  else a.setTimer('dwell', now + ctx.config.r2SentDwellMs);
-  ctx.stats.established++;
-  ctx.emit({
-    type: 'established',
-    peerHit: a.peerHit,
-    localHit: a.localHit,
-    version: a.version,
-    role: a.role,
-    peerLocator: a.locator,
-    sa: a.sa!,
-    elapsedMs: now - a.startedAt,
-  });
-}
-
-/** Arm the idle (UAL) timer of an established association. */
-export function armIdle<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, now: number): void {
-  if (ctx.config.idleTimeoutMs > 0) a.setTimer('idle', now + ctx.config.idleTimeoutMs);
-  else a.clearTimer();
-}
-
-/** Fail an association: E-FAILED, event, and the association is removed. */
-export function fail<L extends PeerLocator>(
-  ctx: EngineContext<L>,
-  a: Association<L>,
-  reason: FailureReason,
-  detail?: string,
-): void {
-  a.state = HipState.E_FAILED;
-  a.clearTimer();
-  ctx.associations.delete(hitKey(a.peerHit));
-  if (a.sa) ctx.releaseSpi(a.sa.localSpi);
-  ctx.stats.failed++;
-  ctx.emit(detail === undefined ? { type: 'failed', peerHit: a.peerHit, reason } : { type: 'failed', peerHit: a.peerHit, reason, detail });
-}
-
-/** The map key under which an opportunistic BEX waits for its R1: the zero HIT plus the locator. */
-export function opportunisticKey(l: PeerLocator): Uint8Array {
-  // A zero-HIT association is keyed by locator, so several opportunistic BEXes can run at once.
-  const enc = new TextEncoder().encode(`opp:${l.key}`);
-  return enc;
-}
-
-/** Text of an unknown thrown value. */
-export function errorText(e: unknown): string {
-  return e instanceof HipError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
-}
-
-/** Is `a` greater than `b` as unsigned 128-bit integers. */
-export function hitGreater(a: Uint8Array, b: Uint8Array): boolean {
-  return compareBytes(a, b) > 0;
-}

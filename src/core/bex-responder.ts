@@ -20,17 +20,11 @@ import {
   type HostIdParam,
 } from '../wire/index.js';
 import { Association, HipState } from './association.js';
-import {
-  allowed,
-  bexEvent,
-  errorText,
-  establish,
-  hitGreater,
-} from './bex-initiator.js';
+import { bexEvent, errorText, establish, hitGreater } from './lifecycle.js';
 import { hitKey, type EngineContext, type LocalSide } from './context.js';
 import { newDhKey } from './dh-private.js';
 import type { PeerLocator } from './events.js';
-import { chooseDhGroup } from './negotiation.js';
+import { allowed, chooseDhGroup, isNullHipCipher } from './negotiation.js';
 import type { Generation } from './responder.js';
 import { checkMac, checkSignature, sealPacket } from './sealing.js';
 import { deriveSessionKeys, hipCipherKeyLength, hipTransformV1KeyLength } from './session-keys.js';
@@ -271,7 +265,7 @@ function i2HostId<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipPacket, 
   if (clear) return clear;
   const enc = getParam(pkt, ParamType.ENCRYPTED);
   if (!enc) return undefined;
-  const isNull = pkt.version === 1 ? cipher === 5 : cipher === 1;
+  const isNull = isNullHipCipher(pkt.version, cipher);
   let plain: Uint8Array;
   if (isNull) plain = enc.data;
   else {

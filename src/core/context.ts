@@ -5,7 +5,7 @@
  */
 import { bytesToHex } from '../bytes.js';
 import type { CryptoProvider, SigningKey, VerifyingKey } from '../crypto/provider.js';
-import type { PeerKey } from './bex-initiator.js';
+import type { PeerKey } from './peer-key.js';
 import type { HashName, SignatureScheme } from '../crypto/keys.js';
 import type { HostIdParam } from '../wire/index.js';
 import type { Association } from './association.js';

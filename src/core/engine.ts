@@ -24,7 +24,9 @@ import {
   type HostIdParam,
 } from '../wire/index.js';
 import { Association, HipState, type HipStateValue } from './association.js';
-import { armIdle, bexEvent, decodePeerKey, fail, handleR1, handleR2, opportunisticKey, sendI1 } from './bex-initiator.js';
+import { handleR1, handleR2, sendI1 } from './bex-initiator.js';
+import { armIdle, bexEvent, fail, opportunisticKey } from './lifecycle.js';
+import { decodePeerKey } from './peer-key.js';
 import { handleI1, handleI2 } from './bex-responder.js';
 import { resolveEngineConfig, type EngineConfig, type EngineOptions } from './config.js';
 import { hitKey, type CachedPeerKey, type EngineContext, type EngineStats, type LocalSide } from './context.js';

@@ -37,3 +37,16 @@ export function isDhChoiceConsistent(
 export function chooseFromOffer(responderOffer: readonly number[], supported: readonly number[]): number | undefined {
   return firstCommon(responderOffer.slice(0, 6), supported);
 }
+
+/** Our supported list, minus the insecure IDs unless they are explicitly allowed. */
+export function allowed(list: readonly number[], insecure: readonly number[], allowInsecure: boolean): number[] {
+  return allowInsecure ? [...list] : list.filter((x) => !insecure.includes(x));
+}
+
+/**
+ * True when the ENCRYPTED parameter of this HIP cipher (v2) or HIP transform (v1) carries its
+ * plaintext as is: NULL encryption, no IV.
+ */
+export function isNullHipCipher(version: 1 | 2, cipher: number): boolean {
+  return version === 1 ? cipher === 5 : cipher === 1;
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { HostIdentity } from '../../src/crypto/identity.js';
 import { getProvider } from '../../src/crypto/get-provider.js';
 import { bytesEqual } from '../../src/bytes.js';
-import { emitPacket, getParam, PacketType, ParamType, parsePacket } from '../../src/wire/index.js';
+import { getParam, PacketType, ParamType, parsePacket } from '../../src/wire/index.js';
 import { SimNetwork, type SimNode } from './sim.js';
 
 const ecA = HostIdentity.generate({ algorithm: 'ecdsa-p256' });

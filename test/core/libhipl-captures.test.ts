@@ -9,7 +9,7 @@ import { bytesToHex, hexToBytes } from '../../src/bytes.js';
 import { getProvider } from '../../src/crypto/get-provider.js';
 import { keymatV1 } from '../../src/crypto/keymat.js';
 import { verifyPuzzle } from '../../src/crypto/puzzle.js';
-import { identifyPeer } from '../../src/core/bex-initiator.js';
+import { identifyPeer } from '../../src/core/peer-key.js';
 import { checkMac, checkSignature } from '../../src/core/sealing.js';
 import { deriveSessionKeys } from '../../src/core/session-keys.js';
 import { extractHipPackets, findTlv, getParam, PacketType, ParamType, parsePacket, readCapture } from '../../src/wire/index.js';

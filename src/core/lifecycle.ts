@@ -1,0 +1,91 @@
+/**
+ * The life of an association as the engine reports it: BEX step events, entering ESTABLISHED,
+ * the idle timer, failure; plus small helpers both BEX roles share.
+ * @module
+ */
+import { compareBytes } from '../bytes.js';
+import { ZERO_HIT } from '../crypto/hit.js';
+import { HipError } from '../errors.js';
+import { HipState, type Association } from './association.js';
+import { hitKey, type EngineContext } from './context.js';
+import type { BexStep, FailureReason, PeerLocator } from './events.js';
+
+/** Emit a `bex` step event. */
+export function bexEvent<L extends PeerLocator>(
+  ctx: EngineContext<L>,
+  a: Association<L> | undefined,
+  step: BexStep,
+  packetType: number,
+  now: number,
+  retransmission: boolean,
+  peerHit?: Uint8Array,
+): void {
+  ctx.emit({
+    type: 'bex',
+    step,
+    peerHit: peerHit ?? a?.peerHit ?? ZERO_HIT,
+    packetType,
+    elapsedMs: a ? now - a.startedAt : 0,
+    retransmission,
+  });
+}
+
+/** Enter ESTABLISHED (or R2-SENT for the responder) and tell the driver the SA keys. */
+export function establish<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, now: number): void {
+  a.state = a.role === 'initiator' ? HipState.ESTABLISHED : HipState.R2_SENT;
+  a.pending = undefined;
+  a.retries = 0;
+  a.lastActivity = now;
+  a.dh = undefined;
+  if (a.role === 'initiator') armIdle(ctx, a, now);
+  else a.setTimer('dwell', now + ctx.config.r2SentDwellMs);
+  ctx.stats.established++;
+  ctx.emit({
+    type: 'established',
+    peerHit: a.peerHit,
+    localHit: a.localHit,
+    version: a.version,
+    role: a.role,
+    peerLocator: a.locator,
+    sa: a.sa!,
+    elapsedMs: now - a.startedAt,
+  });
+}
+
+/** Arm the idle (UAL) timer of an established association. */
+export function armIdle<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, now: number): void {
+  if (ctx.config.idleTimeoutMs > 0) a.setTimer('idle', now + ctx.config.idleTimeoutMs);
+  else a.clearTimer();
+}
+
+/** Fail an association: E-FAILED, event, and the association is removed. */
+export function fail<L extends PeerLocator>(
+  ctx: EngineContext<L>,
+  a: Association<L>,
+  reason: FailureReason,
+  detail?: string,
+): void {
+  a.state = HipState.E_FAILED;
+  a.clearTimer();
+  ctx.associations.delete(hitKey(a.peerHit));
+  if (a.sa) ctx.releaseSpi(a.sa.localSpi);
+  ctx.stats.failed++;
+  ctx.emit(detail === undefined ? { type: 'failed', peerHit: a.peerHit, reason } : { type: 'failed', peerHit: a.peerHit, reason, detail });
+}
+
+/** The map key under which an opportunistic BEX waits for its R1: the zero HIT plus the locator. */
+export function opportunisticKey(l: PeerLocator): Uint8Array {
+  // A zero-HIT association is keyed by locator, so several opportunistic BEXes can run at once.
+  const enc = new TextEncoder().encode(`opp:${l.key}`);
+  return enc;
+}
+
+/** Text of an unknown thrown value. */
+export function errorText(e: unknown): string {
+  return e instanceof HipError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
+}
+
+/** Is `a` greater than `b` as unsigned 128-bit integers. */
+export function hitGreater(a: Uint8Array, b: Uint8Array): boolean {
+  return compareBytes(a, b) > 0;
+}

@@ -23,10 +23,10 @@ import {
   type CarrierPeer,
   type TcpConnection,
 } from '../transport/index.js';
-import { PcapWriter } from '../wire/pcap.js';
 import { decodeInnerDatagram, encodeInnerDatagram, INNER_UDP } from './inner-datagram.js';
 import { KeyLogWriter } from './keylog.js';
 import { tcpLocator, udpLocator, type HostLocator } from './locator.js';
+import { PcapTap } from './pcap-tap.js';
 import { canonicalHit, PeerTable, type PeerAddress } from './peer-table.js';
 import { Session, type SessionStats } from './session.js';
 import { StreamMux, type HostStream } from './stream-mux.js';
@@ -236,7 +236,7 @@ export class HipHost extends EventEmitter<HostEvents> {
   private readonly streams: StreamMux;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
-  private pcap: PcapWriter | undefined;
+  private pcap: PcapTap | undefined;
   private keylog: KeyLogWriter | undefined;
   private closed = false;
   private stepping = false;
@@ -275,7 +275,7 @@ export class HipHost extends EventEmitter<HostEvents> {
         host.tcp = await TcpListener.listen({ ...opts.tcp, framing: 'auto' });
         host.tcp.on('connection', (c) => host.adoptConnection(c));
       }
-      if (opts.pcap) host.pcap = PcapWriter.toFile(opts.pcap);
+      if (opts.pcap) host.pcap = new PcapTap(opts.pcap);
       if (opts.keylog) host.keylog = KeyLogWriter.open(opts.keylog);
     } catch (e) {
       await host.shutdown();
@@ -802,33 +802,16 @@ export class HipHost extends EventEmitter<HostEvents> {
   private localAddressFor(loc: HostLocator): string {
     const local = loc.carrier === 'udp' ? this.udp?.local : loc.conn?.local;
     const addr = local?.address ?? '';
-    if (addr === '0.0.0.0' || addr === '' ) return loc.peer.family === 6 ? '::1' : '127.0.0.1';
+    if (addr === '0.0.0.0' || addr === '') return loc.peer.family === 6 ? '::1' : '127.0.0.1';
     if (addr === '::') return '::1';
     return addr;
   }
 
-  /** Write a packet to the pcap file as it appeared on the carrier. */
+  /** Record a packet in the pcap file, if the `pcap` option is on. */
   private record(dir: 'in' | 'out', loc: HostLocator, bytes: Uint8Array, control: boolean): void {
-    const pcap = this.pcap;
-    if (!pcap) return;
-    const localPeer = loc.carrier === 'udp' ? this.udp?.local : loc.conn?.local;
-    const local = this.localAddressFor(loc);
-    const localPort = localPeer?.port ?? 0;
-    let wire = bytes;
-    if (control) {
-      wire = new Uint8Array(bytes.length + 4);
-      wire.set(bytes, 4);
-    }
-    if (loc.carrier === 'tcp' && loc.conn?.framing === 'hipl') {
-      const framed = new Uint8Array(wire.length + 2);
-      framed[0] = (wire.length + 2) >> 8;
-      framed[1] = (wire.length + 2) & 0xff;
-      framed.set(wire, 2);
-      wire = framed;
-    }
-    const [src, sport, dst, dport] = dir === 'out' ? [local, localPort, loc.peer.address, loc.peer.port] : [loc.peer.address, loc.peer.port, local, localPort];
-    if (loc.carrier === 'udp') pcap.udp(src, sport, dst, dport, wire);
-    else pcap.tcp(src, sport, dst, dport, wire);
+    if (!this.pcap) return;
+    const localPort = (loc.carrier === 'udp' ? this.udp?.local : loc.conn?.local)?.port ?? 0;
+    this.pcap.record(dir, loc, { address: this.localAddressFor(loc), port: localPort }, bytes, control);
   }
 }
 

@@ -12,6 +12,7 @@ export {
   announcedHipLength,
   hasZeroMarker,
   isMarkedHipDatagram,
+  withMarker,
 } from './demux.js';
 export { UdpCarrier, type UdpBindOptions, type UdpCarrierEvents, type UdpCarrierStats } from './udp-carrier.js';
 export {

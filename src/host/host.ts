@@ -180,7 +180,12 @@ export interface HostEvents {
     }
   ];
   /** With BEX stepping on, a received control packet now waits for `stepBex()`. */
-  bexPending: [{ count: number }];
+  bexPending: [
+    {
+      /** Control packets now waiting. */
+      count: number;
+    },
+  ];
   /** The outbound ESP sequence number passed the rekey threshold: new keys are due. */
   rekey: [
     {

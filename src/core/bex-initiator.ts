@@ -110,6 +110,11 @@ export function handleR1<L extends PeerLocator>(
   if ('fail' in neg) return fail(ctx, a, neg.fail, neg.detail);
 
   const rhash = responderRhash(a.version, pkt.senderHit);
+  // Solving runs on the caller's thread: refuse puzzles that would block it for long, as
+  // libhipl refuses K > 28 (HIPV1-PROFILE 10). Expected work is 2^K hashes.
+  if (puzzle.k > ctx.config.puzzle.maxDifficulty) {
+    return fail(ctx, a, 'puzzle-unsolved', `puzzle difficulty ${puzzle.k} is above our limit ${ctx.config.puzzle.maxDifficulty}`);
+  }
   let j: Uint8Array;
   try {
     j = solvePuzzle(ctx.provider, {
@@ -120,7 +125,8 @@ export function handleR1<L extends PeerLocator>(
       k: puzzle.k,
       jLength: puzzle.i.length,
       random: ctx.random,
-      maxAttempts: 2 ** Math.min(puzzle.k + 8, 34),
+      // 2^(K+6) attempts fail with probability e^-64: only a broken puzzle gets there.
+      maxAttempts: 2 ** (puzzle.k + 6),
     });
   } catch (e) {
     return fail(ctx, a, 'puzzle-unsolved', errorText(e));

@@ -25,10 +25,15 @@ export interface PuzzleConfig {
   /** Difficulty K in bits. Default 1. Raise at run time with `engine.setPuzzleDifficulty()`. */
   difficulty: number;
   /**
-   * Lifetime exponent: the initiator may spend 2^(lifetime-32) seconds solving. Default 37 (32 s).
-   * HIPv1 R1s use libhipl's 42 (1024 s) unless set explicitly.
+   * Lifetime exponent: the initiator may spend 2^(lifetime-32) seconds solving. Default 37 (32 s),
+   * for HIPv1 R1s too (libhipl does not check it).
    */
   lifetime: number;
+  /**
+   * Initiator: the highest difficulty K it will solve. Default 20 (about a million hashes, well
+   * under a second); an R1 asking more fails the BEX with `puzzle-unsolved`.
+   */
+  maxDifficulty: number;
   /**
    * How often the puzzle secret, the R1_COUNTER and the responder's DH keys rotate, in ms.
    * Default 120000. R1s are built and signed once per rotation; DH keys are therefore reused for
@@ -96,7 +101,7 @@ export const DEFAULT_ENGINE_CONFIG: Readonly<EngineConfig> = Object.freeze({
   opportunistic: false,
   policy: undefined,
   allowInsecure: false,
-  puzzle: Object.freeze({ difficulty: 1, lifetime: 37, rotationMs: 120_000 }),
+  puzzle: Object.freeze({ difficulty: 1, lifetime: 37, rotationMs: 120_000, maxDifficulty: 20 }),
   retransmit: Object.freeze({
     initialMs: 1000,
     maxMs: 16_000,

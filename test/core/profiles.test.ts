@@ -86,3 +86,27 @@ describe('negotiation profiles', () => {
     expect(SimNetwork.eventsOf(c, 'established')[0]?.sa.suite).toBe(7);
   });
 });
+
+describe('puzzle limits', () => {
+  it('an initiator refuses to solve a puzzle above its maxDifficulty', () => {
+    const net = new SimNetwork('maxk');
+    const a = net.addNode('a', ecA, { puzzle: { maxDifficulty: 8 } });
+    const b = net.addNode('b', ecB);
+    b.engine.setPuzzleDifficulty(9, 0);
+    a.engine.connect(ecB.hit(), [b.locator], 0);
+    net.run();
+    const f = SimNetwork.eventsOf(a, 'failed')[0];
+    expect(f?.reason).toBe('puzzle-unsolved');
+    expect(f?.detail).toMatch(/difficulty 9 is above our limit 8/);
+  });
+
+  it('a puzzle at the limit is solved and accepted', () => {
+    const net = new SimNetwork('atk');
+    const a = net.addNode('a', ecA, { puzzle: { maxDifficulty: 8 } });
+    const b = net.addNode('b', ecB);
+    b.engine.setPuzzleDifficulty(8, 0);
+    a.engine.connect(ecB.hit(), [b.locator], 0);
+    net.run();
+    expect(SimNetwork.eventsOf(a, 'established')).toHaveLength(1);
+  });
+});

@@ -23,6 +23,24 @@ export interface CarrierPeer {
   family: 4 | 6;
 }
 
+/** Traffic counters of a carrier (a UDP socket or a TCP connection). */
+export interface CarrierStats {
+  /** HIP control packets received. */
+  hipIn: number;
+  /** HIP control packets handed to the socket. */
+  hipOut: number;
+  /** Other datagrams or records (ESP, libhipl clear text, garbage) received. */
+  payloadIn: number;
+  /** Payload datagrams or records handed to the socket. */
+  payloadOut: number;
+  /** Bytes received (UDP payloads or stream bytes, marker and framing included). */
+  bytesIn: number;
+  /** Bytes handed to the socket. */
+  bytesOut: number;
+  /** Sends dropped: carrier closed or ending, too large, or refused by the operating system. */
+  sendErrors: number;
+}
+
 /** The UDP port HIP responders and relays listen on (RFC 5770; HIPL's HIP_NAT_UDP_PORT). */
 export const HIP_NAT_UDP_PORT = 10500;
 

@@ -5,11 +5,10 @@
 
 import type { Socket } from 'node:net';
 import { EventEmitter } from 'eventemitter3';
-import { HipArgumentError } from '../errors.js';
-import { HipError } from '../errors.js';
+import { HipArgumentError, HipError } from '../errors.js';
 import { TransportErrorCode, fromNodeError } from './errors.js';
 import { plainView, withMarker } from './demux.js';
-import { type CarrierPeer, peerFromNode } from './peer.js';
+import { type CarrierPeer, type CarrierStats, peerFromNode } from './peer.js';
 import {
   type Framing,
   HiplFrameDecoder,
@@ -44,23 +43,8 @@ export interface TcpConnectionOptions {
   initialData?: Uint8Array;
 }
 
-/** Traffic counters of a {@link TcpConnection}; bytes are stream bytes, framing included. */
-export interface TcpConnectionStats {
-  /** HIP control packets received. */
-  hipIn: number;
-  /** HIP control packets written. */
-  hipOut: number;
-  /** Payload records (hipl) or data chunks (libhipl) received. */
-  payloadIn: number;
-  /** Payload records or data writes. */
-  payloadOut: number;
-  /** Bytes read from the socket. */
-  bytesIn: number;
-  /** Bytes written to the socket. */
-  bytesOut: number;
-  /** Sends dropped: connection closed or ending, or a frame too large. */
-  sendErrors: number;
-}
+/** Traffic counters of a {@link TcpConnection}: bytes are stream bytes, framing included. */
+export type TcpConnectionStats = CarrierStats;
 
 /** Events of a {@link TcpConnection}. */
 export interface TcpConnectionEvents {

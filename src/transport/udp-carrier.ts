@@ -11,7 +11,7 @@ import { EventEmitter } from 'eventemitter3';
 import { HipArgumentError } from '../errors.js';
 import { HipTransportError, TransportErrorCode, fromNodeError } from './errors.js';
 import { MARKER_LENGTH, isMarkedHipDatagram, plainView, withMarker } from './demux.js';
-import { type CarrierPeer, checkDestination, checkPort, peerFromNode } from './peer.js';
+import { type CarrierPeer, type CarrierStats, checkDestination, checkPort, peerFromNode } from './peer.js';
 
 /** Options of {@link UdpCarrier.bind}. */
 export interface UdpBindOptions {
@@ -27,23 +27,8 @@ export interface UdpBindOptions {
   ipv6Only?: boolean;
 }
 
-/** Traffic counters of a {@link UdpCarrier}. Bytes count whole UDP payloads, marker included. */
-export interface UdpCarrierStats {
-  /** HIP control packets received. */
-  hipIn: number;
-  /** HIP control packets handed to the socket. */
-  hipOut: number;
-  /** Other datagrams (ESP, libhipl clear text, garbage) received. */
-  payloadIn: number;
-  /** Payload datagrams handed to the socket. */
-  payloadOut: number;
-  /** UDP payload bytes received. */
-  bytesIn: number;
-  /** UDP payload bytes handed to the socket. */
-  bytesOut: number;
-  /** Datagrams not sent: carrier closed, too large, or refused by the operating system. */
-  sendErrors: number;
-}
+/** Traffic counters of a {@link UdpCarrier}: bytes are whole UDP payloads, marker included. */
+export type UdpCarrierStats = CarrierStats;
 
 /** Events of a {@link UdpCarrier}. */
 export interface UdpCarrierEvents {

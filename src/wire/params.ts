@@ -550,17 +550,22 @@ const notification: Codec<NotificationParam> = {
   },
 };
 
-const echo: Codec<EchoParam> = {
-  parse(c) {
-    return { type: c.type as EchoParam['type'], opaque: view(c, 0, c.len) };
-  },
-  size(p) {
-    return checkBytes(p.type, 'opaque', p.opaque).length;
-  },
-  write(p, _v, o) {
-    writeBytes(o, p.opaque);
-  },
-};
+/** A parameter whose whole contents are one byte string (echoes, MACs). */
+function opaqueCodec<P extends EchoParam | MacParam, K extends 'opaque' | 'mac'>(field: K): Codec<P> {
+  return {
+    parse(c) {
+      return { type: c.type, [field]: view(c, 0, c.len) } as unknown as P;
+    },
+    size(p) {
+      return checkBytes(p.type, field, (p as unknown as Record<K, Uint8Array>)[field]).length;
+    },
+    write(p, _v, o) {
+      writeBytes(o, (p as unknown as Record<K, Uint8Array>)[field]);
+    },
+  };
+}
+
+const echo = opaqueCodec<EchoParam, 'opaque'>('opaque');
 
 const regInfo: Codec<RegInfoParam> = {
   parse(c) {
@@ -640,17 +645,7 @@ const address: Codec<AddressParam> = {
   },
 };
 
-const mac: Codec<MacParam> = {
-  parse(c) {
-    return { type: c.type as MacParam['type'], mac: view(c, 0, c.len) };
-  },
-  size(p) {
-    return checkBytes(p.type, 'mac', p.mac).length;
-  },
-  write(p, _v, o) {
-    writeBytes(o, p.mac);
-  },
-};
+const mac = opaqueCodec<MacParam, 'mac'>('mac');
 
 const signature: Codec<SignatureParam> = {
   parse(c, version) {

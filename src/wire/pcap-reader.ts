@@ -161,6 +161,15 @@ function readPcapng(bytes: Uint8Array, dv: DataView): CapturedFrame[] {
       if (i === undefined) throw malformed(`packet for undescribed interface ${id}`, { offset: off, interfaceId: id });
       return i;
     };
+    // Enhanced and obsolete packet blocks share their layout after the interface ID:
+    // timestamp high | timestamp low | captured length | original length | data.
+    const timedPacket = (interfaceId: number, what: string): void => {
+      const i = iface(interfaceId);
+      const ts = (BigInt(dv.getUint32(body + 4, little)) << 32n) | BigInt(dv.getUint32(body + 8, little));
+      const cap = dv.getUint32(body + 12, little);
+      need(20 + cap, what);
+      frames.push({ index: frames.length, timestampNs: toNs(ts, i), linkType: i.linkType, data: bytes.subarray(body + 20, body + 20 + cap) });
+    };
     switch (type) {
       case 1: {
         // Interface Description Block
@@ -189,21 +198,11 @@ function readPcapng(bytes: Uint8Array, dv: DataView): CapturedFrame[] {
         interfaces.push(desc);
         break;
       }
-      case 6: {
-        // Enhanced Packet Block
+      case 6:
+        // Enhanced Packet Block: 32-bit interface ID
         need(20, 'enhanced packet');
-        const i = iface(dv.getUint32(body, little));
-        const ts = (BigInt(dv.getUint32(body + 4, little)) << 32n) | BigInt(dv.getUint32(body + 8, little));
-        const cap = dv.getUint32(body + 12, little);
-        need(20 + cap, 'enhanced packet');
-        frames.push({
-          index: frames.length,
-          timestampNs: toNs(ts, i),
-          linkType: i.linkType,
-          data: bytes.subarray(body + 20, body + 20 + cap),
-        });
+        timedPacket(dv.getUint32(body, little), 'enhanced packet');
         break;
-      }
       case 3: {
         // Simple Packet Block: implicitly interface 0, no timestamp, captured length derived.
         need(4, 'simple packet');
@@ -219,21 +218,11 @@ function readPcapng(bytes: Uint8Array, dv: DataView): CapturedFrame[] {
         });
         break;
       }
-      case 2: {
-        // Obsolete Packet Block, still written by some old tools.
+      case 2:
+        // Obsolete Packet Block, still written by some old tools: 16-bit interface ID
         need(20, 'packet');
-        const i = iface(dv.getUint16(body, little));
-        const ts = (BigInt(dv.getUint32(body + 4, little)) << 32n) | BigInt(dv.getUint32(body + 8, little));
-        const cap = dv.getUint32(body + 12, little);
-        need(20 + cap, 'packet');
-        frames.push({
-          index: frames.length,
-          timestampNs: toNs(ts, i),
-          linkType: i.linkType,
-          data: bytes.subarray(body + 20, body + 20 + cap),
-        });
+        timedPacket(dv.getUint16(body, little), 'packet');
         break;
-      }
       default:
         break; // section header, statistics, name resolution, custom ...: nothing to return
     }

@@ -71,6 +71,11 @@ export interface HostOptions {
   /** ESP anti-replay window. Default 64. */
   replayWindow?: number;
   /**
+   * Outbound ESP sequence number from which the host emits `rekey` (new keys are due).
+   * Default 2^64 - 2^32, far enough below exhaustion for a rekey to complete.
+   */
+  rekeyThreshold?: bigint;
+  /**
    * INSECURE, for libhipl interop only: with HIPv1 peers, send and accept application data in
    * clear text on the carrier, as libhipl does (HIPV1-PROFILE 12). Default false.
    */
@@ -699,7 +704,7 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.endSession(hit);
     const loc = e.peerLocator as HostLocator;
     const clearText = e.version === 1 && this.opts.libhiplClearText === true;
-    const s = new Session(e.peerHit, e.localHit, e.version, loc, e.sa, clearText, this.opts.replayWindow);
+    const s = new Session(e.peerHit, e.localHit, e.version, loc, e.sa, clearText, this.opts.replayWindow, this.opts.rekeyThreshold);
     this.sessionsByHit.set(hit, s);
     if (clearText) this.clearTextByLocator.set(loc.key, s);
     else this.sessionsBySpi.set(e.sa.localSpi, s);

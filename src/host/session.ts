@@ -38,9 +38,13 @@ export class Session {
     /** libhipl mode: application bytes travel in clear on the carrier (HIPV1-PROFILE 12). */
     readonly clearText: boolean,
     replayWindow: number | undefined,
+    rekeyThreshold?: bigint,
   ) {
     if (!clearText) {
-      this.outbound = new OutboundSa({ suite: sa.suite, spi: sa.peerSpi, encKey: sa.outbound.enc, authKey: sa.outbound.auth });
+      this.outbound = new OutboundSa(
+        { suite: sa.suite, spi: sa.peerSpi, encKey: sa.outbound.enc, authKey: sa.outbound.auth },
+        rekeyThreshold === undefined ? {} : { rekeyThreshold },
+      );
       this.inbound = new InboundSa(
         { suite: sa.suite, spi: sa.localSpi, encKey: sa.inbound.enc, authKey: sa.inbound.auth },
         replayWindow === undefined ? {} : { replayWindow },

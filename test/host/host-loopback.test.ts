@@ -76,6 +76,21 @@ describe('HipHost over UDP', () => {
     await expect(a.sendDatagram(hit, 1, 2, new Uint8Array(80))).rejects.toMatchObject({ code: 'ERR_HIP_QUEUE_FULL' });
   });
 
+  it("emits 'rekey' once when the outbound sequence number passes the rekey threshold", async () => {
+    const a = await makeHost({ udp: { address: '127.0.0.1' }, rekeyThreshold: 3n });
+    const b = await makeHost({ udp: { address: '127.0.0.1' } });
+    a.peers.add(b.hit(), { address: '127.0.0.1', port: b.udpAddress!.port });
+    const rekeys: string[] = [];
+    a.on('rekey', (e) => rekeys.push(e.peerHit));
+    let got = 0;
+    const all = new Promise<void>((resolve) => b.bindDatagramPort(9, () => ++got === 5 && resolve()));
+    for (let i = 0; i < 2; i++) await a.sendDatagram(b.hit(), 1, 9, enc(`m${i}`));
+    expect(rekeys).toEqual([]);
+    for (let i = 2; i < 5; i++) await a.sendDatagram(b.hit(), 1, 9, enc(`m${i}`));
+    await all;
+    expect(rekeys).toEqual([b.hit()]);
+  });
+
   it('CLOSE from either end frees the association on both', async () => {
     const a = await makeHost({ udp: { address: '127.0.0.1' } });
     const b = await makeHost({ udp: { address: '127.0.0.1' } });

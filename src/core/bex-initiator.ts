@@ -23,7 +23,7 @@ import { allowed, chooseFromOffer, isDhChoiceConsistent, isNullHipCipher } from 
 import { bexEvent, errorText, establish, fail, opportunisticKey } from './lifecycle.js';
 import { responderRhash } from './peer-key.js';
 import { checkMac, checkSignature, sealPacket } from './sealing.js';
-import { deriveSessionKeys, hipCipherKeyLength, hipTransformV1KeyLength } from './session-keys.js';
+import { deriveSessionKeys, hipEncKeyLength } from './session-keys.js';
 import { newDhKey } from './dh-private.js';
 import { backoff } from './timers.js';
 
@@ -149,7 +149,7 @@ export function handleR1<L extends PeerLocator>(
     puzzleJ: j,
     localHit: me.hit,
     peerHit: a.peerHit,
-    hipEncKeyLength: a.version === 1 ? hipTransformV1KeyLength(neg.hipCipher) : hipCipherKeyLength(neg.hipCipher),
+    hipEncKeyLength: hipEncKeyLength(a.version, neg.hipCipher),
     espSuite: neg.espSuite,
   });
 

@@ -27,7 +27,7 @@ import type { PeerLocator } from './events.js';
 import { allowed, chooseDhGroup, isNullHipCipher } from './negotiation.js';
 import type { Generation } from './responder.js';
 import { checkMac, checkSignature, sealPacket } from './sealing.js';
-import { deriveSessionKeys, hipCipherKeyLength, hipTransformV1KeyLength } from './session-keys.js';
+import { deriveSessionKeys, hipEncKeyLength } from './session-keys.js';
 
 /** Handle an I1: answer with an R1 from the current template; keep no state. */
 export function handleI1<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipPacket, from: L, now: number): void {
@@ -189,7 +189,7 @@ export function handleI2<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
     puzzleJ: solution.j,
     localHit: me.hit,
     peerHit: pkt.senderHit,
-    hipEncKeyLength: pkt.version === 1 ? hipTransformV1KeyLength(hipCipher) : hipCipherKeyLength(hipCipher),
+    hipEncKeyLength: hipEncKeyLength(pkt.version, hipCipher),
     espSuite,
   });
   if (espInfo.keymatIndex !== keys.esp.keymatIndex) return ctx.drop('negotiation', pkt.type, pkt.senderHit, 'KEYMAT index');

@@ -50,8 +50,16 @@ export interface SessionKeys {
 
 const HASH_LENGTH: Record<HashName, number> = { sha1: 20, sha256: 32, sha384: 48 };
 
+/**
+ * Length of the HIP encryption key (ENCRYPTED parameter): from HIP_CIPHER in v2, from
+ * HIP_TRANSFORM in v1.
+ */
+export function hipEncKeyLength(version: 1 | 2, id: number): number {
+  return version === 1 ? hipTransformV1KeyLength(id) : hipCipherKeyLength(id);
+}
+
 /** HIP encryption key length for a HIPv2 HIP_CIPHER ID. */
-export function hipCipherKeyLength(cipher: number): number {
+function hipCipherKeyLength(cipher: number): number {
   switch (cipher) {
     case 1:
       return 0;
@@ -65,7 +73,7 @@ export function hipCipherKeyLength(cipher: number): number {
 }
 
 /** HIP encryption key length for a HIPv1 HIP_TRANSFORM suite (HIPV1-PROFILE 3.1). */
-export function hipTransformV1KeyLength(suite: number): number {
+function hipTransformV1KeyLength(suite: number): number {
   switch (suite) {
     case 1:
       return 16;

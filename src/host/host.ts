@@ -27,6 +27,7 @@ import { decodeInnerDatagram, encodeInnerDatagram, INNER_UDP } from './inner-dat
 import { KeyLogWriter } from './keylog.js';
 import { tcpLocator, udpLocator, type HostLocator } from './locator.js';
 import { PcapTap } from './pcap-tap.js';
+import { PortTable } from './port-table.js';
 import { canonicalHit, PeerTable, type PeerAddress } from './peer-table.js';
 import { Session, type SessionStats } from './session.js';
 import { StreamMux, type HostStream } from './stream-mux.js';
@@ -242,7 +243,7 @@ export class HipHost extends EventEmitter<HostEvents> {
   private readonly clearTextByLocator = new Map<string, Session>();
   private readonly waiting = new Map<string, Pending[]>();
   private readonly queued = new Map<string, { items: QueuedDatagram[]; bytes: number }>();
-  private readonly datagramPorts = new Map<number, (data: Uint8Array, info: DatagramInfo) => void>();
+  private readonly datagramPorts = new PortTable<(data: Uint8Array, info: DatagramInfo) => void>('datagram port');
   private readonly streams: StreamMux;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
@@ -452,16 +453,12 @@ export class HipHost extends EventEmitter<HostEvents> {
 
   /** Deliver datagrams for `port` to `handler`. Port 0 picks a free port. Returns the port. */
   bindDatagramPort(port: number, handler: (data: Uint8Array, info: DatagramInfo) => void): number {
-    const p = port === 0 ? this.freePort(this.datagramPorts) : port;
-    if (!Number.isInteger(p) || p < 1 || p > 65535) throw new HipArgumentError('ERR_HIP_INVALID_PORT', `not a port: ${port}`);
-    if (this.datagramPorts.has(p)) throw new HipArgumentError('ERR_HIP_PORT_IN_USE', `datagram port ${p} is already bound`);
-    this.datagramPorts.set(p, handler);
-    return p;
+    return this.datagramPorts.bind(port, handler);
   }
 
   /** Stop delivering datagrams for `port`. */
   unbindDatagramPort(port: number): void {
-    this.datagramPorts.delete(port);
+    this.datagramPorts.unbind(port);
   }
 
   /**
@@ -802,11 +799,6 @@ export class HipHost extends EventEmitter<HostEvents> {
 
   private assertOpen(): void {
     if (this.closed) throw new HipProtocolError('ERR_HIP_HOST_CLOSED', 'the host is shut down');
-  }
-
-  private freePort(used: Map<number, unknown>): number {
-    for (let p = 49152; p <= 65535; p++) if (!used.has(p)) return p;
-    throw new HipArgumentError('ERR_HIP_PORT_IN_USE', 'no free port');
   }
 
   private localAddressFor(loc: HostLocator): string {

@@ -8,6 +8,7 @@ import { Duplex } from 'node:stream';
 import { randomInt } from 'node:crypto';
 import { formatHit } from '../crypto/hit.js';
 import { HipArgumentError, HipError, HipProtocolError } from '../errors.js';
+import { PortTable } from './port-table.js';
 import type { Session } from './session.js';
 import { decodeSegment, encodeSegment, resetForUnmatched, StreamConnection, type StreamConfig } from './stream-protocol.js';
 
@@ -88,7 +89,7 @@ export class HostStream extends Duplex {
 
 /** Routes segments to streams, and streams' segments into ESP. */
 export class StreamMux {
-  private readonly listeners = new Map<number, (s: HostStream) => void>();
+  private readonly listeners = new PortTable<(s: HostStream) => void>('stream port');
   private readonly streams = new Map<string, HostStream>();
 
   constructor(
@@ -97,15 +98,11 @@ export class StreamMux {
   ) {}
 
   listen(port: number, onStream: (s: HostStream) => void): number {
-    const p = port === 0 ? this.freePort() : port;
-    if (!Number.isInteger(p) || p < 1 || p > 65535) throw new HipArgumentError('ERR_HIP_INVALID_PORT', `not a port: ${port}`);
-    if (this.listeners.has(p)) throw new HipArgumentError('ERR_HIP_PORT_IN_USE', `stream port ${p} is already listening`);
-    this.listeners.set(p, onStream);
-    return p;
+    return this.listeners.bind(port, onStream);
   }
 
   unlisten(port: number): void {
-    this.listeners.delete(port);
+    this.listeners.unbind(port);
   }
 
   open(hit: string, remotePort: number, localPort: number): HostStream {
@@ -344,14 +341,8 @@ export class StreamMux {
     return false;
   }
 
-  private freePort(): number {
-    for (let p = 49152; p <= 65535; p++) if (!this.listeners.has(p)) return p;
-    throw new HipArgumentError('ERR_HIP_PORT_IN_USE', 'no free port');
-  }
-
   private freeEphemeral(hit: string, remotePort: number): number {
-    for (let p = 49152; p <= 65535; p++) if (!this.streams.has(key(hit, p, remotePort)) && !this.listeners.has(p)) return p;
-    throw new HipArgumentError('ERR_HIP_PORT_IN_USE', 'no free port');
+    return this.listeners.free((p) => !this.streams.has(key(hit, p, remotePort)));
   }
 }
 

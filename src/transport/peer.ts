@@ -41,6 +41,11 @@ export interface CarrierStats {
   sendErrors: number;
 }
 
+/** Fresh, all-zero {@link CarrierStats}. */
+export function newCarrierStats(): CarrierStats {
+  return { hipIn: 0, hipOut: 0, payloadIn: 0, payloadOut: 0, bytesIn: 0, bytesOut: 0, sendErrors: 0 };
+}
+
 /** The UDP port HIP responders and relays listen on (RFC 5770; HIPL's HIP_NAT_UDP_PORT). */
 export const HIP_NAT_UDP_PORT = 10500;
 

@@ -8,7 +8,7 @@ import { EventEmitter } from 'eventemitter3';
 import { HipArgumentError, HipError } from '../errors.js';
 import { TransportErrorCode, fromNodeError } from './errors.js';
 import { plainView, withMarker } from './demux.js';
-import { type CarrierPeer, type CarrierStats, peerFromNode } from './peer.js';
+import { type CarrierPeer, type CarrierStats, newCarrierStats, peerFromNode } from './peer.js';
 import {
   type Framing,
   HiplFrameDecoder,
@@ -93,15 +93,7 @@ export class TcpConnection extends EventEmitter<TcpConnectionEvents> {
   /** Our end. */
   readonly local: CarrierPeer;
   /** Live traffic counters. */
-  readonly stats: TcpConnectionStats = {
-    hipIn: 0,
-    hipOut: 0,
-    payloadIn: 0,
-    payloadOut: 0,
-    bytesIn: 0,
-    bytesOut: 0,
-    sendErrors: 0,
-  };
+  readonly stats: TcpConnectionStats = newCarrierStats();
 
   readonly #socket: Socket;
   readonly #pauseMs: number;

@@ -11,7 +11,7 @@ import { EventEmitter } from 'eventemitter3';
 import { HipArgumentError } from '../errors.js';
 import { HipTransportError, TransportErrorCode, fromNodeError } from './errors.js';
 import { MARKER_LENGTH, isMarkedHipDatagram, plainView, withMarker } from './demux.js';
-import { type CarrierPeer, type CarrierStats, checkDestination, checkPort, peerFromNode } from './peer.js';
+import { type CarrierPeer, type CarrierStats, newCarrierStats, checkDestination, checkPort, peerFromNode } from './peer.js';
 
 /** Options of {@link UdpCarrier.bind}. */
 export interface UdpBindOptions {
@@ -74,15 +74,7 @@ export class UdpCarrier extends EventEmitter<UdpCarrierEvents> {
   /** The bound local address and port. */
   readonly local: CarrierPeer;
   /** Live traffic counters. */
-  readonly stats: UdpCarrierStats = {
-    hipIn: 0,
-    hipOut: 0,
-    payloadIn: 0,
-    payloadOut: 0,
-    bytesIn: 0,
-    bytesOut: 0,
-    sendErrors: 0,
-  };
+  readonly stats: UdpCarrierStats = newCarrierStats();
 
   readonly #socket: Socket;
   readonly #family: 4 | 6;

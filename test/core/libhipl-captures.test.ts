@@ -1,8 +1,10 @@
 /**
  * The engine's building blocks on real bytes: with the DH exponents traced from a real libhipl
- * (shared/captures/*.vectors.json) we recompute Kij, KEYMAT and the captured HMAC/HMAC_2 values,
+ * (test/fixtures/captures/*.vectors.json) we recompute Kij, KEYMAT and the captured HMAC/HMAC_2 values,
  * and check every captured R1/I2/R2/CLOSE/CLOSE_ACK the way a v1 peer would.
  */
+import { pathToFileURL } from 'node:url';
+import { CAPTURES_DIR } from '../helpers/fixtures.js';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { bytesToHex, hexToBytes } from '../../src/bytes.js';
@@ -14,7 +16,7 @@ import { checkMac, checkSignature } from '../../src/core/sealing.js';
 import { deriveSessionKeys } from '../../src/core/session-keys.js';
 import { extractHipPackets, findTlv, getParam, PacketType, ParamType, parsePacket, readCapture } from '../../src/wire/index.js';
 
-const dir = new URL('../../../shared/captures/', import.meta.url);
+const dir = pathToFileURL(CAPTURES_DIR);
 
 function load(name: string) {
   const frames = readCapture(new Uint8Array(readFileSync(new URL(`${name}.pcap`, dir))));

@@ -2,6 +2,8 @@
  * Identities and signatures of real packets from two independent implementations:
  * HIPL's libhipl (HIPv1, ORCHIDv1, RSA PKCS#1 v1.5 / SHA-1) and CuteHIP (HIPv2, RSA-PSS).
  */
+import { pathToFileURL } from 'node:url';
+import { CAPTURES_DIR } from '../helpers/fixtures.js';
 import { describe, it, expect, beforeAll } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { constants, verify as nodeVerify } from 'node:crypto';
@@ -27,7 +29,7 @@ import { nobleCrypto } from '../../src/crypto/noble-provider.js';
 import type { CryptoProvider } from '../../src/crypto/provider.js';
 import type { PublicKeyMaterial, SignatureScheme } from '../../src/crypto/keys.js';
 
-const CAPTURES = new URL('../../../shared/captures/', import.meta.url);
+const CAPTURES = pathToFileURL(CAPTURES_DIR);
 const LIBHIPL_FILES = [
   'libhipl-v1-udp-bex.pcap', // C1
   'libhipl-v1-udp-bex-close.pcap', // C2

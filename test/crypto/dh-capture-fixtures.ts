@@ -1,9 +1,10 @@
-// Reads the libhipl K=12 captures and their vector files (shared/captures) for the crypto tests.
+// Reads the libhipl K=12 captures and their vector files (test/fixtures/captures) for the crypto tests.
 // A deliberately tiny pcap reader: Ethernet + IPv4 + UDP, HIP after the 4-byte zero marker.
+import { CAPTURES_DIR } from '../helpers/fixtures.js';
 import { readFileSync } from 'node:fs';
 import { hexToBytes } from '../../src/bytes.js';
 
-const CAPTURES = '/work/shared/captures';
+const CAPTURES = CAPTURES_DIR;
 
 /** One parsed HIP TLV: its type, contents, and the whole padded TLV with its offset. */
 export interface Tlv {

@@ -4,8 +4,8 @@
  * the tests see exactly what travelled in each segment.
  */
 
+import { CAPTURES_DIR } from './fixtures.js';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { decodeFrameIp } from '../../src/wire/ip-frames.js';
 import { readCapture } from '../../src/wire/pcap-reader.js';
 
@@ -18,9 +18,9 @@ export interface CapturedSegment {
   payload: Uint8Array;
 }
 
-const CAPTURES = fileURLToPath(new URL('../../../shared/captures/', import.meta.url));
+const CAPTURES = CAPTURES_DIR;
 
-/** All non-empty UDP and TCP payloads of a capture in `shared/captures`, in capture order. */
+/** All non-empty UDP and TCP payloads of a capture in `test/fixtures/captures`, in capture order. */
 export function captureSegments(file: string): CapturedSegment[] {
   const frames = readCapture(readFileSync(CAPTURES + file));
   const out: CapturedSegment[] = [];

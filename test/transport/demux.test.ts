@@ -13,7 +13,7 @@ import {
 import { extractHipPackets } from '../../src/wire/ip-frames.js';
 import { readCapture } from '../../src/wire/pcap-reader.js';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { CAPTURES_DIR } from '../helpers/fixtures.js';
 import { captureRawIp, captureSegments } from '../helpers/transport-captures.js';
 
 const LIBHIPL_UDP = ['libhipl-v1-udp-bex.pcap', 'libhipl-v1-udp-bex-close.pcap', 'libhipl-v1-udp-k12.pcap', 'libhipl-v1-udp-k12-swapped.pcap'];
@@ -27,7 +27,7 @@ describe('isMarkedHipDatagram on captured libhipl UDP traffic', () => {
       const hip = udp.filter((s) => isMarkedHipDatagram(s.payload)).map((s) => s.payload.subarray(4));
       const data = udp.filter((s) => !isMarkedHipDatagram(s.payload));
       // Independent cross-check: the wire layer's pcap scanner finds the same HIP packets.
-      const path = fileURLToPath(new URL(`../../../shared/captures/${file}`, import.meta.url));
+      const path = `${CAPTURES_DIR}${file}`;
       const reference = extractHipPackets(readCapture(readFileSync(path))).map((h) => h.hip);
       expect(hip.length).toBe(reference.length);
       expect(hip.length).toBeGreaterThanOrEqual(6);

@@ -6,6 +6,7 @@
  * it otherwise (libhipl over UDP/TCP sends 0), so the emitted checksum field must equal the
  * captured one too.
  */
+import { CAPTURES_DIR } from '../helpers/fixtures.js';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { bytesToHex } from '../../src/bytes.js';
@@ -26,7 +27,7 @@ import { extractHipPackets, readCapture } from '../../src/wire/pcap.js';
 import { runTshark, skipWithoutTshark } from '../helpers/tshark.js';
 import { expectWireError, hx } from './wire-helpers.js';
 
-const DIR = '/work/shared/captures/';
+const DIR = CAPTURES_DIR;
 const LIBHIPL: Record<string, number> = {
   'libhipl-v1-udp-bex.pcap': 6,
   'libhipl-v1-udp-bex-close.pcap': 6,

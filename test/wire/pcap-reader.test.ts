@@ -1,3 +1,4 @@
+import { CAPTURES_DIR } from '../helpers/fixtures.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import {
 } from '../../src/wire/pcap.js';
 import { runTshark, skipWithoutTshark } from '../helpers/tshark.js';
 
-const CAPTURES = '/work/shared/captures';
+const CAPTURES = CAPTURES_DIR;
 const load = (name: string): Uint8Array => new Uint8Array(readFileSync(join(CAPTURES, name)));
 const hipType = (hip: Uint8Array): number => hip[2]! & 0x7f;
 

@@ -76,7 +76,7 @@ describe('a replayed I2 over real UDP sockets', () => {
     expect(seqsBefore).toEqual([1, 2, 3]);
 
     const i2 = relay.toTarget.find((d) => isHip(d, PacketType.I2))!.slice();
-    i2[8] ^= 0x5a; // HIP checksum (after the 4-byte marker); HIP over UDP ignores it
+    i2[8] = i2[8]! ^ 0x5a; // HIP checksum (after the 4-byte marker); HIP over UDP ignores it
     const dupBefore = b.engine.stats.dropped.duplicate ?? 0;
     await relay.inject(i2);
     await until(() => (b.engine.stats.dropped.duplicate ?? 0) > dupBefore || installs > 1);

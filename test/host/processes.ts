@@ -14,7 +14,7 @@ export interface Peer {
   /** The first line (ever) that has `key`. */
   waitFor(key: string, timeoutMs?: number): Promise<Record<string, unknown>>;
   /** The first line at index `from` or later that satisfies `pred`. */
-  waitLine(pred: (l: Record<string, unknown>) => boolean, timeoutMs?: number, from?: number): Promise<Record<string, unknown>>;
+  waitLine(pred: (l: Record<string, unknown>) => boolean, timeoutMs?: number, from?: number, what?: string): Promise<Record<string, unknown>>;
   /** Write one JSON command line to the child's stdin. */
   send(command: Record<string, unknown>): void;
   exited: Promise<number | null>;

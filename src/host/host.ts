@@ -141,7 +141,7 @@ export interface EstablishedInfo {
   version: 1 | 2;
   /** Whether we started the base exchange or answered it. */
   role: 'initiator' | 'responder';
-  /** ESP transform suite ID of the SA pair ({@link EspSuite}). */
+  /** ESP transform suite ID of the SA pair ({@link "hipl/wire"!EspSuite}). */
   suite: number;
   /** The carrier the association runs over. */
   carrier: 'udp' | 'tcp';
@@ -194,7 +194,7 @@ export interface HostEvents {
     {
       /** Canonical HIT text of the sender. */
       peerHit: string;
-      /** Notify message type ({@link NotifyType}). */
+      /** Notify message type ({@link "hipl/wire"!NotifyType}). */
       notifyType: number;
       /** Notification data, as sent. */
       data: Uint8Array;

@@ -28,7 +28,7 @@ export {
   type SegmentFlags,
 } from './stream-segment.js';
 
-/** Tuning of the connection behind each {@link HostStream}. Every field has a default; pass only what you change. */
+/** Tuning of the connection behind each {@link hipl!HiplStream}. Every field has a default; pass only what you change. */
 export interface StreamConfig {
   /** Largest number of data bytes per segment. Default 1200, so a segment fits in ESP over UDP under a 1280-byte path MTU. */
   mss: number;

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { EventEmitter } from 'eventemitter3';
 import type { EngineOptions } from '../core/config.js';
+import type { BexStep } from '../core/events.js';
 import type { HostIdentity } from '../crypto/identity.js';
 import { HipArgumentError, HipError, HipProtocolError } from '../errors.js';
 import { HipHost, type EstablishedInfo, type HostEvents, type HostOptions, type TcpAdmissionOptions } from '../host/host.js';
@@ -79,7 +80,7 @@ export interface CreateHostOptions {
 /** A step of the base exchange, as {@link HiplHost} reports it. */
 export interface HiplBexEvent {
   /** Which step: `'i1-sent'`, `'r1-received'`, ... */
-  step: string;
+  step: BexStep;
   /** HIP packet type number of the packet sent or received. */
   packetType: number;
   /** Its name: `'I1'`, `'R1'`, `'I2'`, `'R2'`. */

@@ -71,6 +71,11 @@ describe('CLOSE', () => {
     });
   }
 
+  it('a HIPv2 CLOSE carries a 16-byte echo nonce', () => {
+    const { close } = withheldClose('close-nonce');
+    expect(getParam(parsePacket(close), ParamType.ECHO_REQUEST_SIGNED)!.opaque).toHaveLength(16);
+  });
+
   it('a CLOSE with a bad signature (valid MAC) is dropped as bad-signature', () => {
     const { net, a, b, close } = withheldClose('close-sig');
     // Flip a signature byte: the signature is not covered by the HIP_MAC before it... but is
@@ -144,6 +149,10 @@ describe('CLOSE_ACK', () => {
     ['another HIP version', 'wrong-state', (p) => void (p.version = 1)],
     ['no echo', 'bad-echo', (p) => void (p.params = p.params.filter((x) => x.type !== ParamType.ECHO_RESPONSE_SIGNED))],
     ['no HIP_MAC', 'missing-parameter', (p) => void (p.params = p.params.filter((x) => x.type !== ParamType.HIP_MAC))],
+    ['a damaged HIP_MAC', 'bad-mac', (p) => {
+      const m = getParam(p, ParamType.HIP_MAC)!;
+      m.mac = m.mac.map((x) => x ^ 1);
+    }],
   ];
   for (const [name, reason, change] of forgeries) {
     it(`a CLOSE_ACK with ${name} is dropped (${reason}); the association stays CLOSING`, () => {
@@ -168,5 +177,42 @@ describe('CLOSE_ACK', () => {
     net.inject(a, ack, b);
     expect(a.engine.association(idB.hit())).toBeUndefined();
     expect(SimNetwork.eventsOf(a, 'closed').map((e) => e.by)).toEqual(['local']);
+  });
+});
+
+describe('NOTIFY', () => {
+  it('a NOTIFY from the peer of an association is reported once, and a damaged signature drops it', () => {
+    const net = new SimNetwork('notify');
+    const a = net.addNode('a', idA);
+    const b = net.addNode('b', idB);
+    let notify: Uint8Array | undefined;
+    let forged = false;
+    net.hook = (t) => {
+      if (t.packetType === PacketType.NOTIFY) {
+        notify ??= t.packet.slice();
+        return undefined;
+      }
+      if (t.packetType === PacketType.I2 && !forged) {
+        forged = true; // B refuses it with NOTIFY INVALID_HIP_CIPHER_CHOSEN
+        return rewrite(t.packet, (p) => void (getParam(p, ParamType.HIP_CIPHER)!.ciphers = [2, 4]));
+      }
+      return t.packet;
+    };
+    a.engine.connect(idB.hit(), [b.locator], net.now);
+    net.run(net.now + 10);
+    expect(notify).toBeDefined();
+    const sig = getParam(parsePacket(notify!), ParamType.HIP_SIGNATURE);
+    if (sig) {
+      net.inject(a, rewrite(notify!, (p) => {
+        const s = getParam(p, ParamType.HIP_SIGNATURE)!;
+        s.signature = s.signature.map((x, i) => (i === 7 ? x ^ 1 : x));
+      }), b);
+      expect(drops(a, 'bad-signature')).toBe(1);
+      expect(SimNetwork.eventsOf(a, 'notify')).toHaveLength(0);
+    }
+    net.inject(a, notify!, b);
+    const seen = SimNetwork.eventsOf(a, 'notify');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.notifyType).toBe(getParam(parsePacket(notify!), ParamType.NOTIFICATION)!.notifyType);
   });
 });

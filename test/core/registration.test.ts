@@ -4,7 +4,11 @@
  * with FROM and RVS_HMAC, answered directly with VIA_RVS; whitelist, lifetime bounds, expiry,
  * rate limit, forged HMAC.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { extractHipPackets } from '../../src/wire/ip-frames.js';
+import { readCapture } from '../../src/wire/pcap-reader.js';
+import { CAPTURES_DIR } from '../helpers/fixtures.js';
 import { bytesEqual } from '../../src/bytes.js';
 import type { EngineOptions } from '../../src/core/config.js';
 import type { PeerLocator } from '../../src/core/events.js';
@@ -24,12 +28,12 @@ const rsaI = HostIdentity.generate({ algorithm: 'rsa', rsaBits: 1024 });
 /** Each sim node gets a documentation address; the codec maps between them and sim locators. */
 const ADDRESSES: Record<string, number[]> = { s: [192, 0, 2, 1], r: [192, 0, 2, 2], i: [192, 0, 2, 3] };
 
-function codec(net: SimNetwork): LocatorCodec<PeerLocator> {
+function codec(net: SimNetwork, protocol = 17): LocatorCodec<PeerLocator> {
   return {
     addressOf(l) {
       const name = l.key.replace('sim:', '');
       const a = ADDRESSES[name];
-      return a ? { address: mapIpv4(new Uint8Array(a)), port: 10500, protocol: 17 } : undefined;
+      return a ? { address: mapIpv4(new Uint8Array(a)), port: 10500, protocol } : undefined;
     },
     udpLocator(address) {
       for (const [name, a] of Object.entries(ADDRESSES)) if (bytesEqual(address, mapIpv4(new Uint8Array(a)))) return net.nodes.get(`sim:${name}`)?.locator;
@@ -38,12 +42,12 @@ function codec(net: SimNetwork): LocatorCodec<PeerLocator> {
   };
 }
 
-function lab(opts: { server?: EngineOptions; rsa?: boolean } = {}) {
+function lab(opts: { server?: EngineOptions; rsa?: boolean; protocol?: number } = {}) {
   const net = new SimNetwork('registration');
   const ids = opts.rsa ? [rsaS, rsaR, rsaI] : [idS, idR, idI];
   const version: 1 | 2 = opts.rsa ? 1 : 2;
   const base: EngineOptions = { idleTimeoutMs: 0, version };
-  const deps = { locators: codec(net) };
+  const deps = { locators: codec(net, opts.protocol) };
   const server = { ...base, registrar: { types: [1], minLifetimeS: 60, maxLifetimeS: 3600, allow: [formatHit(ids[1]!.hit(version))] }, ...opts.server };
   const s = net.addNode('s', ids[0]!, server, deps);
   const r = net.addNode('r', ids[1]!, base, deps);
@@ -193,5 +197,38 @@ describe('rendezvous (RFC 8004)', () => {
     expect(s.engine.registry.stats.rateLimited).toBe(20);
     expect(r.engine.registry.stats.answeredViaRvs).toBe(20);
     for (let n = 0; n < 40; n++) delete ADDRESSES[`x${n}`];
+  });
+});
+
+describe('the shape of hipd 1.0.x registration and rendezvous (hipd-v1-rvs.pcap)', () => {
+  const REG_AND_RVS = new Set<number>([
+    ParamType.REG_INFO,
+    ParamType.REG_REQUEST,
+    ParamType.REG_RESPONSE,
+    ParamType.REG_FAILED,
+    ParamType.REG_FROM,
+    ParamType.RELAY_FROM,
+    ParamType.FROM,
+    ParamType.RVS_HMAC,
+    ParamType.VIA_RVS,
+  ]);
+  const shape = (pkts: HipPacket[]) => pkts.map((p) => `${p.type}:${p.params.map((q) => q.type).filter((t) => REG_AND_RVS.has(t)).join(',')}`);
+
+  it('hipl in HIPv1 on all three ends puts the same registration and rendezvous parameters in the same packets', () => {
+    const frames = readCapture(readFileSync(`${CAPTURES_DIR}hipd-v1-rvs.pcap`));
+    const captured = extractHipPackets(frames).map((h) => parsePacket(h.hip));
+    // Registration BEX (client ↔ server), then I1 → server, I1 server → client, R1 client → initiator.
+    const theirs = shape(captured).slice(0, 7);
+    expect(theirs).toEqual(['1:', '2:930', '3:932', '4:934,950', '1:', '1:65498,65500', '2:65502']);
+
+    // The same run with hipl: HIPv1, raw-IP style locators (protocol 0: FROM without RELAY_FROM).
+    const { net, s, r, i, ids, packets } = lab({ rsa: true, protocol: 0 });
+    r.engine.connect(ids[0]!.hit(1), [s.locator], net.now, { version: 1, register: { types: [1], lifetimeS: 600 } });
+    net.run(net.now + 1000);
+    i.engine.connect(ids[1]!.hit(1), [s.locator], net.now, { version: 1 });
+    net.run(net.now + 1000);
+    const ours = shape(packets.map((p) => p.pkt)).slice(0, 7);
+    expect(ours).toEqual(theirs);
+    expect(SimNetwork.eventsOf(i, 'established')).toHaveLength(1);
   });
 });

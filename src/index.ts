@@ -17,3 +17,4 @@ export * from './transport/index.js';
 export * from './host/index.js';
 export * from './api/index.js';
 export * from './socket/index.js';
+export * from './relay/index.js';

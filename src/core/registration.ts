@@ -82,6 +82,28 @@ export interface RegistrarOptions {
   maxClients?: number;
 }
 
+/** A registration type a registrar refused, and why. */
+export interface RegFailureEntry {
+  /** The registration type ({@link RegType}). */
+  type: number;
+  /** RFC 8003 failure type ({@link RegFailure}). */
+  failureType: number;
+}
+
+/** A transport address in wire form (REG_FROM, FROM, RELAY_FROM). */
+export interface WireTransportAddress {
+  /** 16 bytes: IPv6, or IPv4-mapped. */
+  address: Uint8Array;
+  /** Transport port. */
+  port: number;
+}
+
+/** The transport address behind a locator. */
+export interface LocatorAddress extends WireTransportAddress {
+  /** 17 UDP, 6 TCP, 0 plain IP. */
+  protocol: number;
+}
+
 /** A registration the requester asks for in its I2. */
 export interface RegistrationRequest {
   /** Registration types ({@link RegType}). */
@@ -113,9 +135,9 @@ export interface RegistrationOutcome {
   /** Granted lifetime in seconds (0: cancelled, or nothing granted). */
   lifetimeS: number;
   /** Types refused, with the RFC 8003 failure type. */
-  failed: { type: number; failureType: number }[];
+  failed: RegFailureEntry[];
   /** Requester: our transport address as the registrar saw it (REG_FROM), if it said. */
-  reflexive?: { address: Uint8Array; port: number };
+  reflexive?: WireTransportAddress;
 }
 
 /** Counters of the registrar and rendezvous service. */
@@ -141,10 +163,18 @@ export interface RegistryStats {
  * address behind a locator, and a UDP locator for an address learned from a packet.
  */
 export interface LocatorCodec<L extends PeerLocator> {
-  /** The locator's transport address: 16 bytes (IPv6 or IPv4-mapped), port, protocol (17 UDP, 6 TCP). */
-  addressOf(l: L): { address: Uint8Array; port: number; protocol: number } | undefined;
+  /** The locator's transport address, and its protocol (17 UDP, 6 TCP, 0 plain IP). */
+  addressOf(l: L): LocatorAddress | undefined;
   /** A UDP locator for a 16-byte address and a port, or undefined if the driver cannot reach it. */
   udpLocator(address: Uint8Array, port: number): L | undefined;
+}
+
+/** Where a relayed I1 really came from, and through which server. @internal */
+export interface RelayedOrigin<L extends PeerLocator> {
+  /** The initiator's locator: answer the R1 there. */
+  replyTo: L;
+  /** The rendezvous server's address (16 bytes) for VIA_RVS. */
+  via: Uint8Array;
 }
 
 interface Grant {
@@ -163,7 +193,9 @@ export class Registry<L extends PeerLocator> {
   private readonly pending = new Map<string, RegistrationRequest>();
 
   constructor(
+    /** What we offer as a registrar (none: we are not one). */
     readonly registrar: RegistrarOptions | undefined,
+    /** The driver's locator details (none: no rendezvous). */
     readonly codec: LocatorCodec<L> | undefined,
   ) {}
 
@@ -209,7 +241,7 @@ export class Registry<L extends PeerLocator> {
 
   // ---- hooks of the base exchange ---------------------------------------------------------
 
-  /** R1 template: the REG_INFO parameter, when we are a registrar. */
+  /** @internal R1 template: the REG_INFO parameter, when we are a registrar. */
   regInfo(): HipParam | undefined {
     const r = this.registrar;
     if (!r || r.types.length === 0) return undefined;
@@ -218,6 +250,7 @@ export class Registry<L extends PeerLocator> {
   }
 
   /**
+   * @internal
    * I2 (requester): the REG_REQUEST for a pending request, clamped to the R1's REG_INFO. Types
    * the registrar does not offer are reported failed at once; the request is consumed.
    */
@@ -246,13 +279,13 @@ export class Registry<L extends PeerLocator> {
     return { type: ParamType.REG_REQUEST, lifetime, regTypes: types };
   }
 
-  /** R2 (registrar): grant or refuse an I2's REG_REQUEST; returns REG_RESPONSE / REG_FAILED / REG_FROM. */
+  /** @internal R2 (registrar): grant or refuse an I2's REG_REQUEST; returns REG_RESPONSE / REG_FAILED / REG_FROM. */
   answer(ctx: EngineContext<L>, i2: HipPacket, a: Association<L>, now: number): HipParam[] {
     const req = getParam(i2, ParamType.REG_REQUEST);
     if (!req) return [];
     const key = hitKey(a.peerHit);
     const r = this.registrar;
-    const failed: { type: number; failureType: number }[] = [];
+    const failed: RegFailureEntry[] = [];
     const granted: number[] = [];
     let lifetime = req.lifetime;
     if (lifetime === 0) {
@@ -301,7 +334,7 @@ export class Registry<L extends PeerLocator> {
     return out;
   }
 
-  /** R2 (requester): record what the registrar granted and report it. */
+  /** @internal R2 (requester): record what the registrar granted and report it. */
   result(ctx: EngineContext<L>, r2: HipPacket, a: Association<L>, now: number): void {
     const resp = getParam(r2, ParamType.REG_RESPONSE);
     const fails = getParams(r2, ParamType.REG_FAILED);
@@ -329,6 +362,7 @@ export class Registry<L extends PeerLocator> {
   // ---- rendezvous ---------------------------------------------------------------------
 
   /**
+   * @internal
    * Rendezvous server: an I1 for `pkt.receiverHit`, which is not us. Forward it to that client if
    * it holds a live RENDEZVOUS registration (and its rate allows), with RELAY_FROM (UDP), FROM
    * and RVS_HMAC. Returns false when the I1 is not ours to forward (the caller drops it).
@@ -370,11 +404,12 @@ export class Registry<L extends PeerLocator> {
   }
 
   /**
+   * @internal
    * Registered responder: where an I1 relayed by our rendezvous server came from. Undefined for
    * an ordinary I1; 'bad' when it carries RVS_HMAC but not from a server we are registered with,
    * or the HMAC is wrong; else the initiator's locator and the server's address for VIA_RVS.
    */
-  relayedOrigin(ctx: EngineContext<L>, pkt: HipPacket, raw: Uint8Array, from: L, now: number): { replyTo: L; via: Uint8Array } | 'bad' | undefined {
+  relayedOrigin(ctx: EngineContext<L>, pkt: HipPacket, raw: Uint8Array, from: L, now: number): RelayedOrigin<L> | 'bad' | undefined {
     const hmac = getParam(pkt, ParamType.RVS_HMAC);
     if (!hmac) return undefined;
     const fromParam = getParam(pkt, ParamType.FROM);

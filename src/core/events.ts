@@ -70,6 +70,7 @@ export type DropReason =
   | 'negotiation'
   | 'policy'
   | 'duplicate'
+  | 'replay'
   | 'bad-echo'
   | 'controls'
   | 'missing-parameter'
@@ -169,7 +170,7 @@ export type EngineEvent =
       type: 'notify';
       /** The sender's HIT. */
       peerHit: Uint8Array;
-      /** Notify message type ({@link NotifyType}). */
+      /** Notify message type ({@link "hipl/wire"!NotifyType}). */
       notifyType: number;
       /** Notification data, as sent. */
       data: Uint8Array;

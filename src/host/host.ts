@@ -23,10 +23,12 @@ import {
   UdpCarrier,
   type CarrierPeer,
   type TcpConnection,
+  type TcpListenerStats,
 } from '../transport/index.js';
 import { decodeInnerDatagram, encodeInnerDatagram, INNER_UDP } from './inner-datagram.js';
 import { KeyLogWriter } from './keylog.js';
 import { tcpLocator, udpLocator, type HostLocator } from './locator.js';
+import { checkHostOptions } from './options.js';
 import { PcapTap } from './pcap-tap.js';
 import { PortTable } from './port-table.js';
 import {
@@ -66,14 +68,14 @@ export interface HostOptions {
   /** TCP listener for incoming connections, or false (default) for none. */
   tcp?:
     | false
-    | {
+    | ({
         /** Local address; default `'0.0.0.0'` (family 4) or `'::'` (family 6). */
         address?: string;
         /** Local port; 0 (the default) picks an ephemeral one. */
         port?: number;
         /** IP version; default: the family of `address`, else 4. */
         family?: 4 | 6;
-      };
+      } & TcpAdmissionOptions);
   /** Record every HIP and ESP packet sent or received into this pcap file. */
   pcap?: string;
   /** Append each ESP SA's keys to this file in Wireshark's esp_sa form. */
@@ -94,6 +96,19 @@ export interface HostOptions {
   libhiplClearText?: boolean;
   /** Stream tuning (segment size, windows, retransmission). */
   stream?: Partial<StreamConfig>;
+}
+
+/**
+ * How a host's TCP listener treats connections from peers whose base exchange has not completed
+ * (strangers): each may hold a connection only so long, and only so many at once.
+ */
+export interface TcpAdmissionOptions {
+  /** At most this many such connections; one more closes the oldest. Default 128. */
+  maxUnverified?: number;
+  /** A connection whose BEX has not completed this long after it was accepted is closed. Default 15 000 ms. */
+  verifyTimeoutMs?: number;
+  /** A connection whose BEX has not completed and that receives nothing for this long is closed. Default 5 000 ms. */
+  idleTimeoutMs?: number;
 }
 
 /** Options of {@link HipHost.connect}. */
@@ -139,7 +154,7 @@ export interface EstablishedInfo {
   version: 1 | 2;
   /** Whether we started the base exchange or answered it. */
   role: 'initiator' | 'responder';
-  /** ESP transform suite ID of the SA pair ({@link EspSuite}). */
+  /** ESP transform suite ID of the SA pair ({@link "hipl/wire"!EspSuite}). */
   suite: number;
   /** The carrier the association runs over. */
   carrier: 'udp' | 'tcp';
@@ -192,7 +207,7 @@ export interface HostEvents {
     {
       /** Canonical HIT text of the sender. */
       peerHit: string;
-      /** Notify message type ({@link NotifyType}). */
+      /** Notify message type ({@link "hipl/wire"!NotifyType}). */
       notifyType: number;
       /** Notification data, as sent. */
       data: Uint8Array;
@@ -291,8 +306,14 @@ export class HipHost extends EventEmitter<HostEvents> {
     }
   }
 
-  /** Create a host and bind its carriers. */
+  /**
+   * Create a host and bind its carriers.
+   *
+   * @throws `HipArgumentError` (rejected) `ERR_HIP_BAD_OPTION` naming the option for a value the
+   *   host or its engine cannot work with (`ERR_STREAM_BAD_CONFIG` for `stream`).
+   */
   static async create(opts: HostOptions = {}): Promise<HipHost> {
+    checkHostOptions(opts);
     const host = new HipHost(opts.identity ?? HostIdentity.generate(), opts);
     try {
       if (opts.udp !== false) {
@@ -329,6 +350,11 @@ export class HipHost extends EventEmitter<HostEvents> {
     return this.tcp?.local;
   }
 
+  /** Admission counters of the TCP listener (strangers' connections evicted, timed out ...), if any. */
+  get tcpListenerStats(): Readonly<TcpListenerStats> | undefined {
+    return this.tcp?.stats;
+  }
+
   /** Time base of the engine: monotonic milliseconds. */
   now(): number {
     return performance.now();
@@ -353,11 +379,19 @@ export class HipHost extends EventEmitter<HostEvents> {
     if (!this.engine.association(hitBytes)) {
       // Find the locator first: a TCP connect that fails must not leave a waiter behind.
       const locator = await this.locatorFor(via, version, opts);
-      const done = this.waitFor(hit, opts.signal);
       if (!this.engine.association(hitBytes)) {
-        this.engine.connect(hitBytes, [locator], this.now(), { version, ...(opts.register ? { register: opts.register } : {}) });
-        this.pump();
+        try {
+          // Before the waiter exists: a refusal (our own HIT, a version our identity cannot
+          // speak) must not leave a promise that shutdown() later rejects with nobody listening.
+          this.engine.connect(hitBytes, [locator], this.now(), { version, ...(opts.register ? { register: opts.register } : {}) });
+        } catch (e) {
+          if (!this.waiting.has(hit)) this.queued.delete(hit);
+          if (locator.conn && !this.engine.associationsOn(locator.key).length) locator.conn.end();
+          throw e;
+        }
       }
+      const done = this.waitFor(hit, opts.signal);
+      this.pump();
       await done;
     } else {
       await this.waitFor(hit, opts.signal);
@@ -769,6 +803,8 @@ export class HipHost extends EventEmitter<HostEvents> {
     const loc = e.peerLocator as HostLocator;
     const clearText = e.version === 1 && this.opts.libhiplClearText === true;
     const s = new Session(e.peerHit, e.localHit, e.version, loc, e.sa, clearText, this.opts.replayWindow, this.opts.rekeyThreshold);
+    // The peer proved its identity: its TCP connection is no longer a stranger's (issue 8).
+    loc.conn?.markVerified();
     this.sessionsByHit.set(hit, s);
     if (clearText) this.clearTextByLocator.set(loc.key, s);
     else this.sessionsBySpi.set(e.sa.localSpi, s);

@@ -1,7 +1,9 @@
 /**
  * The transport layer: UDP and TCP carriers for HIP control packets and ESP (or, for libhipl
  * peers, clear-text) data. Imports only Node built-ins and the shared leaf modules.
- * @module
+ *
+ * Import from `hipl/transport`. Programs normally need only the root `hipl` module.
+ * @module hipl/transport
  */
 
 export { HipTransportError, TransportErrorCode } from './errors.js';
@@ -37,7 +39,11 @@ export {
 } from './tcp-connection.js';
 export {
   DEFAULT_DETECT_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_MAX_UNVERIFIED,
+  DEFAULT_VERIFY_TIMEOUT_MS,
   TcpListener,
+  type TcpListenerStats,
   type TcpConnectOptions,
   type TcpListenOptions,
   type TcpListenerEvents,

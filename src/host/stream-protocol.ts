@@ -154,6 +154,16 @@ const DEFAULTS: Omit<StreamConfig, 'lingerMs'> = {
   ackDelayMs: 10,
 };
 
+/**
+ * Check a stream configuration without building anything, so a host refuses a bad one at
+ * creation rather than when the first stream opens.
+ *
+ * @throws `HipArgumentError` `ERR_STREAM_BAD_CONFIG` naming the field.
+ */
+export function checkStreamConfig(partial: Partial<StreamConfig> | undefined): void {
+  resolveConfig(partial);
+}
+
 /** Fill in defaults and check ranges. */
 function resolveConfig(partial: Partial<StreamConfig> | undefined): StreamConfig {
   const p = partial ?? {};

@@ -9,6 +9,7 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import type { EngineOptions } from '../core/config.js';
+import type { RegistrationRequest } from '../core/registration.js';
 import { HipEngine } from '../core/engine.js';
 import type { BexStep, EngineEvent, EspSaParams, FailureReason } from '../core/events.js';
 import { getProvider } from '../crypto/get-provider.js';
@@ -33,6 +34,16 @@ import { isWildcard, LocalAddressBook } from './local-address.js';
 import { PcapTap } from './pcap-tap.js';
 import { PingTable } from './ping.js';
 import { PortTable } from './port-table.js';
+import {
+  hostLocatorCodec,
+  registrationEvent,
+  registrationResult,
+  registrationType,
+  renewalDelayMs,
+  type HostRegistrationEvent,
+  type RegisterOptions,
+  type Registration,
+} from './registrations.js';
 import { canonicalHit, PeerTable, type PeerAddress } from './peer-table.js';
 import { Session, type SessionStats } from './session.js';
 import { StreamMux, type HostStream } from './stream-mux.js';
@@ -128,6 +139,8 @@ export interface ConnectOptions {
    * mode the stream is the TCP connection, so that port becomes the carrier's local port.
    */
   streamLocalPort?: number;
+  /** Ask the peer for a registration (RFC 8003) in this base exchange; see {@link HipHost.registerWith}. */
+  register?: RegistrationRequest;
 }
 
 /** A BEX step as the host reports it. */
@@ -229,6 +242,8 @@ export interface HostEvents {
   ];
   /** A carrier error not tied to one association (e.g. the UDP socket failed). */
   error: [HipError];
+  /** A registration (RFC 8003) was granted, refused or cancelled, as registrar or as requester. */
+  registration: [HostRegistrationEvent];
 }
 
 interface Pending {
@@ -284,6 +299,7 @@ export class HipHost extends EventEmitter<HostEvents> {
   private readonly controlQueue: { packet: Uint8Array; from: HostLocator }[] = [];
   private controlWaiter: (() => void) | undefined;
   private readonly opts: HostOptions;
+  private readonly renewals = new Map<string, NodeJS.Timeout>();
 
   private constructor(
     /** The host identity: its HIT is this host's address. */
@@ -292,7 +308,10 @@ export class HipHost extends EventEmitter<HostEvents> {
   ) {
     super();
     this.opts = opts;
-    this.engine = new HipEngine<HostLocator>(identity, opts.engine ?? {}, { provider: getProvider(opts.provider ?? 'node') });
+    this.engine = new HipEngine<HostLocator>(identity, opts.engine ?? {}, {
+      provider: getProvider(opts.provider ?? 'node'),
+      locators: hostLocatorCodec(() => this.udp?.local),
+    });
     this.streams = new StreamMux(this, opts.stream ?? {});
     if (opts.libhiplClearText) {
       process.emitWarning('hipl: libhiplClearText is on: data with HIPv1 peers travels unencrypted', { code: 'HIPL_INSECURE_CLEARTEXT' });
@@ -384,7 +403,7 @@ export class HipHost extends EventEmitter<HostEvents> {
         try {
           // Before the waiter exists: a refusal (our own HIT, a version our identity cannot
           // speak) must not leave a promise that shutdown() later rejects with nobody listening.
-          this.engine.connect(hitBytes, [locator], this.now(), { version });
+          this.engine.connect(hitBytes, [locator], this.now(), { version, ...(opts.register ? { register: opts.register } : {}) });
         } catch (e) {
           if (!this.waiting.has(hit)) this.queued.delete(hit);
           if (locator.conn && !this.engine.associationsOn(locator.key).length) locator.conn.end();
@@ -429,6 +448,8 @@ export class HipHost extends EventEmitter<HostEvents> {
       await Promise.race([Promise.all(open.map((h) => this.close(h).catch(() => undefined))), delay(graceMs)]);
     }
     this.closed = true;
+    for (const t of this.renewals.values()) clearTimeout(t);
+    this.renewals.clear();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.streams.destroyAll();
@@ -446,6 +467,50 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.keylog?.close();
     this.pcap = undefined;
     this.keylog = undefined;
+  }
+
+  /**
+   * Register with a server (RFC 8003), e.g. a rendezvous server (RFC 8004) that then forwards to
+   * us the I1s of initiators who know only our HIT and the server. Runs a base exchange with the
+   * server carrying REG_REQUEST (a fresh one if an association exists, as HIPL does); resolves
+   * with what the server granted, rejects with `ERR_HIP_REGISTRATION_FAILED` (its `failed`
+   * detail has the RFC 8003 failure types) or the BEX error. Renews before expiry unless
+   * `renew: false`.
+   *
+   * @example
+   * ```ts
+   * const reg = await host.registerWith({ hit: rvsHit, address: '198.51.100.5', lifetime: 600 });
+   * console.log(`reachable via the server for ${reg.lifetime} s, seen as`, reg.reflexive);
+   * ```
+   */
+  async registerWith(server: RegisterOptions): Promise<Registration> {
+    this.assertOpen();
+    const type = registrationType(server.type);
+    const hit = canonicalHit(server.hit);
+    const lifetimeS = server.lifetime ?? 3600;
+    if (!(lifetimeS > 0)) throw new HipArgumentError('ERR_HIP_BAD_ARGUMENT', `lifetime must be a positive number of seconds, got ${lifetimeS}`);
+    this.peers.add(hit, { carrier: 'udp', address: server.address, port: server.port ?? 10500 });
+    clearTimeout(this.renewals.get(hit));
+    if (this.engine.association(parseHit(hit))) await this.close(hit);
+    const answer = new Promise<HostRegistrationEvent>((resolve) => {
+      const on = (e: HostRegistrationEvent) => {
+        if (e.role !== 'requester' || e.peerHit !== hit) return;
+        this.off('registration', on);
+        resolve(e);
+      };
+      this.on('registration', on);
+    });
+    await this.connect(hit, { register: { types: [type], lifetimeS } });
+    const reg = registrationResult(await answer);
+    if (server.renew !== false) {
+      const t = setTimeout(() => {
+        this.renewals.delete(hit);
+        this.registerWith(server).catch((e: unknown) => this.emit('error', e instanceof HipError ? e : new HipError('ERR_HIP_REGISTRATION_FAILED', String(e))));
+      }, renewalDelayMs(reg.lifetime, this.engine.config.idleTimeoutMs));
+      t.unref();
+      this.renewals.set(hit, t);
+    }
+    return reg;
   }
 
   /** Per-association traffic counters, or undefined. */
@@ -797,6 +862,9 @@ export class HipHost extends EventEmitter<HostEvents> {
         this.emit('closed', { peerHit: hit, by: e.by });
         return;
       }
+      case 'registration':
+        this.emit('registration', registrationEvent(e));
+        return;
       case 'notify':
         this.emit('notify', { peerHit: formatHit(e.peerHit), notifyType: e.notifyType, data: e.data });
         return;

@@ -87,6 +87,11 @@ export interface CreateHostOptions {
    * `NODE_DEBUG=hipl`.
    */
   log?: HiplLog;
+  /**
+   * ESP integrity check of HIPv1 associations: `'esn'` (default, RFC 5202) or `'32bit'` for
+   * HIPL's hipd (see `HostOptions.espSequenceV1`).
+   */
+  espSequenceV1?: 'esn' | '32bit';
 }
 
 /** A step of the base exchange, as {@link HiplHost} reports it. */
@@ -163,6 +168,7 @@ export async function createHost(options: CreateHostOptions = {}): Promise<HiplH
   if (options.engine) hostOptions.engine = options.engine;
   if (options.provider) hostOptions.provider = options.provider;
   if (options.queueLimitBytes !== undefined) hostOptions.queueLimitBytes = options.queueLimitBytes;
+  if (options.espSequenceV1 !== undefined) hostOptions.espSequenceV1 = options.espSequenceV1;
   const core = await HipHost.create(hostOptions);
   const log = options.log ?? nodeDebugLog();
   if (log) attachLog(core, log);

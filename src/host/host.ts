@@ -11,12 +11,12 @@ import { EventEmitter } from 'eventemitter3';
 import type { EngineOptions } from '../core/config.js';
 import type { RegistrationRequest } from '../core/registration.js';
 import { HipEngine } from '../core/engine.js';
-import type { BexStep, EngineEvent, FailureReason } from '../core/events.js';
+import type { BexStep, DropReason, EngineEvent, EspSaParams, FailureReason } from '../core/events.js';
 import { getProvider } from '../crypto/get-provider.js';
 import { formatHit, hitVersion, parseHit } from '../crypto/hit.js';
 import { HostIdentity } from '../crypto/identity.js';
 import { HipArgumentError, HipError, HipEspError, HipProtocolError } from '../errors.js';
-import { espSpi } from '../esp/sa.js';
+import { espSpi, type EspSequenceMode } from '../esp/sa.js';
 import {
   tcpConnect,
   TcpListener,
@@ -26,10 +26,13 @@ import {
   type TcpListenerStats,
 } from '../transport/index.js';
 import { decodeInnerDatagram, encodeInnerDatagram, INNER_UDP } from './inner-datagram.js';
+import { echoRequest, innerProtocolDrop, INNER_ICMPV6, readIcmpv6 } from './inner-icmpv6.js';
 import { KeyLogWriter } from './keylog.js';
 import { tcpLocator, udpLocator, type HostLocator } from './locator.js';
 import { checkHostOptions } from './options.js';
+import { isWildcard, LocalAddressBook } from './local-address.js';
 import { PcapTap } from './pcap-tap.js';
+import { PingTable } from './ping.js';
 import { PortTable } from './port-table.js';
 import {
   hostLocatorCodec,
@@ -89,6 +92,14 @@ export interface HostOptions {
    * Default 2^64 - 2^32, far enough below exhaustion for a rekey to complete.
    */
   rekeyThreshold?: bigint;
+  /**
+   * What the ESP integrity check covers of the sequence number in HIPv1 associations: `'esn'`
+   * (the default, RFC 5202 §3.3.1: the 64-bit extended sequence number) or `'32bit'` (HIPL's
+   * hipd: only the 32 bits on the wire; such an SA never goes past 2^32 - 1 packets). Both ends
+   * must agree, or every ESP packet is dropped as `auth`. Per peer: `peers.add(hit, locator,
+   * { espSequence })`. HIPv2 associations always use `'esn'`.
+   */
+  espSequenceV1?: EspSequenceMode;
   /**
    * INSECURE, for libhipl interop only: with HIPv1 peers, send and accept application data in
    * clear text on the carrier, as libhipl does (HIPV1-PROFILE 12). Default false.
@@ -164,6 +175,8 @@ export interface EstablishedInfo {
   port: number;
   /** Milliseconds the BEX took. */
   elapsedMs: number;
+  /** What the ESP integrity check covers of the sequence number (`'32bit'`: hipd's form). */
+  espSequence: EspSequenceMode;
 }
 
 /** Meta data of a received datagram. */
@@ -212,6 +225,22 @@ export interface HostEvents {
       /** Notification data, as sent. */
       data: Uint8Array;
     }
+  ];
+  /**
+   * The engine dropped a received HIP packet (an I1 for a HIT that is not ours, one the
+   * responder policy refused, a bad signature ...); also counted in the stats. For logs.
+   */
+  dropped: [
+    {
+      /** Why, as a stable code. */
+      reason: DropReason;
+      /** HIP packet type, when the header could be read. */
+      packetType?: number;
+      /** The sender's HIT text, when known. */
+      peerHit?: string;
+      /** Human-readable detail, for logs only. */
+      detail?: string;
+    },
   ];
   /** With BEX stepping on, a received control packet now waits for `stepBex()`. */
   bexPending: [
@@ -273,6 +302,8 @@ export class HipHost extends EventEmitter<HostEvents> {
   private readonly clearTextByLocator = new Map<string, Session>();
   private readonly waiting = new Map<string, Pending[]>();
   private readonly queued = new Map<string, { items: QueuedDatagram[]; bytes: number }>();
+  private readonly pings = new PingTable();
+  private readonly localAddresses = new LocalAddressBook();
   private readonly datagramPorts = new PortTable<(data: Uint8Array, info: DatagramInfo) => void>('datagram port');
   private readonly streams: StreamMux;
   private timer: NodeJS.Timeout | undefined;
@@ -326,7 +357,12 @@ export class HipHost extends EventEmitter<HostEvents> {
         host.tcp = await TcpListener.listen({ ...opts.tcp, framing: 'auto' });
         host.tcp.on('connection', (c) => host.adoptConnection(c));
       }
-      if (opts.pcap) host.pcap = new PcapTap(opts.pcap);
+      if (opts.pcap) {
+        host.pcap = new PcapTap(opts.pcap, (e) => {
+          host.pcap = undefined;
+          host.emit('error', e);
+        });
+      }
       if (opts.keylog) host.keylog = KeyLogWriter.open(opts.keylog);
     } catch (e) {
       await host.shutdown();
@@ -434,6 +470,7 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.timer = undefined;
     this.streams.destroyAll();
     for (const [hit] of this.waiting) this.settle(hit, new HipProtocolError('ERR_HIP_HOST_CLOSED', 'the host was shut down'));
+    this.pings.failAll(new HipProtocolError('ERR_HIP_HOST_CLOSED', 'the host was shut down'));
     await this.udp?.close();
     // End TCP connections gracefully so a last CLOSE_ACK still goes out, then force the rest.
     const conns = [...this.tcpConns];
@@ -589,6 +626,40 @@ export class HipHost extends EventEmitter<HostEvents> {
     else this.sendEsp(s, INNER_UDP, encodeInnerDatagram(d, s.localHit, s.peerHit));
   }
 
+  // ---- ping -------------------------------------------------------------------------------
+
+  /**
+   * Ping an established peer's HIT: an ICMPv6 echo request inside ESP, as `ping6 HIT` does
+   * with HIPL. Resolves with the round-trip time in milliseconds. A peer pinging us is answered
+   * automatically (hipd's heartbeat does so every few seconds).
+   *
+   * @throws `HipProtocolError` `ERR_HIP_NOT_ESTABLISHED` when there is no association (ping
+   *   starts no base exchange), `ERR_HIP_PING_TIMEOUT` after `timeoutMs` (default 5000) without
+   *   a reply; `HipArgumentError` `ERR_HIP_INVALID_ARGUMENT` for a libhipl clear-text peer (no
+   *   ESP, so nothing to ping inside) or a bad option.
+   */
+  async ping(peerHit: string | Uint8Array, opts: { timeoutMs?: number; data?: Uint8Array } = {}): Promise<number> {
+    const hit = canonicalHit(peerHit);
+    this.assertOpen();
+    const timeoutMs = opts.timeoutMs ?? 5000;
+    if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
+      throw new HipArgumentError('ERR_HIP_INVALID_ARGUMENT', `timeoutMs must be a positive number, got ${String(timeoutMs)}`);
+    }
+    const data = opts.data ?? new Uint8Array(0);
+    if (!(data instanceof Uint8Array) || data.length > 1200) throw new HipArgumentError('ERR_HIP_INVALID_ARGUMENT', 'data must be a Uint8Array of at most 1200 bytes');
+    const s = this.sessionsByHit.get(hit);
+    if (!s) throw new HipProtocolError('ERR_HIP_NOT_ESTABLISHED', `no association with ${hit}: ping starts no base exchange`);
+    if (s.clearText) throw new HipArgumentError('ERR_HIP_INVALID_ARGUMENT', `${hit} is a libhipl clear-text peer: no ESP to ping inside`);
+    const { seq, reply } = this.pings.start(hit, this.now(), timeoutMs);
+    try {
+      this.sendEsp(s, INNER_ICMPV6, echoRequest(this.pings.id, seq, data, s.localHit, s.peerHit));
+    } catch (e) {
+      this.pings.cancel(hit, seq);
+      throw e;
+    }
+    return reply;
+  }
+
   // ---- streams ------------------------------------------------------------------------
 
   /** Accept streams to `port`: `onStream` gets each new one. Port 0 picks one. Returns the port. */
@@ -615,7 +686,16 @@ export class HipHost extends EventEmitter<HostEvents> {
 
   /** @internal Seal and send one inner packet to an established peer. */
   sendEsp(s: Session, nextHeader: number, payload: Uint8Array): void {
-    const packet = s.outbound!.seal(payload, nextHeader);
+    let packet: Uint8Array;
+    try {
+      packet = s.outbound!.seal(payload, nextHeader);
+    } catch (e) {
+      // The SA is used up (a rekey should have replaced it long before; a '32bit' SA stops at
+      // 2^32 - 1): the packet is lost, never sent with a wrapped sequence number, and no caller
+      // up a stream timer meets an exception.
+      if (e instanceof HipEspError && e.code === 'ERR_ESP_SEQ_EXHAUSTED') return s.drop('seq-exhausted');
+      throw e;
+    }
     if (s.outbound!.needsRekey && !s.rekeyRequested) {
       // UPDATE rekeying arrives with mobility; until then the application is told in time to
       // reconnect before the 64-bit sequence space runs out.
@@ -726,14 +806,27 @@ export class HipHost extends EventEmitter<HostEvents> {
       try {
         d = decodeInnerDatagram(opened.payload, s.peerHit, s.localHit);
       } catch {
-        return s.drop('bad-inner');
+        return s.drop('inner-udp-malformed');
       }
       this.deliverDatagram(s, d);
     } else if (opened.nextHeader === 6) {
       this.streams.segment(s, opened.payload);
+    } else if (opened.nextHeader === INNER_ICMPV6) {
+      this.onIcmpv6(s, opened.payload);
     } else if (opened.nextHeader !== 59) {
-      s.drop('bad-inner');
+      s.drop(innerProtocolDrop(opened.nextHeader));
     }
+  }
+
+  /** An ICMPv6 message between the HITs: answer an echo request (hipd's heartbeat), match a reply. */
+  private onIcmpv6(s: Session, bytes: Uint8Array): void {
+    const m = readIcmpv6(bytes, s.peerHit, s.localHit);
+    if (m.kind === 'echo-request') {
+      s.stats.echoesAnswered++;
+      this.sendEsp(s, INNER_ICMPV6, m.reply);
+    } else if (m.kind === 'echo-reply') {
+      if (!this.pings.answer(formatHit(s.peerHit), m.id, m.seq, this.now())) s.drop('icmpv6-unexpected-reply');
+    } else s.drop(m.reason);
   }
 
   private deliverDatagram(s: Session, d: QueuedDatagram): void {
@@ -791,9 +884,15 @@ export class HipHost extends EventEmitter<HostEvents> {
       case 'notify':
         this.emit('notify', { peerHit: formatHit(e.peerHit), notifyType: e.notifyType, data: e.data });
         return;
-      case 'dropped':
+      case 'dropped': {
         this.count(`engine:${e.reason}`);
+        const ev: HostEvents['dropped'][0] = { reason: e.reason };
+        if (e.packetType !== undefined) ev.packetType = e.packetType;
+        if (e.peerHit !== undefined) ev.peerHit = formatHit(e.peerHit);
+        if (e.detail !== undefined) ev.detail = e.detail;
+        this.emit('dropped', ev);
         return;
+      }
     }
   }
 
@@ -802,17 +901,15 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.endSession(hit);
     const loc = e.peerLocator as HostLocator;
     const clearText = e.version === 1 && this.opts.libhiplClearText === true;
-    const s = new Session(e.peerHit, e.localHit, e.version, loc, e.sa, clearText, this.opts.replayWindow, this.opts.rekeyThreshold);
+    // HIPv1 peers may use hipd's 32-bit ESP integrity check (issue 13); HIPv2 always uses ESN.
+    const espSequence = e.version === 1 ? (this.peers.get(hit)?.espSequence ?? this.opts.espSequenceV1 ?? 'esn') : 'esn';
+    const s = new Session(e.peerHit, e.localHit, e.version, loc, e.sa, clearText, this.opts.replayWindow, this.opts.rekeyThreshold, espSequence);
     // The peer proved its identity: its TCP connection is no longer a stranger's (issue 8).
     loc.conn?.markVerified();
     this.sessionsByHit.set(hit, s);
     if (clearText) this.clearTextByLocator.set(loc.key, s);
     else this.sessionsBySpi.set(e.sa.localSpi, s);
-    if (this.keylog && !clearText) {
-      const local = this.localAddressFor(loc);
-      this.keylog.write({ srcAddress: local, dstAddress: loc.peer.address, spi: e.sa.peerSpi, suite: e.sa.suite, encKey: e.sa.outbound.enc, authKey: e.sa.outbound.auth });
-      this.keylog.write({ srcAddress: loc.peer.address, dstAddress: local, spi: e.sa.localSpi, suite: e.sa.suite, encKey: e.sa.inbound.enc, authKey: e.sa.inbound.auth });
-    }
+    if (this.keylog && !clearText) this.writeKeylog(loc, e.sa);
     const q = this.queued.get(hit);
     this.queued.delete(hit);
     for (const d of q?.items ?? []) this.transmitDatagram(s, d);
@@ -845,6 +942,7 @@ export class HipHost extends EventEmitter<HostEvents> {
       address: s.locator.peer.address,
       port: s.locator.peer.port,
       elapsedMs,
+      espSequence: s.espSequence,
     };
   }
 
@@ -904,12 +1002,36 @@ export class HipHost extends EventEmitter<HostEvents> {
     if (this.closed) throw new HipProtocolError('ERR_HIP_HOST_CLOSED', 'the host is shut down');
   }
 
+  /**
+   * The local address packets to `loc` use. A wildcard-bound UDP socket does not tell, so the
+   * route source is looked up once per peer address (issue 13: a keylog naming 127.0.0.1 never
+   * matches a capture of the real interface); until that answer is in, loopback stands in.
+   */
   private localAddressFor(loc: HostLocator): string {
     const local = loc.carrier === 'udp' ? this.udp?.local : loc.conn?.local;
     const addr = local?.address ?? '';
-    if (addr === '0.0.0.0' || addr === '') return loc.peer.family === 6 ? '::1' : '127.0.0.1';
-    if (addr === '::') return '::1';
-    return addr;
+    if (!isWildcard(addr)) return addr;
+    const known = this.localAddresses.get(loc.peer.address);
+    if (known !== undefined) return known;
+    void this.localAddresses.resolve(loc.peer.address, loc.peer.family);
+    return loc.peer.family === 6 ? '::1' : '127.0.0.1';
+  }
+
+  /** Write both SAs of an association to the keylog, with the local address packets really use. */
+  private writeKeylog(loc: HostLocator, sa: EspSaParams): void {
+    const write = (local: string): void => {
+      const log = this.keylog;
+      if (!log) return;
+      try {
+        log.write({ srcAddress: local, dstAddress: loc.peer.address, spi: sa.peerSpi, suite: sa.suite, encKey: sa.outbound.enc, authKey: sa.outbound.auth });
+        log.write({ srcAddress: loc.peer.address, dstAddress: local, spi: sa.localSpi, suite: sa.suite, encKey: sa.inbound.enc, authKey: sa.inbound.auth });
+      } catch (err) {
+        this.emit('error', err instanceof HipError ? err : new HipError('ERR_KEYLOG_WRITE', String(err)));
+      }
+    };
+    const bound = (loc.carrier === 'udp' ? this.udp?.local : loc.conn?.local)?.address ?? '';
+    if (!isWildcard(bound)) return write(bound);
+    void this.localAddresses.resolve(loc.peer.address, loc.peer.family).then((src) => write(src ?? this.localAddressFor(loc)));
   }
 
   /** Record a packet in the pcap file, if the `pcap` option is on. */

@@ -4,9 +4,11 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { formatHit, isHit, parseHit } from '../crypto/hit.js';
 import { HipArgumentError } from '../errors.js';
+import type { EspSequenceMode } from '../esp/sa.js';
 
 /** Where a peer can be reached. */
 export interface PeerAddress {
@@ -28,6 +30,11 @@ export interface PeerEntry {
   locators: PeerAddress[];
   /** Protocol version to initiate with. Default: the HIT's own version (v1 HITs → 1). */
   version?: 1 | 2;
+  /**
+   * What the ESP integrity check covers of the sequence number with this peer, if not the
+   * host's `espSequenceV1`: `'32bit'` for HIPL's hipd. HIPv1 associations only.
+   */
+  espSequence?: EspSequenceMode;
 }
 
 /**
@@ -43,7 +50,10 @@ export class PeerTable {
   private readonly names = new Map<string, string>();
 
   /** Add a locator for a HIT (merged with earlier ones; duplicates ignored). */
-  add(hit: string | Uint8Array, locator: Partial<PeerAddress> & { address: string; port: number }, opts: { version?: 1 | 2; name?: string } = {}): PeerEntry {
+  add(hit: string | Uint8Array, locator: Partial<PeerAddress> & { address: string; port: number }, opts: { version?: 1 | 2; name?: string; espSequence?: EspSequenceMode } = {}): PeerEntry {
+    if (opts.espSequence !== undefined && opts.espSequence !== 'esn' && opts.espSequence !== '32bit') {
+      throw new HipArgumentError('ERR_HIP_INVALID_ARGUMENT', `espSequence must be 'esn' or '32bit', got ${String(opts.espSequence)}`);
+    }
     const key = canonicalHit(hit);
     if (!isIP(locator.address)) throw new HipArgumentError('ERR_HIP_INVALID_ADDRESS', `not an IP address: ${locator.address}`);
     if (!Number.isInteger(locator.port) || locator.port < 1 || locator.port > 65535) {
@@ -53,6 +63,7 @@ export class PeerTable {
     const loc: PeerAddress = { carrier: locator.carrier ?? 'udp', address: locator.address, port: locator.port };
     if (!entry.locators.some((l) => l.carrier === loc.carrier && l.address === loc.address && l.port === loc.port)) entry.locators.push(loc);
     if (opts.version !== undefined) entry.version = opts.version;
+    if (opts.espSequence !== undefined) entry.espSequence = opts.espSequence;
     if (opts.name !== undefined) {
       entry.name = opts.name;
       this.names.set(opts.name, key);
@@ -81,11 +92,23 @@ export class PeerTable {
   }
 
   /**
-   * Load HIPL's hosts-file format: lines "HIT name" and "IP name" (comments with #). A name
-   * that has both a HIT line and an IP line maps the HIT to that IP at `port`/`carrier`.
-   * Returns the entries created or updated.
+   * Read a HIPL hosts file: lines "HIT name" and "IP name" (comments with #). A name that has
+   * both a HIT line and an IP line maps the HIT to that IP at `port`/`carrier`, and the name
+   * then works wherever a HIT does in {@link get}. Resolves the entries created or updated.
+   *
+   * @throws Error from node:fs when the file cannot be read.
    */
-  loadHostsFile(text: string, defaults: { port: number; carrier?: 'udp' | 'tcp' }): PeerEntry[] {
+  async loadHostsFile(path: string, defaults: { port: number; carrier?: 'udp' | 'tcp' }): Promise<PeerEntry[]> {
+    return this.addHostsText(await readFile(path, 'utf8'), defaults);
+  }
+
+  /** Synchronous {@link loadHostsFile}. */
+  loadHostsFileSync(path: string, defaults: { port: number; carrier?: 'udp' | 'tcp' }): PeerEntry[] {
+    return this.addHostsText(readFileSync(path, 'utf8'), defaults);
+  }
+
+  /** {@link loadHostsFile} from the text of a hosts file. Returns the entries created or updated. */
+  addHostsText(text: string, defaults: { port: number; carrier?: 'udp' | 'tcp' }): PeerEntry[] {
     const hitsByName = new Map<string, string>();
     const ipsByName = new Map<string, string[]>();
     for (const raw of text.split(/\r?\n/)) {
@@ -105,11 +128,6 @@ export class PeerTable {
       if (e) touched.push(e);
     }
     return touched;
-  }
-
-  /** {@link loadHostsFile} from a file path. */
-  loadHostsFileSync(path: string, defaults: { port: number; carrier?: 'udp' | 'tcp' }): PeerEntry[] {
-    return this.loadHostsFile(readFileSync(path, 'utf8'), defaults);
   }
 }
 

@@ -96,14 +96,15 @@ describe('keygen and hit', () => {
     expect((await HostIdentity.load(file)).algorithm).toBe('ecdsa-p384');
   });
 
-  it('keygen without --out writes the PEM to stdout; hit - reads it back, --v1 for RSA', async () => {
+  it('keygen without --out writes the PEM to stdout; hit - reads it back, --libhipl-cleartext (old name --v1) for RSA', async () => {
     const r = await hipl(['keygen', '--algo', 'rsa', '--bits', '1024']);
     expect(r.code).toBe(0);
     const id = HostIdentity.fromPrivateKey(parsePrivateKeyPem(r.out));
     expect(id.algorithm).toBe('rsa');
     expect(r.err).toContain(id.hitString());
     expect(await hipl(['hit', '-'], { stdin: r.out })).toMatchObject({ code: 0, out: `${id.hitString()}\n` });
-    const v1 = await hipl(['hit', '-', '--v1'], { stdin: r.out });
+    const v1 = await hipl(['hit', '-', '--libhipl-cleartext'], { stdin: r.out });
+    expect(await hipl(['hit', '-', '--v1'], { stdin: r.out })).toMatchObject({ code: 0, out: v1.out });
     expect(v1).toMatchObject({ code: 0, out: `${id.hitString(1)}\n` });
     expect(v1.out).toMatch(/^2001:1[0-9a-f]:/);
     const ed = await hipl(['keygen', '--algo', 'ed25519']);
@@ -118,7 +119,7 @@ describe('keygen and hit', () => {
     expect((await hipl(['hit', junk])).code).toBe(ExitCode.IDENTITY);
     const p256 = join(dir, 'p.pem');
     await hipl(['keygen', '--out', p256]);
-    const v1 = await hipl(['hit', p256, '--v1']);
+    const v1 = await hipl(['hit', p256, '--libhipl-cleartext']);
     expect(v1.code).toBe(ExitCode.IDENTITY);
     expect(v1.err).toContain('RSA');
   });
@@ -147,5 +148,34 @@ describe('targets', () => {
     expect(parsePeer(`${hit}=[::1]`)).toEqual({ hit, address: '::1' });
     expect(() => parsePeer(hit)).toThrow(expect.objectContaining({ exitCode: 1 }));
     expect(() => parsePeer(`${hit}=nowhere`)).toThrow(expect.objectContaining({ exitCode: 1 }));
+  });
+});
+
+describe('files the user names (issue 8 item 8)', () => {
+  it('keygen --out into a missing directory says so, with exit code 3', async () => {
+    const r = await hipl(['keygen', '--out', join(dir, 'missing-dir', 'k.pem')]);
+    expect(r.code).toBe(ExitCode.IDENTITY);
+    expect(r.err).toContain('does not exist');
+    expect(r.err).not.toContain('no key file');
+  });
+
+  it('an unwritable --pcap or --keylog is a usage error naming the file, not a network one', async () => {
+    for (const opt of ['--pcap', '--keylog']) {
+      const path = join(dir, 'missing-dir', 'x.out');
+      const r = await hipl(['listen', '--udp', '--address', '127.0.0.1', '--port', '0', opt, path]);
+      expect(r.code, opt).toBe(ExitCode.USAGE);
+      expect(r.err, opt).toContain(path);
+    }
+  });
+
+  it('hit refuses an RSA key below 1024 bits', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const pem = generateKeyPairSync('rsa', { modulusLength: 512 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    const file = join(dir, 'weak.pem');
+    writeFileSync(file, pem, { mode: 0o600 });
+    const r = await hipl(['hit', file]);
+    expect(r.code).toBe(ExitCode.IDENTITY);
+    expect(r.err).toMatch(/512 bits.*1024/);
+    expect(r.out).toBe('');
   });
 });

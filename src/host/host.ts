@@ -11,7 +11,7 @@ import { EventEmitter } from 'eventemitter3';
 import type { EngineOptions } from '../core/config.js';
 import type { RegistrationRequest } from '../core/registration.js';
 import { HipEngine } from '../core/engine.js';
-import type { BexStep, EngineEvent, EspSaParams, FailureReason } from '../core/events.js';
+import type { BexStep, DropReason, EngineEvent, EspSaParams, FailureReason } from '../core/events.js';
 import { getProvider } from '../crypto/get-provider.js';
 import { formatHit, hitVersion, parseHit } from '../crypto/hit.js';
 import { HostIdentity } from '../crypto/identity.js';
@@ -226,6 +226,22 @@ export interface HostEvents {
       data: Uint8Array;
     }
   ];
+  /**
+   * The engine dropped a received HIP packet (an I1 for a HIT that is not ours, one the
+   * responder policy refused, a bad signature ...); also counted in the stats. For logs.
+   */
+  dropped: [
+    {
+      /** Why, as a stable code. */
+      reason: DropReason;
+      /** HIP packet type, when the header could be read. */
+      packetType?: number;
+      /** The sender's HIT text, when known. */
+      peerHit?: string;
+      /** Human-readable detail, for logs only. */
+      detail?: string;
+    },
+  ];
   /** With BEX stepping on, a received control packet now waits for `stepBex()`. */
   bexPending: [
     {
@@ -399,11 +415,16 @@ export class HipHost extends EventEmitter<HostEvents> {
     if (!this.engine.association(hitBytes)) {
       // Find the locator first: a TCP connect that fails must not leave a waiter behind.
       const locator = await this.locatorFor(via, version, opts);
+      // Shotgun (HIPL manual ch. 11): the first I1 also goes to the peer's other UDP locators
+      // (e.g. a second rendezvous server), so one dead address does not stop the BEX; the first
+      // R1 wins.
+      const others = opts.via || via.carrier !== 'udp' ? [] : (entry?.locators ?? []).filter((l) => l !== via && l.carrier === 'udp').slice(0, 2);
+      const candidates = [locator, ...(await Promise.all(others.map((l) => this.locatorFor(l, version, opts))))];
       if (!this.engine.association(hitBytes)) {
         try {
           // Before the waiter exists: a refusal (our own HIT, a version our identity cannot
           // speak) must not leave a promise that shutdown() later rejects with nobody listening.
-          this.engine.connect(hitBytes, [locator], this.now(), { version, ...(opts.register ? { register: opts.register } : {}) });
+          this.engine.connect(hitBytes, candidates, this.now(), { version, ...(opts.register ? { register: opts.register } : {}) });
         } catch (e) {
           if (!this.waiting.has(hit)) this.queued.delete(hit);
           if (locator.conn && !this.engine.associationsOn(locator.key).length) locator.conn.end();
@@ -868,9 +889,15 @@ export class HipHost extends EventEmitter<HostEvents> {
       case 'notify':
         this.emit('notify', { peerHit: formatHit(e.peerHit), notifyType: e.notifyType, data: e.data });
         return;
-      case 'dropped':
+      case 'dropped': {
         this.count(`engine:${e.reason}`);
+        const ev: HostEvents['dropped'][0] = { reason: e.reason };
+        if (e.packetType !== undefined) ev.packetType = e.packetType;
+        if (e.peerHit !== undefined) ev.peerHit = formatHit(e.peerHit);
+        if (e.detail !== undefined) ev.detail = e.detail;
+        this.emit('dropped', ev);
         return;
+      }
     }
   }
 

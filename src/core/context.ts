@@ -40,6 +40,8 @@ export interface EngineStats {
   established: number;
   /** Associations that failed. */
   failed: number;
+  /** NAT keepalives sent (parameterless NOTIFYs on idle paths). */
+  keepalivesSent: number;
 }
 
 /** Shared state and helpers of the packet handlers. */

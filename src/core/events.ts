@@ -166,6 +166,47 @@ export type EngineEvent =
       data: Uint8Array;
     }
   | {
+      /**
+       * The peer's current locator changed: it answered a return-routability check at `locator`.
+       * Send everything (control and data) there from now on.
+       */
+      type: 'locator';
+      /** The peer's HIT. */
+      peerHit: Uint8Array;
+      /** The new, verified locator. */
+      locator: PeerLocator;
+      /** The locator used until now (now deprecated). */
+      previous: PeerLocator;
+    }
+  | {
+      /**
+       * A rekey finished (UPDATE with ESP_INFO): install `sa` (new SPIs and keys). Keep the old
+       * inbound SA (`previousLocalSpi`) until the new one carries traffic.
+       */
+      type: 'rekeyed';
+      /** The peer's HIT. */
+      peerHit: Uint8Array;
+      /** The new SA pair. */
+      sa: EspSaParams;
+      /** Our inbound SPI of the SA pair being replaced. */
+      previousLocalSpi: number;
+    }
+  | {
+      /**
+       * Liveness of the path to the peer: `dead` when an UPDATE (probe, announcement, rekey) got
+       * no acknowledgement after every retransmission; `alive` when the peer is heard again.
+       */
+      type: 'path';
+      /** The peer's HIT. */
+      peerHit: Uint8Array;
+      /** Dead or alive again. */
+      state: 'dead' | 'alive';
+      /** The locator concerned (the current one). */
+      locator: PeerLocator;
+      /** Human-readable detail, for logs only. */
+      detail?: string;
+    }
+  | {
       /** A received packet was dropped (also counted in `engine.stats.dropped`). */
       type: 'dropped';
       /** Why, as a stable code. */

@@ -617,10 +617,9 @@ export class HipHost extends EventEmitter<HostEvents> {
       return;
     }
     this.engine.touch(s.peerHit, this.now());
-    if (s.locator.key !== from.key && from.carrier === s.locator.carrier) {
-      // Authentic traffic from a new address (e.g. NAT rebinding): answer there from now on.
-      s.locator = from;
-    }
+    // Never move the association to a packet's source: an authentic packet can be captured and
+    // re-sent from anywhere (issue 8). Only a verified UPDATE (return routability) moves it.
+    if (s.locator.key !== from.key) s.stats.otherSource++;
     s.stats.packetsIn++;
     s.stats.bytesIn += opened.payload.length;
     if (opened.nextHeader === INNER_UDP) {

@@ -308,6 +308,17 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     return a ? requestRekey(this.ctx, a, now, opts.dh ?? false) : false;
   }
 
+  /**
+   * Sends to the locator with this key fail because the network is unreachable: a base exchange
+   * waiting on it fails now (`unreachable`) instead of after its whole retransmit schedule.
+   */
+  unreachable(locatorKey: string): void {
+    for (const a of [...this.associations.values()]) {
+      if (a.locator.key !== locatorKey) continue;
+      if (a.state === HipState.I1_SENT || a.state === HipState.I2_SENT) fail(this.ctx, a, 'unreachable', `sending to ${locatorKey} failed: network unreachable`);
+    }
+  }
+
   /** The peer's locators and their states (current one included), for inspection. */
   paths(peerHit: Uint8Array): PathInfo[] {
     const a = this.associations.get(hitKey(peerHit));

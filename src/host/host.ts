@@ -10,7 +10,7 @@
 import { EventEmitter } from 'eventemitter3';
 import type { EngineOptions } from '../core/config.js';
 import { HipEngine } from '../core/engine.js';
-import type { BexStep, EngineEvent, FailureReason } from '../core/events.js';
+import type { BexStep, EngineEvent, EspSaParams, FailureReason } from '../core/events.js';
 import { getProvider } from '../crypto/get-provider.js';
 import { formatHit, hitVersion, parseHit } from '../crypto/hit.js';
 import { HostIdentity } from '../crypto/identity.js';
@@ -25,6 +25,7 @@ import {
 } from '../transport/index.js';
 import { decodeInnerDatagram, encodeInnerDatagram, INNER_UDP } from './inner-datagram.js';
 import { KeyLogWriter } from './keylog.js';
+import { AddressWatcher, announceAddresses, resolveNatMode, unreachableDestination, type NatModeOptions } from './mobility.js';
 import { tcpLocator, udpLocator, type HostLocator } from './locator.js';
 import { PcapTap } from './pcap-tap.js';
 import { PortTable } from './port-table.js';
@@ -83,6 +84,12 @@ export interface HostOptions {
   libhiplClearText?: boolean;
   /** Stream tuning (segment size, windows, retransmission). */
   stream?: Partial<StreamConfig>;
+  /**
+   * NAT mode (HIPL's `hipconf daemon nat plain-udp`): UDP port 10500 unless `udp.port` says
+   * otherwise, UDP-ENCAPSULATION offered and accepted (RFC 5770), keepalives on idle paths, path
+   * liveness probes, and our address changes announced to every peer. Default false.
+   */
+  natMode?: boolean | NatModeOptions;
 }
 
 /** Options of {@link HipHost.connect}. */
@@ -199,6 +206,51 @@ export interface HostEvents {
       peerHit: string;
     }
   ];
+  /**
+   * The peer's verified address changed (it moved, or its NAT rebound it): it answered a
+   * return-routability check there, and all traffic now goes to `address`:`port`.
+   */
+  locator: [
+    {
+      /** Canonical HIT text of the peer. */
+      peerHit: string;
+      /** The carrier. */
+      carrier: 'udp' | 'tcp';
+      /** The new address. */
+      address: string;
+      /** The new port. */
+      port: number;
+      /** The address used until now. */
+      previousAddress: string;
+      /** The port used until now. */
+      previousPort: number;
+    },
+  ];
+  /** New ESP keys are installed for a peer (UPDATE rekey finished). */
+  rekeyed: [
+    {
+      /** Canonical HIT text of the peer. */
+      peerHit: string;
+      /** The new inbound SPI. */
+      localSpi: number;
+      /** The new outbound SPI. */
+      peerSpi: number;
+    },
+  ];
+  /**
+   * Liveness of the path to a peer: `dead` when a probe, announcement or rekey got no
+   * acknowledgement after every retransmission; `alive` when the peer is heard again.
+   */
+  path: [
+    {
+      /** Canonical HIT text of the peer. */
+      peerHit: string;
+      /** Dead, or alive again. */
+      state: 'dead' | 'alive';
+      /** Human-readable detail, for logs only. */
+      detail?: string;
+    },
+  ];
   /** A carrier error not tied to one association (e.g. the UDP socket failed). */
   error: [HipError];
 }
@@ -254,6 +306,8 @@ export class HipHost extends EventEmitter<HostEvents> {
   private readonly controlQueue: { packet: Uint8Array; from: HostLocator }[] = [];
   private controlWaiter: (() => void) | undefined;
   private readonly opts: HostOptions;
+  private watcher: AddressWatcher | undefined;
+  private announceTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     /** The host identity: its HIT is this host's address. */
@@ -262,7 +316,7 @@ export class HipHost extends EventEmitter<HostEvents> {
   ) {
     super();
     this.opts = opts;
-    this.engine = new HipEngine<HostLocator>(identity, opts.engine ?? {}, { provider: getProvider(opts.provider ?? 'node') });
+    this.engine = new HipEngine<HostLocator>(identity, resolveNatMode(opts.natMode, opts.engine).engine, { provider: getProvider(opts.provider ?? 'node') });
     this.streams = new StreamMux(this, opts.stream ?? {});
     if (opts.libhiplClearText) {
       process.emitWarning('hipl: libhiplClearText is on: data with HIPv1 peers travels unencrypted', { code: 'HIPL_INSECURE_CLEARTEXT' });
@@ -275,13 +329,16 @@ export class HipHost extends EventEmitter<HostEvents> {
   /** Create a host and bind its carriers. */
   static async create(opts: HostOptions = {}): Promise<HipHost> {
     const host = new HipHost(opts.identity ?? HostIdentity.generate(), opts);
+    const nat = resolveNatMode(opts.natMode, opts.engine);
     try {
       if (opts.udp !== false) {
-        host.udp = await UdpCarrier.bind(opts.udp ?? {});
+        const udp = opts.udp ?? {};
+        host.udp = await UdpCarrier.bind(nat.udpPort !== undefined && udp.port === undefined ? { ...udp, port: nat.udpPort } : udp);
         host.udp.on('hip', (p, from) => host.onControl(p, udpLocator(from)));
         host.udp.on('payload', (p, from) => host.onPayload(p, udpLocator(from)));
-        host.udp.on('error', (e) => host.emit('error', e instanceof HipError ? e : new HipError('ERR_TRANSPORT', String(e))));
+        host.udp.on('error', (e) => host.onCarrierError(e));
       }
+      if (nat.watchAddressesMs > 0) host.watcher = new AddressWatcher(nat.watchAddressesMs, () => host.updateLocators());
       if (opts.tcp) {
         host.tcp = await TcpListener.listen({ ...opts.tcp, framing: 'auto' });
         host.tcp.on('connection', (c) => host.adoptConnection(c));
@@ -375,6 +432,8 @@ export class HipHost extends EventEmitter<HostEvents> {
       await Promise.race([Promise.all(open.map((h) => this.close(h).catch(() => undefined))), delay(graceMs)]);
     }
     this.closed = true;
+    this.watcher?.stop();
+    if (this.announceTimer) clearTimeout(this.announceTimer);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.streams.destroyAll();
@@ -391,6 +450,96 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.keylog?.close();
     this.pcap = undefined;
     this.keylog = undefined;
+  }
+
+  // ---- mobility and rekeying ----------------------------------------------------------
+
+  /**
+   * Our address changed (we moved, or a NAT gave us a new mapping): tell every established peer
+   * with an UPDATE carrying a LOCATOR_SET of `addresses` (default: the bound address, else the
+   * interface addresses). Each peer checks that we answer at the UPDATE's source address before
+   * it sends there. NAT mode calls this by itself when the local address set changes or a send
+   * fails because the network is unreachable.
+   */
+  updateLocators(addresses?: string[]): void {
+    if (this.closed) return;
+    const local = this.udp?.local;
+    this.engine.updateLocators(announceAddresses(addresses, local?.address, local?.family ?? 4), this.now());
+    this.pump();
+  }
+
+  /**
+   * New ESP keys for the association with `peerHit` (UPDATE with ESP_INFO; `dh: true` also
+   * renews the DH secret). The host also does this by itself when an SA nears its sequence limit.
+   * Resolves when the new SAs are installed (`rekeyed` event); rejects with `ERR_HIP_REKEY` when
+   * there is no established association, a rekey already runs, or the peer never answers.
+   */
+  async rekey(peerHit: string | Uint8Array, opts: { dh?: boolean } = {}): Promise<void> {
+    const hit = canonicalHit(peerHit);
+    const done = new Promise<void>((resolve, reject) => {
+      const off = () => {
+        this.off('rekeyed', ok);
+        this.off('path', dead);
+        this.off('closed', gone);
+      };
+      const ok = (e: { peerHit: string }) => e.peerHit === hit && (off(), resolve());
+      const dead = (e: { peerHit: string; state: string }) =>
+        e.peerHit === hit && e.state === 'dead' && (off(), reject(new HipProtocolError('ERR_HIP_REKEY', `rekey with ${hit} got no answer`)));
+      const gone = (e: { peerHit: string }) => e.peerHit === hit && (off(), reject(new HipProtocolError('ERR_HIP_REKEY', `association with ${hit} ended during the rekey`)));
+      this.on('rekeyed', ok);
+      this.on('path', dead);
+      this.on('closed', gone);
+      if (!this.sessionsByHit.has(hit) || !this.engine.rekey(parseHit(hit), this.now(), opts)) {
+        off();
+        reject(new HipProtocolError('ERR_HIP_REKEY', `no established association with ${hit}, or a rekey already runs`));
+      }
+    });
+    this.pump();
+    return done;
+  }
+
+  /** The peer's locators and their states (unverified, active, deprecated), for diagnostics. */
+  peerPaths(peerHit: string | Uint8Array): ReturnType<HipEngine['paths']> {
+    return this.engine.paths(parseHit(canonicalHit(peerHit)));
+  }
+
+  private onCarrierError(e: unknown): void {
+    const err = e instanceof HipError ? e : new HipError('ERR_TRANSPORT', String(e));
+    const gone = unreachableDestination(err);
+    if (gone && !this.closed) {
+      // The route or our address is gone: a BEX to there fails now, not after its retransmit
+      // schedule, and established peers hear our (new) addresses soon.
+      this.engine.unreachable(udpLocator({ address: gone.address, port: gone.port, family: gone.address.includes(':') ? 6 : 4 }).key);
+      if (!this.announceTimer) {
+        this.announceTimer = setTimeout(() => {
+          this.announceTimer = undefined;
+          this.updateLocators();
+        }, 500);
+        this.announceTimer.unref();
+      }
+      this.pump();
+    }
+    this.emit('error', err);
+  }
+
+  private onPathEvent(e: Extract<EngineEvent, { type: 'locator' | 'rekeyed' | 'path' }>): void {
+    const hit = formatHit(e.peerHit);
+    const s = this.sessionsByHit.get(hit);
+    if (e.type === 'locator') {
+      const loc = e.locator as HostLocator;
+      const prev = e.previous as HostLocator;
+      if (s) s.locator = loc;
+      this.emit('locator', { peerHit: hit, carrier: loc.carrier, address: loc.peer.address, port: loc.peer.port, previousAddress: prev.peer.address, previousPort: prev.peer.port });
+    } else if (e.type === 'rekeyed') {
+      if (!s || s.clearText) return;
+      if (s.previousInbound) this.sessionsBySpi.delete(s.previousInbound.spi);
+      s.rekeyed(e.sa);
+      this.sessionsBySpi.set(e.sa.localSpi, s);
+      this.writeKeylog(s.locator, e.sa);
+      this.emit('rekeyed', { peerHit: hit, localSpi: e.sa.localSpi, peerSpi: e.sa.peerSpi });
+    } else {
+      this.emit('path', e.detail === undefined ? { peerHit: hit, state: e.state } : { peerHit: hit, state: e.state, detail: e.detail });
+    }
   }
 
   /** Per-association traffic counters, or undefined. */
@@ -517,16 +666,19 @@ export class HipHost extends EventEmitter<HostEvents> {
   /** @internal Seal and send one inner packet to an established peer. */
   sendEsp(s: Session, nextHeader: number, payload: Uint8Array): void {
     const packet = s.outbound!.seal(payload, nextHeader);
+    const now = this.now();
     if (s.outbound!.needsRekey && !s.rekeyRequested) {
-      // UPDATE rekeying arrives with mobility; until then the application is told in time to
-      // reconnect before the 64-bit sequence space runs out.
+      // New keys long before the 64-bit sequence space runs out (UPDATE with ESP_INFO).
       s.rekeyRequested = true;
       this.emit('rekey', { peerHit: formatHit(s.peerHit) });
+      this.engine.rekey(s.peerHit, now);
+      queueMicrotask(() => this.pump());
     }
-    this.sendPayload(s.locator, packet);
+    // The engine says where data goes: the verified locator, or an announced one on credit.
+    this.sendPayload(this.engine.dataLocator(s.peerHit, packet.length, now) ?? s.locator, packet);
     s.stats.packetsOut++;
     s.stats.bytesOut += payload.length;
-    this.engine.touch(s.peerHit, this.now());
+    this.engine.sent(s.peerHit, now);
   }
 
   /** @internal Send clear-text application bytes to a libhipl peer. */
@@ -607,19 +759,28 @@ export class HipHost extends EventEmitter<HostEvents> {
       return;
     }
     if (bytes.length < 8) return this.count('short-payload');
-    const s = this.sessionsBySpi.get(espSpi(bytes));
-    if (!s || !s.inbound) return this.count('unknown-spi');
+    const spi = espSpi(bytes);
+    const s = this.sessionsBySpi.get(spi);
+    const sa = s?.inboundFor(spi);
+    if (!s || !sa) return this.count('unknown-spi');
     let opened;
     try {
-      opened = s.inbound.open(bytes);
+      opened = sa.open(bytes);
     } catch (e) {
       s.drop(e instanceof HipEspError ? e.code.replace('ERR_ESP_', '').toLowerCase() : 'malformed');
       return;
     }
-    this.engine.touch(s.peerHit, this.now());
-    // Never move the association to a packet's source: an authentic packet can be captured and
-    // re-sent from anywhere (issue 8). Only a verified UPDATE (return routability) moves it.
-    if (s.locator.key !== from.key) s.stats.otherSource++;
+    if (sa === s.inbound && s.previousInbound) {
+      // The new SA carries traffic: the peer switched, the old one can go.
+      this.sessionsBySpi.delete(s.previousInbound.spi);
+      s.previousInbound = undefined;
+    }
+    // Proof of life and credit; from an unknown address it starts a return-routability check.
+    this.engine.received(s.peerHit, from, bytes.length, this.now());
+    if (from.key !== s.locator.key) {
+      s.stats.otherSource++;
+      this.pump();
+    }
     s.stats.packetsIn++;
     s.stats.bytesIn += opened.payload.length;
     if (opened.nextHeader === INNER_UDP) {
@@ -692,6 +853,10 @@ export class HipHost extends EventEmitter<HostEvents> {
       case 'dropped':
         this.count(`engine:${e.reason}`);
         return;
+      case 'locator':
+      case 'rekeyed':
+      case 'path':
+        return this.onPathEvent(e);
     }
   }
 
@@ -704,11 +869,7 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.sessionsByHit.set(hit, s);
     if (clearText) this.clearTextByLocator.set(loc.key, s);
     else this.sessionsBySpi.set(e.sa.localSpi, s);
-    if (this.keylog && !clearText) {
-      const local = this.localAddressFor(loc);
-      this.keylog.write({ srcAddress: local, dstAddress: loc.peer.address, spi: e.sa.peerSpi, suite: e.sa.suite, encKey: e.sa.outbound.enc, authKey: e.sa.outbound.auth });
-      this.keylog.write({ srcAddress: loc.peer.address, dstAddress: local, spi: e.sa.localSpi, suite: e.sa.suite, encKey: e.sa.inbound.enc, authKey: e.sa.inbound.auth });
-    }
+    if (!clearText) this.writeKeylog(loc, e.sa);
     const q = this.queued.get(hit);
     this.queued.delete(hit);
     for (const d of q?.items ?? []) this.transmitDatagram(s, d);
@@ -717,11 +878,19 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.settle(hit);
   }
 
+  private writeKeylog(loc: HostLocator, sa: EspSaParams): void {
+    if (!this.keylog) return;
+    const local = this.localAddressFor(loc);
+    this.keylog.write({ srcAddress: local, dstAddress: loc.peer.address, spi: sa.peerSpi, suite: sa.suite, encKey: sa.outbound.enc, authKey: sa.outbound.auth });
+    this.keylog.write({ srcAddress: loc.peer.address, dstAddress: local, spi: sa.localSpi, suite: sa.suite, encKey: sa.inbound.enc, authKey: sa.inbound.auth });
+  }
+
   private endSession(hit: string, error?: HipError): void {
     const s = this.sessionsByHit.get(hit);
     if (!s) return;
     this.sessionsByHit.delete(hit);
     this.sessionsBySpi.delete(s.sa.localSpi);
+    if (s.previousInbound) this.sessionsBySpi.delete(s.previousInbound.spi);
     this.clearTextByLocator.delete(s.locator.key);
     this.streams.peerGone(s, error);
     if (s.locator.carrier === 'tcp' && s.locator.conn) {

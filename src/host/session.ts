@@ -28,8 +28,13 @@ export interface SessionStats {
 
 /** An established association as the data path sees it. */
 export class Session {
-  readonly outbound: OutboundSa | undefined;
-  readonly inbound: InboundSa | undefined;
+  outbound: OutboundSa | undefined;
+  inbound: InboundSa | undefined;
+  /**
+   * After a rekey: the replaced inbound SA, kept until the new one carries traffic (packets the
+   * peer sealed before it switched are still in flight).
+   */
+  previousInbound: InboundSa | undefined;
   /** A `rekey` event was already emitted for this association. */
   rekeyRequested = false;
   readonly stats: SessionStats = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, otherSource: 0, drops: {} };
@@ -39,22 +44,41 @@ export class Session {
     readonly localHit: Uint8Array,
     readonly version: 1 | 2,
     public locator: HostLocator,
-    readonly sa: EspSaParams,
+    /** The current SA pair's parameters (replaced by a rekey). */
+    public sa: EspSaParams,
     /** libhipl mode: application bytes travel in clear on the carrier (HIPV1-PROFILE 12). */
     readonly clearText: boolean,
-    replayWindow: number | undefined,
-    rekeyThreshold?: bigint,
+    private readonly replayWindow: number | undefined,
+    private readonly rekeyThreshold?: bigint,
   ) {
-    if (!clearText) {
-      this.outbound = new OutboundSa(
-        { suite: sa.suite, spi: sa.peerSpi, encKey: sa.outbound.enc, authKey: sa.outbound.auth },
-        rekeyThreshold === undefined ? {} : { rekeyThreshold },
-      );
-      this.inbound = new InboundSa(
-        { suite: sa.suite, spi: sa.localSpi, encKey: sa.inbound.enc, authKey: sa.inbound.auth },
-        replayWindow === undefined ? {} : { replayWindow },
-      );
-    }
+    if (!clearText) this.install(sa);
+  }
+
+  /** A rekey finished: send with the new keys at once, keep the old inbound SA for a while. */
+  rekeyed(sa: EspSaParams): void {
+    this.previousInbound = this.inbound;
+    this.sa = sa;
+    this.install(sa);
+    this.rekeyRequested = false;
+  }
+
+  /** The inbound SA for a received SPI: the current one, or the one a rekey replaced. */
+  inboundFor(spi: number): InboundSa | undefined {
+    if (this.inbound?.spi === spi) return this.inbound;
+    return this.previousInbound?.spi === spi ? this.previousInbound : undefined;
+  }
+
+  private install(sa: EspSaParams): void {
+    const rekeyThreshold = this.rekeyThreshold;
+    const replayWindow = this.replayWindow;
+    this.outbound = new OutboundSa(
+      { suite: sa.suite, spi: sa.peerSpi, encKey: sa.outbound.enc, authKey: sa.outbound.auth },
+      rekeyThreshold === undefined ? {} : { rekeyThreshold },
+    );
+    this.inbound = new InboundSa(
+      { suite: sa.suite, spi: sa.localSpi, encKey: sa.inbound.enc, authKey: sa.inbound.auth },
+      replayWindow === undefined ? {} : { replayWindow },
+    );
   }
 
   /** Count a drop. */

@@ -8,10 +8,9 @@
 import { networkInterfaces } from 'node:os';
 import { isIPv4, isIPv6 } from 'node:net';
 import type { EngineOptions } from '../core/config.js';
+import { HIP_NAT_UDP_PORT } from '../transport/index.js';
 import { mapIpv4 } from '../wire/index.js';
 
-/** The UDP port of HIP over UDP (RFC 5770; HIPL's HIP_NAT_UDP_PORT). */
-export const HIP_NAT_UDP_PORT = 10500;
 /**
  * Keepalive interval in NAT mode. RFC 5770 §4.7 says an idle host MUST send one at least every
  * 15 s; HIPL's and the NAT draft's 20 s predate that and lose mappings on NATs with a 15-20 s UDP

@@ -70,6 +70,7 @@ export type DropReason =
   | 'negotiation'
   | 'policy'
   | 'duplicate'
+  | 'replay'
   | 'bad-echo'
   | 'controls'
   | 'missing-parameter';

@@ -12,6 +12,7 @@ import type { HiplStream } from '../socket/server.js';
 import { CliError, ExitCode, exitCodeOf } from './exit-codes.js';
 import { say, type CliIo } from './io.js';
 import { loadIdentity } from './keys.js';
+import { HIP_NAT_UDP_PORT } from '../transport/index.js';
 import { parsePeer, parsePort, parseTarget } from './target.js';
 
 const COMMON = {
@@ -28,6 +29,7 @@ const COMMON = {
   hosts: { type: 'string' },
   timeout: { type: 'string' },
   wait: { type: 'string' },
+  nat: { type: 'boolean' },
 } as const;
 
 interface Common {
@@ -43,6 +45,7 @@ interface Common {
   hosts: string | undefined;
   timeoutMs: number;
   waitMs: number;
+  nat: boolean;
 }
 
 function common(values: Record<string, string | boolean | string[] | undefined>): Common {
@@ -69,6 +72,7 @@ function common(values: Record<string, string | boolean | string[] | undefined>)
     hosts: values.hosts as string | undefined,
     timeoutMs: ms('timeout', 20_000),
     waitMs: ms('wait', 200),
+    nat: values.nat === true,
   };
 }
 
@@ -79,6 +83,7 @@ async function makeHost(c: Common, io: CliIo, carriers: Pick<CreateHostOptions, 
   const opts: CreateHostOptions = { identity, libhipl: c.v1, ...carriers };
   if (c.pcap) opts.pcap = c.pcap;
   if (c.keylog) opts.keylog = c.keylog;
+  if (c.nat) opts.natMode = true;
   if (c.v1) say(io, 'HIPv1 (libhipl) mode: data travels UNENCRYPTED, as libhipl sends it');
   const host = await createHost(opts);
   if (c.verbose) {
@@ -131,7 +136,8 @@ export async function listen(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: COMMON, strict: true, allowPositionals: true });
   if (positionals.length > 0) throw new CliError(ExitCode.USAGE, `listen takes no arguments, got ${positionals.join(' ')}`);
   const c = common(values);
-  const at = { ...wildcardFor(c.address), ...(c.address ? { address: c.address } : {}), port: c.port ?? 0 };
+  // NAT mode listens where HIP over UDP is expected: port 10500 (RFC 5770, HIPL).
+  const at = { ...wildcardFor(c.address), ...(c.address ? { address: c.address } : {}), port: c.port ?? (c.nat && c.carrier === 'udp' ? HIP_NAT_UDP_PORT : 0) };
   const host = await makeHost(c, io, c.carrier === 'udp' ? { udp: at, tcp: false } : { udp: false, tcp: at });
   const end = new Ending();
   void io.interrupted?.then(() => end.finish(ExitCode.INTERRUPTED));

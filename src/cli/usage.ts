@@ -24,6 +24,8 @@ options of listen and connect:
   --v1              HIPv1 for libhipl peers (RSA key; data in CLEAR TEXT, as libhipl)
   --pcap FILE       record the HIP and ESP packets for Wireshark
   --keylog FILE     append the ESP keys in Wireshark's esp_sa format
+  --nat             NAT mode (hipconf daemon nat plain-udp): listen on UDP 10500, keepalives
+                    every 15 s on an idle path, moves announced to the peer
   --verbose         show each base exchange step
   --timeout MS      give up a base exchange after MS (connect; default 20000)
   --wait MS         after the end of input, wait MS for replies before closing (default 200)

@@ -195,6 +195,17 @@ export type EngineEvent =
     }
   | {
       /**
+       * A rekey has agreed its new keys: start accepting packets on the new inbound SA
+       * (`sa.localSpi`) now, since the peer may switch before the rekey is `rekeyed` here.
+       */
+      type: 'rekey-inbound';
+      /** The peer's HIT. */
+      peerHit: Uint8Array;
+      /** The new SA pair (only its inbound half is to be used yet). */
+      sa: EspSaParams;
+    }
+  | {
+      /**
        * Liveness of the path to the peer: `dead` when an UPDATE (probe, announcement, rekey) got
        * no acknowledgement after every retransmission; `alive` when the peer is heard again.
        */

@@ -4,7 +4,8 @@
  * @module
  */
 import type { DhKeyPair } from '../crypto/provider.js';
-import type { PeerLocator } from './events.js';
+import type { EspSaParams, PeerLocator } from './events.js';
+import type { HipKeys } from './session-keys.js';
 
 /** Why we sent an UPDATE that waits for its ACK. */
 export type UpdatePurpose = 'announce' | 'verify' | 'rekey' | 'probe';
@@ -40,6 +41,10 @@ export interface Rekey {
   dh: DhKeyPair | undefined;
   /** The peer's new DH public value, once seen. */
   peerDh: Uint8Array | undefined;
+  /** The new SA pair, once both ESP_INFOs are known. */
+  sa?: EspSaParams;
+  /** The association's keys after the rekey (KEYMAT position, DH secret). */
+  keys?: HipKeys;
 }
 
 /** UPDATE state of one association. */

@@ -268,9 +268,13 @@ export function handleUpdate<L extends PeerLocator>(ctx: EngineContext<L>, pkt: 
     return ctx.drop('duplicate', pkt.type, pkt.senderHit, `stale UPDATE ${seq.updateId}`);
   }
 
-  if (a.state === HipState.R2_SENT) a.state = HipState.ESTABLISHED;
+  if (a.state === HipState.R2_SENT) {
+    a.state = HipState.ESTABLISHED;
+    armIdle(ctx, a, now);
+  }
+  // Proof of life, but not activity: the idle timer (UAL) follows data only, so keepalives and
+  // probes never keep an unused association open.
   alive(ctx, a, raw.length, now);
-  if (a.state === HipState.ESTABLISHED) armIdle(ctx, a, now);
 
   const echoResponse = getParam(pkt, ParamType.ECHO_RESPONSE_SIGNED);
   if (echoResponse) {
@@ -281,7 +285,11 @@ export function handleUpdate<L extends PeerLocator>(ctx: EngineContext<L>, pkt: 
   notePeerEspInfo(a, pkt);
 
   if (seq) answer(ctx, a, pkt, seq.updateId, from, now);
+  prepareRekey(ctx, a);
   finishRekey(ctx, a);
+  // Authentic, but from an address we do not use and without a LOCATOR_SET (a rebound peer's
+  // probe or rekey): check that address as we would for ESP from there.
+  if (from.key !== a.locator.key && !getParam(pkt, ParamType.LOCATOR_SET)) checkLocator(ctx, a, from, false, now);
   pumpWants(ctx, a, now);
 }
 
@@ -380,18 +388,21 @@ function notePeerEspInfo<L extends PeerLocator>(a: Association<L>, pkt: HipPacke
   if (dh?.values[0]) r.peerDh = dh.values[0].publicValue.slice();
 }
 
-/** Both halves done (peer's ESP_INFO seen, our UPDATE acknowledged): install the new SA pair. */
-function finishRekey<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>): void {
+/**
+ * Both ESP_INFOs known: derive the new SA pair and announce its inbound half (`rekey-inbound`),
+ * so the driver can receive on it before the peer switches: the peer may send on it before our
+ * ACK reaches it.
+ */
+function prepareRekey<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>): void {
   const r = a.update.rekey;
-  if (!r || !r.peer || !r.acked) return;
-  a.update.rekey = undefined;
-  const old = a.sa!;
+  if (!r || !r.peer || r.sa || (r.dh && !r.peerDh)) return;
   const keys = a.hipKeys!;
   let kij: Uint8Array | undefined;
   if (r.dh && r.peerDh) {
     try {
       kij = ctx.provider.dhCompute(r.dh, r.peerDh);
     } catch (e) {
+      a.update.rekey = undefined;
       ctx.releaseSpi(r.newLocalSpi);
       return ctx.drop('bad-dh', PacketType.UPDATE, a.peerHit, errorText(e));
     }
@@ -399,8 +410,19 @@ function finishRekey<L extends PeerLocator>(ctx: EngineContext<L>, a: Associatio
   const index = kij ? 0 : Math.max(r.index, r.peer.index);
   const esp = keys.espKeysAt(index, kij);
   const setLength = esp.outbound.enc.length + esp.outbound.auth.length + esp.inbound.enc.length + esp.inbound.auth.length;
-  a.hipKeys = { ...keys, keymatNext: index + setLength, ...(kij ? { espKeysAt: rebased(keys.espKeysAt, kij) } : {}) };
-  a.sa = { suite: old.suite, localSpi: r.newLocalSpi, peerSpi: r.peer.newSpi, keymatIndex: index, ...esp };
+  r.keys = { ...keys, keymatNext: index + setLength, ...(kij ? { espKeysAt: rebased(keys.espKeysAt, kij) } : {}) };
+  r.sa = { suite: a.sa!.suite, localSpi: r.newLocalSpi, peerSpi: r.peer.newSpi, keymatIndex: index, ...esp };
+  ctx.emit({ type: 'rekey-inbound', peerHit: a.peerHit, sa: r.sa });
+}
+
+/** Both halves done (peer's ESP_INFO seen, our UPDATE acknowledged): switch to the new SA pair. */
+function finishRekey<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>): void {
+  const r = a.update.rekey;
+  if (!r || !r.sa || !r.keys || !r.acked) return;
+  a.update.rekey = undefined;
+  const old = a.sa!;
+  a.hipKeys = r.keys;
+  a.sa = r.sa;
   ctx.releaseSpi(old.localSpi);
   ctx.emit({ type: 'rekeyed', peerHit: a.peerHit, sa: a.sa, previousLocalSpi: old.localSpi });
 }
@@ -416,7 +438,6 @@ function rebased(
 /** Authenticated traffic from the peer: credit for announced paths, and the path is alive. */
 export function alive<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, bytes: number, now: number): void {
   a.lastReceived = now;
-  a.lastActivity = now;
   a.paths.earn(bytes, now);
   if (a.pathDead) {
     a.pathDead = false;

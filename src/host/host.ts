@@ -541,7 +541,7 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.emit('error', err);
   }
 
-  private onPathEvent(e: Extract<EngineEvent, { type: 'locator' | 'rekeyed' | 'path' }>): void {
+  private onPathEvent(e: Extract<EngineEvent, { type: 'locator' | 'rekeyed' | 'rekey-inbound' | 'path' }>): void {
     const hit = formatHit(e.peerHit);
     const s = this.sessionsByHit.get(hit);
     if (e.type === 'locator') {
@@ -549,6 +549,10 @@ export class HipHost extends EventEmitter<HostEvents> {
       const prev = e.previous as HostLocator;
       if (s) s.locator = loc;
       this.emit('locator', { peerHit: hit, carrier: loc.carrier, address: loc.peer.address, port: loc.peer.port, previousAddress: prev.peer.address, previousPort: prev.peer.port });
+    } else if (e.type === 'rekey-inbound') {
+      if (!s || s.clearText) return;
+      s.prepareInbound(e.sa);
+      this.sessionsBySpi.set(e.sa.localSpi, s);
     } else if (e.type === 'rekeyed') {
       if (!s || s.clearText) return;
       if (s.previousInbound) this.sessionsBySpi.delete(s.previousInbound.spi);
@@ -874,6 +878,7 @@ export class HipHost extends EventEmitter<HostEvents> {
         return;
       case 'locator':
       case 'rekeyed':
+      case 'rekey-inbound':
       case 'path':
         return this.onPathEvent(e);
     }
@@ -911,7 +916,7 @@ export class HipHost extends EventEmitter<HostEvents> {
     if (!s) return;
     this.sessionsByHit.delete(hit);
     this.sessionsBySpi.delete(s.sa.localSpi);
-    if (s.previousInbound) this.sessionsBySpi.delete(s.previousInbound.spi);
+    for (const spi of s.inboundSpis()) this.sessionsBySpi.delete(spi);
     this.clearTextByLocator.delete(s.locator.key);
     this.streams.peerGone(s, error);
     if (s.locator.carrier === 'tcp' && s.locator.conn) {

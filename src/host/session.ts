@@ -35,6 +35,8 @@ export class Session {
    * peer sealed before it switched are still in flight).
    */
   previousInbound: InboundSa | undefined;
+  /** During a rekey: the new inbound SA, ready before the peer switches to it. */
+  nextInbound: InboundSa | undefined;
   /** A `rekey` event was already emitted for this association. */
   rekeyRequested = false;
   readonly stats: SessionStats = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, otherSource: 0, drops: {} };
@@ -54,28 +56,47 @@ export class Session {
     if (!clearText) this.install(sa);
   }
 
+  /** A rekey agreed its keys: accept packets on the new inbound SA from now on. */
+  prepareInbound(sa: EspSaParams): void {
+    this.nextInbound = this.inboundSa(sa);
+  }
+
   /** A rekey finished: send with the new keys at once, keep the old inbound SA for a while. */
   rekeyed(sa: EspSaParams): void {
+    const next = this.nextInbound?.spi === sa.localSpi ? this.nextInbound : undefined;
     this.previousInbound = this.inbound;
+    this.nextInbound = undefined;
     this.sa = sa;
     this.install(sa);
+    // Keep what the new inbound SA already received (its replay window) if it was ready early.
+    if (next) this.inbound = next;
     this.rekeyRequested = false;
   }
 
-  /** The inbound SA for a received SPI: the current one, or the one a rekey replaced. */
+  /** The inbound SA for a received SPI: the current one, the one a rekey replaced, or the next. */
   inboundFor(spi: number): InboundSa | undefined {
     if (this.inbound?.spi === spi) return this.inbound;
+    if (this.nextInbound?.spi === spi) return this.nextInbound;
     return this.previousInbound?.spi === spi ? this.previousInbound : undefined;
+  }
+
+  /** Every inbound SPI this session answers to (current, previous, next). */
+  inboundSpis(): number[] {
+    return [this.inbound, this.previousInbound, this.nextInbound].filter((x): x is InboundSa => x !== undefined).map((x) => x.spi);
   }
 
   private install(sa: EspSaParams): void {
     const rekeyThreshold = this.rekeyThreshold;
-    const replayWindow = this.replayWindow;
     this.outbound = new OutboundSa(
       { suite: sa.suite, spi: sa.peerSpi, encKey: sa.outbound.enc, authKey: sa.outbound.auth },
       rekeyThreshold === undefined ? {} : { rekeyThreshold },
     );
-    this.inbound = new InboundSa(
+    this.inbound = this.inboundSa(sa);
+  }
+
+  private inboundSa(sa: EspSaParams): InboundSa {
+    const replayWindow = this.replayWindow;
+    return new InboundSa(
       { suite: sa.suite, spi: sa.localSpi, encKey: sa.inbound.enc, authKey: sa.inbound.auth },
       replayWindow === undefined ? {} : { replayWindow },
     );

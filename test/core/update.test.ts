@@ -189,6 +189,34 @@ describe('rekeying with UPDATE and ESP_INFO (RFC 7402 §6.9)', () => {
     expect(SimNetwork.eventsOf(a, 'rekeyed')[0]!.sa.keymatIndex).toBeGreaterThan(SimNetwork.eventsOf(a, 'established')[0]!.sa.keymatIndex);
   });
 
+  it('each side can receive on the new SA before it switches: the final ACK lost once changes nothing', () => {
+    const { net, a, b, hitA, hitB } = established('rekey-early');
+    let finalAcks = 0;
+    net.hook = (t, from) => {
+      const p = parsePacket(t.packet);
+      const finalAck = from === a && t.packetType === PacketType.UPDATE && !getParam(p, ParamType.SEQ);
+      return finalAck && finalAcks++ === 0 ? undefined : t.packet;
+    };
+    a.engine.rekey(hitB, net.now);
+    net.run(net.now + 100);
+    // a switched; b has not heard the ACK yet but already knows the new inbound SA a sends on.
+    const [ra] = SimNetwork.eventsOf(a, 'rekeyed');
+    const [early] = SimNetwork.eventsOf(b, 'rekey-inbound');
+    expect(SimNetwork.eventsOf(b, 'rekeyed')).toEqual([]);
+    expect(early!.sa.localSpi).toBe(ra!.sa.peerSpi);
+    expect(bytesEqual(early!.sa.inbound.enc, ra!.sa.outbound.enc)).toBe(true);
+    net.run(net.now + 10_000);
+    // b retransmitted its UPDATE; a recognised it and sent its ACK again.
+    expect(finalAcks).toBe(2);
+    expectRekeyed(a, b, hitA, hitB);
+  });
+
+  it('UPDATEs and probes do not keep an unused association from its idle close', () => {
+    const { net, a } = established('idle', { livenessMs: 20_000, keepaliveMs: 15_000, idleTimeoutMs: 100_000 });
+    net.run(net.now + 300_000);
+    expect(SimNetwork.eventsOf(a, 'closed').map((e) => e.by)).toContain('idle');
+  });
+
   it('a second rekey draws fresh keys again', () => {
     const { net, a, b, hitB } = established('rekey2');
     a.engine.rekey(hitB, net.now);

@@ -217,6 +217,15 @@ describe('rekeying with UPDATE and ESP_INFO (RFC 7402 §6.9)', () => {
     expect(SimNetwork.eventsOf(a, 'closed').map((e) => e.by)).toContain('idle');
   });
 
+  it("both ends rekeying at once: each takes the other's ESP_INFO as the answer", () => {
+    const { net, a, b, hitA, hitB } = established('rekey-both');
+    expect(a.engine.rekey(hitB, net.now, { dh: true })).toBe(true);
+    expect(b.engine.rekey(hitA, net.now, { dh: true })).toBe(true);
+    net.run(net.now + 10_000);
+    expectRekeyed(a, b, hitA, hitB);
+    expect(a.engine.rekey(hitB, net.now)).toBe(true);
+  });
+
   it('a second rekey draws fresh keys again', () => {
     const { net, a, b, hitB } = established('rekey2');
     a.engine.rekey(hitB, net.now);

@@ -299,8 +299,23 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
    * `addresses` (16 bytes each, IPv6 or IPv4-mapped; the first is preferred). The peer checks the
    * UPDATE's source address and moves there.
    */
-  updateLocators(addresses: Uint8Array[], now: number): void {
-    for (const a of this.associations.values()) announceLocators(this.ctx, a, addresses, now);
+  updateLocators(addresses: Uint8Array[], now: number, peers?: Uint8Array[]): void {
+    const only = peers ? new Set(peers.map(hitKey)) : undefined;
+    for (const [k, a] of this.associations) if (!only || only.has(k)) announceLocators(this.ctx, a, addresses, now);
+  }
+
+  /**
+   * The driver replaced the carrier under a locator without changing where it leads (it dialed
+   * the peer's verified address again after its TCP connection broke): packets now go through
+   * `locator`, whose key must equal the current one. Returns false when it does not.
+   */
+  replaceLocator(peerHit: Uint8Array, locator: L): boolean {
+    const a = this.associations.get(hitKey(peerHit));
+    if (!a || a.locator.key !== locator.key) return false;
+    a.locator = locator;
+    const p = a.paths.get(locator.key);
+    if (p) p.locator = locator;
+    return true;
   }
 
   /**

@@ -25,6 +25,8 @@ export interface Outstanding<L extends PeerLocator> {
   purpose: UpdatePurpose;
   /** verify: the locator being checked. */
   pathKey?: string;
+  /** announce: the addresses announced, to announce again if this UPDATE is cancelled. */
+  addresses?: Uint8Array[];
 }
 
 /** A rekey in progress (RFC 7402 §6.9). */

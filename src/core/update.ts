@@ -106,12 +106,16 @@ export function probePath<L extends PeerLocator>(ctx: EngineContext<L>, a: Assoc
 function cancelOutstanding<L extends PeerLocator>(a: Association<L>): void {
   const o = a.update.out;
   if (!o) return;
+  // Cancelled work is asked for again (after anything newer of its kind), never silently lost.
   if (o.purpose === 'verify' && o.pathKey) {
     const p = a.paths.get(o.pathKey);
     if (p && p.state !== 'active') {
       p.nonce = undefined;
       queue(a.update, { kind: 'verify', locator: p.locator });
     }
+  }
+  if (o.purpose === 'announce' && o.addresses && !a.update.wants.some((w) => w.kind === 'announce')) {
+    a.update.wants.unshift({ kind: 'announce', addresses: o.addresses });
   }
   a.update.out = undefined;
   a.update.timerAt = undefined;
@@ -124,6 +128,7 @@ function pumpWants<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<
     switch (w.kind) {
       case 'announce':
         sendOwn(ctx, a, 'announce', [espInfoSame(a), locatorSet(a, w.addresses)], a.locator, now);
+        u.out!.addresses = w.addresses;
         break;
       case 'verify': {
         const p = a.paths.candidate(w.locator, false, now);

@@ -26,6 +26,7 @@ import {
 } from '../transport/index.js';
 import { decodeInnerDatagram, encodeInnerDatagram, INNER_UDP } from './inner-datagram.js';
 import { KeyLogWriter } from './keylog.js';
+import { redial, TCP_RESUME_MS } from './tcp-resume.js';
 import { AddressWatcher, announceAddresses, resolveNatMode, unreachableDestination, type NatModeOptions } from './mobility.js';
 import { tcpLocator, udpLocator, type HostLocator } from './locator.js';
 import { checkHostOptions } from './options.js';
@@ -92,6 +93,12 @@ export interface HostOptions {
    * liveness probes, and our address changes announced to every peer. Default false.
    */
   natMode?: boolean | NatModeOptions;
+  /**
+   * When the TCP connection under an established association breaks, the side that dialed it
+   * dials again for up to this many ms and resumes the association with an UPDATE; the side that
+   * accepted it waits as long. 0 ends the association at once. Default 15000.
+   */
+  tcpResumeMs?: number;
 }
 
 /**
@@ -322,6 +329,10 @@ export class HipHost extends EventEmitter<HostEvents> {
   private controlWaiter: (() => void) | undefined;
   private readonly opts: HostOptions;
   private watcher: AddressWatcher | undefined;
+  /** TCP connections this host dialed (it can dial them again). */
+  private readonly dialed = new WeakSet<TcpConnection>();
+  /** Aborts TCP redials at shutdown. */
+  private readonly resuming = new AbortController();
   private announceTimer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -466,6 +477,7 @@ export class HipHost extends EventEmitter<HostEvents> {
       await Promise.race([Promise.all(open.map((h) => this.close(h).catch(() => undefined))), delay(graceMs)]);
     }
     this.closed = true;
+    this.resuming.abort();
     this.watcher?.stop();
     if (this.announceTimer) clearTimeout(this.announceTimer);
     if (this.timer) clearTimeout(this.timer);
@@ -747,6 +759,7 @@ export class HipHost extends EventEmitter<HostEvents> {
         ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
       });
       this.adoptConnection(conn);
+      if (framing === 'hipl') this.dialed.add(conn);
       return tcpLocator(conn);
     }
     if (!this.udp) throw new HipArgumentError('ERR_HIP_NO_CARRIER', 'this host has no UDP carrier (udp: false)');
@@ -762,11 +775,51 @@ export class HipHost extends EventEmitter<HostEvents> {
     conn.on('close', () => {
       this.tcpConns.delete(conn);
       if (this.closed) return;
-      // The association lived on this connection: it cannot continue without it.
-      for (const s of [...this.sessionsByHit.values()]) if (s.locator.conn === conn) this.engine.abandon(s.peerHit);
-      for (const hit of this.engine.associationsOn(loc.key)) this.engine.abandon(hit);
+      const resumeMs = this.opts.tcpResumeMs ?? TCP_RESUME_MS;
+      const live = [...this.sessionsByHit.values()].filter((s) => s.locator.conn === conn && !s.clearText);
+      // A base exchange (or a libhipl clear-text stream) lived on this connection: it ends with it.
+      for (const s of [...this.sessionsByHit.values()]) if (s.locator.conn === conn && (s.clearText || resumeMs <= 0)) this.engine.abandon(s.peerHit);
+      for (const hit of this.engine.associationsOn(loc.key)) {
+        if (resumeMs <= 0 || !live.some((s) => s.peerHit === hit || formatHit(s.peerHit) === formatHit(hit))) this.engine.abandon(hit);
+      }
+      if (resumeMs > 0 && live.length > 0) void this.resumeTcp(conn, loc, live, resumeMs);
       this.pump();
     });
+  }
+
+  /**
+   * Keep associations whose TCP connection broke: dial it again if we dialed it (and announce
+   * ourselves with an UPDATE over the new one), else wait for the peer to come back. Whatever is
+   * still on the dead connection after `budgetMs` ends.
+   */
+  private async resumeTcp(conn: TcpConnection, loc: HostLocator, sessions: Session[], budgetMs: number): Promise<void> {
+    const signal = this.resuming.signal;
+    if (this.dialed.has(conn)) {
+      const fresh = await redial(conn.remote, budgetMs, signal);
+      if (fresh && !this.closed) {
+        this.adoptConnection(fresh);
+        this.dialed.add(fresh);
+        const newLoc = tcpLocator(fresh);
+        const moved = sessions.filter((s) => this.sessionsByHit.get(formatHit(s.peerHit)) === s && this.engine.replaceLocator(s.peerHit, newLoc));
+        for (const s of moved) s.locator = newLoc;
+        const local = fresh.local;
+        this.engine.updateLocators(announceAddresses(undefined, local.address, local.family), this.now(), moved.map((s) => s.peerHit));
+        this.pump();
+        return;
+      }
+      if (fresh) fresh.destroy();
+    } else {
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, budgetMs);
+        t.unref();
+        signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+      });
+    }
+    if (this.closed) return;
+    for (const s of sessions) {
+      if (this.engine.association(s.peerHit)?.locator.key === loc.key && this.sessionsByHit.get(formatHit(s.peerHit)) === s) this.engine.abandon(s.peerHit);
+    }
+    this.pump();
   }
 
   private onControl(packet: Uint8Array, from: HostLocator): void {

@@ -110,6 +110,19 @@ describe('readdressing (RFC 8046): the mobile host announces, the peer checks, t
     expect(b.engine.association(hitA)!.locator.key).toBe('sim:a-moved');
   });
 
+  it('an announcement interrupted by a check of the peer is sent again, not lost', () => {
+    const { net, a, b, hitA, hitB } = established('announce-interrupted');
+    net.move(a, 'sim:a-moved');
+    // a's announcement is in flight when ESP from b's new address arrives: a must check b there.
+    net.hook = (t, from) => (from === a && t.packetType === PacketType.UPDATE && getParam(parsePacket(t.packet), ParamType.LOCATOR_SET) && net.now < 5 ? undefined : t.packet);
+    a.engine.updateLocators([NEW_ADDRESS], net.now);
+    net.move(b, 'sim:b-moved');
+    a.engine.received(hitB, { key: 'sim:b-moved' }, 100, net.now);
+    net.run(net.now + 60_000);
+    expect(a.engine.association(hitB)!.locator.key).toBe('sim:b-moved');
+    expect(b.engine.association(hitA)!.locator.key).toBe('sim:a-moved');
+  });
+
   it('reports a dead path when the peer never acknowledges the announcement', () => {
     const { net, a, hitB } = established('dead-announce');
     net.move(a, 'sim:a-moved');
@@ -254,6 +267,28 @@ describe('rekeying with UPDATE and ESP_INFO (RFC 7402 §6.9)', () => {
     a.engine.rekey(hitB, net.now);
     net.run(net.now + 10_000);
     expectRekeyed(a, b, hitA, hitB);
+  });
+});
+
+describe('sends that fail because the network is unreachable', () => {
+  it('fail a base exchange at once instead of after its retransmit schedule', () => {
+    const net = new SimNetwork('unreach');
+    const a = net.addNode('a', idA);
+    const b = net.addNode('b', idB);
+    net.hook = () => undefined;
+    a.engine.connect(b.engine.localHit(2), [b.locator], net.now);
+    net.run(net.now + 10);
+    a.engine.unreachable(b.locator.key);
+    net.flush();
+    expect(SimNetwork.eventsOf(a, 'failed').map((e) => e.reason)).toEqual(['unreachable']);
+    expect(a.engine.associationCount).toBe(0);
+  });
+
+  it('leave an established association alone (the host announces its new address instead)', () => {
+    const { net, a, hitB } = established('unreach-est');
+    a.engine.unreachable('sim:b');
+    net.flush();
+    expect(a.engine.association(hitB)?.state).toBe('ESTABLISHED');
   });
 });
 

@@ -7,7 +7,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HipHost } from '../../src/host/host.js';
-import { resolveNatMode } from '../../src/host/mobility.js';
+import { announceAddresses, resolveNatMode, unreachableDestination } from '../../src/host/mobility.js';
+import { HipTransportError, TransportErrorCode } from '../../src/transport/errors.js';
 import type { HostStream } from '../../src/host/stream-mux.js';
 
 const LO = '127.0.0.1';
@@ -202,6 +203,30 @@ describe('NAT mode', () => {
     expect(resolveNatMode({ keepaliveMs: 5000 }, { livenessMs: 0 }).engine).toMatchObject({ keepaliveMs: 5000, livenessMs: 0 });
     expect(resolveNatMode(false).udpPort).toBeUndefined();
     expect(resolveNatMode(undefined, {}).engine.keepaliveMs).toBeUndefined();
+  });
+
+  it('refuses unusable NAT and resume options by name', async () => {
+    await expect(HipHost.create({ udp: false, natMode: 'yes' as unknown as boolean })).rejects.toMatchObject({ code: 'ERR_HIP_BAD_OPTION' });
+    await expect(HipHost.create({ udp: false, natMode: { keepaliveMs: -1 } })).rejects.toMatchObject({ code: 'ERR_HIP_BAD_OPTION', details: { option: 'natMode.keepaliveMs' } });
+    await expect(HipHost.create({ udp: false, tcpResumeMs: Number.NaN })).rejects.toMatchObject({ code: 'ERR_HIP_BAD_OPTION' });
+    await expect(HipHost.create({ udp: false, engine: { livenessMs: -5 } })).rejects.toMatchObject({ code: 'ERR_HIP_BAD_OPTION' });
+  });
+
+  it('recognises the send errors that mean a path is gone', () => {
+    const gone = new HipTransportError(TransportErrorCode.SEND, 'UDP send failed', { address: '10.0.0.1', port: 10500, osCode: 'ENETUNREACH' });
+    expect(unreachableDestination(gone)).toEqual({ address: '10.0.0.1', port: 10500 });
+    const full = new HipTransportError(TransportErrorCode.SEND, 'UDP send failed', { address: '10.0.0.1', port: 10500, osCode: 'ENOBUFS' });
+    expect(unreachableDestination(full)).toBeUndefined();
+  });
+
+  it('announces the bound address, else the interface addresses, as 16-byte HIP addresses', () => {
+    const [v4] = announceAddresses(undefined, '192.0.2.7', 4);
+    expect(Buffer.from(v4!).toString('hex')).toBe('00000000000000000000ffffc0000207');
+    const [v6] = announceAddresses(['2001:db8::1'], undefined, 6);
+    expect(Buffer.from(v6!).toString('hex')).toBe('20010db8000000000000000000000001');
+    const any = announceAddresses(undefined, '0.0.0.0', 4);
+    expect(any.length).toBeGreaterThan(0);
+    expect(any.length).toBeLessThanOrEqual(8);
   });
 
   it('an idle initiator sends keepalives the responder receives', async () => {

@@ -11,3 +11,19 @@ export type { BexStep, DropReason, EngineEvent, EspSaParams, FailureReason, Peer
 export { HipState, type HipStateValue } from './association.js';
 export type { EngineStats } from './context.js';
 export type { PathInfo, PathState } from './paths.js';
+export {
+  Registry,
+  RegFailure,
+  encodeLifetime,
+  lifetimeSeconds,
+  withViaRvs,
+  type LocatorCodec,
+  type RegistrarOptions,
+  type RegistrationInfo,
+  type RegistrationOutcome,
+  type RegistrationRequest,
+  type RegistryStats,
+  type RegFailureEntry,
+  type WireTransportAddress,
+  type LocatorAddress,
+} from './registration.js';

@@ -45,6 +45,7 @@ export function checkHostOptions(o: HostOptions): void {
     }
   }
   if (o.tcpResumeMs !== undefined) checkNumber('tcpResumeMs', o.tcpResumeMs, 0);
+  if (o.espSequenceV1 !== undefined) checkOneOf('espSequenceV1', o.espSequenceV1, ['esn', '32bit']);
   if (o.stream !== undefined) {
     if (o.stream === null || typeof o.stream !== 'object') throw badOption('stream', 'must be an object', o.stream);
     checkStreamConfig(o.stream);

@@ -82,6 +82,11 @@ export interface CreateHostOptions {
    * See README "Behind a NAT". Default false.
    */
   natMode?: boolean | NatModeOptions;
+  /**
+   * ESP integrity check of HIPv1 associations: `'esn'` (default, RFC 5202) or `'32bit'` for
+   * HIPL's hipd (see `HostOptions.espSequenceV1`).
+   */
+  espSequenceV1?: 'esn' | '32bit';
 }
 
 /** A step of the base exchange, as {@link HiplHost} reports it. */
@@ -164,6 +169,7 @@ export async function createHost(options: CreateHostOptions = {}): Promise<HiplH
   if (options.provider) hostOptions.provider = options.provider;
   if (options.queueLimitBytes !== undefined) hostOptions.queueLimitBytes = options.queueLimitBytes;
   if (options.natMode !== undefined) hostOptions.natMode = options.natMode;
+  if (options.espSequenceV1 !== undefined) hostOptions.espSequenceV1 = options.espSequenceV1;
   return new HiplHost(await HipHost.create(hostOptions), options.libhipl === true);
 }
 

@@ -116,9 +116,12 @@ export interface HostOptions {
 export interface TcpAdmissionOptions {
   /** At most this many such connections; one more closes the oldest. Default 128. */
   maxUnverified?: number;
-  /** A connection whose BEX has not completed this long after it was accepted is closed. Default 15 000 ms. */
+  /** A connection whose BEX has not completed this long after it was accepted is closed. Default 30 000 ms. */
   verifyTimeoutMs?: number;
-  /** A connection whose BEX has not completed and that receives nothing for this long is closed. Default 5 000 ms. */
+  /**
+   * A connection whose BEX has not completed and that, having sent something, then sends nothing
+   * for this long is closed. Default 10 000 ms.
+   */
   idleTimeoutMs?: number;
 }
 

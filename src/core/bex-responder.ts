@@ -227,7 +227,8 @@ export function handleI2<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
   }
   if (!policyAllows(ctx, pkt.senderHit, pkt.version)) {
     ctx.drop('policy', pkt.type, pkt.senderHit);
-    return ctx.notify(pkt.version, pkt.senderHit, from, NotifyType.BLOCKED_BY_POLICY, new Uint8Array(0), now);
+    // The peer proved its identity (signature verified): it gets a signed refusal.
+    return ctx.notify(pkt.version, pkt.senderHit, from, NotifyType.BLOCKED_BY_POLICY, new Uint8Array(0), now, true);
   }
   bexEvent(ctx, existing, 'i2-received', PacketType.I2, now, false, pkt.senderHit);
   ctx.r1.noteAccepted(gen, solved);

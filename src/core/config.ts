@@ -82,7 +82,12 @@ export interface EngineConfig {
   closedLingerMs: number;
   /** R2-SENT becomes ESTABLISHED after this long without traffic (the EC timer). Default 10000 ms. */
   r2SentDwellMs: number;
-  /** At most this many NOTIFY packets per peer HIT per second. Default 2. */
+  /**
+   * At most this many NOTIFY error replies per second, for all peers together (the sender HIT
+   * of a stranger's packet is its own choice, so a per-HIT limit would limit nothing). Replies
+   * to peers that have not proven their identity are unsigned: no private-key operation.
+   * Default 10.
+   */
   notifyPerSecond: number;
   /** DH groups accepted from a libhipl (v1) R1, in preference order. Default [3]. */
   dhGroupsV1: number[];
@@ -113,7 +118,7 @@ export const DEFAULT_ENGINE_CONFIG: Readonly<EngineConfig> = Object.freeze({
   idleTimeoutMs: 600_000,
   closedLingerMs: 2000,
   r2SentDwellMs: 10_000,
-  notifyPerSecond: 2,
+  notifyPerSecond: 10,
   dhGroupsV1: [3],
 }) as Readonly<EngineConfig>;
 

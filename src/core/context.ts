@@ -36,6 +36,8 @@ export interface EngineStats {
   dropped: Partial<Record<DropReason, number>>;
   /** NOTIFY packets sent (error reports to peers). */
   notifiesSent: number;
+  /** NOTIFY packets not sent because the global budget (`notifyPerSecond`) was spent. */
+  notifiesSuppressed: number;
   /** Associations that reached ESTABLISHED. */
   established: number;
   /** Associations that failed. */
@@ -63,8 +65,12 @@ export interface EngineContext<L extends PeerLocator> {
    * importing a key costs more than verifying with it.
    */
   peerKey(hostId: HostIdParam, version: 1 | 2, claimedHit: Uint8Array): CachedPeerKey;
-  /** Send a NOTIFY, unless the per-peer rate limit says no. */
-  notify(version: 1 | 2, peerHit: Uint8Array, to: L, notifyType: number, data: Uint8Array, now: number): void;
+  /**
+   * Send a NOTIFY, unless the global budget is spent. Signed only when `signed` is true, which
+   * callers set only for a peer that has proven its identity: a stranger never costs a
+   * private-key operation.
+   */
+  notify(version: 1 | 2, peerHit: Uint8Array, to: L, notifyType: number, data: Uint8Array, now: number, signed?: boolean): void;
 }
 
 /** A peer key with its provider handle. */

@@ -101,7 +101,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
   /** Effective configuration (defaults filled in). */
   readonly config: EngineConfig;
   /** Counters: packets received and sent, drops by reason, notifies, outcomes. */
-  readonly stats: EngineStats = { received: 0, sent: 0, dropped: {}, notifiesSent: 0, established: 0, failed: 0 };
+  readonly stats: EngineStats = { received: 0, sent: 0, dropped: {}, notifiesSent: 0, notifiesSuppressed: 0, established: 0, failed: 0 };
 
   private readonly provider: CryptoProvider;
   private readonly random: (n: number) => Uint8Array;
@@ -110,7 +110,8 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
   private readonly events: EngineEvent[] = [];
   private readonly spis = new SpiAllocator();
   private readonly sides = new Map<1 | 2, LocalSide | null>();
-  private readonly notifyLog = new Map<string, number[]>();
+  private notifyWindowStart = -Infinity;
+  private notifyWindowCount = 0;
   private readonly peerKeys = new Map<string, CachedPeerKey>();
   private readonly r1: R1Factory;
   private readonly ctx: EngineContext<L>;
@@ -142,7 +143,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
       drop: (reason, packetType, peerHit, detail) => this.recordDrop(reason, packetType, peerHit, detail),
       allocateSpi: () => this.spis.allocate(this.random),
       releaseSpi: (spi) => this.spis.release(spi),
-      notify: (version, peerHit, to, type, data, now) => this.sendNotify(version, peerHit, to, type, data, now),
+      notify: (version, peerHit, to, type, data, now, signed = false) => this.sendNotify(version, peerHit, to, type, data, now, signed),
       peerKey: (hostId, version, claimedHit) => this.peerKey(hostId, version, claimedHit),
     };
   }
@@ -422,33 +423,41 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
       const type = Number(e.details?.['paramType'] ?? 0);
       if (version === 2) {
         const data = new Uint8Array([type >> 8, type & 0xff]);
-        this.sendNotify(2, bytes.slice(8, 24), from, NotifyType.UNSUPPORTED_CRITICAL_PARAMETER_TYPE, data, now);
+        this.sendNotify(2, bytes.slice(8, 24), from, NotifyType.UNSUPPORTED_CRITICAL_PARAMETER_TYPE, data, now, false);
       }
       return;
     }
     this.recordDrop(code === 'ERR_HIP_BAD_VERSION' ? 'unsupported-version' : 'malformed', undefined, undefined, `${code}: ${(e as Error).message}`);
   }
 
-  private sendNotify(version: 1 | 2, peerHit: Uint8Array, to: L, notifyType: number, data: Uint8Array, now: number): void {
+  private sendNotify(version: 1 | 2, peerHit: Uint8Array, to: L, notifyType: number, data: Uint8Array, now: number, signed: boolean): void {
     // libhipl has no use for our NOTIFYs and treats stray control packets as data (HIPV1-PROFILE 16.11).
     if (version === 1) return;
     const me = this.local(version);
     if (!me) return;
-    const key = bytesToHex(peerHit);
-    const log = (this.notifyLog.get(key) ?? []).filter((t) => now - t < 1000);
-    if (log.length >= this.config.notifyPerSecond) return;
-    log.push(now);
-    this.notifyLog.set(key, log);
-    if (this.notifyLog.size > 1024) this.notifyLog.clear();
+    // One budget for every peer: the sender HIT is the attacker's choice, so a per-HIT limit
+    // limits nothing (issue 8 item 3).
+    if (now - this.notifyWindowStart >= 1000 || now < this.notifyWindowStart) {
+      this.notifyWindowStart = now;
+      this.notifyWindowCount = 0;
+    }
+    if (this.notifyWindowCount >= this.config.notifyPerSecond) {
+      this.stats.notifiesSuppressed++;
+      return;
+    }
+    this.notifyWindowCount++;
     const params: HipParam[] = [{ type: ParamType.NOTIFICATION, reserved: 0, notifyType, data }];
+    // Signing costs a private-key operation; a peer that has not proven its identity gets an
+    // unsigned NOTIFY (advisory only: it never changes the receiver's state).
     const packet = sealPacket(
       this.provider,
       { version, type: PacketType.NOTIFY, controls: 0, checksum: 0, senderHit: me.hit, receiverHit: peerHit, params },
       undefined,
-      { type: ParamType.HIP_SIGNATURE, key: me.signingKey, scheme: me.scheme, algorithm: me.hiAlgorithm },
+      signed ? { type: ParamType.HIP_SIGNATURE, key: me.signingKey, scheme: me.scheme, algorithm: me.hiAlgorithm } : undefined,
     );
     this.stats.notifiesSent++;
     this.ctx.transmit({ to, packet, packetType: PacketType.NOTIFY, version });
   }
+
 }
 

@@ -197,6 +197,8 @@ export interface HostEvents {
       notifyType: number;
       /** Notification data, as sent. */
       data: Uint8Array;
+      /** True when signed by the peer's known key; false when anyone could have sent it. */
+      authentic: boolean;
     }
   ];
   /** With BEX stepping on, a received control packet now waits for `stepBex()`. */
@@ -706,7 +708,7 @@ export class HipHost extends EventEmitter<HostEvents> {
         return;
       }
       case 'notify':
-        this.emit('notify', { peerHit: formatHit(e.peerHit), notifyType: e.notifyType, data: e.data });
+        this.emit('notify', { peerHit: formatHit(e.peerHit), notifyType: e.notifyType, data: e.data, authentic: e.authentic });
         return;
       case 'dropped':
         this.count(`engine:${e.reason}`);

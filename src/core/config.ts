@@ -32,10 +32,16 @@ export interface PuzzleConfig {
    */
   lifetime: number;
   /**
-   * Initiator: the highest difficulty K it will solve. Default 20 (about a million hashes, well
-   * under a second); an R1 asking more fails the BEX with `puzzle-unsolved`.
+   * Initiator: the highest difficulty K it will solve. Default 20 (about a million hashes); an
+   * R1 asking more fails the BEX with `puzzle-unsolved`.
    */
   maxDifficulty: number;
+  /**
+   * Initiator: hashes tried per turn while solving a puzzle. Between slices the engine arms a
+   * `solve` timer due at once, so a host yields to its event loop and a hard puzzle never
+   * blocks it; past the puzzle's lifetime the BEX fails with `puzzle-unsolved`. Default 4096.
+   */
+  sliceAttempts: number;
   /**
    * How often the puzzle secret, the R1_COUNTER and the responder's DH keys rotate, in ms.
    * Default 120000. R1s are built and signed once per rotation; DH keys are therefore reused for
@@ -108,7 +114,7 @@ export const DEFAULT_ENGINE_CONFIG: Readonly<EngineConfig> = Object.freeze({
   opportunistic: false,
   policy: undefined,
   allowInsecure: false,
-  puzzle: Object.freeze({ difficulty: 1, lifetime: 37, rotationMs: 120_000, maxDifficulty: 20 }),
+  puzzle: Object.freeze({ difficulty: 1, lifetime: 37, rotationMs: 120_000, maxDifficulty: 20, sliceAttempts: 4096 }),
   retransmit: Object.freeze({
     initialMs: 1000,
     maxMs: 16_000,

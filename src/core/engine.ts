@@ -24,7 +24,7 @@ import {
   type HostIdParam,
 } from '../wire/index.js';
 import { Association, HipState, type HipStateValue } from './association.js';
-import { handleR1, handleR2, sendI1 } from './bex-initiator.js';
+import { continueSolving, handleR1, handleR2, sendI1 } from './bex-initiator.js';
 import { armIdle, bexEvent, fail, opportunisticKey } from './lifecycle.js';
 import { decodePeerKey } from './peer-key.js';
 import { handleI1, handleI2 } from './bex-responder.js';
@@ -246,12 +246,17 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     }
   }
 
-  /** Data or other proof of life from a peer: keeps the association from going idle. */
-  touch(peerHit: Uint8Array, now: number): void {
+  /**
+   * Activity on an association: keeps it from going idle. `from: 'peer'` (the default) is
+   * authenticated traffic the peer sent: only that proves the peer has the keys, so only that
+   * moves R2-SENT to ESTABLISHED (RFC 7401 §4.4.2). Our own outbound data (`'local'`) refreshes
+   * the idle timer of an established association and nothing else.
+   */
+  touch(peerHit: Uint8Array, now: number, from: 'peer' | 'local' = 'peer'): void {
     const a = this.associations.get(hitKey(peerHit));
     if (!a) return;
     a.lastActivity = now;
-    if (a.state === HipState.R2_SENT) a.state = HipState.ESTABLISHED;
+    if (a.state === HipState.R2_SENT && from === 'peer') a.state = HipState.ESTABLISHED;
     if (a.state === HipState.ESTABLISHED) armIdle(this.ctx, a, now);
   }
 
@@ -323,7 +328,10 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
             discard(this.ctx, a);
             this.events.push({ type: 'closed', peerHit: a.peerHit, by: a.closeReason === 'idle' ? 'idle' : 'timeout' });
           } else {
-            fail(this.ctx, a, 'timeout', `no answer to ${a.state === HipState.I1_SENT ? 'I1' : 'I2'} after ${a.retries} retransmissions`);
+            // Answers came but were refused: name why, not just "timeout".
+            const why = a.lastDrop;
+            const detail = `no valid answer to ${a.state === HipState.I1_SENT ? 'I1' : 'I2'} after ${a.retries} retransmissions`;
+            fail(this.ctx, a, why?.reason ?? 'timeout', why ? `${why.detail}; ${detail}` : detail);
           }
           return;
         }
@@ -348,6 +356,9 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
         return;
       case 'linger':
         discard(this.ctx, a);
+        return;
+      case 'solve':
+        continueSolving(this.ctx, a, now);
         return;
       default:
         return;

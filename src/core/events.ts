@@ -47,6 +47,7 @@ export type FailureReason =
   | 'puzzle-unsolved'
   | 'peer-notify'
   | 'hit-mismatch'
+  | 'bad-signature'
   | 'unsupported-version'
   | 'update-timeout';
 

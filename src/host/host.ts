@@ -562,7 +562,7 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.sendPayload(s.locator, packet);
     s.stats.packetsOut++;
     s.stats.bytesOut += payload.length;
-    this.engine.touch(s.peerHit, this.now());
+    this.engine.touch(s.peerHit, this.now(), 'local');
   }
 
   /** @internal Send clear-text application bytes to a libhipl peer. */

@@ -5,11 +5,12 @@
  * @module
  */
 
-import { generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { sign, verify } from 'node:crypto';
 import { HipArgumentError, HipError, HipIdentityError } from '../errors.js';
 import { computeHit, computeHitV1, formatHit } from './hit.js';
 import { decodeHostIdentity, encodeHostIdentity, hitSuiteOf, type EncodedHostIdentity } from './host-id.js';
-import { materialToKeyObject, materialToPublicKeyObject, privateKeyObjectToMaterial } from './key-convert.js';
+import { materialToKeyObject, materialToPublicKeyObject } from './key-convert.js';
+import { generatePrivateKeyMaterial } from './keygen.js';
 import {
   privateKeyToPem,
   publicKeyToPem,
@@ -46,19 +47,6 @@ function algorithmOf(key: PublicKeyMaterial): IdentityAlgorithm {
       return 'rsa';
     case 'ed25519':
       return 'ed25519';
-  }
-}
-
-function generateKeyObject(algorithm: IdentityAlgorithm, rsaBits: number): KeyObject {
-  switch (algorithm) {
-    case 'ecdsa-p256':
-      return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-    case 'ecdsa-p384':
-      return generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey;
-    case 'rsa':
-      return generateKeyPairSync('rsa', { modulusLength: rsaBits, publicExponent: 65537 }).privateKey;
-    case 'ed25519':
-      return generateKeyPairSync('ed25519').privateKey;
   }
 }
 
@@ -158,7 +146,7 @@ export class HostIdentity {
         { rsaBits },
       );
     }
-    return new HostIdentity(privateKeyObjectToMaterial(generateKeyObject(algorithm, rsaBits)));
+    return new HostIdentity(generatePrivateKeyMaterial(algorithm, rsaBits));
   }
 
   /**

@@ -70,6 +70,20 @@ function checkPrivateShape(m: unknown): asserts m is PrivateKeyMaterial {
 }
 
 /**
+ * An RSA identity below {@link RSA_MIN_BITS} bits is refused: a 512-bit modulus is factored in
+ * hours, and whoever factors it holds the HIT.
+ */
+function checkRsaMinimum(m: PrivateKeyMaterial): void {
+  if (m.kind !== 'rsa') return;
+  let i = 0;
+  while (i < m.n.length - 1 && m.n[i] === 0) i++;
+  const bits = (m.n.length - i - 1) * 8 + (32 - Math.clz32(m.n[i]!));
+  if (bits < RSA_MIN_BITS) {
+    throw new HipIdentityError('ERR_IDENTITY_WEAK_KEY', `an RSA key of ${bits} bits is too small: at least ${RSA_MIN_BITS} bits`, { bits, minimum: RSA_MIN_BITS });
+  }
+}
+
+/**
  * Prove the private half matches the public half by signing and verifying a probe. Cheap next
  * to a base exchange, and it stops a mismatched key from producing a HIT it cannot sign for.
  */
@@ -158,6 +172,7 @@ export class HostIdentity {
    */
   static fromPrivateKey(material: PrivateKeyMaterial): HostIdentity {
     checkPrivateShape(material);
+    checkRsaMinimum(material);
     // Own copy: a caller reusing its buffers must not change a key whose HIT is cached.
     const own = Object.fromEntries(
       Object.entries(material).map(([k, v]) => [k, v instanceof Uint8Array ? v.slice() : v]),

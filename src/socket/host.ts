@@ -75,6 +75,11 @@ export interface CreateHostOptions {
   provider?: 'node' | 'noble';
   /** Bytes of data queued per peer while its BEX runs. Default 1 MiB. */
   queueLimitBytes?: number;
+  /**
+   * ESP integrity check of HIPv1 associations: `'esn'` (default, RFC 5202) or `'32bit'` for
+   * HIPL's hipd (see `HostOptions.espSequenceV1`).
+   */
+  espSequenceV1?: 'esn' | '32bit';
 }
 
 /** A step of the base exchange, as {@link HiplHost} reports it. */
@@ -150,6 +155,7 @@ export async function createHost(options: CreateHostOptions = {}): Promise<HiplH
   if (options.engine) hostOptions.engine = options.engine;
   if (options.provider) hostOptions.provider = options.provider;
   if (options.queueLimitBytes !== undefined) hostOptions.queueLimitBytes = options.queueLimitBytes;
+  if (options.espSequenceV1 !== undefined) hostOptions.espSequenceV1 = options.espSequenceV1;
   return new HiplHost(await HipHost.create(hostOptions), options.libhipl === true);
 }
 

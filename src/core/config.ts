@@ -44,6 +44,17 @@ export interface PuzzleConfig {
    */
   sliceAttempts: number;
   /**
+   * Responder: raise K under load (RFC 7401 §4.1.1). When `loadThreshold` I2s reach the DH step
+   * within one second, K rises by 2 bits (up to `maxAdaptiveDifficulty`) and a new R1
+   * generation starts; each quiet second lowers it by one bit, back to `difficulty`. While K is
+   * raised, I1s get an ECDH group only (an I1 cannot make us pay for MODP). Default true.
+   */
+  adaptive: boolean;
+  /** Responder: I2 DH computations per second that count as load. Default 200. */
+  loadThreshold: number;
+  /** Responder: the highest K load can raise the difficulty to. Default 16. */
+  maxAdaptiveDifficulty: number;
+  /**
    * How often the puzzle secret, the R1_COUNTER and the responder's DH keys rotate, in ms.
    * Default 120000. R1s are built and signed once per rotation; DH keys are therefore reused for
    * at most this long (RFC 7401 allows reuse during I1 storms).
@@ -118,7 +129,7 @@ export const DEFAULT_ENGINE_CONFIG: Readonly<EngineConfig> = Object.freeze({
   policy: undefined,
   registrar: undefined,
   allowInsecure: false,
-  puzzle: Object.freeze({ difficulty: 1, lifetime: 37, rotationMs: 120_000, maxDifficulty: 20, sliceAttempts: 4096 }),
+  puzzle: Object.freeze({ difficulty: 1, lifetime: 37, rotationMs: 120_000, maxDifficulty: 20, sliceAttempts: 4096, adaptive: true, loadThreshold: 200, maxAdaptiveDifficulty: 16 }),
   retransmit: Object.freeze({
     initialMs: 1000,
     maxMs: 16_000,

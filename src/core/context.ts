@@ -13,6 +13,7 @@ import type { EngineConfig } from './config.js';
 import type { DropReason, EngineEvent, PeerLocator, Transmit } from './events.js';
 import type { Registry } from './registration.js';
 import type { R1Factory } from './responder.js';
+import type { PuzzleLoad } from './puzzle-load.js';
 
 /** The local host as the handlers see it, per HIP version. */
 export interface LocalSide {
@@ -51,6 +52,8 @@ export interface EngineContext<L extends PeerLocator> {
   readonly provider: CryptoProvider;
   readonly random: (n: number) => Uint8Array;
   readonly r1: R1Factory;
+  /** The responder's load and the puzzle difficulty it calls for. */
+  readonly load: PuzzleLoad;
   readonly stats: EngineStats;
   /** Our side for a version; undefined when the identity cannot speak it (v1 needs RSA). */
   local(version: 1 | 2): LocalSide | undefined;

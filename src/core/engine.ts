@@ -33,6 +33,7 @@ import { hitKey, type CachedPeerKey, type EngineContext, type EngineStats, type 
 import type { DropReason, EngineEvent, EspSaParams, PeerLocator, Transmit } from './events.js';
 import { Registry, type LocatorCodec, type RegistrationRequest } from './registration.js';
 import { R1Factory } from './responder.js';
+import { PuzzleLoad } from './puzzle-load.js';
 import { sealPacket } from './sealing.js';
 import { discard, handleClose, handleCloseAck, handleNotify, startClose } from './teardown.js';
 import { backoff } from './timers.js';
@@ -141,6 +142,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
       provider: this.provider,
       random: this.random,
       r1: this.r1,
+      load: new PuzzleLoad(this.config.puzzle),
       stats: this.stats,
       associations: this.associations,
       local: (v) => this.local(v),
@@ -326,7 +328,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
   setPuzzleDifficulty(k: number, now: number): void {
     if (!Number.isInteger(k) || k < 0 || k > 255) throw new HipArgumentError('ERR_HIP_BAD_ARGUMENT', `puzzle difficulty must be 0..255, got ${k}`);
     this.config.puzzle.difficulty = k;
-    this.r1.rotate(now, k);
+    this.r1.rotate(now, this.ctx.load.difficulty(now));
   }
 
   private fire(a: Association<L>, now: number): void {

@@ -55,7 +55,7 @@ export interface HostOptions {
   identity?: HostIdentity;
   /** Protocol engine options (versions, suites, puzzle, retransmission, UAL ...). */
   engine?: EngineOptions;
-  /** Crypto provider. Default 'node'. */
+  /** Crypto provider. Default 'node'. The noble one is portable but its RSA and MODP are not constant time (the host warns). */
   provider?: 'node' | 'noble';
   /** UDP carrier to bind, or false for none. Default: an ephemeral port on 0.0.0.0. */
   udp?:
@@ -317,6 +317,9 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.streams = new StreamMux(this, opts.stream ?? {});
     if (opts.libhiplClearText) {
       process.emitWarning('hipl: libhiplClearText is on: data with HIPv1 peers travels unencrypted', { code: 'HIPL_INSECURE_CLEARTEXT' });
+    }
+    if (opts.provider === 'noble') {
+      process.emitWarning("hipl: the noble provider's RSA and MODP code is not constant time; node:crypto (the default) is", { code: 'HIPL_NOBLE_NOT_CONSTANT_TIME' });
     }
     if (opts.engine?.allowInsecure) {
       process.emitWarning('hipl: allowInsecure is on: NULL-encryption suites may be negotiated', { code: 'HIPL_INSECURE_SUITES' });

@@ -420,11 +420,16 @@ export class HipHost extends EventEmitter<HostEvents> {
     if (!this.engine.association(hitBytes)) {
       // Find the locator first: a TCP connect that fails must not leave a waiter behind.
       const locator = await this.locatorFor(via, version, opts);
+      // Shotgun (HIPL manual ch. 11): the first I1 also goes to the peer's other UDP locators
+      // (e.g. a second rendezvous server), so one dead address does not stop the BEX; the first
+      // R1 wins.
+      const others = opts.via || via.carrier !== 'udp' ? [] : (entry?.locators ?? []).filter((l) => l !== via && l.carrier === 'udp').slice(0, 2);
+      const candidates = [locator, ...(await Promise.all(others.map((l) => this.locatorFor(l, version, opts))))];
       if (!this.engine.association(hitBytes)) {
         try {
           // Before the waiter exists: a refusal (our own HIT, a version our identity cannot
           // speak) must not leave a promise that shutdown() later rejects with nobody listening.
-          this.engine.connect(hitBytes, [locator], this.now(), { version, ...(opts.register ? { register: opts.register } : {}) });
+          this.engine.connect(hitBytes, candidates, this.now(), { version, ...(opts.register ? { register: opts.register } : {}) });
         } catch (e) {
           if (!this.waiting.has(hit)) this.queued.delete(hit);
           if (locator.conn && !this.engine.associationsOn(locator.key).length) locator.conn.end();

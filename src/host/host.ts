@@ -11,7 +11,7 @@ import { EventEmitter } from 'eventemitter3';
 import type { EngineOptions } from '../core/config.js';
 import type { RegistrationRequest } from '../core/registration.js';
 import { HipEngine } from '../core/engine.js';
-import type { BexStep, EngineEvent, EspSaParams, FailureReason } from '../core/events.js';
+import type { BexStep, DropReason, EngineEvent, EspSaParams, FailureReason } from '../core/events.js';
 import { getProvider } from '../crypto/get-provider.js';
 import { formatHit, hitVersion, parseHit } from '../crypto/hit.js';
 import { HostIdentity } from '../crypto/identity.js';
@@ -55,7 +55,7 @@ export interface HostOptions {
   identity?: HostIdentity;
   /** Protocol engine options (versions, suites, puzzle, retransmission, UAL ...). */
   engine?: EngineOptions;
-  /** Crypto provider. Default 'node'. */
+  /** Crypto provider. Default 'node'. The noble one is portable but its RSA and MODP are not constant time (the host warns). */
   provider?: 'node' | 'noble';
   /** UDP carrier to bind, or false for none. Default: an ephemeral port on 0.0.0.0. */
   udp?:
@@ -227,7 +227,25 @@ export interface HostEvents {
       notifyType: number;
       /** Notification data, as sent. */
       data: Uint8Array;
+      /** True when signed by the peer's known key; false when anyone could have sent it. */
+      authentic: boolean;
     }
+  ];
+  /**
+   * The engine dropped a received HIP packet (an I1 for a HIT that is not ours, one the
+   * responder policy refused, a bad signature ...); also counted in the stats. For logs.
+   */
+  dropped: [
+    {
+      /** Why, as a stable code. */
+      reason: DropReason;
+      /** HIP packet type, when the header could be read. */
+      packetType?: number;
+      /** The sender's HIT text, when known. */
+      peerHit?: string;
+      /** Human-readable detail, for logs only. */
+      detail?: string;
+    },
   ];
   /** With BEX stepping on, a received control packet now waits for `stepBex()`. */
   bexPending: [
@@ -319,6 +337,9 @@ export class HipHost extends EventEmitter<HostEvents> {
     if (opts.libhiplClearText) {
       process.emitWarning('hipl: libhiplClearText is on: data with HIPv1 peers travels unencrypted', { code: 'HIPL_INSECURE_CLEARTEXT' });
     }
+    if (opts.provider === 'noble') {
+      process.emitWarning("hipl: the noble provider's RSA and MODP code is not constant time; node:crypto (the default) is", { code: 'HIPL_NOBLE_NOT_CONSTANT_TIME' });
+    }
     if (opts.engine?.allowInsecure) {
       process.emitWarning('hipl: allowInsecure is on: NULL-encryption suites may be negotiated', { code: 'HIPL_INSECURE_SUITES' });
     }
@@ -402,11 +423,16 @@ export class HipHost extends EventEmitter<HostEvents> {
     if (!this.engine.association(hitBytes)) {
       // Find the locator first: a TCP connect that fails must not leave a waiter behind.
       const locator = await this.locatorFor(via, version, opts);
+      // Shotgun (HIPL manual ch. 11): the first I1 also goes to the peer's other UDP locators
+      // (e.g. a second rendezvous server), so one dead address does not stop the BEX; the first
+      // R1 wins.
+      const others = opts.via || via.carrier !== 'udp' ? [] : (entry?.locators ?? []).filter((l) => l !== via && l.carrier === 'udp').slice(0, 2);
+      const candidates = [locator, ...(await Promise.all(others.map((l) => this.locatorFor(l, version, opts))))];
       if (!this.engine.association(hitBytes)) {
         try {
           // Before the waiter exists: a refusal (our own HIT, a version our identity cannot
           // speak) must not leave a promise that shutdown() later rejects with nobody listening.
-          this.engine.connect(hitBytes, [locator], this.now(), { version, ...(opts.register ? { register: opts.register } : {}) });
+          this.engine.connect(hitBytes, candidates, this.now(), { version, ...(opts.register ? { register: opts.register } : {}) });
         } catch (e) {
           if (!this.waiting.has(hit)) this.queued.delete(hit);
           if (locator.conn && !this.engine.associationsOn(locator.key).length) locator.conn.end();
@@ -692,7 +718,7 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.sendPayload(s.locator, packet);
     s.stats.packetsOut++;
     s.stats.bytesOut += payload.length;
-    this.engine.touch(s.peerHit, this.now());
+    this.engine.touch(s.peerHit, this.now(), 'local');
   }
 
   /** @internal Send clear-text application bytes to a libhipl peer. */
@@ -869,11 +895,17 @@ export class HipHost extends EventEmitter<HostEvents> {
         this.emit('registration', registrationEvent(e));
         return;
       case 'notify':
-        this.emit('notify', { peerHit: formatHit(e.peerHit), notifyType: e.notifyType, data: e.data });
+        this.emit('notify', { peerHit: formatHit(e.peerHit), notifyType: e.notifyType, data: e.data, authentic: e.authentic });
         return;
-      case 'dropped':
+      case 'dropped': {
         this.count(`engine:${e.reason}`);
+        const ev: HostEvents['dropped'][0] = { reason: e.reason };
+        if (e.packetType !== undefined) ev.packetType = e.packetType;
+        if (e.peerHit !== undefined) ev.peerHit = formatHit(e.peerHit);
+        if (e.detail !== undefined) ev.detail = e.detail;
+        this.emit('dropped', ev);
         return;
+      }
     }
   }
 

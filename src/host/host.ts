@@ -55,7 +55,7 @@ export interface HostOptions {
   identity?: HostIdentity;
   /** Protocol engine options (versions, suites, puzzle, retransmission, UAL ...). */
   engine?: EngineOptions;
-  /** Crypto provider. Default 'node'. */
+  /** Crypto provider. Default 'node'. The noble one is portable but its RSA and MODP are not constant time (the host warns). */
   provider?: 'node' | 'noble';
   /** UDP carrier to bind, or false for none. Default: an ephemeral port on 0.0.0.0. */
   udp?:
@@ -116,9 +116,12 @@ export interface HostOptions {
 export interface TcpAdmissionOptions {
   /** At most this many such connections; one more closes the oldest. Default 128. */
   maxUnverified?: number;
-  /** A connection whose BEX has not completed this long after it was accepted is closed. Default 15 000 ms. */
+  /** A connection whose BEX has not completed this long after it was accepted is closed. Default 30 000 ms. */
   verifyTimeoutMs?: number;
-  /** A connection whose BEX has not completed and that receives nothing for this long is closed. Default 5 000 ms. */
+  /**
+   * A connection whose BEX has not completed and that, having sent something, then sends nothing
+   * for this long is closed. Default 10 000 ms.
+   */
   idleTimeoutMs?: number;
 }
 
@@ -224,6 +227,8 @@ export interface HostEvents {
       notifyType: number;
       /** Notification data, as sent. */
       data: Uint8Array;
+      /** True when signed by the peer's known key; false when anyone could have sent it. */
+      authentic: boolean;
     }
   ];
   /**
@@ -331,6 +336,9 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.streams = new StreamMux(this, opts.stream ?? {});
     if (opts.libhiplClearText) {
       process.emitWarning('hipl: libhiplClearText is on: data with HIPv1 peers travels unencrypted', { code: 'HIPL_INSECURE_CLEARTEXT' });
+    }
+    if (opts.provider === 'noble') {
+      process.emitWarning("hipl: the noble provider's RSA and MODP code is not constant time; node:crypto (the default) is", { code: 'HIPL_NOBLE_NOT_CONSTANT_TIME' });
     }
     if (opts.engine?.allowInsecure) {
       process.emitWarning('hipl: allowInsecure is on: NULL-encryption suites may be negotiated', { code: 'HIPL_INSECURE_SUITES' });
@@ -710,7 +718,7 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.sendPayload(s.locator, packet);
     s.stats.packetsOut++;
     s.stats.bytesOut += payload.length;
-    this.engine.touch(s.peerHit, this.now());
+    this.engine.touch(s.peerHit, this.now(), 'local');
   }
 
   /** @internal Send clear-text application bytes to a libhipl peer. */
@@ -887,7 +895,7 @@ export class HipHost extends EventEmitter<HostEvents> {
         this.emit('registration', registrationEvent(e));
         return;
       case 'notify':
-        this.emit('notify', { peerHit: formatHit(e.peerHit), notifyType: e.notifyType, data: e.data });
+        this.emit('notify', { peerHit: formatHit(e.peerHit), notifyType: e.notifyType, data: e.data, authentic: e.authentic });
         return;
       case 'dropped': {
         this.count(`engine:${e.reason}`);

@@ -3,9 +3,12 @@
  * @module
  */
 import type { DhKeyPair, VerifyingKey } from '../crypto/provider.js';
+import type { PuzzleSearch } from '../crypto/puzzle.js';
 import type { PublicKeyMaterial, SignatureScheme } from '../crypto/keys.js';
-import type { EspSaParams, PeerLocator } from './events.js';
+import type { EspSaParams, FailureReason, PeerLocator } from './events.js';
+import { PathTable } from './paths.js';
 import type { HipKeys } from './session-keys.js';
+import { UpdateState } from './update-state.js';
 
 /** Association states of RFC 7401 4.4.2. */
 export const HipState = Object.freeze({
@@ -34,7 +37,20 @@ export const HipState = Object.freeze({
 export type HipStateValue = (typeof HipState)[keyof typeof HipState];
 
 /** What the association's single timer does when it fires. */
-export type TimerKind = 'retransmit' | 'idle' | 'linger' | 'dwell';
+export type TimerKind = 'retransmit' | 'idle' | 'linger' | 'dwell' | 'solve';
+
+/** Initiator: a puzzle being solved a slice at a time, and the R1 it came from. */
+export interface SolveJob {
+  search: PuzzleSearch;
+  /** Attempt limit: 2^(K+6) hashes fail only for a broken puzzle. */
+  budget: number;
+  /** The puzzle's lifetime: past it the responder no longer takes the solution. */
+  deadline: number;
+  /** A copy of the R1 bytes (the parsed packet below points into them). */
+  raw: Uint8Array;
+  /** What the verified R1 said and what was negotiated from it. */
+  finish: (j: Uint8Array, now: number) => void;
+}
 
 /** The peer's proven identity. */
 export interface PeerIdentity {
@@ -75,10 +91,29 @@ export class Association<L extends PeerLocator> {
   retries = 0;
   timerAt: number | undefined;
   timerKind: TimerKind | undefined;
+  /**
+   * Initiator: why the last answer to our I1/I2 was refused (an R1 from another identity, a
+   * bad signature). If the BEX then times out, this is the reason it fails with.
+   */
+  lastDrop: { reason: FailureReason; detail: string } | undefined;
+  /** Initiator: the puzzle being solved (I1-SENT, or I2-SENT after a newer R1). */
+  solving: SolveJob | undefined;
   /** Why we are closing: reported in the `closed` event once the close completes. */
   closeReason: 'local' | 'idle' = 'local';
   /** The echo nonce of our CLOSE. */
   closeNonce: Uint8Array | undefined;
+  /** The peer's locators and their states; `locator` is its current ACTIVE one (paths.ts). */
+  paths: PathTable<L>;
+  /** UPDATE exchanges: SEQ/ACK, rekey, checks (update.ts). */
+  readonly update = new UpdateState<L>();
+  /** When authenticated traffic from the peer last arrived (liveness). */
+  lastReceived: number;
+  /** When we last sent the peer anything (NAT keepalives go out only on an idle path). */
+  lastSent: number;
+  /** A probe or announcement went unanswered: the path is reported dead until the peer is heard. */
+  pathDead = false;
+  /** DH group of the base exchange, reused by a rekey with a new DH key. */
+  dhGroup: number | undefined;
 
   constructor(
     readonly version: 1 | 2,
@@ -92,6 +127,9 @@ export class Association<L extends PeerLocator> {
     this.candidates = [locator];
     this.startedAt = now;
     this.lastActivity = now;
+    this.lastReceived = now;
+    this.lastSent = now;
+    this.paths = new PathTable(locator, now);
   }
 
   setTimer(kind: TimerKind, at: number): void {

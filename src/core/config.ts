@@ -33,10 +33,27 @@ export interface PuzzleConfig {
    */
   lifetime: number;
   /**
-   * Initiator: the highest difficulty K it will solve. Default 20 (about a million hashes, well
-   * under a second); an R1 asking more fails the BEX with `puzzle-unsolved`.
+   * Initiator: the highest difficulty K it will solve. Default 20 (about a million hashes); an
+   * R1 asking more fails the BEX with `puzzle-unsolved`.
    */
   maxDifficulty: number;
+  /**
+   * Initiator: hashes tried per turn while solving a puzzle. Between slices the engine arms a
+   * `solve` timer due at once, so a host yields to its event loop and a hard puzzle never
+   * blocks it; past the puzzle's lifetime the BEX fails with `puzzle-unsolved`. Default 4096.
+   */
+  sliceAttempts: number;
+  /**
+   * Responder: raise K under load (RFC 7401 §4.1.1). When `loadThreshold` I2s reach the DH step
+   * within one second, K rises by 2 bits (up to `maxAdaptiveDifficulty`) and a new R1
+   * generation starts; each quiet second lowers it by one bit, back to `difficulty`. While K is
+   * raised, I1s get an ECDH group only (an I1 cannot make us pay for MODP). Default true.
+   */
+  adaptive: boolean;
+  /** Responder: I2 DH computations per second that count as load. Default 200. */
+  loadThreshold: number;
+  /** Responder: the highest K load can raise the difficulty to. Default 16. */
+  maxAdaptiveDifficulty: number;
   /**
    * How often the puzzle secret, the R1_COUNTER and the responder's DH keys rotate, in ms.
    * Default 120000. R1s are built and signed once per rotation; DH keys are therefore reused for
@@ -87,10 +104,28 @@ export interface EngineConfig {
   closedLingerMs: number;
   /** R2-SENT becomes ESTABLISHED after this long without traffic (the EC timer). Default 10000 ms. */
   r2SentDwellMs: number;
-  /** At most this many NOTIFY packets per peer HIT per second. Default 2. */
+  /**
+   * At most this many NOTIFY error replies per second, for all peers together (the sender HIT
+   * of a stranger's packet is its own choice, so a per-HIT limit would limit nothing). Replies
+   * to peers that have not proven their identity are unsigned: no private-key operation.
+   * Default 10.
+   */
   notifyPerSecond: number;
   /** DH groups accepted from a libhipl (v1) R1, in preference order. Default [3]. */
   dhGroupsV1: number[];
+  /**
+   * NAT keepalive: after this many ms without sending anything to a peer, send it a HIP NOTIFY
+   * without parameters (RFC 5770 §5.3, UDP-ENCAPSULATION mode), so the NAT keeps the mapping.
+   * Only an idle path gets one; data resets the clock. 0 disables. Default 0; hosts in NAT mode
+   * use 15000 (RFC 5770 §4.7: at least every 15 s).
+   */
+  keepaliveMs: number;
+  /**
+   * Liveness: after this many ms without hearing the peer, probe the path with an UPDATE that must
+   * be acknowledged; if no ACK comes after every retransmission (`retransmit.updateRetries`), a
+   * `path` event reports it dead. 0 disables. Default 0; hosts in NAT mode use 30000.
+   */
+  livenessMs: number;
 }
 
 /** The defaults, frozen. Documented field by field in {@link EngineConfig}. */
@@ -107,7 +142,7 @@ export const DEFAULT_ENGINE_CONFIG: Readonly<EngineConfig> = Object.freeze({
   policy: undefined,
   registrar: undefined,
   allowInsecure: false,
-  puzzle: Object.freeze({ difficulty: 1, lifetime: 37, rotationMs: 120_000, maxDifficulty: 20 }),
+  puzzle: Object.freeze({ difficulty: 1, lifetime: 37, rotationMs: 120_000, maxDifficulty: 20, sliceAttempts: 4096, adaptive: true, loadThreshold: 200, maxAdaptiveDifficulty: 16 }),
   retransmit: Object.freeze({
     initialMs: 1000,
     maxMs: 16_000,
@@ -119,8 +154,10 @@ export const DEFAULT_ENGINE_CONFIG: Readonly<EngineConfig> = Object.freeze({
   idleTimeoutMs: 600_000,
   closedLingerMs: 2000,
   r2SentDwellMs: 10_000,
-  notifyPerSecond: 2,
+  notifyPerSecond: 10,
   dhGroupsV1: [3],
+  keepaliveMs: 0,
+  livenessMs: 0,
 }) as Readonly<EngineConfig>;
 
 /** Options as a user writes them: any subset, nested objects partial too. */

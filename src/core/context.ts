@@ -13,6 +13,7 @@ import type { EngineConfig } from './config.js';
 import type { DropReason, EngineEvent, PeerLocator, Transmit } from './events.js';
 import type { Registry } from './registration.js';
 import type { R1Factory } from './responder.js';
+import type { PuzzleLoad } from './puzzle-load.js';
 
 /** The local host as the handlers see it, per HIP version. */
 export interface LocalSide {
@@ -37,10 +38,14 @@ export interface EngineStats {
   dropped: Partial<Record<DropReason, number>>;
   /** NOTIFY packets sent (error reports to peers). */
   notifiesSent: number;
+  /** NOTIFY packets not sent because the global budget (`notifyPerSecond`) was spent. */
+  notifiesSuppressed: number;
   /** Associations that reached ESTABLISHED. */
   established: number;
   /** Associations that failed. */
   failed: number;
+  /** NAT keepalives sent (parameterless NOTIFYs on idle paths). */
+  keepalivesSent: number;
 }
 
 /** Shared state and helpers of the packet handlers. */
@@ -49,6 +54,8 @@ export interface EngineContext<L extends PeerLocator> {
   readonly provider: CryptoProvider;
   readonly random: (n: number) => Uint8Array;
   readonly r1: R1Factory;
+  /** The responder's load and the puzzle difficulty it calls for. */
+  readonly load: PuzzleLoad;
   readonly stats: EngineStats;
   /** Our side for a version; undefined when the identity cannot speak it (v1 needs RSA). */
   local(version: 1 | 2): LocalSide | undefined;
@@ -64,8 +71,12 @@ export interface EngineContext<L extends PeerLocator> {
    * importing a key costs more than verifying with it.
    */
   peerKey(hostId: HostIdParam, version: 1 | 2, claimedHit: Uint8Array): CachedPeerKey;
-  /** Send a NOTIFY, unless the per-peer rate limit says no. */
-  notify(version: 1 | 2, peerHit: Uint8Array, to: L, notifyType: number, data: Uint8Array, now: number): void;
+  /**
+   * Send a NOTIFY, unless the global budget is spent. Signed only when `signed` is true, which
+   * callers set only for a peer that has proven its identity: a stranger never costs a
+   * private-key operation.
+   */
+  notify(version: 1 | 2, peerHit: Uint8Array, to: L, notifyType: number, data: Uint8Array, now: number, signed?: boolean): void;
   /** Registrations (RFC 8003) and the rendezvous service (RFC 8004). */
   readonly registry: Registry<L>;
 }
@@ -75,7 +86,19 @@ export interface CachedPeerKey extends PeerKey {
   verifyingKey: VerifyingKey;
 }
 
+/**
+ * Hex text of HITs already seen, by array identity: the data path asks for the same peer's
+ * association on every packet (sent, received, where to), with the same HIT array each time.
+ * Callers never mutate a HIT array once it names an association.
+ */
+const hitKeys = new WeakMap<Uint8Array, string>();
+
 /** Map key of a HIT. */
 export function hitKey(hit: Uint8Array): string {
-  return bytesToHex(hit);
+  let k = hitKeys.get(hit);
+  if (k === undefined) {
+    k = bytesToHex(hit);
+    hitKeys.set(hit, k);
+  }
+  return k;
 }

@@ -336,7 +336,14 @@ export class HipHost extends EventEmitter<HostEvents> {
       const locator = await this.locatorFor(via, version, opts);
       const done = this.waitFor(hit, opts.signal);
       if (!this.engine.association(hitBytes)) {
-        this.engine.connect(hitBytes, [locator], this.now(), { version });
+        try {
+          this.engine.connect(hitBytes, [locator], this.now(), { version });
+        } catch (e) {
+          // E.g. ERR_HIP_SELF (our own HIT): nobody may be left waiting for a BEX that never runs.
+          done.catch(() => undefined);
+          this.settle(hit, e instanceof HipError ? e : new HipError('ERR_HIP_CONNECT', String(e)));
+          throw e;
+        }
         this.pump();
       }
       await done;

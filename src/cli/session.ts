@@ -84,11 +84,10 @@ async function makeHost(c: Common, io: CliIo, carriers: Pick<CreateHostOptions, 
   if (c.verbose) {
     host.on('bex', (e) => say(io, `BEX ${e.step} (${e.packetName}${e.retransmission ? ', again' : ''}) peer ${e.peerHit} +${e.elapsedMs.toFixed(1)} ms`));
     host.on('established', (e) => say(io, `established with ${e.peerHit}: HIPv${e.version}, ${e.role}, ${e.carrier} ${e.address}:${e.port}, suite ${e.suite}, ${e.elapsedMs.toFixed(1)} ms`));
-    host.on('close', (e) => say(io, `association with ${e.peerHit} closed (${e.by})`));
+    host.on('disconnect', (e) => say(io, `association with ${e.peerHit} closed (${e.by})`));
   }
-  host.on('error', (e) => {
-    if (c.verbose || e.code === 'ERR_HIP_BEX_FAILED') say(io, `${e.code}: ${e.message}`);
-  });
+  host.on('failed', (e) => say(io, `${e.code}: ${e.message}`));
+  host.on('error', (e) => say(io, `${e.code}: ${e.message}`));
   return host;
 }
 
@@ -151,7 +150,7 @@ export async function listen(args: string[], io: CliIo): Promise<number> {
         if (!peer) return say(io, 'no peer yet: input dropped');
         sock.send(chunk, peer.hit, peer.port).catch((e: unknown) => say(io, String(e)));
       });
-      host.on('close', (e) => {
+      host.on('disconnect', (e) => {
         if (peer && e.peerHit === peer.hit) end.finish(ExitCode.OK);
       });
     } else {
@@ -201,7 +200,7 @@ export async function connect(args: string[], io: CliIo): Promise<number> {
       const sock = host.createSocket('udp');
       await sock.bind(host.address().udp!.port);
       sock.on('message', (data) => io.stdout.write(data));
-      host.on('close', (e) => {
+      host.on('disconnect', (e) => {
         if (e.peerHit === target.hit) end.finish(ExitCode.OK);
       });
       let sending = Promise.resolve();

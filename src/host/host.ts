@@ -146,6 +146,10 @@ export interface DatagramInfo {
   port: number;
   /** Our (destination) port. */
   localPort: number;
+  /** The peer's IP address: the locator its association runs over. */
+  address: string;
+  /** IP version of `address`. */
+  family: 4 | 6;
 }
 
 /** Events of a {@link HipHost}. */
@@ -250,6 +254,7 @@ export class HipHost extends EventEmitter<HostEvents> {
   private pcap: PcapTap | undefined;
   private keylog: KeyLogWriter | undefined;
   private closed = false;
+  private refed = true;
   private stepping = false;
   private readonly controlQueue: { packet: Uint8Array; from: HostLocator }[] = [];
   private controlWaiter: (() => void) | undefined;
@@ -398,6 +403,22 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.keylog?.close();
     this.pcap = undefined;
     this.keylog = undefined;
+  }
+
+  /** Keep the process alive while the host's carriers are open (the default). */
+  ref(): void {
+    this.refed = true;
+    this.udp?.ref();
+    this.tcp?.ref();
+    for (const c of this.tcpConns) c.ref();
+  }
+
+  /** Let the process exit while the host's carriers and connections are open. */
+  unref(): void {
+    this.refed = false;
+    this.udp?.unref();
+    this.tcp?.unref();
+    for (const c of this.tcpConns) c.unref();
   }
 
   /** Per-association traffic counters, or undefined. */
@@ -572,6 +593,7 @@ export class HipHost extends EventEmitter<HostEvents> {
 
   private adoptConnection(conn: TcpConnection): void {
     this.tcpConns.add(conn);
+    if (!this.refed) conn.unref();
     const loc = tcpLocator(conn);
     conn.on('hip', (p) => this.onControl(p, loc));
     conn.on('payload', (p) => this.onPayload(p, loc));
@@ -648,7 +670,7 @@ export class HipHost extends EventEmitter<HostEvents> {
   private deliverDatagram(s: Session, d: QueuedDatagram): void {
     const handler = this.datagramPorts.get(d.dstPort);
     if (!handler) return s.drop('no-port');
-    handler(d.data, { hit: formatHit(s.peerHit), port: d.srcPort, localPort: d.dstPort });
+    handler(d.data, { hit: formatHit(s.peerHit), port: d.srcPort, localPort: d.dstPort, address: s.locator.peer.address, family: s.locator.peer.family });
   }
 
   private sendPayload(loc: HostLocator, bytes: Uint8Array): void {

@@ -4,7 +4,6 @@
  * @module
  */
 import { readFile } from 'node:fs/promises';
-import { EventEmitter } from 'eventemitter3';
 import type { EngineOptions } from '../core/config.js';
 import type { HostIdentity } from '../crypto/identity.js';
 import { HipError, HipProtocolError } from '../errors.js';
@@ -13,7 +12,8 @@ import { canonicalHit, type PeerEntry, type PeerTable } from '../host/peer-table
 import type { SessionStats } from '../host/session.js';
 import type { CarrierPeer } from '../transport/index.js';
 import { packetTypeName } from '../wire/constants.js';
-import { HiplSocket } from './datagram.js';
+import { HiplSocket, type HiplOwner, type HiplUser } from './datagram.js';
+import { NodeEmitter } from './emitter.js';
 import { HiplServer, type HiplStream } from './server.js';
 
 /** Where a carrier binds. */
@@ -95,13 +95,24 @@ export interface HiplHostEvents {
   bex: [HiplBexEvent];
   /** An association is established: data may flow. */
   established: [EstablishedInfo];
-  /** An association ended: CLOSE sent or received, idle, timed out, or its TCP carrier broke. */
-  close: HostEvents['closed'];
   /**
-   * A failure: a failed BEX (`ERR_HIP_BEX_FAILED`, with `details.peerHit` and
-   * `details.reason`) or a carrier error.
+   * An association ended: CLOSE sent or received, idle, timed out, or its TCP carrier broke.
+   * (Named for what it is; `'close'` is the host's own end, as everywhere in Node.)
+   */
+  disconnect: HostEvents['closed'];
+  /**
+   * A base exchange failed (`ERR_HIP_BEX_FAILED` with `details.peerHit` and `details.reason`,
+   * or `ERR_HIP_CONNECT_TIMEOUT`). Informational: the send, stream or connect that asked for it
+   * gets the same error, so an unheard `'failed'` is not thrown.
+   */
+  failed: [HipError];
+  /**
+   * A carrier failed (e.g. the UDP socket). As with every Node emitter, an `'error'` nobody
+   * listens to is thrown.
    */
   error: [HipError];
+  /** The host closed: every socket, server and stream of it is closed, the carriers too. */
+  close: [];
 }
 
 /** Options of {@link HiplHost.connect}. */
@@ -152,8 +163,10 @@ export async function createHost(options: CreateHostOptions = {}): Promise<HiplH
  * A HIP host, the Node way: datagram sockets, streams and servers that name peers by HIT, and
  * an event for every step of every base exchange.
  */
-export class HiplHost extends EventEmitter<HiplHostEvents> {
+export class HiplHost extends NodeEmitter<HiplHostEvents> implements HiplOwner {
   private closing: Promise<void> | undefined;
+  private readonly users = new Set<HiplUser>();
+  private isRefed = true;
 
   /** @internal Use {@link createHost}. */
   constructor(
@@ -164,10 +177,10 @@ export class HiplHost extends EventEmitter<HiplHostEvents> {
     super();
     core.on('bex', (e) => this.emit('bex', { ...e, packetName: packetTypeName(e.packetType) }));
     core.on('established', (e) => this.emit('established', e));
-    core.on('closed', (e) => this.emit('close', e));
+    core.on('closed', (e) => this.emit('disconnect', e));
     core.on('failed', (e) => {
       const detail = e.detail ? ` (${e.detail})` : '';
-      this.emit('error', new HipProtocolError('ERR_HIP_BEX_FAILED', `base exchange with ${e.peerHit} failed: ${e.reason}${detail}`, { peerHit: e.peerHit, reason: e.reason }));
+      this.emit('failed', new HipProtocolError('ERR_HIP_BEX_FAILED', `base exchange with ${e.peerHit} failed: ${e.reason}${detail}`, { peerHit: e.peerHit, reason: e.reason }));
     });
     core.on('error', (e) => this.emit('error', e));
   }
@@ -221,7 +234,8 @@ export class HiplHost extends EventEmitter<HiplHostEvents> {
    */
   createSocket(type: 'udp'): HiplSocket {
     if (type !== 'udp') throw new HipError('ERR_HIP_INVALID_ARGUMENT', `unknown socket type ${String(type)}: only 'udp'`);
-    return new HiplSocket(this.core);
+    this.assertOpen();
+    return new HiplSocket(this);
   }
 
   /**
@@ -279,7 +293,8 @@ export class HiplHost extends EventEmitter<HiplHostEvents> {
    * ```
    */
   createServer(onConnection?: (stream: HiplStream) => void): HiplServer {
-    return new HiplServer(this.core, onConnection);
+    this.assertOpen();
+    return new HiplServer(this, onConnection);
   }
 
   /** Whether an association with `hit` is established. */
@@ -298,11 +313,65 @@ export class HiplHost extends EventEmitter<HiplHostEvents> {
   }
 
   /**
-   * Close every association (waiting at most `graceMs` for the CLOSE_ACKs), then the carriers.
-   * Idempotent.
+   * Close the host: its sockets and servers close, every association is closed (waiting at most
+   * `graceMs` for the CLOSE_ACKs), every stream still open is destroyed (`'close'`, as closing a
+   * net.Server's sockets), then the carriers; `'close'` follows. Idempotent.
    */
   close(graceMs = 1000): Promise<void> {
-    this.closing ??= this.core.shutdown(graceMs);
+    this.closing ??= (async () => {
+      for (const u of [...this.users]) u.close();
+      await this.core.shutdown(graceMs);
+      this.emit('close');
+    })();
     return this.closing;
+  }
+
+  /** `await using host = await createHost()`: closes the host at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** Keep the process alive while the host is open (the default), as net.Server's `ref()`. */
+  ref(): this {
+    this.isRefed = true;
+    this.refChanged();
+    return this;
+  }
+
+  /**
+   * Let the process exit while the host is open, as net.Server's `unref()`: its carriers and
+   * connections no longer keep the event loop alive.
+   */
+  unref(): this {
+    this.isRefed = false;
+    this.refChanged();
+    return this;
+  }
+
+  /** @internal */
+  track(user: HiplUser): void {
+    this.users.add(user);
+    this.refChanged();
+  }
+
+  /** @internal */
+  untrack(user: HiplUser): void {
+    this.users.delete(user);
+    this.refChanged();
+  }
+
+  /**
+   * @internal The carriers keep the process alive while the host is referenced and, once it
+   * has sockets or servers, while one of them is.
+   */
+  refChanged(): void {
+    const users = [...this.users];
+    const want = this.isRefed && (users.length === 0 || users.some((u) => u.refed));
+    if (want) this.core.ref();
+    else this.core.unref();
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new HipError('ERR_HIP_HOST_CLOSED', 'the host is closed');
   }
 }

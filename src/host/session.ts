@@ -17,6 +17,11 @@ export interface SessionStats {
   bytesIn: number;
   /** Bytes sent inside ESP (inner UDP/TCP header included) or as clear text. */
   bytesOut: number;
+  /**
+   * Authentic packets whose source was not the peer's verified locator (a NAT rebinding, or a
+   * captured packet re-sent by someone else): delivered, but replies still go to the verified one.
+   */
+  otherSource: number;
   /** Drops by reason: ESP `auth`, `replay`, `malformed`; `no-port` (no socket bound); `bad-inner`. */
   drops: Record<string, number>;
 }
@@ -27,7 +32,7 @@ export class Session {
   readonly inbound: InboundSa | undefined;
   /** A `rekey` event was already emitted for this association. */
   rekeyRequested = false;
-  readonly stats: SessionStats = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, drops: {} };
+  readonly stats: SessionStats = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, otherSource: 0, drops: {} };
 
   constructor(
     readonly peerHit: Uint8Array,

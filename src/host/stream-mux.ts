@@ -54,6 +54,7 @@ export class HostStream extends Duplex {
   bytesRead = 0;
   /** Bytes handed to the association for sending (net.Socket's `bytesWritten`). */
   bytesWritten = 0;
+  /** @internal `push()` returned false: received data stays in the connection (its window closes) until `_read()`. */ readPaused = false;
   private readonly mux: StreamMux;
   private idleMs = 0;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -128,8 +129,15 @@ export class HostStream extends Duplex {
     cb();
   }
 
-  /** Duplex hook: nothing to do, received data is pushed as it arrives. */
-  override _read(): void {}
+  /**
+   * Duplex hook: the reader wants more. Data the connection held back while Node's buffer was
+   * full comes out now, which reopens the receive window the peer sees.
+   */
+  override _read(): void {
+    if (!this.readPaused) return;
+    this.readPaused = false;
+    this.mux.resumeReading(this);
+  }
 
   /** Duplex hook: reset the connection unless it already finished cleanly. */
   override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
@@ -148,6 +156,8 @@ export class StreamMux {
   private readonly streams = new Map<string, HostStream>();
   /** Every stream not yet closed, also those whose association is gone (for destroyAll). */
   private readonly live = new Set<HostStream>();
+  /** Streams whose events are being handled right now (guards against re-entry from push()). */
+  private readonly flushing = new Set<HostStream>();
 
   constructor(
     private readonly host: StreamHost,
@@ -360,16 +370,33 @@ export class StreamMux {
     return new StreamConnection({ localPort: stream.localPort, remotePort: stream.remotePort, initialSeq: randomInt(0, 2 ** 32 - 1), role, config });
   }
 
+  /** The reader of a paused stream wants data again: deliver what the connection held back. */
+  resumeReading(stream: HostStream): void {
+    // Called from inside push() when Node reads synchronously: the running flush sees the flag.
+    if (this.flushing.has(stream)) return;
+    this.flush(stream);
+  }
+
   /** Turn the connection's events into Duplex actions, then send its segments. */
   private flush(stream: HostStream): void {
+    this.flushing.add(stream);
+    try {
+      this.flushOnce(stream);
+    } finally {
+      this.flushing.delete(stream);
+    }
+  }
+
+  private flushOnce(stream: HostStream): void {
     const conn = stream.conn;
     const s = stream.session;
     if (!conn || !s) return;
     // Events first: taking data out of the receive buffer opens the window the next ACK announces.
-    for (let e = conn.pollEvent(); e; e = conn.pollEvent()) {
+    // While Node's readable buffer is full, data stays in the connection, so its window closes.
+    for (let e = conn.pollEvent({ data: !stream.readPaused }); e; e = conn.pollEvent({ data: !stream.readPaused })) {
       switch (e.type) {
         case 'data':
-          stream.push(Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength));
+          if (!stream.push(Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength))) stream.readPaused = true;
           break;
         case 'drain':
           for (const cb of stream.blocked.splice(0)) cb();

@@ -220,6 +220,11 @@ function seqLength(r: Outgoing): number {
 
 const EMPTY = new Uint8Array(0);
 
+/** Events that are not part of the byte stream, so a reader that takes no data still gets them. */
+function isSignal(e: StreamEvent): boolean {
+  return e.type === 'connected' || e.type === 'drain' || e.type === 'reset' || e.type === 'error';
+}
+
 /**
  * One end of a stream between two HITs, identified by (local port, remote port). Pure state:
  * every method that may send takes `now` (milliseconds on any monotonic clock).
@@ -263,6 +268,8 @@ export class StreamConnection {
     badChecksums: 0,
   };
   private readonly events: StreamEvent[] = [];
+  /** Events in {@link events} that a paused reader still takes (see {@link pollEvent}). */
+  private signalEvents = 0;
 
   private started = false;
   private established = false;
@@ -498,7 +505,7 @@ export class StreamConnection {
     const started = this.started;
     this.abort();
     this.rstPending = started;
-    this.events.push({ type: 'closed' });
+    this.emitEvent({ type: 'closed' });
   }
 
   /** Run the timers that are due at `now` (early calls are harmless). */
@@ -570,9 +577,25 @@ export class StreamConnection {
     return undefined;
   }
 
-  /** The next event for the user, or `undefined`. Taking `data` out frees receive buffer space. */
-  pollEvent(): StreamEvent | undefined {
-    const e = this.events.shift();
+  /**
+   * The next event for the user, or `undefined`. Taking `data` out frees receive buffer space.
+   *
+   * A reader that cannot take more data now (Node's `push()` returned false) passes
+   * `{ data: false }`: then only the events that are not part of the byte stream come out
+   * (`connected`, `drain`, `reset`, `error`), while `data`, `end` and `closed` stay queued in
+   * order. Data left queued counts against the receive buffer, so the advertised window
+   * closes and the peer's writer stops: that is the stream's flow control.
+   */
+  pollEvent(opts?: { data?: boolean }): StreamEvent | undefined {
+    let e: StreamEvent | undefined;
+    if (opts?.data === false) {
+      if (this.signalEvents === 0) return undefined;
+      const i = this.events.findIndex(isSignal);
+      e = this.events.splice(i, 1)[0];
+    } else {
+      e = this.events.shift();
+    }
+    if (e !== undefined && isSignal(e)) this.signalEvents--;
     if (e?.type === 'data') {
       this.undelivered -= e.data.length;
       // Receiver-side silly-window avoidance: announce a reopened window only when it had
@@ -644,7 +667,7 @@ export class StreamConnection {
     if (!acceptable) return;
     const reason = this.established ? 'connection reset by peer' : 'connection refused';
     this.abort();
-    this.events.push({ type: 'reset', reason });
+    this.emitEvent({ type: 'reset', reason });
   }
 
   /**
@@ -755,7 +778,7 @@ export class StreamConnection {
     this.rtxAt = this.inflight.length > 0 ? now + this.rto : undefined;
     if (this.needDrain && this.bufferedBytes < this.config.sendBufferBytes) {
       this.needDrain = false;
-      this.events.push({ type: 'drain' });
+      this.emitEvent({ type: 'drain' });
     }
     return true;
   }
@@ -814,7 +837,7 @@ export class StreamConnection {
       this.ooo = [];
       this.oooBytes = 0;
       this.ackNow = true;
-      this.events.push({ type: 'end' });
+      this.emitEvent({ type: 'end' });
     }
   }
 
@@ -850,7 +873,7 @@ export class StreamConnection {
   private deliver(data: Uint8Array): void {
     this.rcvNxt = seqAdd(this.rcvNxt, data.length);
     this.undelivered += data.length;
-    this.events.push({ type: 'data', data });
+    this.emitEvent({ type: 'data', data });
   }
 
   /**
@@ -979,7 +1002,7 @@ export class StreamConnection {
   private becomeEstablished(): void {
     this.established = true;
     this.retries = 0;
-    this.events.push({ type: 'connected' });
+    this.emitEvent({ type: 'connected' });
   }
 
   private checkClosed(now: number): void {
@@ -989,13 +1012,13 @@ export class StreamConnection {
     this.ackAt = undefined;
     this.outbox = [];
     if (this.mayNeedLinger) this.lingerAt = now + this.config.lingerMs;
-    this.events.push({ type: 'closed' });
+    this.emitEvent({ type: 'closed' });
   }
 
   private fail(code: string, message: string): void {
     this.abort();
     this.rstPending = true;
-    this.events.push({ type: 'error', code, message });
+    this.emitEvent({ type: 'error', code, message });
   }
 
   /** Drop all state that could send or time out. */
@@ -1014,6 +1037,11 @@ export class StreamConnection {
     this.rtxAt = undefined;
     this.ackAt = undefined;
     this.lingerAt = undefined;
+  }
+
+  private emitEvent(e: StreamEvent): void {
+    if (isSignal(e)) this.signalEvents++;
+    this.events.push(e);
   }
 
   private learnIrs(seq: number): void {

@@ -54,6 +54,8 @@ export interface TcpConnectionEvents {
   payload: [bytes: Uint8Array];
   /** A framing violation, a socket error or a failed send. Framing and socket errors close the connection. */
   error: [err: Error];
+  /** The owner vouched for the peer ({@link TcpConnection.markVerified}); emitted once. */
+  verified: [];
   /** The connection is closed; no event follows. */
   close: [];
 }
@@ -116,6 +118,7 @@ export class TcpConnection extends EventEmitter<TcpConnectionEvents> {
   #refed = true;
   #ending = false;
   #closed = false;
+  #verified = false;
 
   /**
    * Wrap a connected socket. The socket's `'data'` and `'error'` handling is taken over; Nagle
@@ -217,6 +220,21 @@ export class TcpConnection extends EventEmitter<TcpConnectionEvents> {
     this.stats.payloadOut++;
     this.#enqueue({ data: bytes, control: false });
     return true;
+  }
+
+  /** True once {@link markVerified} was called. */
+  get verified(): boolean {
+    return this.#verified;
+  }
+
+  /**
+   * Vouch for the peer (e.g. its base exchange completed): a {@link TcpListener} then lifts the
+   * deadlines and the slot limit it applies to connections from strangers. Idempotent.
+   */
+  markVerified(): void {
+    if (this.#verified) return;
+    this.#verified = true;
+    this.emit('verified');
   }
 
   /** Close gracefully: queued writes go out first, then a FIN. Later sends are dropped. */

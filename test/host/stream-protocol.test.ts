@@ -569,6 +569,43 @@ describe('flow control', () => {
   });
 });
 
+describe('a reader that takes no data (pollEvent with data: false)', () => {
+  it('gets drain and connected but no data, end or closed, and its window closes', () => {
+    // b writes to a while a's application only takes signals: a keeps the data, so its
+    // advertised window shrinks to 0, b's send buffer fills and b sees write() return false.
+    const buf = 9600;
+    const sim = new Sim({ config: { receiveBufferBytes: buf, sendBufferBytes: 4000 }, configB: { sendBufferBytes: 4000 } });
+    sim.open();
+    sim.run({ until: () => sim.ep.b.conn !== undefined && sim.b.state === 'established' });
+    const data = payload(30_000, 23);
+    let bWroteFalse = false;
+    for (let off = 0; off < data.length; off += 2000) if (!sim.b.write(data.subarray(off, off + 2000), sim.now)) bWroteFalse = true;
+    sim.b.end(sim.now);
+    expect(bWroteFalse).toBe(true);
+    // Drive a by hand: take only signals, as the host does while Node's buffer is full.
+    const seen: string[] = [];
+    sim.setPaused('a', true);
+    // a writes too, past its own mark: its 'drain' must reach it although it takes no data.
+    expect(sim.a.write(new Uint8Array(12_000), sim.now)).toBe(false);
+    const takeSignals = (): void => {
+      for (let e = sim.a.pollEvent({ data: false }); e; e = sim.a.pollEvent({ data: false })) seen.push(e.type);
+    };
+    sim.run({ maxTime: 5000, until: () => (takeSignals(), false) });
+    expect(seen).toEqual(['drain']);
+    const fromA = sim.wire.filter((w) => w.from === 'a' && w.seg.flags.ack);
+    expect(fromA.at(-1)!.seg.window).toBe(0);
+    expect((fromA.at(-1)!.seg.ack - sim.wire.find((w) => w.from === 'b')!.seg.seq - 1) >>> 0).toBeLessThanOrEqual(buf);
+    expect(sim.b.bufferedBytes).toBeGreaterThan(data.length - buf - 1);
+    // Now a's application reads: the data comes out in order, the window reopens, b drains.
+    sim.setPaused('a', false);
+    sim.run();
+    expect(Buffer.compare(sim.received('a'), data)).toBe(0);
+    expect(sim.types('a')).toContain('end');
+    expect(sim.ep.b.receivedBytes).toBe(12_000);
+    expect(sim.types('b')).toContain('drain');
+  });
+});
+
 describe('sequence numbers', () => {
   it('wrap around 2^32 in both directions', () => {
     const da = payload(150_000, 19);

@@ -26,7 +26,7 @@ import { newDhKey } from './dh-private.js';
 import type { PeerLocator } from './events.js';
 import { allowed, chooseDhGroup, isNullHipCipher } from './negotiation.js';
 import { solutionKey, type Generation } from './responder.js';
-import { checkMac, checkSignature, sealPacket } from './sealing.js';
+import { checkMac, sealPacket, verifySigned } from './sealing.js';
 import { deriveSessionKeys, hipEncKeyLength } from './session-keys.js';
 
 /** Handle an I1: answer with an R1 from the current template; keep no state. */
@@ -221,7 +221,7 @@ export function handleI2<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
     return ctx.notify(pkt.version, pkt.senderHit, from, NotifyType.INVALID_HIT, new Uint8Array(0), now);
   }
   const verifyingKey = peer.verifyingKey;
-  if (!checkSignature(ctx.provider, raw, ParamType.HIP_SIGNATURE, verifyingKey, peer.schemes, sig.signature)) {
+  if (!verifySigned(ctx.provider, raw, sig, { verifyingKey, schemes: peer.schemes, hiAlgorithm: hostId.algorithm })) {
     ctx.drop('bad-signature', pkt.type, pkt.senderHit);
     return ctx.notify(pkt.version, pkt.senderHit, from, NotifyType.AUTHENTICATION_FAILED, new Uint8Array(0), now);
   }

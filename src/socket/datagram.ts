@@ -75,7 +75,7 @@ export interface HiplSocketEvents {
  * sock.on('message', (data, { hit, port }) => sock.send(data, hit, port)); // echo
  * ```
  */
-export class HiplSocket extends NodeEmitter<HiplSocketEvents> implements HiplUser {
+export class HiplSocket extends NodeEmitter<HiplSocketEvents> {
   private port: number | undefined;
   private closed = false;
   private isRefed = true;

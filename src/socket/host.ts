@@ -12,7 +12,7 @@ import { canonicalHit, type PeerEntry, type PeerTable } from '../host/peer-table
 import type { SessionStats } from '../host/session.js';
 import type { CarrierPeer } from '../transport/index.js';
 import { packetTypeName } from '../wire/constants.js';
-import { HiplSocket, type HiplOwner, type HiplUser } from './datagram.js';
+import { HiplSocket, type HiplUser } from './datagram.js';
 import { NodeEmitter } from './emitter.js';
 import { HiplServer, type HiplStream } from './server.js';
 
@@ -166,7 +166,7 @@ export async function createHost(options: CreateHostOptions = {}): Promise<HiplH
  * A HIP host, the Node way: datagram sockets, streams and servers that name peers by HIT, and
  * an event for every step of every base exchange.
  */
-export class HiplHost extends NodeEmitter<HiplHostEvents> implements HiplOwner {
+export class HiplHost extends NodeEmitter<HiplHostEvents> {
   private closing: Promise<void> | undefined;
   private readonly users = new Set<HiplUser>();
   private isRefed = true;

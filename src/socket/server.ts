@@ -5,7 +5,7 @@
 import { HipArgumentError, HipError } from '../errors.js';
 import type { HipHost } from '../host/host.js';
 import type { HostStream } from '../host/stream-mux.js';
-import type { HiplLocalPort, HiplOwner, HiplUser } from './datagram.js';
+import type { HiplLocalPort, HiplOwner } from './datagram.js';
 import { NodeEmitter } from './emitter.js';
 
 /** A byte stream to a peer: a Node Duplex with the peer's HIT and both ports. */
@@ -33,7 +33,7 @@ export interface HiplServerEvents {
  * await server.listen(7);
  * ```
  */
-export class HiplServer extends NodeEmitter<HiplServerEvents> implements HiplUser {
+export class HiplServer extends NodeEmitter<HiplServerEvents> {
   private port: number | undefined;
   private closed = false;
   private isRefed = true;

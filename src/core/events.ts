@@ -161,7 +161,7 @@ export type EngineEvent =
       type: 'notify';
       /** The sender's HIT. */
       peerHit: Uint8Array;
-      /** Notify message type ({@link NotifyType}). */
+      /** Notify message type ({@link "hipl/wire"!NotifyType}). */
       notifyType: number;
       /** Notification data, as sent. */
       data: Uint8Array;

@@ -1,7 +1,9 @@
 /**
  * The protocol engine: a deterministic, sans-IO HIP state machine (base exchange, close,
  * notify) for HIPv2 and HIPv1.
- * @module
+ *
+ * Import from `hipl/engine`. Programs normally need only the root `hipl` module.
+ * @module hipl/engine
  */
 export { HipEngine, type EngineDeps, type AssociationInfo } from './engine.js';
 export { resolveEngineConfig, DEFAULT_ENGINE_CONFIG, type EngineConfig, type EngineOptions, type PuzzleConfig, type RetransmitConfig, type PeerPolicy } from './config.js';

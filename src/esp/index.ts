@@ -1,7 +1,9 @@
 /**
  * The ESP layer: security associations that seal and open ESP packets, their suites, the
  * anti-replay window and SPI allocation.
- * @module
+ *
+ * Import from `hipl/esp`. Programs normally need only the root `hipl` module.
+ * @module hipl/esp
  */
 
 export { ESP_SUITES, espSuite, espKeymatLengths, espPacketLength, type EspSuiteInfo } from './suites.js';

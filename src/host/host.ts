@@ -27,6 +27,7 @@ import {
 import { decodeInnerDatagram, encodeInnerDatagram, INNER_UDP } from './inner-datagram.js';
 import { KeyLogWriter } from './keylog.js';
 import { tcpLocator, udpLocator, type HostLocator } from './locator.js';
+import { checkHostOptions } from './options.js';
 import { PcapTap } from './pcap-tap.js';
 import { PortTable } from './port-table.js';
 import { canonicalHit, PeerTable, type PeerAddress } from './peer-table.js';
@@ -140,7 +141,7 @@ export interface EstablishedInfo {
   version: 1 | 2;
   /** Whether we started the base exchange or answered it. */
   role: 'initiator' | 'responder';
-  /** ESP transform suite ID of the SA pair ({@link EspSuite}). */
+  /** ESP transform suite ID of the SA pair ({@link "hipl/wire"!EspSuite}). */
   suite: number;
   /** The carrier the association runs over. */
   carrier: 'udp' | 'tcp';
@@ -197,7 +198,7 @@ export interface HostEvents {
     {
       /** Canonical HIT text of the sender. */
       peerHit: string;
-      /** Notify message type ({@link NotifyType}). */
+      /** Notify message type ({@link "hipl/wire"!NotifyType}). */
       notifyType: number;
       /** Notification data, as sent. */
       data: Uint8Array;
@@ -291,8 +292,14 @@ export class HipHost extends EventEmitter<HostEvents> {
     }
   }
 
-  /** Create a host and bind its carriers. */
+  /**
+   * Create a host and bind its carriers.
+   *
+   * @throws `HipArgumentError` (rejected) `ERR_HIP_BAD_OPTION` naming the option for a value the
+   *   host or its engine cannot work with (`ERR_STREAM_BAD_CONFIG` for `stream`).
+   */
   static async create(opts: HostOptions = {}): Promise<HipHost> {
+    checkHostOptions(opts);
     const host = new HipHost(opts.identity ?? HostIdentity.generate(), opts);
     try {
       if (opts.udp !== false) {
@@ -358,18 +365,19 @@ export class HipHost extends EventEmitter<HostEvents> {
     if (!this.engine.association(hitBytes)) {
       // Find the locator first: a TCP connect that fails must not leave a waiter behind.
       const locator = await this.locatorFor(via, version, opts);
-      const done = this.waitFor(hit, opts.signal);
       if (!this.engine.association(hitBytes)) {
         try {
+          // Before the waiter exists: a refusal (our own HIT, a version our identity cannot
+          // speak) must not leave a promise that shutdown() later rejects with nobody listening.
           this.engine.connect(hitBytes, [locator], this.now(), { version });
         } catch (e) {
-          // E.g. ERR_HIP_SELF (our own HIT): nobody may be left waiting for a BEX that never runs.
-          done.catch(() => undefined);
-          this.settle(hit, e instanceof HipError ? e : new HipError('ERR_HIP_CONNECT', String(e)));
+          if (!this.waiting.has(hit)) this.queued.delete(hit);
+          if (locator.conn && !this.engine.associationsOn(locator.key).length) locator.conn.end();
           throw e;
         }
-        this.pump();
       }
+      const done = this.waitFor(hit, opts.signal);
+      this.pump();
       await done;
     } else {
       await this.waitFor(hit, opts.signal);

@@ -5,8 +5,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { EngineOptions } from '../core/config.js';
+import type { BexStep } from '../core/events.js';
 import type { HostIdentity } from '../crypto/identity.js';
-import { HipError, HipProtocolError } from '../errors.js';
+import { HipArgumentError, HipError, HipProtocolError } from '../errors.js';
 import { HipHost, type EstablishedInfo, type HostEvents, type HostOptions, type TcpAdmissionOptions } from '../host/host.js';
 import { canonicalHit, type PeerEntry, type PeerTable } from '../host/peer-table.js';
 import type { SessionStats } from '../host/session.js';
@@ -79,7 +80,7 @@ export interface CreateHostOptions {
 /** A step of the base exchange, as {@link HiplHost} reports it. */
 export interface HiplBexEvent {
   /** Which step: `'i1-sent'`, `'r1-received'`, ... */
-  step: string;
+  step: BexStep;
   /** HIP packet type number of the packet sent or received. */
   packetType: number;
   /** Its name: `'I1'`, `'R1'`, `'I2'`, `'R2'`. */
@@ -135,7 +136,8 @@ export interface HiplConnectOptions {
 /**
  * Create a host: bind its carriers and get ready to talk to peers by HIT.
  *
- * @throws HipTransportError `ERR_TRANSPORT_BIND` when a carrier cannot bind.
+ * @throws HipTransportError `ERR_TRANSPORT_BIND` when a carrier cannot bind; HipArgumentError
+ *   `ERR_HIP_BAD_OPTION` naming the option for a bad option.
  * @example
  * ```ts
  * import { createHost, HostIdentity } from 'hipl';
@@ -245,7 +247,7 @@ export class HiplHost extends NodeEmitter<HiplHostEvents> {
    * Open a byte stream to `hit`:`port`, running the BEX first if needed. Returns at once; the
    * stream emits `'connect'` when it is open, and data written before is sent then.
    *
-   * @throws HipArgumentError `ERR_HIP_INVALID_HIT`, `ERR_HIP_INVALID_PORT`,
+   * @throws HipArgumentError `ERR_HIP_INVALID_ARGUMENT` (no options), `ERR_HIP_INVALID_HIT`, `ERR_HIP_INVALID_PORT`,
    *   `ERR_HIP_INVALID_ADDRESS` synchronously; later failures arrive as the stream's `'error'`
    *   (`ERR_HIP_BEX_FAILED`, `ERR_HIP_NO_LOCATOR`, `ERR_HIP_ABORTED` ...).
    * @example
@@ -257,6 +259,9 @@ export class HiplHost extends NodeEmitter<HiplHostEvents> {
    * ```
    */
   connect(options: HiplConnectOptions): HiplStream {
+    if (options === null || typeof options !== 'object') {
+      throw new HipArgumentError('ERR_HIP_INVALID_ARGUMENT', 'connect() needs options: { hit, port }', { options });
+    }
     const hit = canonicalHit(options.hit);
     if (options.via) this.peers.add(hit, options.via);
     if (options.signal?.aborted) throw new HipError('ERR_HIP_ABORTED', `connect to ${hit} aborted`);

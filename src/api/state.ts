@@ -286,7 +286,7 @@ export class LibState {
     host.on('failed', (e) => {
       this.log.error(`BEX with ${e.peerHit} failed: ${e.reason}${e.detail ? ` (${e.detail})` : ''}`);
       ref.driving.delete(e.peerHit);
-      const errno = e.reason === 'timeout' ? Errno.ETIMEDOUT : Errno.ECONNREFUSED;
+      const errno = e.reason === 'timeout' ? Errno.ETIMEDOUT : e.reason === 'unreachable' ? Errno.EHOSTUNREACH : Errno.ECONNREFUSED;
       for (const s of ref.sockets) {
         if (s.peerHit === e.peerHit || (s.isDgram && s.peers.has(e.peerHit)) || (s.connect && canonicalHit(s.connect.hit) === e.peerHit)) {
           s.failure = errno;

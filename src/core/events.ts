@@ -48,7 +48,8 @@ export type FailureReason =
   | 'peer-notify'
   | 'hit-mismatch'
   | 'unsupported-version'
-  | 'update-timeout';
+  | 'update-timeout'
+  | 'unreachable';
 
 /** Why the engine dropped a packet (each reason has a counter in `engine.stats.dropped`). */
 export type DropReason =

@@ -71,6 +71,13 @@ export interface HostOptions {
   keylog?: string;
   /** Bytes of application data queued per peer while its BEX runs. Default 1 MiB. */
   queueLimitBytes?: number;
+  /**
+   * Milliseconds a base exchange we start may take before connect() (and every send or stream
+   * waiting for it) fails with `ERR_HIP_CONNECT_TIMEOUT`. Default 10 000: four I1s (at 0, 1, 3
+   * and 7 s with the default backoff) ride out ordinary loss, and a peer that is down is reported
+   * long before the engine's own retransmissions give up (about 47 s). 0 turns it off.
+   */
+  connectTimeoutMs?: number;
   /** ESP anti-replay window. Default 64. */
   replayWindow?: number;
   /**
@@ -108,6 +115,8 @@ export interface ConnectOptions {
   version?: 1 | 2;
   /** Abort the wait (and a TCP connect in progress). */
   signal?: AbortSignal;
+  /** Overrides the host's `connectTimeoutMs` for a BEX this call starts. */
+  timeoutMs?: number;
   /** TCP carrier only: the local port to connect from (libhipl's bound socket). */
   localPort?: number;
   /** TCP carrier only: the local address to connect from. */
@@ -234,6 +243,8 @@ interface QueuedDatagram {
 }
 
 const DEFAULT_QUEUE_LIMIT = 1 << 20;
+/** See {@link HostOptions.connectTimeoutMs}. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * A HIP host over real sockets.
@@ -261,6 +272,7 @@ export class HipHost extends EventEmitter<HostEvents> {
   private readonly sessionsByHit = new Map<string, Session>();
   private readonly clearTextByLocator = new Map<string, Session>();
   private readonly waiting = new Map<string, Pending[]>();
+  private readonly connectTimers = new Map<string, NodeJS.Timeout>();
   private readonly queued = new Map<string, { items: QueuedDatagram[]; bytes: number }>();
   private readonly datagramPorts = new PortTable<(data: Uint8Array, info: DatagramInfo) => void>('datagram port');
   private readonly streams: StreamMux;
@@ -306,7 +318,7 @@ export class HipHost extends EventEmitter<HostEvents> {
         host.udp = await UdpCarrier.bind(opts.udp ?? {});
         host.udp.on('hip', (p, from) => host.onControl(p, udpLocator(from)));
         host.udp.on('payload', (p, from) => host.onPayload(p, udpLocator(from)));
-        host.udp.on('error', (e) => host.emit('error', e instanceof HipError ? e : new HipError('ERR_TRANSPORT', String(e))));
+        host.udp.on('error', (e) => host.onUdpError(e));
       }
       if (opts.tcp) {
         host.tcp = await TcpListener.listen({ ...opts.tcp, framing: 'auto' });
@@ -375,6 +387,7 @@ export class HipHost extends EventEmitter<HostEvents> {
           if (locator.conn && !this.engine.associationsOn(locator.key).length) locator.conn.end();
           throw e;
         }
+        this.armConnectTimer(hit, locator, opts.timeoutMs ?? this.opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
       }
       const done = this.waitFor(hit, opts.signal);
       this.pump();
@@ -630,9 +643,36 @@ export class HipHost extends EventEmitter<HostEvents> {
       if (this.closed) return;
       // The association lived on this connection: it cannot continue without it.
       for (const s of [...this.sessionsByHit.values()]) if (s.locator.conn === conn) this.engine.abandon(s.peerHit);
-      for (const hit of this.engine.associationsOn(loc.key)) this.engine.abandon(hit);
+      // Only associations on THIS connection: a new connection to the same address and port
+      // (a reconnect right after disconnect()) has the same locator key and must live on.
+      for (const hit of this.engine.associationsOn(loc.key)) {
+        if ((this.engine.association(hit)?.locator as HostLocator | undefined)?.conn === conn) this.engine.abandon(hit);
+      }
       this.pump();
     });
+  }
+
+  /**
+   * A UDP send the system refused (ENETUNREACH, EACCES ...) fails the BEX towards that address
+   * at once instead of leaving it to retransmit for nothing; other refusals are counted. Only a
+   * failure of the socket itself is the host's `'error'`.
+   */
+  private onUdpError(e: Error): void {
+    const err = e instanceof HipError ? e : new HipError('ERR_TRANSPORT', String(e));
+    if (err.code !== 'ERR_TRANSPORT_SEND') {
+      this.emit('error', err);
+      return;
+    }
+    this.count('send-error');
+    const { address, port } = (err.details ?? {}) as { address?: string; port?: number };
+    if (address === undefined || port === undefined) return;
+    const key = udpLocator({ address, port, family: address.includes(':') ? 6 : 4 }).key;
+    for (const hitBytes of this.engine.associationsOn(key)) {
+      const hit = formatHit(hitBytes);
+      if (this.sessionsByHit.has(hit)) continue;
+      const os = typeof err.details?.osCode === 'string' ? err.details.osCode : err.code;
+      this.failBex(hit, new HipProtocolError('ERR_HIP_BEX_FAILED', `base exchange with ${hit} failed: the system refused to send to udp ${address}:${port} (${os})`, { peerHit: hit, reason: 'unreachable', osCode: os, locators: [`udp ${address}:${port}`] }), 'unreachable');
+    }
   }
 
   private onControl(packet: Uint8Array, from: HostLocator): void {
@@ -700,17 +740,19 @@ export class HipHost extends EventEmitter<HostEvents> {
   }
 
   private sendPayload(loc: HostLocator, bytes: Uint8Array): void {
-    this.record('out', loc, bytes, false);
-    if (loc.carrier === 'udp') this.udp?.sendPayload(bytes, loc.peer);
-    else loc.conn?.sendPayload(bytes);
+    // The capture shows the wire as it was: a packet is recorded once the system took it.
+    const sent = this.pcap ? () => this.record('out', loc, bytes, false) : undefined;
+    if (loc.carrier === 'udp') this.udp?.sendPayload(bytes, loc.peer, sent);
+    else loc.conn?.sendPayload(bytes, sent);
   }
 
   /** Drain the engine: send its packets, act on its events, then re-arm the timer. */
   private pump(): void {
     for (let t = this.engine.pollTransmit(); t; t = this.engine.pollTransmit()) {
-      this.record('out', t.to, t.packet, true);
-      if (t.to.carrier === 'udp') this.udp?.sendHip(t.packet, t.to.peer);
-      else t.to.conn?.sendHip(t.packet);
+      const { to, packet } = t;
+      const sent = this.pcap ? () => this.record('out', to, packet, true) : undefined;
+      if (to.carrier === 'udp') this.udp?.sendHip(packet, to.peer, sent);
+      else to.conn?.sendHip(packet, sent);
     }
     for (let e = this.engine.pollEvent(); e; e = this.engine.pollEvent()) this.onEngineEvent(e);
     this.schedule();
@@ -820,7 +862,37 @@ export class HipHost extends EventEmitter<HostEvents> {
     });
   }
 
+  /**
+   * Give up a BEX we started that has not finished in `ms`: its waiters fail with an error that
+   * names the peer and where we looked for it, and the half-open association is dropped.
+   */
+  private armConnectTimer(hit: string, locator: HostLocator, ms: number): void {
+    if (!(ms > 0) || !Number.isFinite(ms)) return;
+    clearTimeout(this.connectTimers.get(hit));
+    const timer = setTimeout(() => {
+      this.connectTimers.delete(hit);
+      if (this.closed || this.sessionsByHit.has(hit)) return;
+      const where = `${locator.carrier} ${locator.peer.address}:${locator.peer.port}`;
+      this.failBex(hit, new HipProtocolError('ERR_HIP_CONNECT_TIMEOUT', `no base exchange with ${hit} within ${ms} ms (tried ${where})`, { peerHit: hit, reason: 'timeout', locators: [where], timeoutMs: ms }), 'timeout');
+    }, ms);
+    timer.unref();
+    this.connectTimers.set(hit, timer);
+  }
+
+  /** Fail a BEX in progress now: waiters get `err`, the association is dropped, 'failed' follows. */
+  private failBex(hit: string, err: HipError, reason: FailureReason): void {
+    this.settle(hit, err);
+    const hitBytes = parseHit(hit);
+    if (this.engine.association(hitBytes) && !this.sessionsByHit.has(hit)) {
+      this.engine.abandon(hitBytes);
+      this.pump();
+    }
+    this.emit('failed', { peerHit: hit, reason, detail: err.message });
+  }
+
   private settle(hit: string, err?: HipError): void {
+    clearTimeout(this.connectTimers.get(hit));
+    this.connectTimers.delete(hit);
     const list = this.waiting.get(hit);
     if (!list) return;
     this.waiting.delete(hit);

@@ -18,6 +18,7 @@ export interface StreamHost {
   sendEsp(s: Session, nextHeader: number, payload: Uint8Array): void;
   sendClear(s: Session, data: Uint8Array): void;
   connect(hit: string, opts?: { streamLocalPort?: number }): Promise<unknown>;
+  close(hit: string): Promise<void>;
   reschedule(): void;
   now(): number;
   readonly tcpAddress?: { port: number } | undefined;
@@ -305,8 +306,9 @@ export class StreamMux {
     const s = stream.session;
     if (!s) return;
     if (s.clearText) {
-      // libhipl: a stream is its TCP connection, so ending it ends the connection.
-      s.locator.conn?.end();
+      // libhipl: a stream is its TCP connection, so ending it ends the association: CLOSE,
+      // CLOSE_ACK, and then the host ends the connection (FIN). The stream ends with the CLOSE.
+      if (s.locator.carrier === 'tcp') void this.host.close(stream.remoteHit).catch(() => undefined);
       return;
     }
     if (!stream.conn) return;

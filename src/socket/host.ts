@@ -75,6 +75,13 @@ export interface CreateHostOptions {
   provider?: 'node' | 'noble';
   /** Bytes of data queued per peer while its BEX runs. Default 1 MiB. */
   queueLimitBytes?: number;
+  /**
+   * Milliseconds a base exchange may take before the connect, send or stream waiting for it fails
+   * with `ERR_HIP_CONNECT_TIMEOUT` (naming the HIT and the locator tried). Default 10 000: four
+   * I1s ride out ordinary loss, and a peer that is down is reported long before the protocol's
+   * own retransmissions give up (about 47 s). 0 turns it off.
+   */
+  connectTimeoutMs?: number;
 }
 
 /** A step of the base exchange, as {@link HiplHost} reports it. */
@@ -161,6 +168,7 @@ export async function createHost(options: CreateHostOptions = {}): Promise<HiplH
   if (options.engine) hostOptions.engine = options.engine;
   if (options.provider) hostOptions.provider = options.provider;
   if (options.queueLimitBytes !== undefined) hostOptions.queueLimitBytes = options.queueLimitBytes;
+  if (options.connectTimeoutMs !== undefined) hostOptions.connectTimeoutMs = options.connectTimeoutMs;
   return new HiplHost(await HipHost.create(hostOptions), options.libhipl === true);
 }
 

@@ -398,8 +398,11 @@ export class HipHost extends EventEmitter<HostEvents> {
     return this.info(this.sessionsByHit.get(hit)!, 0);
   }
 
-  /** Close the association with a peer (CLOSE / CLOSE_ACK); resolves when it is gone. */
-  async close(peerHit: string | Uint8Array): Promise<void> {
+  /**
+   * Close the association with a peer (CLOSE / CLOSE_ACK); resolves when it is gone. With
+   * `graceMs`, a peer that has not acknowledged by then is let go (`'closed'` by `'timeout'`).
+   */
+  async close(peerHit: string | Uint8Array, opts: { graceMs?: number } = {}): Promise<void> {
     const hit = canonicalHit(peerHit);
     const hitBytes = parseHit(hit);
     if (!this.engine.association(hitBytes)) return;
@@ -413,7 +416,17 @@ export class HipHost extends EventEmitter<HostEvents> {
     });
     this.engine.close(hitBytes, this.now());
     this.pump();
-    await gone;
+    const grace = opts.graceMs;
+    if (grace === undefined || !Number.isFinite(grace)) return gone;
+    // A peer that lost its state (restarted, or gone) never acknowledges: let go after the grace
+    // time instead of the ~15 s of CLOSE retransmissions.
+    let timer: NodeJS.Timeout | undefined;
+    const acked = await Promise.race([gone.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, grace))))]);
+    clearTimeout(timer);
+    if (!acked && this.engine.association(hitBytes)) {
+      this.engine.abandon(hitBytes, 'timeout');
+      this.pump();
+    }
   }
 
   /**

@@ -40,6 +40,11 @@ export interface HiplOwner {
   untrack(user: HiplUser): void;
   /** Its ref state changed. */
   refChanged(): void;
+  /**
+   * In libhipl mode, the UDP carrier's port: clear-text datagrams carry no HIP ports, so a
+   * datagram socket must be bound to it. Undefined otherwise.
+   */
+  readonly libhiplPort: number | undefined;
 }
 
 /** A socket or server of a host, as the host sees it. @internal */
@@ -111,13 +116,24 @@ export class HiplSocket extends NodeEmitter<HiplSocketEvents> {
   }
 
   /**
-   * Bind to a port (0 picks a free one). Resolves the port.
+   * Bind to a port (0 picks a free one). Resolves the port. On a `libhipl` host the port is the
+   * UDP carrier's (0 picks it), since libhipl's clear-text data carries no HIP ports.
    *
-   * @throws HipArgumentError `ERR_HIP_PORT_IN_USE`, `ERR_HIP_INVALID_PORT`, `ERR_HIP_SOCKET_BOUND`.
+   * @throws HipArgumentError `ERR_HIP_PORT_IN_USE`, `ERR_HIP_INVALID_PORT`, `ERR_HIP_SOCKET_BOUND`,
+   *   `ERR_HIP_LIBHIPL_PORT` (another port on a libhipl host).
    */
   async bind(port = 0): Promise<number> {
     this.assertOpen();
     if (this.port !== undefined) throw new HipArgumentError('ERR_HIP_SOCKET_BOUND', `already bound to port ${this.port}`);
+    const fixed = this.owner.libhiplPort;
+    if (fixed !== undefined) {
+      // libhipl's data travels in clear on the carrier, without HIP ports: replies arrive at the
+      // carrier's port, so a socket anywhere else would never see them.
+      if (port !== 0 && port !== fixed) {
+        throw new HipArgumentError('ERR_HIP_LIBHIPL_PORT', `a libhipl host's datagram socket uses the UDP carrier port ${fixed} (libhipl data carries no HIP ports): bind(${fixed}) or bind(), not bind(${port})`);
+      }
+      port = fixed;
+    }
     this.port = this.host.bindDatagramPort(port, (data, info) => {
       if (!this.closed) {
         this.emit('message', Buffer.from(data.buffer, data.byteOffset, data.byteLength), { hit: info.hit, port: info.port, address: info.address, family: info.family === 6 ? 'IPv6' : 'IPv4', size: data.byteLength });

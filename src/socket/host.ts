@@ -112,9 +112,10 @@ export interface HiplHostEvents {
    */
   disconnect: HostEvents['closed'];
   /**
-   * A base exchange failed (`ERR_HIP_BEX_FAILED` with `details.peerHit` and `details.reason`,
-   * or `ERR_HIP_CONNECT_TIMEOUT`). Informational: the send, stream or connect that asked for it
-   * gets the same error, so an unheard `'failed'` is not thrown.
+   * A base exchange failed: `ERR_HIP_BEX_FAILED` with `details.peerHit` and `details.reason`
+   * (`'timeout'` also when `connectTimeoutMs` expired, `'unreachable'` when the system refused
+   * to send). Informational: the send, stream or connect that asked for it gets its own error,
+   * so an unheard `'failed'` is not thrown.
    */
   failed: [HipError];
   /**
@@ -323,9 +324,13 @@ export class HiplHost extends NodeEmitter<HiplHostEvents> {
     return this.core.associationStats(hit);
   }
 
-  /** Close the association with `hit` (CLOSE / CLOSE_ACK); resolves when it is gone. */
-  async disconnect(hit: string): Promise<void> {
-    await this.core.close(hit);
+  /**
+   * Close the association with `hit` (CLOSE / CLOSE_ACK); resolves when it is gone, or after
+   * `graceMs` (default 1000) without a CLOSE_ACK (a peer that restarted or vanished): it is then
+   * dropped here, `'disconnect'` by `'timeout'`.
+   */
+  async disconnect(hit: string, graceMs = 1000): Promise<void> {
+    await this.core.close(hit, { graceMs });
   }
 
   /**
@@ -362,6 +367,11 @@ export class HiplHost extends NodeEmitter<HiplHostEvents> {
     this.isRefed = false;
     this.refChanged();
     return this;
+  }
+
+  /** @internal The port datagram sockets must bind in libhipl mode. */
+  get libhiplPort(): number | undefined {
+    return this.libhipl ? this.core.udpAddress?.port : undefined;
   }
 
   /** @internal */

@@ -45,3 +45,4 @@ export type { SessionStats } from './host/session.js';
 export type { EngineOptions, PuzzleConfig, RetransmitConfig, PeerPolicy } from './core/config.js';
 export type { BexStep, FailureReason } from './core/events.js';
 export type { CarrierPeer } from './transport/peer.js';
+export { createRelay, RelayServer, loadWhitelist, parseWhitelist, type RelayClient, type RelayOptions, type RelayStats } from './relay/index.js';

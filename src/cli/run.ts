@@ -10,10 +10,11 @@ import { HipError } from '../errors.js';
 import { CliError, ExitCode, exitCodeOf } from './exit-codes.js';
 import { say, type CliIo } from './io.js';
 import { hit, keygen } from './keys.js';
+import { rvs } from './rvs.js';
 import { connect, listen } from './session.js';
 import { USAGE } from './usage.js';
 
-const COMMANDS: Readonly<Record<string, (args: string[], io: CliIo) => Promise<number>>> = { keygen, hit, listen, connect };
+const COMMANDS: Readonly<Record<string, (args: string[], io: CliIo) => Promise<number>>> = { keygen, hit, listen, connect, rvs };
 
 /**
  * Our package.json's version. Looked up from this module's own file (src/cli/, or a bundled

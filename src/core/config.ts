@@ -3,6 +3,7 @@
  * out. Everything here is plain data so it can be logged and compared.
  * @module
  */
+import type { RegistrarOptions } from './registration.js';
 import { checkEngineConfig } from './config-check.js';
 import { badOption } from './option-check.js';
 
@@ -72,6 +73,8 @@ export interface EngineConfig {
   opportunistic: boolean;
   /** Responder policy. Default: accept every authenticated peer. */
   policy: PeerPolicy | undefined;
+  /** Act as a registrar (RFC 8003): REG_INFO in R1, and, with type 1, a rendezvous server (RFC 8004). Default none. */
+  registrar: RegistrarOptions | undefined;
   /** Allow the insecure suites (NULL encryption: ESP 7, HIP cipher 1, v1 transform 5). Default false. */
   allowInsecure: boolean;
   /** Puzzle and R1 rotation. */
@@ -102,6 +105,7 @@ export const DEFAULT_ENGINE_CONFIG: Readonly<EngineConfig> = Object.freeze({
   natMode: false,
   opportunistic: false,
   policy: undefined,
+  registrar: undefined,
   allowInsecure: false,
   puzzle: Object.freeze({ difficulty: 1, lifetime: 37, rotationMs: 120_000, maxDifficulty: 20 }),
   retransmit: Object.freeze({

@@ -10,3 +10,19 @@ export { resolveEngineConfig, DEFAULT_ENGINE_CONFIG, type EngineConfig, type Eng
 export type { BexStep, DropReason, EngineEvent, EspSaParams, FailureReason, PeerLocator, Transmit } from './events.js';
 export { HipState, type HipStateValue } from './association.js';
 export type { EngineStats } from './context.js';
+export {
+  Registry,
+  RegFailure,
+  encodeLifetime,
+  lifetimeSeconds,
+  withViaRvs,
+  type LocatorCodec,
+  type RegistrarOptions,
+  type RegistrationInfo,
+  type RegistrationOutcome,
+  type RegistrationRequest,
+  type RegistryStats,
+  type RegFailureEntry,
+  type WireTransportAddress,
+  type LocatorAddress,
+} from './registration.js';

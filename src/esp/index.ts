@@ -13,6 +13,7 @@ export {
   espSpi,
   type SaKeys,
   type OutboundSaOptions,
+  type EspSequenceMode,
   type InboundSaOptions,
   type EspStats,
   type InboundEspStats,

@@ -11,3 +11,4 @@ export type { HostLocator } from './locator.js';
 export type { SessionStats } from './session.js';
 export { KeyLogWriter, espSaUatLine, tsharkEspOptions, tsharkDecodeAsUdpEsp, type KeylogSa, type EspSaUatOptions } from './keylog.js';
 export type { StreamConfig } from './stream-protocol.js';
+export type { HostRegistrationEvent, RegisterOptions, Registration, TransportAddress } from './registrations.js';

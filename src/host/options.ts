@@ -38,6 +38,7 @@ export function checkHostOptions(o: HostOptions): void {
     throw badOption('rekeyThreshold', 'must be a bigint 1..2^64-1', o.rekeyThreshold);
   }
   if (o.libhiplClearText !== undefined) checkBoolean('libhiplClearText', o.libhiplClearText);
+  if (o.espSequenceV1 !== undefined) checkOneOf('espSequenceV1', o.espSequenceV1, ['esn', '32bit']);
   if (o.stream !== undefined) {
     if (o.stream === null || typeof o.stream !== 'object') throw badOption('stream', 'must be an object', o.stream);
     checkStreamConfig(o.stream);

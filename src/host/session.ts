@@ -4,7 +4,7 @@
  * @module
  */
 import type { EspSaParams } from '../core/events.js';
-import { InboundSa, OutboundSa } from '../esp/sa.js';
+import { InboundSa, OutboundSa, type EspSequenceMode } from '../esp/sa.js';
 import type { HostLocator } from './locator.js';
 
 /** Per-association counters. */
@@ -22,7 +22,13 @@ export interface SessionStats {
    * captured packet re-sent by someone else): delivered, but replies still go to the verified one.
    */
   otherSource: number;
-  /** Drops by reason: ESP `auth`, `replay`, `malformed`; `no-port` (no socket bound); `bad-inner`. */
+  /** ICMPv6 echo requests from the peer answered (hipd's heartbeat, or `ping6` to our HIT). */
+  echoesAnswered: number;
+  /**
+   * Drops by reason: ESP `auth`, `replay`, `malformed`; `no-port` (no socket bound);
+   * `inner-udp-malformed`; `icmpv6-*` (bad checksum, a type we do not answer); `inner-<protocol>`
+   * for an inner protocol the host does not carry (e.g. `inner-sctp`).
+   */
   drops: Record<string, number>;
 }
 
@@ -32,7 +38,7 @@ export class Session {
   readonly inbound: InboundSa | undefined;
   /** A `rekey` event was already emitted for this association. */
   rekeyRequested = false;
-  readonly stats: SessionStats = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, otherSource: 0, drops: {} };
+  readonly stats: SessionStats = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, otherSource: 0, echoesAnswered: 0, drops: {} };
 
   constructor(
     readonly peerHit: Uint8Array,
@@ -44,15 +50,17 @@ export class Session {
     readonly clearText: boolean,
     replayWindow: number | undefined,
     rekeyThreshold?: bigint,
+    /** What the ESP integrity check covers of the sequence number (`'32bit'`: hipd's form). */
+    readonly espSequence: EspSequenceMode = 'esn',
   ) {
     if (!clearText) {
       this.outbound = new OutboundSa(
         { suite: sa.suite, spi: sa.peerSpi, encKey: sa.outbound.enc, authKey: sa.outbound.auth },
-        rekeyThreshold === undefined ? {} : { rekeyThreshold },
+        rekeyThreshold === undefined ? { sequence: this.espSequence } : { rekeyThreshold, sequence: this.espSequence },
       );
       this.inbound = new InboundSa(
         { suite: sa.suite, spi: sa.localSpi, encKey: sa.inbound.enc, authKey: sa.inbound.auth },
-        replayWindow === undefined ? {} : { replayWindow },
+        replayWindow === undefined ? { sequence: this.espSequence } : { replayWindow, sequence: this.espSequence },
       );
     }
   }

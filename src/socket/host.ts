@@ -82,6 +82,11 @@ export interface CreateHostOptions {
    * own retransmissions give up (about 47 s). 0 turns it off.
    */
   connectTimeoutMs?: number;
+  /**
+   * ESP integrity check of HIPv1 associations: `'esn'` (default, RFC 5202) or `'32bit'` for
+   * HIPL's hipd (see `HostOptions.espSequenceV1`).
+   */
+  espSequenceV1?: 'esn' | '32bit';
 }
 
 /** A step of the base exchange, as {@link HiplHost} reports it. */
@@ -170,6 +175,7 @@ export async function createHost(options: CreateHostOptions = {}): Promise<HiplH
   if (options.provider) hostOptions.provider = options.provider;
   if (options.queueLimitBytes !== undefined) hostOptions.queueLimitBytes = options.queueLimitBytes;
   if (options.connectTimeoutMs !== undefined) hostOptions.connectTimeoutMs = options.connectTimeoutMs;
+  if (options.espSequenceV1 !== undefined) hostOptions.espSequenceV1 = options.espSequenceV1;
   return new HiplHost(await HipHost.create(hostOptions), options.libhipl === true);
 }
 

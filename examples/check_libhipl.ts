@@ -21,7 +21,7 @@
  *   -EBEXESTABLISHED, so this port sends once more after it, as any libhipl program talking to
  *   another host must.
  * - The protocol is HIPv2 with ESP-protected data (libhipl: HIPv1, data in clear). Run with
- *   `--v1` for libhipl's HIPv1 profile (RSA identities, clear-text data).
+ *   `--libhipl-cleartext` for libhipl's HIPv1 profile (RSA identities, clear-text data).
  *
  * Run: `npm run example` (or `npx tsx examples/check_libhipl.ts`). Exits 0 only if both cases pass.
  */
@@ -61,7 +61,8 @@ const SEND_PORT = 22345;
 const RECV_PORT = 22300;
 const CASE_TIMEOUT_MS = 30_000;
 
-const v1 = process.argv.includes('--v1');
+// (--v1 is the old name of --libhipl-cleartext)
+const v1 = process.argv.includes('--libhipl-cleartext') || process.argv.includes('--v1');
 const verbose = process.argv.includes('--verbose');
 
 let peername = '';
@@ -79,7 +80,7 @@ function fail(msg: string): never {
 }
 
 async function testLibhiplLoInit(proto: number): Promise<void> {
-  if ((await hiplLibInitAll(verbose ? HIPL_LIB_LOG_INFO : HIPL_LIB_LOG_NONE, v1 ? { version: 1 } : {})) < 0) fail('hipl_lib_init_all');
+  if ((await hiplLibInitAll(verbose ? HIPL_LIB_LOG_INFO : HIPL_LIB_LOG_NONE, { libhiplClearText: v1 })) < 0) fail('hipl_lib_init_all');
 
   // C: hip_get_default_hit(&lo_hit). Here the sender keeps the default identity and the
   // receiver gets its own (see the header comment); the sender sends to the receiver's HIT.

@@ -72,8 +72,8 @@ async function relay(serverPort: number): Promise<Relay> {
 }
 
 async function libhiplPair(): Promise<{ a: HiplHost; b: HiplHost; r: Relay; s: HiplStream; remote: HiplStream }> {
-  const b = await createHost({ libhipl: true, udp: false, tcp: { address: LO }, identity: HostIdentity.generate({ algorithm: 'rsa', rsaBits: 1024 }) });
-  const a = await createHost({ libhipl: true, udp: false, identity: HostIdentity.generate({ algorithm: 'rsa', rsaBits: 1024 }) });
+  const b = await createHost({ libhiplClearText: true, udp: false, tcp: { address: LO }, identity: HostIdentity.generate({ algorithm: 'rsa', rsaBits: 1024 }) });
+  const a = await createHost({ libhiplClearText: true, udp: false, identity: HostIdentity.generate({ algorithm: 'rsa', rsaBits: 1024 }) });
   cleanup.push(() => b.close(100), () => a.close(100));
   const server = b.createServer();
   await server.listen(b.address().tcp!.port);

@@ -15,7 +15,7 @@ afterEach(async () => {
 });
 
 async function libhiplHost(): Promise<HiplHost> {
-  const h = await createHost({ libhipl: true, udp: { address: LO }, identity: HostIdentity.generate({ algorithm: 'rsa', rsaBits: 1024 }) });
+  const h = await createHost({ libhiplClearText: true, udp: { address: LO }, identity: HostIdentity.generate({ algorithm: 'rsa', rsaBits: 1024 }) });
   hosts.push(h);
   return h;
 }

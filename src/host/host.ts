@@ -694,6 +694,9 @@ export class HipHost extends EventEmitter<HostEvents> {
       const loc = e.locator as HostLocator;
       const prev = e.previous as HostLocator;
       if (s) s.locator = loc;
+      // The peer answered the return-routability check there: a TCP connection it came back on
+      // is no longer a stranger's, or the listener would close it at its verification deadline.
+      loc.conn?.markVerified();
       this.emit('locator', { peerHit: hit, carrier: loc.carrier, address: loc.peer.address, port: loc.peer.port, previousAddress: prev.peer.address, previousPort: prev.peer.port });
     } else if (e.type === 'rekey-inbound') {
       if (!s || s.clearText) return;

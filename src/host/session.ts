@@ -4,6 +4,7 @@
  * @module
  */
 import type { EspSaParams } from '../core/events.js';
+import { formatHit } from '../crypto/hit.js';
 import { InboundSa, OutboundSa } from '../esp/sa.js';
 import type { HostLocator } from './locator.js';
 
@@ -33,6 +34,10 @@ export class Session {
   /** A `rekey` event was already emitted for this association. */
   rekeyRequested = false;
   readonly stats: SessionStats = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, otherSource: 0, drops: {} };
+  /** When the host last told the engine this association was active (see HipHost's touch). */
+  lastTouch = -Infinity;
+  /** Canonical text of {@link peerHit}, made once (the data path names the peer per packet). */
+  readonly peerHitText: string;
 
   constructor(
     readonly peerHit: Uint8Array,
@@ -45,6 +50,7 @@ export class Session {
     replayWindow: number | undefined,
     rekeyThreshold?: bigint,
   ) {
+    this.peerHitText = formatHit(peerHit);
     if (!clearText) {
       this.outbound = new OutboundSa(
         { suite: sa.suite, spi: sa.peerSpi, encKey: sa.outbound.enc, authKey: sa.outbound.auth },

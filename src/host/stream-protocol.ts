@@ -11,6 +11,10 @@
  * NewReno-style recovery of further holes, receiver flow control and half close. Left out on
  * purpose: congestion control (the send window is fixed), options, urgent data, simultaneous
  * open and TIME_WAIT (ESP already keeps segments of another association out).
+ *
+ * Over a reliable carrier (a TCP connection, `reliableCarrier: true`) TCP below already
+ * retransmits and orders, so the machine shrinks to framing plus flow control: no copy of sent
+ * data, no timers, no duplicate-ACK logic; only the peer's window and the send buffer limit it.
  * @module
  */
 
@@ -25,6 +29,7 @@ export {
   encodeSegment,
   segmentChecksum,
   type Segment,
+  type SegmentCodecOptions,
   type SegmentFlags,
 } from './stream-segment.js';
 
@@ -68,6 +73,15 @@ export interface StreamConfig {
    * outlasts two lost ACKs in a row at the longest backoff.
    */
   lingerMs: number;
+  /**
+   * The carrier below ESP is itself reliable and ordered (a TCP connection): segments are never
+   * lost, duplicated or reordered, so the machine keeps no copy of sent data, arms no
+   * retransmission or persist timer, does not linger after close, and ignores
+   * `sendWindowSegments`; only the peer's window (flow control) limits what is sent, and
+   * `write()` reports backpressure once `sendBufferBytes` wait for that window. Both ends
+   * must agree (the host sets it from the carrier of the association). Default false.
+   */
+  reliableCarrier: boolean;
 }
 
 /** What a {@link StreamConnection} reports to its user, in order. */
@@ -152,6 +166,7 @@ const DEFAULTS: Omit<StreamConfig, 'lingerMs'> = {
   maxRetries: 12,
   sendBufferBytes: 256 * 1024,
   ackDelayMs: 10,
+  reliableCarrier: false,
 };
 
 /** Fill in defaults and check ranges. */
@@ -178,6 +193,9 @@ function resolveConfig(partial: Partial<StreamConfig> | undefined): StreamConfig
   need('sendBufferBytes', 1);
   need('ackDelayMs', 0);
   need('lingerMs', 0);
+  if (typeof cfg.reliableCarrier !== 'boolean') {
+    throw new HipArgumentError('ERR_STREAM_BAD_CONFIG', 'stream config reliableCarrier must be a boolean', { field: 'reliableCarrier', value: cfg.reliableCarrier });
+  }
   return cfg;
 }
 
@@ -689,6 +707,15 @@ export class StreamConnection {
       this.sndWl1 = seg.seq;
       this.sndWl2 = a;
     }
+    if (this.config.reliableCarrier) {
+      // Nothing to retransmit or time: an ACK only moves the window along.
+      if (seqDiff(a, this.sndUna) > 0) {
+        this.sndUna = a;
+        this.retries = 0;
+        if (this.finSent && a === this.sndNxt) this.finAcked = true;
+      }
+      return true;
+    }
     if (a === this.sndUna) {
       if (this.inflight.length === 0) {
         // Zero-window probing with the peer answering: it is alive, just full.
@@ -895,14 +922,15 @@ export class StreamConnection {
   private flush(now: number): void {
     if (this.closedFlag || !this.established) return;
     const { mss, sendWindowSegments } = this.config;
+    const reliable = this.config.reliableCarrier;
     const wasIdle = this.inflight.length === 0;
     let last: Outgoing | undefined;
-    while (this.pendingBytes > 0 && this.inflight.length < sendWindowSegments && !this.finSent) {
+    while (this.pendingBytes > 0 && (reliable || this.inflight.length < sendWindowSegments) && !this.finSent) {
       const usable = this.sndWnd - seqDiff(this.sndNxt, this.sndUna);
       const n = Math.min(mss, this.pendingBytes, usable);
       if (n <= 0) break;
       // Sender-side silly-window avoidance: no small window-limited segments while others fly.
-      if (n < mss && n < this.pendingBytes && this.inflight.length > 0) break;
+      if (n < mss && n < this.pendingBytes && seqDiff(this.sndNxt, this.sndUna) > 0) break;
       last = this.sendNew(this.take(n), now);
     }
     if (this.localEnded && !this.finSent && this.pendingBytes === 0) {
@@ -914,6 +942,13 @@ export class StreamConnection {
       }
       this.sndNxt = seqAdd(this.sndNxt, 1);
     }
+    if (this.needDrain && this.bufferedBytes < this.config.sendBufferBytes) {
+      // Over a reliable carrier the buffer shrinks here, as queued data leaves within the window.
+      this.needDrain = false;
+      this.emitEvent({ type: 'drain' });
+    }
+    // A reliable carrier loses nothing and delivers every window update: no timers.
+    if (reliable) return;
     if (this.inflight.length > 0) {
       // A timer armed while idle was the persist timer; the first segment in flight restarts it.
       if (wasIdle || this.rtxAt === undefined) this.rtxAt = now + this.rto;
@@ -926,13 +961,14 @@ export class StreamConnection {
   private sendNew(data: Uint8Array, now: number): Outgoing {
     const r = this.track({ seq: this.sndNxt, data, syn: false, fin: false, psh: this.pendingBytes === 0 }, now);
     this.sndNxt = seqAdd(this.sndNxt, data.length);
-    this.inflightBytes += data.length;
+    if (!this.config.reliableCarrier) this.inflightBytes += data.length;
     return r;
   }
 
   private track(fields: Pick<Outgoing, 'seq' | 'data' | 'syn' | 'fin' | 'psh'>, now: number): Outgoing {
     const r: Outgoing = { ...fields, sentAt: now, retransmitted: false, queued: true, done: false };
-    this.inflight.push(r);
+    // Over a reliable carrier a segment is forgotten once it has been polled.
+    if (!this.config.reliableCarrier) this.inflight.push(r);
     this.outbox.push(r);
     return r;
   }
@@ -940,7 +976,7 @@ export class StreamConnection {
   /** Queue our SYN (client) or SYN+ACK (server: the ACK flag follows from knowing the peer's ISN). */
   private sendSyn(now: number): void {
     this.track({ seq: this.iss, data: EMPTY, syn: true, fin: false, psh: false }, now);
-    this.rtxAt = now + this.rto;
+    if (!this.config.reliableCarrier) this.rtxAt = now + this.rto;
   }
 
   private retransmit(r: Outgoing, now: number): void {
@@ -1011,7 +1047,7 @@ export class StreamConnection {
     this.rtxAt = undefined;
     this.ackAt = undefined;
     this.outbox = [];
-    if (this.mayNeedLinger) this.lingerAt = now + this.config.lingerMs;
+    if (this.mayNeedLinger && !this.config.reliableCarrier) this.lingerAt = now + this.config.lingerMs;
     this.emitEvent({ type: 'closed' });
   }
 

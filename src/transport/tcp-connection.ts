@@ -15,7 +15,7 @@ import {
   LibhiplStreamDecoder,
   type RecordKind,
   encodeHiplHip,
-  encodeHiplPayload,
+  encodeHiplPayloadHeader,
 } from './tcp-framing.js';
 
 /** Default quiet time around a libhipl control message, in milliseconds. */
@@ -54,6 +54,8 @@ export interface TcpConnectionEvents {
   payload: [bytes: Uint8Array];
   /** A framing violation, a socket error or a failed send. Framing and socket errors close the connection. */
   error: [err: Error];
+  /** The socket's send buffer emptied after {@link TcpConnection.needsDrain} was true. */
+  drain: [];
   /** The connection is closed; no event follows. */
   close: [];
 }
@@ -145,6 +147,7 @@ export class TcpConnection extends EventEmitter<TcpConnectionEvents> {
       if (!this.#closed) this.emit('error', fromNodeError(TransportErrorCode.SOCKET, 'TCP connection error', err, { ...this.remote }));
     });
     socket.on('end', () => this.#flushHeld());
+    socket.on('drain', () => this.emit('drain'));
     socket.on('close', () => this.#onClose());
     if (socket.destroyed) {
       queueMicrotask(() => this.#onClose());
@@ -179,6 +182,24 @@ export class TcpConnection extends EventEmitter<TcpConnectionEvents> {
   }
 
   /**
+   * True while the socket holds more unsent bytes than its high-water mark (Node's
+   * `writableNeedDrain`): a sender that can wait should, until `'drain'`.
+   */
+  get needsDrain(): boolean {
+    return this.#socket.writableNeedDrain;
+  }
+
+  /** Hold writes until {@link uncork}, so a burst of frames leaves in one gathered write (calls nest). */
+  cork(): void {
+    this.#socket.cork();
+  }
+
+  /** Release the writes held since the matching {@link cork}. */
+  uncork(): void {
+    this.#socket.uncork();
+  }
+
+  /**
    * Send a HIP control packet: a hipl frame, or (libhipl) marker + packet as one write kept
    * apart from other writes. Returns false when it was dropped (see the class notes).
    */
@@ -206,10 +227,16 @@ export class TcpConnection extends EventEmitter<TcpConnectionEvents> {
   sendPayload(bytes: Uint8Array): boolean {
     if (this.#hipl) {
       if (!this.#writable()) return false;
-      const frame = this.#encode(() => encodeHiplPayload(bytes));
-      if (!frame) return false;
+      const header = this.#encode(() => encodeHiplPayloadHeader(bytes));
+      if (!header) return false;
       this.stats.payloadOut++;
-      this.#write(frame);
+      this.stats.bytesOut += header.length + bytes.length;
+      // Length field and packet as one gathered write: no copy of the packet, one syscall.
+      const s = this.#socket;
+      s.cork();
+      s.write(header);
+      s.write(bytes);
+      s.uncork();
       return true;
     }
     if (!this.#writable()) return false;

@@ -606,6 +606,71 @@ describe('a reader that takes no data (pollEvent with data: false)', () => {
   });
 });
 
+describe('over a reliable carrier (reliableCarrier: true)', () => {
+  const reliable = { reliableCarrier: true, mss: 16_000 };
+
+  it('moves data both ways with no retransmission timer, no copy kept and a clean close', () => {
+    const sim = new Sim({ config: reliable });
+    const da = payload(500_000, 31);
+    const db = payload(300_000, 32);
+    sim.send('a', da, { end: true });
+    sim.send('b', db, { end: true });
+    let maxTimer = 0;
+    sim.open();
+    sim.run({
+      until: () => {
+        // Timers only for delayed ACKs: never a retransmission timeout.
+        const t = sim.a.nextTimeout();
+        if (t !== undefined) maxTimer = Math.max(maxTimer, t - sim.now);
+        return false;
+      },
+    });
+    expect(Buffer.compare(sim.received('b'), da)).toBe(0);
+    expect(Buffer.compare(sim.received('a'), db)).toBe(0);
+    expect(sim.a.state).toBe('closed');
+    expect(sim.b.state).toBe('closed');
+    expect(sim.a.stats.retransmissions + sim.b.stats.retransmissions).toBe(0);
+    expect(maxTimer).toBeLessThanOrEqual(sim.a.config.ackDelayMs);
+    // No lingering after close: nothing keeps the connections alive.
+    expect(sim.a.nextTimeout()).toBeUndefined();
+    expect(sim.b.nextTimeout()).toBeUndefined();
+  });
+
+  it('keeps no sent data: bufferedBytes counts only what waits for the window', () => {
+    const sim = new Sim({ config: { ...reliable, sendBufferBytes: 50_000 }, configB: { ...reliable, receiveBufferBytes: 64_000 } });
+    sim.open();
+    sim.run({ until: () => sim.ep.b.conn !== undefined && sim.b.state === 'established' });
+    sim.setPaused('b', true);
+    // 40 kB fit the window: once polled they are the carrier's, not ours.
+    expect(sim.a.write(new Uint8Array(40_000), sim.now)).toBe(true);
+    while (sim.a.pollSegment());
+    expect(sim.a.bufferedBytes).toBe(0);
+    // Past the 64 kB window the rest waits, and write() says so.
+    expect(sim.a.write(new Uint8Array(80_000), sim.now)).toBe(false);
+    expect(sim.a.bufferedBytes).toBeGreaterThanOrEqual(50_000);
+  });
+
+  it('a stalled reader stops the writer; reading again sends a window update and drain follows', () => {
+    const sim = new Sim({ config: { ...reliable, sendBufferBytes: 20_000 }, configB: { ...reliable, receiveBufferBytes: 48_000 } });
+    const da = payload(400_000, 33);
+    sim.send('a', da, { end: true, chunk: 8000 });
+    sim.open();
+    sim.run({ until: () => sim.ep.b.conn !== undefined });
+    sim.setPaused('b', true);
+    sim.run({ maxTime: 10_000 });
+    // Everything stopped: no timer, a holds what the window did not take, b at most its buffer.
+    expect(sim.a.nextTimeout()).toBeUndefined();
+    expect(sim.ep.a.writeReturnedFalse).toBeGreaterThan(0);
+    const acks = sim.wire.filter((w) => w.from === 'b' && w.seg.flags.ack);
+    expect(acks.at(-1)!.seg.window).toBe(0);
+    expect(sim.ep.a.sent).toBeLessThan(48_000 + 20_000 + 8000 + 1);
+    sim.setPaused('b', false);
+    sim.run();
+    expect(Buffer.compare(sim.received('b'), da)).toBe(0);
+    expect(sim.types('a')).toContain('drain');
+  });
+});
+
 describe('sequence numbers', () => {
   it('wrap around 2^32 in both directions', () => {
     const da = payload(150_000, 19);

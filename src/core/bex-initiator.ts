@@ -22,7 +22,7 @@ import type { FailureReason, PeerLocator } from './events.js';
 import { allowed, chooseFromOffer, isDhChoiceConsistent, isNullHipCipher } from './negotiation.js';
 import { bexEvent, errorText, establish, fail, opportunisticKey } from './lifecycle.js';
 import { responderRhash } from './peer-key.js';
-import { checkMac, checkSignature, sealPacket } from './sealing.js';
+import { checkMac, sealPacket, verifySigned } from './sealing.js';
 import { deriveSessionKeys, hipEncKeyLength } from './session-keys.js';
 import { newDhKey } from './dh-private.js';
 import { backoff } from './timers.js';
@@ -91,7 +91,7 @@ export function handleR1<L extends PeerLocator>(
   }
   if (!hitsEqual(peer.hit, pkt.senderHit)) return ctx.drop('hit-mismatch', pkt.type, pkt.senderHit);
   const verifyingKey = peer.verifyingKey;
-  if (!checkSignature(ctx.provider, raw, ParamType.HIP_SIGNATURE_2, verifyingKey, peer.schemes, sig.signature)) {
+  if (!verifySigned(ctx.provider, raw, sig, { verifyingKey, schemes: peer.schemes, hiAlgorithm: hostId.algorithm })) {
     return ctx.drop('bad-signature', pkt.type, pkt.senderHit);
   }
 
@@ -283,7 +283,7 @@ export function handleR2<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
   if (!a.r1HostIdTlv || !checkMac(ctx.provider, raw, mac.mac, { type: ParamType.HIP_MAC_2, hash: keys.macHash, key: keys.macIn, responderHostIdTlv: a.r1HostIdTlv })) {
     return ctx.drop('bad-mac', pkt.type, pkt.senderHit);
   }
-  if (!checkSignature(ctx.provider, raw, ParamType.HIP_SIGNATURE, a.peer!.verifyingKey, a.peer!.schemes, sig.signature)) {
+  if (!verifySigned(ctx.provider, raw, sig, a.peer!)) {
     return ctx.drop('bad-signature', pkt.type, pkt.senderHit);
   }
   a.sa!.peerSpi = espInfo.newSpi;

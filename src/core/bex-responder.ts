@@ -25,8 +25,8 @@ import { hitKey, type EngineContext, type LocalSide } from './context.js';
 import { newDhKey } from './dh-private.js';
 import type { PeerLocator } from './events.js';
 import { allowed, chooseDhGroup, isNullHipCipher } from './negotiation.js';
-import type { Generation } from './responder.js';
-import { checkMac, checkSignature, sealPacket } from './sealing.js';
+import { solutionKey, type Generation } from './responder.js';
+import { checkMac, sealPacket, verifySigned } from './sealing.js';
 import { deriveSessionKeys, hipEncKeyLength } from './session-keys.js';
 
 /** Handle an I1: answer with an R1 from the current template; keep no state. */
@@ -117,7 +117,7 @@ export function handleI2<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
   if (!bytesEqual(pkt.receiverHit, me.hit)) return ctx.drop('wrong-receiver-hit', pkt.type, pkt.senderHit);
   if ((pkt.controls & ~CONTROL_ANONYMOUS) !== 0) return ctx.drop('controls', pkt.type, pkt.senderHit);
   const existing = ctx.associations.get(hitKey(pkt.senderHit));
-  if (existing?.lastI2 && bytesEqual(existing.lastI2, raw)) {
+  if (existing?.lastI2 && sameIgnoringChecksum(existing.lastI2, raw)) {
     // A retransmitted I2: our R2 was lost. Resend it (v2). libhipl must never get duplicate
     // control traffic (HIPV1-PROFILE 16.10-11), so v1 drops it.
     if (existing.version === 2 && existing.r2 && (existing.state === HipState.R2_SENT || existing.state === HipState.ESTABLISHED)) {
@@ -154,6 +154,11 @@ export function handleI2<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
     const counter = getParam(pkt, ParamType.R1_COUNTER);
     if (counter && counter.counter !== gen.counter) return ctx.drop('stale-puzzle', pkt.type, pkt.senderHit);
   }
+  // The DH key is fixed for the generation: a solution that already built an association would
+  // derive the very same keys again and restart their ESP sequence numbers (key/nonce reuse).
+  const solved = solutionKey(pkt.senderHit, solution.i, solution.j);
+  const seen = ctx.r1.solutionState(gen, solved);
+  if (seen !== 'fresh') return ctx.drop('replay', pkt.type, pkt.senderHit, `puzzle solution already ${seen === 'accepted' ? 'used' : 'tried'}`);
 
   // Negotiated values must be ones we offered.
   const dhValue = dhParam.values[0];
@@ -175,6 +180,7 @@ export function handleI2<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
     ctx.drop('negotiation', pkt.type, pkt.senderHit, 'ESP transform not offered');
     return ctx.notify(pkt.version, pkt.senderHit, from, NotifyType.INVALID_ESP_TRANSFORM_CHOSEN, new Uint8Array(0), now);
   }
+  if (ctx.r1.noteAttempt(gen, solved)) ctx.r1.rotate(now, ctx.config.puzzle.difficulty);
   let kij: Uint8Array;
   try {
     kij = ctx.provider.dhCompute(dh, dhValue.publicValue);
@@ -215,7 +221,7 @@ export function handleI2<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
     return ctx.notify(pkt.version, pkt.senderHit, from, NotifyType.INVALID_HIT, new Uint8Array(0), now);
   }
   const verifyingKey = peer.verifyingKey;
-  if (!checkSignature(ctx.provider, raw, ParamType.HIP_SIGNATURE, verifyingKey, peer.schemes, sig.signature)) {
+  if (!verifySigned(ctx.provider, raw, sig, { verifyingKey, schemes: peer.schemes, hiAlgorithm: hostId.algorithm })) {
     ctx.drop('bad-signature', pkt.type, pkt.senderHit);
     return ctx.notify(pkt.version, pkt.senderHit, from, NotifyType.AUTHENTICATION_FAILED, new Uint8Array(0), now);
   }
@@ -224,6 +230,7 @@ export function handleI2<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
     return ctx.notify(pkt.version, pkt.senderHit, from, NotifyType.BLOCKED_BY_POLICY, new Uint8Array(0), now);
   }
   bexEvent(ctx, existing, 'i2-received', PacketType.I2, now, false, pkt.senderHit);
+  ctx.r1.noteAccepted(gen, solved);
 
   // Accepted: a new association replaces any earlier one with this peer (RFC 7401 4.4.3).
   if (existing?.sa) ctx.releaseSpi(existing.sa.localSpi);
@@ -290,4 +297,11 @@ function policyAllows<L extends PeerLocator>(ctx: EngineContext<L>, hit: Uint8Ar
       return false;
     }
   });
+}
+
+/** Two packets equal except for the checksum field (bytes 4-5), which no MAC covers. */
+function sameIgnoringChecksum(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length || a.length < 6) return false;
+  for (let i = 0; i < a.length; i++) if (i !== 4 && i !== 5 && a[i] !== b[i]) return false;
+  return true;
 }

@@ -214,6 +214,11 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
       this.handleMalformed(bytes, e, from, now);
       return;
     }
+    if (pkt.version === 2 && pkt.params.some((p) => p.padding !== undefined)) {
+      // RFC 7401 §5.2.1 pads with zeros. Padding after the signature is covered by nothing, so
+      // a sender could vary it to make a replayed packet look new: v2 packets must pad with zeros.
+      return this.recordDrop('malformed', pkt.type, pkt.senderHit, 'non-zero TLV padding');
+    }
     try {
       switch (pkt.type) {
         case PacketType.I1:

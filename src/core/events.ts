@@ -69,6 +69,7 @@ export type DropReason =
   | 'negotiation'
   | 'policy'
   | 'duplicate'
+  | 'replay'
   | 'bad-echo'
   | 'controls'
   | 'missing-parameter';

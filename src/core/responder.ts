@@ -4,7 +4,7 @@
  * HIT, the puzzle's Opaque and #I (RFC 7401 Appendix A; HIP-DIGEST 5).
  * @module
  */
-import { bytesEqual, concatBytes } from '../bytes.js';
+import { bytesEqual, bytesToHex, concatBytes } from '../bytes.js';
 import type { CryptoProvider, DhKeyPair } from '../crypto/provider.js';
 import type { HashName } from '../crypto/keys.js';
 import { findTlv, ParamType } from '../wire/index.js';
@@ -21,7 +21,30 @@ export interface Generation {
   dh: Map<number, DhKeyPair>;
   /** Signed R1 templates, by `${version}:${group}`. */
   templates: Map<string, R1Template>;
+  /**
+   * Puzzle solutions seen in I2s of this generation, by {@link solutionKey}: how many DH
+   * computations each has bought, or {@link ACCEPTED} once an I2 with it created an
+   * association. The DH key is fixed for the generation, so an accepted solution presented
+   * again would derive the same keys: it is never accepted twice (RFC 7401 4.1.1, 6.9).
+   */
+  solutions: Map<string, number>;
 }
+
+/** Marks a solution in {@link Generation.solutions} that an association was built from. */
+export const ACCEPTED = -1;
+
+/**
+ * DH computations one unaccepted solution may buy: the first I2 and two retransmissions. A
+ * replayed solution with a broken MAC must not buy unlimited ECDH work.
+ */
+export const DH_ATTEMPTS_PER_SOLUTION = 3;
+
+/**
+ * Solutions remembered per generation. When the table is full the responder starts a new
+ * generation (new secret, new DH keys), so the table stays bounded and no record is forgotten
+ * while its generation can still be answered.
+ */
+export const SOLUTIONS_PER_GENERATION = 8192;
 
 /** A signed R1 waiting for its receiver HIT, Opaque and #I. */
 export interface R1Template {
@@ -68,6 +91,7 @@ export class R1Factory {
       startedAt: now,
       dh: new Map(),
       templates: new Map(),
+      solutions: new Map(),
     };
     return this.current;
   }
@@ -76,6 +100,28 @@ export class R1Factory {
   generationForOpaque(opaque: number): Generation | undefined {
     for (const g of [this.current, this.previous]) if (g && Number(g.counter & 0xffffn) === opaque) return g;
     return undefined;
+  }
+
+  /**
+   * What a generation knows of a solution: `'accepted'` (an association was built from it),
+   * `'exhausted'` (it bought its DH attempts without success) or `'fresh'`.
+   */
+  solutionState(gen: Generation, key: string): 'fresh' | 'accepted' | 'exhausted' {
+    const n = gen.solutions.get(key);
+    if (n === undefined) return 'fresh';
+    if (n === ACCEPTED) return 'accepted';
+    return n >= DH_ATTEMPTS_PER_SOLUTION ? 'exhausted' : 'fresh';
+  }
+
+  /** Count one DH computation for a solution. Returns true when the generation's table is full. */
+  noteAttempt(gen: Generation, key: string): boolean {
+    gen.solutions.set(key, (gen.solutions.get(key) ?? 0) + 1);
+    return gen.solutions.size >= SOLUTIONS_PER_GENERATION;
+  }
+
+  /** Record that an association was built from a solution: it is never accepted again. */
+  noteAccepted(gen: Generation, key: string): void {
+    gen.solutions.set(key, ACCEPTED);
   }
 
   /** The DH key pair of a group in a generation, created on first use. */
@@ -127,4 +173,9 @@ export class R1Factory {
   isOurI(gen: Generation, hash: HashName, i: Uint8Array, hitI: Uint8Array, hitR: Uint8Array, locatorKey: string): boolean {
     return bytesEqual(this.puzzleI(gen, hash, i.length, hitI, hitR, locatorKey), i);
   }
+}
+
+/** The record key of a puzzle solution: the initiator's HIT, #I and #J. */
+export function solutionKey(hitI: Uint8Array, i: Uint8Array, j: Uint8Array): string {
+  return `${bytesToHex(hitI)}:${bytesToHex(i)}:${bytesToHex(j)}`;
 }

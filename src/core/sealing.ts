@@ -6,7 +6,7 @@
 import { bytesEqual } from '../bytes.js';
 import type { CryptoProvider, SigningKey, VerifyingKey } from '../crypto/provider.js';
 import type { HashName, SignatureScheme } from '../crypto/keys.js';
-import { authenticatedBytes, emitPacket, ParamType, type HipPacket, type HipParam } from '../wire/index.js';
+import { authenticatedBytes, emitPacket, ParamType, type HipPacket, type HipParam, type SignatureParam } from '../wire/index.js';
 
 /** How to MAC a packet. */
 export interface MacSpec {
@@ -75,4 +75,21 @@ export function checkSignature(
 ): boolean {
   const input = authenticatedBytes(raw, type);
   return schemes.some((s) => provider.verify(key, s, input, signature));
+}
+
+/** Who is expected to have signed a packet: the key, its schemes and its HI algorithm. */
+export interface Signer {
+  verifyingKey: VerifyingKey;
+  schemes: readonly SignatureScheme[];
+  /** The HI algorithm of the signer's HOST_ID; the signature's Algorithm field must equal it. */
+  hiAlgorithm: number;
+}
+
+/**
+ * Check a received HIP_SIGNATURE or HIP_SIGNATURE_2: its Algorithm field must be the signer's
+ * HI algorithm (RFC 7401 §5.2.14) and the signature must verify.
+ */
+export function verifySigned(provider: CryptoProvider, raw: Uint8Array, sig: SignatureParam, signer: Signer): boolean {
+  if (sig.algorithm !== signer.hiAlgorithm) return false;
+  return checkSignature(provider, raw, sig.type, signer.verifyingKey, signer.schemes, sig.signature);
 }

@@ -7,7 +7,7 @@ import { getParam, PacketType, ParamType, type HipPacket, type HipParam } from '
 import { HipState, type Association } from './association.js';
 import { hitKey, type EngineContext } from './context.js';
 import type { PeerLocator } from './events.js';
-import { checkMac, checkSignature, sealPacket } from './sealing.js';
+import { checkMac, sealPacket, verifySigned } from './sealing.js';
 import { backoff } from './timers.js';
 
 /** Bytes of the CLOSE echo nonce (libhipl uses 4; more costs nothing). */
@@ -54,7 +54,7 @@ function authentic<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<
     ctx.drop('bad-mac', pkt.type, pkt.senderHit);
     return false;
   }
-  if (!checkSignature(ctx.provider, raw, ParamType.HIP_SIGNATURE, a.peer.verifyingKey, a.peer.schemes, sig.signature)) {
+  if (!verifySigned(ctx.provider, raw, sig, a.peer)) {
     ctx.drop('bad-signature', pkt.type, pkt.senderHit);
     return false;
   }
@@ -106,7 +106,7 @@ export function handleNotify<L extends PeerLocator>(ctx: EngineContext<L>, pkt: 
   const sig = getParam(pkt, ParamType.HIP_SIGNATURE);
   // Without the sender's key (no association yet) the NOTIFY cannot be authenticated; it is
   // still reported, since it changes nothing and explains a stalled BEX.
-  if (a?.peer && sig && !checkSignature(ctx.provider, raw, ParamType.HIP_SIGNATURE, a.peer.verifyingKey, a.peer.schemes, sig.signature)) {
+  if (a?.peer && sig && !verifySigned(ctx.provider, raw, sig, a.peer)) {
     return ctx.drop('bad-signature', pkt.type, pkt.senderHit);
   }
   for (const p of pkt.params) {

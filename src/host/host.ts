@@ -22,6 +22,7 @@ import {
   UdpCarrier,
   type CarrierPeer,
   type TcpConnection,
+  type TcpListenerStats,
 } from '../transport/index.js';
 import { decodeInnerDatagram, encodeInnerDatagram, INNER_UDP } from './inner-datagram.js';
 import { KeyLogWriter } from './keylog.js';
@@ -55,14 +56,14 @@ export interface HostOptions {
   /** TCP listener for incoming connections, or false (default) for none. */
   tcp?:
     | false
-    | {
+    | ({
         /** Local address; default `'0.0.0.0'` (family 4) or `'::'` (family 6). */
         address?: string;
         /** Local port; 0 (the default) picks an ephemeral one. */
         port?: number;
         /** IP version; default: the family of `address`, else 4. */
         family?: 4 | 6;
-      };
+      } & TcpAdmissionOptions);
   /** Record every HIP and ESP packet sent or received into this pcap file. */
   pcap?: string;
   /** Append each ESP SA's keys to this file in Wireshark's esp_sa form. */
@@ -83,6 +84,19 @@ export interface HostOptions {
   libhiplClearText?: boolean;
   /** Stream tuning (segment size, windows, retransmission). */
   stream?: Partial<StreamConfig>;
+}
+
+/**
+ * How a host's TCP listener treats connections from peers whose base exchange has not completed
+ * (strangers): each may hold a connection only so long, and only so many at once.
+ */
+export interface TcpAdmissionOptions {
+  /** At most this many such connections; one more closes the oldest. Default 128. */
+  maxUnverified?: number;
+  /** A connection whose BEX has not completed this long after it was accepted is closed. Default 15 000 ms. */
+  verifyTimeoutMs?: number;
+  /** A connection whose BEX has not completed and that receives nothing for this long is closed. Default 5 000 ms. */
+  idleTimeoutMs?: number;
 }
 
 /** Options of {@link HipHost.connect}. */
@@ -308,6 +322,11 @@ export class HipHost extends EventEmitter<HostEvents> {
   /** The TCP listening address, if any. */
   get tcpAddress(): CarrierPeer | undefined {
     return this.tcp?.local;
+  }
+
+  /** Admission counters of the TCP listener (strangers' connections evicted, timed out ...), if any. */
+  get tcpListenerStats(): Readonly<TcpListenerStats> | undefined {
+    return this.tcp?.stats;
   }
 
   /** Time base of the engine: monotonic milliseconds. */
@@ -706,6 +725,8 @@ export class HipHost extends EventEmitter<HostEvents> {
     const loc = e.peerLocator as HostLocator;
     const clearText = e.version === 1 && this.opts.libhiplClearText === true;
     const s = new Session(e.peerHit, e.localHit, e.version, loc, e.sa, clearText, this.opts.replayWindow, this.opts.rekeyThreshold);
+    // The peer proved its identity: its TCP connection is no longer a stranger's (issue 8).
+    loc.conn?.markVerified();
     this.sessionsByHit.set(hit, s);
     if (clearText) this.clearTextByLocator.set(loc.key, s);
     else this.sessionsBySpi.set(e.sa.localSpi, s);

@@ -3,7 +3,7 @@
  * datagram and stream services, pcap recording and the Wireshark key log.
  * @module
  */
-export { HipHost, type ConnectOptions, type HostOptions, type HostEvents, type HostBexEvent, type EstablishedInfo, type DatagramInfo } from './host.js';
+export { HipHost, type ConnectOptions, type HostOptions, type TcpAdmissionOptions, type HostEvents, type HostBexEvent, type EstablishedInfo, type DatagramInfo } from './host.js';
 export { HostStream } from './stream-mux.js';
 export { PeerTable, canonicalHit, type PeerAddress, type PeerEntry } from './peer-table.js';
 export type { HostLocator } from './locator.js';

@@ -8,7 +8,7 @@ import { EventEmitter } from 'eventemitter3';
 import type { EngineOptions } from '../core/config.js';
 import type { HostIdentity } from '../crypto/identity.js';
 import { HipError, HipProtocolError } from '../errors.js';
-import { HipHost, type EstablishedInfo, type HostEvents, type HostOptions } from '../host/host.js';
+import { HipHost, type EstablishedInfo, type HostEvents, type HostOptions, type TcpAdmissionOptions } from '../host/host.js';
 import { canonicalHit, type PeerEntry, type PeerTable } from '../host/peer-table.js';
 import type { SessionStats } from '../host/session.js';
 import type { CarrierPeer } from '../transport/index.js';
@@ -53,8 +53,11 @@ export interface CreateHostOptions {
    * all interfaces. `false` for none (TCP only).
    */
   udp?: false | CarrierBindOptions;
-  /** TCP listener for peers that connect over TCP. Default none. */
-  tcp?: false | CarrierBindOptions;
+  /**
+   * TCP listener for peers that connect over TCP. Default none. The admission limits bound what
+   * strangers (peers whose BEX has not completed) can hold.
+   */
+  tcp?: false | (CarrierBindOptions & TcpAdmissionOptions);
   /**
    * Talk HIPv1 with clear-text data to libhipl peers (ORCHIDv1 HITs, RSA identity needed).
    * INSECURE: libhipl sends application data unencrypted, and so will this host with them.

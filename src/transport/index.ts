@@ -37,7 +37,11 @@ export {
 } from './tcp-connection.js';
 export {
   DEFAULT_DETECT_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_MAX_UNVERIFIED,
+  DEFAULT_VERIFY_TIMEOUT_MS,
   TcpListener,
+  type TcpListenerStats,
   type TcpConnectOptions,
   type TcpListenOptions,
   type TcpListenerEvents,

@@ -16,6 +16,15 @@ import { resolveBindAddress } from './udp-carrier.js';
 /** Default time an accepted connection may stay silent before its framing is known. */
 export const DEFAULT_DETECT_TIMEOUT_MS = 30_000;
 
+/** Default cap on accepted connections not yet verified (see {@link TcpListenOptions.maxUnverified}). */
+export const DEFAULT_MAX_UNVERIFIED = 128;
+
+/** Default time an accepted connection has to get verified (its base exchange done). */
+export const DEFAULT_VERIFY_TIMEOUT_MS = 15_000;
+
+/** Default time an unverified connection may stay silent. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 5_000;
+
 /** Options of {@link TcpListener.listen}. */
 export interface TcpListenOptions {
   /** Local address; defaults to `'0.0.0.0'` for family 4 and `'::'` for family 6. */
@@ -38,6 +47,29 @@ export interface TcpListenOptions {
   partialHoldMs?: number;
   /** With `'auto'` framing, drop a connection that sends fewer than 2 bytes in this time. Default 30 s. */
   detectTimeoutMs?: number;
+  /**
+   * At most this many accepted connections are held before the owner vouches for them
+   * ({@link TcpConnection.markVerified}); one more closes the oldest of them. Default 128.
+   */
+  maxUnverified?: number;
+  /** A connection not verified this long after it was accepted is closed. Default 15 000 ms. */
+  verifyTimeoutMs?: number;
+  /** A connection not yet verified that receives nothing for this long is closed. Default 5 000 ms. */
+  idleTimeoutMs?: number;
+}
+
+/** Counters of a {@link TcpListener}'s admission of strangers. */
+export interface TcpListenerStats {
+  /** Connections accepted. */
+  accepted: number;
+  /** Connections open and not yet verified (now). */
+  unverified: number;
+  /** Unverified connections closed to make room under `maxUnverified`. */
+  evicted: number;
+  /** Connections closed for not being verified within `verifyTimeoutMs`. */
+  verifyTimeouts: number;
+  /** Unverified connections closed for being silent `idleTimeoutMs`. */
+  idleTimeouts: number;
 }
 
 /** Events of a {@link TcpListener}. */
@@ -75,6 +107,10 @@ export class TcpListener extends EventEmitter<TcpListenerEvents> {
   readonly #connections = new Set<TcpConnection>();
   /** Accepted sockets whose framing is not known yet. */
   readonly #detecting = new Map<Socket, NodeJS.Timeout>();
+  /** Accepted sockets not yet verified, oldest first, with their verification deadline. */
+  readonly #unverified = new Map<Socket, NodeJS.Timeout>();
+  /** Admission counters. */
+  readonly stats: TcpListenerStats = { accepted: 0, unverified: 0, evicted: 0, verifyTimeouts: 0, idleTimeouts: 0 };
   #refed = true;
   #closing: Promise<void> | undefined;
 
@@ -109,6 +145,14 @@ export class TcpListener extends EventEmitter<TcpListenerEvents> {
         });
       }
       checkTimeout(opts.detectTimeoutMs, 'detectTimeoutMs');
+      checkTimeout(opts.verifyTimeoutMs, 'verifyTimeoutMs');
+      checkTimeout(opts.idleTimeoutMs, 'idleTimeoutMs');
+      const max = opts.maxUnverified;
+      if (max !== undefined && (typeof max !== 'number' || !Number.isInteger(max) || max < 1)) {
+        throw new HipArgumentError(TransportErrorCode.BAD_ARGUMENT, 'maxUnverified must be an integer of at least 1', {
+          maxUnverified: max,
+        });
+      }
     } catch (e) {
       return Promise.reject(e);
     }
@@ -145,6 +189,7 @@ export class TcpListener extends EventEmitter<TcpListenerEvents> {
           socket.destroy();
         }
         this.#detecting.clear();
+        for (const timer of this.#unverified.values()) clearTimeout(timer);
         for (const c of this.#connections) c.destroy();
         this.#server.close(() => {
           this.emit('close');
@@ -172,6 +217,7 @@ export class TcpListener extends EventEmitter<TcpListenerEvents> {
       socket.destroy();
       return;
     }
+    this.#admit(socket);
     const framing = this.#opts.framing ?? 'auto';
     if (framing !== 'auto') {
       this.#announce(socket, framing, undefined);
@@ -215,7 +261,49 @@ export class TcpListener extends EventEmitter<TcpListenerEvents> {
     });
     this.#connections.add(conn);
     conn.once('close', () => this.#connections.delete(conn));
+    conn.once('verified', () => this.#release(socket));
     this.emit('connection', conn);
+  }
+
+  /**
+   * Hold a stranger's connection under the admission rules (issue 8): a slot among at most
+   * `maxUnverified` (the oldest gives way), a deadline to get verified, and an idle deadline.
+   */
+  #admit(socket: Socket): void {
+    this.stats.accepted++;
+    if (this.#unverified.size >= (this.#opts.maxUnverified ?? DEFAULT_MAX_UNVERIFIED)) {
+      const oldest = this.#unverified.keys().next().value as Socket;
+      this.#release(oldest);
+      this.stats.evicted++;
+      oldest.destroy();
+    }
+    const deadline = setTimeout(() => {
+      if (!this.#unverified.has(socket)) return;
+      this.#release(socket);
+      this.stats.verifyTimeouts++;
+      socket.destroy();
+    }, this.#opts.verifyTimeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS);
+    if (!this.#refed) deadline.unref();
+    this.#unverified.set(socket, deadline);
+    this.stats.unverified = this.#unverified.size;
+    socket.setTimeout(this.#opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
+    socket.on('timeout', () => {
+      if (!this.#unverified.has(socket)) return;
+      this.#release(socket);
+      this.stats.idleTimeouts++;
+      socket.destroy();
+    });
+    socket.once('close', () => this.#release(socket));
+  }
+
+  /** Lift the admission rules from a socket (verified, closed or evicted). */
+  #release(socket: Socket): void {
+    const deadline = this.#unverified.get(socket);
+    if (deadline === undefined) return;
+    clearTimeout(deadline);
+    this.#unverified.delete(socket);
+    this.stats.unverified = this.#unverified.size;
+    if (!socket.destroyed) socket.setTimeout(0);
   }
 }
 

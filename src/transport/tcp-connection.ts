@@ -56,6 +56,8 @@ export interface TcpConnectionEvents {
   error: [err: Error];
   /** The socket's send buffer emptied after {@link TcpConnection.needsDrain} was true. */
   drain: [];
+  /** The owner vouched for the peer ({@link TcpConnection.markVerified}); emitted once. */
+  verified: [];
   /** The connection is closed; no event follows. */
   close: [];
 }
@@ -118,6 +120,7 @@ export class TcpConnection extends EventEmitter<TcpConnectionEvents> {
   #refed = true;
   #ending = false;
   #closed = false;
+  #verified = false;
 
   /**
    * Wrap a connected socket. The socket's `'data'` and `'error'` handling is taken over; Nagle
@@ -244,6 +247,21 @@ export class TcpConnection extends EventEmitter<TcpConnectionEvents> {
     this.stats.payloadOut++;
     this.#enqueue({ data: bytes, control: false });
     return true;
+  }
+
+  /** True once {@link markVerified} was called. */
+  get verified(): boolean {
+    return this.#verified;
+  }
+
+  /**
+   * Vouch for the peer (e.g. its base exchange completed): a {@link TcpListener} then lifts the
+   * deadlines and the slot limit it applies to connections from strangers. Idempotent.
+   */
+  markVerified(): void {
+    if (this.#verified) return;
+    this.#verified = true;
+    this.emit('verified');
   }
 
   /** Close gracefully: queued writes go out first, then a FIN. Later sends are dropped. */

@@ -96,7 +96,8 @@ function checkFrameSize(total: number): void {
 
 /**
  * Reassembles hipl frames from arbitrary TCP chunks. Frames wholly inside one chunk are passed
- * on as views without copying; a frame spread over chunks is copied once into its own buffer.
+ * on as views without copying; a frame spread over chunks is copied into a buffer that grows with
+ * the bytes that arrived (never sized by the length field alone).
  *
  * After it throws, the decoder is spent: the stream has lost its framing and must be closed.
  *
@@ -109,14 +110,19 @@ function checkFrameSize(total: number): void {
 export class HiplFrameDecoder {
   /** High byte of a length field split across chunks, or -1. */
   #lenHi = -1;
-  /** The body of a frame being reassembled (length field excluded). */
-  #frame: Uint8Array | null = null;
+  /**
+   * Body length of a frame being reassembled (length field excluded), or -1. Its bytes go into
+   * a buffer that grows (doubling) with what arrived, not one of the announced size: a stranger
+   * sending `FF FF` must not make us allocate 64 KiB (issue 8).
+   */
+  #need = -1;
+  #frame: Uint8Array = EMPTY;
   #filled = 0;
   #failed = false;
 
   /** Bytes held back waiting for the rest of a frame. */
   get buffered(): number {
-    return (this.#lenHi >= 0 ? 1 : 0) + (this.#frame ? HIPL_LENGTH_FIELD + this.#filled : 0);
+    return (this.#lenHi >= 0 ? 1 : 0) + (this.#need >= 0 ? HIPL_LENGTH_FIELD + this.#filled : 0);
   }
 
   /**
@@ -130,14 +136,16 @@ export class HiplFrameDecoder {
     let off = 0;
     const n = chunk.length;
     while (off < n) {
-      if (this.#frame) {
-        const take = Math.min(this.#frame.length - this.#filled, n - off);
+      if (this.#need >= 0) {
+        const take = Math.min(this.#need - this.#filled, n - off);
+        this.#reserve(this.#filled + take);
         this.#frame.set(chunk.subarray(off, off + take), this.#filled);
         this.#filled += take;
         off += take;
-        if (this.#filled === this.#frame.length) {
-          const body = this.#frame;
-          this.#frame = null;
+        if (this.#filled === this.#need) {
+          const body = this.#frame.length === this.#need ? this.#frame : this.#frame.slice(0, this.#need);
+          this.#need = -1;
+          this.#frame = EMPTY;
           deliver(body, sink);
         }
         continue;
@@ -168,12 +176,22 @@ export class HiplFrameDecoder {
         deliver(plainView(chunk, off, off + bodyLen), sink);
         off += bodyLen;
       } else {
-        this.#frame = new Uint8Array(bodyLen);
+        this.#need = bodyLen;
         this.#filled = 0;
       }
     }
   }
+
+  /** Grow the frame buffer to hold `size` bytes: at least double, never past the frame. */
+  #reserve(size: number): void {
+    if (size <= this.#frame.length) return;
+    const grown = new Uint8Array(Math.min(this.#need, Math.max(size, this.#frame.length * 2, 256)));
+    grown.set(this.#frame.subarray(0, this.#filled));
+    this.#frame = grown;
+  }
 }
+
+const EMPTY = new Uint8Array(0);
 
 function deliver(body: Uint8Array, sink: RecordSink): void {
   if (hasZeroMarker(body)) sink('hip', body.subarray(MARKER_LENGTH));

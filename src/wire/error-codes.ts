@@ -36,6 +36,11 @@ export const WireErrorCode = Object.freeze({
   PARAM_TRUNCATED: 'ERR_HIP_PARAM_TRUNCATED',
   /** Parameters are not in ascending type order. */
   PARAM_ORDER: 'ERR_HIP_PARAM_ORDER',
+  /**
+   * A parameter that may appear only once (integrity, puzzle, keys, negotiation lists) appears
+   * again. `details.paramType` holds its type.
+   */
+  DUPLICATE_PARAM: 'ERR_HIP_DUPLICATE_PARAM',
   /** An unknown parameter with the critical bit set. `details.paramType` holds its type. */
   UNKNOWN_CRITICAL_PARAM: 'ERR_HIP_UNKNOWN_CRITICAL_PARAM',
   /** A parameter's length breaks its layout rules. `details.paramType` holds its type. */

@@ -40,6 +40,44 @@ export interface ParseOptions {
   lenient?: boolean;
 }
 
+/**
+ * Parameters a packet carries at most once. A second HIP_MAC or HIP_SIGNATURE would be ignored
+ * by the "cut at the first" rule of the MAC and signature, so an attacker could append one to
+ * make a replayed packet look new; the others are single by the layouts of RFC 7401 §5.3.
+ * ESP_INFO (one per SA in an UPDATE), ACK, echoes, NOTIFICATION, CERT and the relay and locator
+ * parameters may repeat.
+ */
+const SINGLE_PARAMS: ReadonlySet<number> = new Set([
+  ParamType.R1_COUNTER_V1,
+  ParamType.R1_COUNTER,
+  ParamType.PUZZLE,
+  ParamType.SOLUTION,
+  ParamType.SEQ,
+  ParamType.DH_GROUP_LIST,
+  ParamType.DIFFIE_HELLMAN,
+  ParamType.HIP_TRANSFORM,
+  ParamType.HIP_CIPHER,
+  ParamType.NAT_TRAVERSAL_MODE,
+  ParamType.ENCRYPTED,
+  ParamType.HOST_ID,
+  ParamType.HIT_SUITE_LIST,
+  ParamType.ECHO_REQUEST_SIGNED,
+  ParamType.ECHO_RESPONSE_SIGNED,
+  ParamType.TRANSPORT_FORMAT_LIST,
+  ParamType.ESP_TRANSFORM,
+  ParamType.HIP_MAC,
+  ParamType.HIP_MAC_2,
+  ParamType.HIP_SIGNATURE_2,
+  ParamType.HIP_SIGNATURE,
+  ParamType.RVS_HMAC,
+  ParamType.RELAY_HMAC,
+]);
+
+/** True for a parameter type a packet may carry at most once (see ERR_HIP_DUPLICATE_PARAM). */
+export function isSingleParamType(type: number): boolean {
+  return SINGLE_PARAMS.has(type);
+}
+
 function inTransformRange(t: number): boolean {
   return t >= 2048 && t <= 4095;
 }
@@ -54,11 +92,21 @@ function inTransformRange(t: number): boolean {
 class OrderCheck {
   private last = -1;
   private prev = -1;
+  private readonly seen = new Set<number>();
 
   constructor(private readonly version: HipVersion) {}
 
-  /** Accept the next type or throw ERR_HIP_PARAM_ORDER. */
+  /** Accept the next type or throw ERR_HIP_PARAM_ORDER (or ERR_HIP_DUPLICATE_PARAM). */
   next(type: number, index: number): void {
+    if (SINGLE_PARAMS.has(type)) {
+      if (this.seen.has(type)) {
+        throw wireError(WireErrorCode.DUPLICATE_PARAM, `parameter ${paramTypeName(type)} (${type}) appears twice (index ${index})`, {
+          paramType: type,
+          index,
+        });
+      }
+      this.seen.add(type);
+    }
     const prev = this.prev;
     this.prev = type;
     if (type >= this.last) {
@@ -100,6 +148,7 @@ class OrderCheck {
  * @throws HipWireError with one of the {@link WireErrorCode} codes: ERR_HIP_TRUNCATED,
  * ERR_HIP_TRAILING_DATA, ERR_HIP_BAD_HEADER_LENGTH, ERR_HIP_NEXT_HEADER, ERR_HIP_BAD_FIXED_BITS,
  * ERR_HIP_BAD_VERSION, ERR_HIP_UNKNOWN_PACKET_TYPE, ERR_HIP_PARAM_TRUNCATED, ERR_HIP_PARAM_ORDER,
+ * ERR_HIP_DUPLICATE_PARAM,
  * ERR_HIP_UNKNOWN_CRITICAL_PARAM, ERR_HIP_PARAM_LENGTH
  */
 export function parsePacket(bytes: Uint8Array, opts?: ParseOptions): HipPacket {

@@ -155,6 +155,16 @@ describe('parameter order', () => {
     expect(e.details).toMatchObject({ paramType: 61505, previousType: 61697, index: 2 });
   });
 
+  for (const version of [1, 2] as const) {
+    it(`v${version}: a second HIP_MAC, HIP_SIGNATURE or SEQ is refused (ERR_HIP_DUPLICATE_PARAM)`, () => {
+      for (const tlvs of [[SEQ, MAC, MAC, SIG2], [SEQ, MAC, SIG2, SIG2], [SEQ, SEQ, MAC]]) {
+        const e = expectWireError(() => parsePacket(packet(version, PacketType.UPDATE, tlv(...tlvs))), 'ERR_HIP_DUPLICATE_PARAM');
+        expect(e.details?.paramType).toBeDefined();
+      }
+      expect(() => emitPacket(parsePacket(packet(version, PacketType.UPDATE, tlv(SEQ, MAC, SIG2))))).not.toThrow();
+    });
+  }
+
   it('v2: non-adjacent repeats are refused', () => {
     bad(2, ACK, SEQ, ACK);
   });

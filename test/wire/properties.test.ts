@@ -11,6 +11,7 @@ import {
   ParamType,
   authenticatedBytes,
   emitPacket,
+  isSingleParamType,
   findTlv,
   parsePacket,
   type HipPacket,
@@ -117,7 +118,9 @@ function packetArb(version: HipVersion): fc.Arbitrary<HipPacket> {
       ...r,
       // Ascending type order satisfies both the v2 rule and the v1 one. Stable sort keeps
       // repeats adjacent.
-      params: [...r.params].sort((a, b) => a.type - b.type),
+      params: [...r.params]
+        .sort((a, b) => a.type - b.type)
+        .filter((p, i, all) => !isSingleParamType(p.type) || all[i - 1]?.type !== p.type),
     }));
 }
 

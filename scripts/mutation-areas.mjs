@@ -1,0 +1,41 @@
+// The areas `npm run mutation -- <area>` can mutate, each with the test files that guard it.
+// Globs: files that do not exist yet (core/update.ts, core/paths.ts, host/data-plane.ts) join
+// their area as soon as they are written.
+
+/** @type {Record<string, { mutate: string[], tests: string[], about: string }>} */
+export const mutationAreas = {
+  esp: {
+    about: 'ESP SAs, suites, replay window, SPI and IV handling (src/esp)',
+    mutate: ['src/esp/**/*.ts', '!src/esp/index.ts'],
+    tests: ['test/esp/**/*.test.ts'],
+  },
+  bex: {
+    about: 'BEX, CLOSE and UPDATE handlers (src/core)',
+    mutate: ['src/core/{bex-initiator,bex-responder,teardown,responder,update}.ts'],
+    tests: ['test/core/**/*.test.ts'],
+  },
+  core: {
+    about: 'the rest of the sans-IO engine (src/core)',
+    mutate: [
+      'src/core/**/*.ts',
+      '!src/core/{bex-initiator,bex-responder,teardown,responder,update}.ts',
+      '!src/core/{index,events,timers}.ts',
+    ],
+    tests: ['test/core/**/*.test.ts'],
+  },
+  crypto: {
+    about: 'KEYMAT derivation and puzzles (src/crypto/keymat.ts, src/crypto/puzzle.ts)',
+    mutate: ['src/crypto/keymat.ts', 'src/crypto/puzzle.ts'],
+    tests: ['test/crypto/keymat*.test.ts', 'test/crypto/puzzle.test.ts', 'test/esp/kat.test.ts'],
+  },
+  host: {
+    about: "the host's locators and SA handling (src/host/locator.ts, session.ts, data-plane.ts)",
+    mutate: ['src/host/{locator,session,data-plane}.ts', 'src/core/paths.ts'],
+    tests: ['test/host/host-loopback.test.ts', 'test/host/session.test.ts', 'test/host/data-plane*.test.ts', 'test/core/paths*.test.ts'],
+  },
+  stream: {
+    about: 'the reliable stream over HIP (src/host/stream-protocol.ts)',
+    mutate: ['src/host/stream-protocol.ts'],
+    tests: ['test/host/stream-protocol.test.ts'],
+  },
+};

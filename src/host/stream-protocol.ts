@@ -8,8 +8,10 @@
  * The segments are TCP-shaped (see `stream-segment.ts`) and the behaviour follows TCP where it
  * matters: three-way handshake, cumulative acknowledgements, out-of-order buffering, RTO with
  * RFC 6298 estimation and exponential backoff, fast retransmit on three duplicate ACKs with
- * NewReno-style recovery of further holes, receiver flow control and half close. Left out on
- * purpose: congestion control (the send window is fixed), options, urgent data, simultaneous
+ * NewReno-style recovery of further holes, NewReno congestion control (RFC 5681/6582: a
+ * 10-segment initial window, slow start, congestion avoidance, halving on fast retransmit, one
+ * segment after a timeout), receiver flow control and half close. Left out on purpose:
+ * selective acknowledgements, pacing, options, urgent data, simultaneous
  * open and TIME_WAIT (ESP already keeps segments of another association out).
  *
  * Over a reliable carrier (a TCP connection, `reliableCarrier: true`) TCP below already
@@ -49,7 +51,10 @@ export interface StreamConfig {
   initialRtoMs: number;
   /**
    * Floor of the measured retransmission timeout, which is `srtt + max(1, 4 * rttvar) + ackDelayMs`
-   * (RFC 6298 plus the peer's ACK delay, which is taken to be ours). Default 20 ms.
+   * (RFC 6298 plus the peer's ACK delay, which is taken to be ours). Default 200 ms, as Linux
+   * TCP: a Node event loop under load answers tens of milliseconds late, and a shorter floor
+   * then resends whole windows that were never lost (and collapses the congestion window).
+   * Single losses are repaired by fast retransmit long before it.
    */
   minRtoMs: number;
   /** Ceiling of the retransmission timeout, backoff included. Default 4000 ms. */
@@ -161,7 +166,7 @@ const DEFAULTS: Omit<StreamConfig, 'lingerMs'> = {
   sendWindowSegments: 64,
   receiveBufferBytes: 1024 * 1024,
   initialRtoMs: 200,
-  minRtoMs: 20,
+  minRtoMs: 200,
   maxRtoMs: 4000,
   maxRetries: 12,
   sendBufferBytes: 256 * 1024,
@@ -237,6 +242,9 @@ function seqLength(r: Outgoing): number {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** Initial congestion window in segments (RFC 6928; RFC 9002 starts QUIC the same way). */
+const INITIAL_WINDOW_SEGMENTS = 10;
 
 /** Events that are not part of the byte stream, so a reader that takes no data still gets them. */
 function isSignal(e: StreamEvent): boolean {
@@ -353,6 +361,12 @@ export class StreamConnection {
   private lateDupAcks = 0;
   private inRecovery = false;
   private recover = 0;
+  /** Congestion window in bytes: at most this much new data in flight (unused over a reliable carrier). */
+  private cwnd: number;
+  /** Slow-start threshold in bytes. */
+  private ssthresh = Infinity;
+  /** In fast recovery (entered on three duplicate ACKs): the window does not grow until it ends. */
+  private fastRecovery = false;
 
   /**
    * @throws HipArgumentError `ERR_STREAM_BAD_ARGUMENT` for a port or sequence number out of
@@ -376,6 +390,17 @@ export class StreamConnection {
     this.baseRto = Math.min(this.config.initialRtoMs, this.config.maxRtoMs);
     this.sndUna = this.iss;
     this.sndNxt = this.iss;
+    this.cwnd = INITIAL_WINDOW_SEGMENTS * this.config.mss;
+  }
+
+  /** Congestion window in bytes (NewReno); the sender keeps at most this much new data in flight. */
+  get congestionWindow(): number {
+    return this.cwnd;
+  }
+
+  /** Smoothed round-trip time in ms (RFC 6298), or `undefined` before the first sample. */
+  get smoothedRttMs(): number | undefined {
+    return this.srtt;
   }
 
   /**
@@ -700,6 +725,7 @@ export class StreamConnection {
     }
     const older = seqDiff(a, this.sndUna) < 0;
     if (older) return true;
+    const prevWnd = this.sndWnd;
     // Window update only from a segment at least as new as the last one used (RFC 9293 SND.WL1/WL2).
     const d1 = seqDiff(seg.seq, this.sndWl1);
     if (d1 > 0 || (d1 === 0 && seqDiff(a, this.sndWl2) >= 0)) {
@@ -722,13 +748,20 @@ export class StreamConnection {
         if (this.sndWnd === 0) this.retries = 0;
         return true;
       }
-      if (seg.data.length === 0 && !seg.flags.fin && !seg.flags.syn && this.established) {
+      // A pure ACK that opens the window is the reader making room, not a sign of a hole
+      // (RFC 5681's duplicate ACK leaves the window as it was; out-of-order data may shrink it).
+      const opensWindow = seg.window * WINDOW_SCALE > prevWnd;
+      if (seg.data.length === 0 && !seg.flags.fin && !seg.flags.syn && this.established && !opensWindow) {
         if (this.sndWnd === 0) this.retries = 0;
         this.dupAcks++;
         const hole = this.inflight[0]!;
         if (this.dupAcks === 3 && !this.inRecovery) {
           this.inRecovery = true;
+          this.fastRecovery = true;
           this.recover = this.sndNxt;
+          // Multiplicative decrease (RFC 5681 3.2, without window inflation, as RFC 9002 does).
+          this.ssthresh = Math.max(Math.floor(this.inflightBytes / 2), 2 * this.config.mss);
+          this.cwnd = this.ssthresh;
           this.retransmit(hole, now);
           this.rtxAt = now + this.rto;
         } else if (this.inRecovery && hole.retransmitted && this.srtt !== undefined) {
@@ -752,6 +785,7 @@ export class StreamConnection {
     // the others inflates it by the time holes took to fill.
     let newest: Outgoing | undefined;
     let lastSent = -Infinity;
+    const ackedBytes = seqDiff(a, this.sndUna);
     while (this.inflight.length > 0) {
       const r = this.inflight[0]!;
       const end = seqAdd(r.seq, seqLength(r));
@@ -797,17 +831,28 @@ export class StreamConnection {
     if (this.inRecovery) {
       if (seqDiff(a, this.recover) >= 0) {
         this.inRecovery = false;
+        this.fastRecovery = false;
       } else if (this.inflight.length > 0) {
         // A partial ACK points at the next hole: fill it now rather than after another RTO.
         this.retransmit(this.inflight[0]!, now);
       }
     }
+    if (!this.fastRecovery) this.growWindow(ackedBytes);
     this.rtxAt = this.inflight.length > 0 ? now + this.rto : undefined;
     if (this.needDrain && this.bufferedBytes < this.config.sendBufferBytes) {
       this.needDrain = false;
       this.emitEvent({ type: 'drain' });
     }
     return true;
+  }
+
+  /** Additive increase: slow start below ssthresh (at most two segments per ACK, RFC 3465), then about one segment per round trip. */
+  private growWindow(acked: number): void {
+    const { mss } = this.config;
+    if (this.cwnd < this.ssthresh) this.cwnd += Math.min(acked, 2 * mss);
+    else this.cwnd += Math.max(1, Math.floor((mss * acked) / this.cwnd));
+    // A window far beyond what flow control lets fly only delays the reaction to a loss.
+    this.cwnd = Math.min(this.cwnd, Math.max(this.config.sendWindowSegments * mss, this.config.receiveBufferBytes) * 2);
   }
 
   private processData(seg: Segment, now: number): void {
@@ -927,7 +972,8 @@ export class StreamConnection {
     let last: Outgoing | undefined;
     while (this.pendingBytes > 0 && (reliable || this.inflight.length < sendWindowSegments) && !this.finSent) {
       const usable = this.sndWnd - seqDiff(this.sndNxt, this.sndUna);
-      const n = Math.min(mss, this.pendingBytes, usable);
+      const room = reliable ? Infinity : this.cwnd - this.inflightBytes;
+      const n = Math.min(mss, this.pendingBytes, usable, room);
       if (n <= 0) break;
       // Sender-side silly-window avoidance: no small window-limited segments while others fly.
       if (n < mss && n < this.pendingBytes && seqDiff(this.sndNxt, this.sndUna) > 0) break;
@@ -1001,6 +1047,11 @@ export class StreamConnection {
     if (oldest !== undefined) {
       this.retransmit(oldest, now);
       if (this.established) {
+        // A timeout: the path may have changed a lot; start again from one segment (RFC 5681
+        // 3.1), and halve the threshold only for the first timeout of a series.
+        if (this.backoff === 1) this.ssthresh = Math.max(Math.floor(this.inflightBytes / 2), 2 * this.config.mss);
+        this.cwnd = this.config.mss;
+        this.fastRecovery = false;
         // Holes after this one are filled one per partial ACK (NewReno style).
         this.inRecovery = true;
         this.recover = this.sndNxt;

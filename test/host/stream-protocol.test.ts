@@ -367,6 +367,102 @@ describe('loss, duplication and reordering', () => {
   });
 });
 
+describe('congestion control (NewReno) and RTT sampling', () => {
+  it('slow start: the first flight is the 10-segment initial window, and the window then grows', () => {
+    const sim = new Sim({ minDelay: 20, maxDelay: 20 });
+    sim.send('a', payload(1200 * 200, 41), { end: true });
+    sim.open();
+    sim.run();
+    // Data segments a sent before b's first acknowledgement of data could arrive.
+    const data = dataSegments(sim, 'a');
+    const firstAckOfData = sim.wire.find((w) => w.from === 'b' && !w.seg.flags.syn && w.seg.flags.ack && w.delivered && w.t > data[0]!.t)!;
+    const firstFlight = data.filter((w) => w.t < firstAckOfData.t + 20);
+    expect(firstFlight.length).toBe(10);
+    expect(sim.a.congestionWindow).toBeGreaterThan(10 * 1200);
+    expect(Buffer.compare(sim.received('b'), payload(1200 * 200, 41))).toBe(0);
+  });
+
+  it('fast retransmit halves the window; a timeout collapses it to one segment', () => {
+    let dataSeen = 0;
+    let before = 0;
+    let afterFast = 0;
+    const sim = new Sim({
+      minDelay: 10,
+      maxDelay: 10,
+      drop: (seg, from) => from === 'a' && seg.data.length > 0 && ++dataSeen === 60,
+    });
+    sim.send('a', payload(1200 * 150, 42), { end: true });
+    sim.open();
+    sim.run({
+      until: () => {
+        if (sim.a.stats.retransmissions === 0) before = sim.a.congestionWindow;
+        else if (afterFast === 0) afterFast = sim.a.congestionWindow;
+        return false;
+      },
+    });
+    expect(sim.a.stats.retransmissions).toBe(1);
+    // At most 64 segments (sendWindowSegments) can fly, so half the flight is at most 32; the
+    // window had grown past that in slow start.
+    expect(before).toBeGreaterThan(32 * 1200);
+    expect(afterFast).toBeLessThanOrEqual(32 * 1200);
+    expect(afterFast).toBeGreaterThanOrEqual(2 * 1200);
+
+    // A peer that stops answering: after the first timeout only one segment may be in flight.
+    const quiet = new Sim({ minDelay: 10, maxDelay: 10, drop: (_seg, from, t) => from === 'b' && t > 60 });
+    quiet.send('a', payload(1200 * 300, 43), { end: true });
+    quiet.open();
+    quiet.run({ until: () => quiet.a.stats.retransmissions > 0, maxTime: 10_000 });
+    expect(quiet.a.congestionWindow).toBe(1200);
+  });
+
+  it('window updates are not duplicate ACKs; three real duplicates trigger fast retransmit', () => {
+    // A client with five segments in flight gets three pure ACKs that acknowledge nothing new.
+    const run = (windows: number[]): number => {
+      const c = new StreamConnection({ localPort: 40000, remotePort: 22, initialSeq: 1000, role: 'client' });
+      c.open(0);
+      c.pollSegment(); // SYN
+      const ack = (w: number): Segment => ({ srcPort: 22, dstPort: 40000, seq: 5001, ack: 1001, flags: { ...NO_FLAGS, ack: true }, window: w, data: new Uint8Array(0) });
+      c.handleSegment({ ...ack(1000), seq: 5000, flags: { ...NO_FLAGS, syn: true, ack: true } }, 1);
+      c.write(new Uint8Array(6000), 2);
+      while (c.pollSegment());
+      for (const w of windows) c.handleSegment(ack(w), 3);
+      return c.stats.retransmissions;
+    };
+    // The same window each time: duplicates, so the first segment is resent at once.
+    expect(run([1000, 1000, 1000])).toBe(1);
+    // A reader catching up announces a bigger window each time: no hole is implied.
+    expect(run([1100, 1200, 1300])).toBe(0);
+  });
+
+  it("Karn: the ACK of a retransmitted segment gives no RTT sample", () => {
+    // A lone segment is lost once; its retransmission is acknowledged over a much slower path.
+    // Timing that ACK would add a ~400 ms sample to a 20 ms estimate.
+    let lost = false;
+    const sim = new Sim({
+      minDelay: 10,
+      maxDelay: 10,
+      drop: (seg, from) => {
+        if (from !== 'a' || seg.data.length !== 7 || lost) return false;
+        lost = true;
+        return true;
+      },
+    });
+    sim.open();
+    sim.run({ until: () => sim.ep.b.conn !== undefined && sim.b.state === 'established' });
+    sim.a.write(new Uint8Array(100), sim.now);
+    sim.run({ maxTime: sim.now + 1000 });
+    const srtt = sim.a.smoothedRttMs!;
+    expect(srtt).toBeLessThan(60);
+    sim.a.write(new Uint8Array(7), sim.now);
+    const slow = sim as unknown as { opts: { minDelay: number; maxDelay: number } };
+    sim.run({ until: () => sim.a.stats.retransmissions > 0, maxTime: sim.now + 5000 });
+    slow.opts.minDelay = slow.opts.maxDelay = 200;
+    sim.run({ until: () => sim.a.bufferedBytes === 0, maxTime: sim.now + 5000 });
+    expect(sim.a.bufferedBytes).toBe(0);
+    expect(sim.a.smoothedRttMs).toBe(srtt);
+  });
+});
+
 describe('lost control segments', () => {
   function firstOnly(pred: (s: Segment) => boolean, side: 'a' | 'b') {
     let done = false;

@@ -38,7 +38,7 @@ export function svgChart(figures: Record<string, ChartFigure>, title: string): s
       const w = Math.max(1, (Math.abs(v) / max) * barMax);
       parts.push(`<text x="${labelW - 6}" y="${y + 11}" font-size="12" text-anchor="end">${k}</text>`);
       parts.push(`<rect x="${labelW}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${COLORS[k] ?? '#666'}"/>`);
-      parts.push(`<text x="${labelW + w + 6}" y="${y + 11}" font-size="12">${v >= 100 ? Math.round(v) : v.toFixed(2)} ${esc(f.unit)}</text>`);
+      parts.push(`<text x="${(labelW + w + 6).toFixed(1)}" y="${y + 11}" font-size="12">${v >= 100 ? Math.round(v) : v.toFixed(2)} ${esc(f.unit)}</text>`);
       y += barH + 4;
     }
     y += 12;

@@ -46,8 +46,8 @@ const FIGURES: Figure[] = [
   { id: 'ttfb', label: 'latency to first byte (connect + echo), ms', unit: 'ms', higherIsBetter: false, kind: 'stream' },
   { id: 'bulk', label: 'bulk MB/s, one stream, 64 KiB writes', unit: 'MB/s', higherIsBetter: true, kind: 'stream' },
   { id: 'ping64', label: '64 B stream ping-pong, round trips/s', unit: '/s', higherIsBetter: true, kind: 'stream' },
-  { id: 'idle-mem', label: 'server memory per idle connection, KiB', unit: 'KiB', higherIsBetter: false, kind: 'stream' },
-  { id: 'slow-mem', label: 'slow reader: server memory growth, MiB', unit: 'MiB', higherIsBetter: false, kind: 'stream' },
+  { id: 'idle-mem', label: 'server memory (RSS) per idle connection, KiB', unit: 'KiB', higherIsBetter: false, kind: 'stream' },
+  { id: 'slow-mem', label: 'slow reader: server JS heap + buffers growth, MiB', unit: 'MiB', higherIsBetter: false, kind: 'stream' },
   { id: 'slow-acc', label: 'slow reader: bytes the writer got rid of, MiB', unit: 'MiB', higherIsBetter: false, kind: 'stream' },
   { id: 'dg-ping64', label: '64 B datagram ping-pong, round trips/s', unit: '/s', higherIsBetter: true, kind: 'dgram' },
   { id: 'dg-1400', label: '1400 B datagrams delivered/s', unit: '/s', higherIsBetter: true, kind: 'dgram' },
@@ -100,16 +100,17 @@ async function streamRound(impl: Impl, results: Results): Promise<void> {
     if (process.env.BENCH_DEBUG) process.stderr.write(`${impl} ${msg.run}\n`);
     return (await client.ask({ ...msg, infos })).result as number;
   };
-  const serverMem = async (): Promise<number> => {
+  /** JS heap plus Buffers (what a slow reader makes grow), or the whole RSS (native TLS state too). */
+  const serverMem = async (what: 'js' | 'rss' = 'js'): Promise<number> => {
     const m = (await server.ask({ q: 'mem' })).mem as { heap: number; external: number; rss: number };
-    return m.heap + m.external;
+    return what === 'rss' ? m.rss : m.heap + m.external;
   };
   try {
     if (want('idle-mem')) {
-      const before = await serverMem();
+      const before = await serverMem('rss');
       await run({ run: 'idle', n: P.idleN });
       await new Promise((r) => setTimeout(r, 200));
-      record(results, 'idle-mem', impl, (await serverMem() - before) / P.idleN / 1024);
+      record(results, 'idle-mem', impl, ((await serverMem('rss')) - before) / P.idleN / 1024);
       await run({ run: 'release' });
       await server.ask({ q: 'release' });
     }

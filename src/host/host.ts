@@ -506,7 +506,7 @@ export class HipHost extends EventEmitter<HostEvents> {
   private transmitDatagram(s: Session, d: QueuedDatagram): void {
     // libhipl: the carrier ports are the application's ports; data goes as is.
     if (s.clearText) this.sendClear(s, d.data);
-    else this.sendEsp(s, INNER_UDP, encodeInnerDatagram(d, s.localHit, s.peerHit));
+    else this.sendEsp(s, INNER_UDP, encodeInnerDatagram(d, s.localHit, s.peerHit, { checksum: this.innerVisible }));
   }
 
   // ---- streams ------------------------------------------------------------------------
@@ -649,7 +649,7 @@ export class HipHost extends EventEmitter<HostEvents> {
     if (opened.nextHeader === INNER_UDP) {
       let d;
       try {
-        d = decodeInnerDatagram(opened.payload, s.peerHit, s.localHit);
+        d = decodeInnerDatagram(opened.payload, s.peerHit, s.localHit, { checksum: false });
       } catch {
         return s.drop('bad-inner');
       }

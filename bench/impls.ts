@@ -71,6 +71,8 @@ export async function streamServer(impl: Impl, onStream: (s: Duplex) => void): P
 export interface StreamClient {
   /** Resolves with a stream once it can carry data (connected, handshake done). */
   open(): Promise<Duplex>;
+  /** The stream at once, as `net.connect` gives it: writes wait inside until it is connected. */
+  start(): Duplex;
   close(): Promise<void>;
 }
 
@@ -91,6 +93,7 @@ export async function streamClient(impl: Impl, info: ServerInfo, slot = 0): Prom
             const s = net.connect({ host: LO, port: info.port, noDelay: true }, () => resolve(s));
             s.once('error', reject);
           }),
+        start: () => net.connect({ host: LO, port: info.port, noDelay: true }),
         close: async () => undefined,
       };
     case 'tls':
@@ -106,6 +109,7 @@ export async function streamClient(impl: Impl, info: ServerInfo, slot = 0): Prom
             );
             s.once('error', reject);
           }),
+        start: () => tls.connect({ host: LO, port: info.port, key: info.client!.key, cert: info.client!.cert, ca: [info.serverCert!], checkServerIdentity: () => undefined, minVersion: 'TLSv1.3' }),
         close: async () => undefined,
       };
     case 'hipl-udp':
@@ -124,6 +128,7 @@ export async function streamClient(impl: Impl, info: ServerInfo, slot = 0): Prom
             s.once('connect', () => resolve(s));
             s.once('error', reject);
           }),
+        start: () => host.openStream(info.hit!, STREAM_PORT),
         close: () => host.shutdown(0),
       };
     }

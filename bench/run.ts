@@ -43,7 +43,7 @@ interface Figure {
 const FIGURES: Figure[] = [
   { id: 'hs-seq', label: 'handshakes/s, sequential, new client each time', unit: '/s', higherIsBetter: true, kind: 'stream' },
   { id: 'hs-16', label: 'handshakes/s, 16 concurrent', unit: '/s', higherIsBetter: true, kind: 'stream' },
-  { id: 'ttfb', label: 'latency to first byte (connect + echo), ms', unit: 'ms', higherIsBetter: false, kind: 'stream' },
+  { id: 'ttfb', label: 'latency to first byte (connect, write at once, echo), ms', unit: 'ms', higherIsBetter: false, kind: 'stream' },
   { id: 'bulk', label: 'bulk MB/s, one stream, 64 KiB writes', unit: 'MB/s', higherIsBetter: true, kind: 'stream' },
   { id: 'ping64', label: '64 B stream ping-pong, round trips/s', unit: '/s', higherIsBetter: true, kind: 'stream' },
   { id: 'idle-mem', label: 'server memory (RSS) per idle connection, KiB', unit: 'KiB', higherIsBetter: false, kind: 'stream' },

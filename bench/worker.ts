@@ -96,7 +96,8 @@ async function ttfb(info: ServerInfo, samples: number): Promise<number> {
   for (let i = 0; i < samples; i++) {
     const t0 = performance.now();
     const c = await streamClient(impl, info);
-    const s = await c.open();
+    // Connect and write at once, as Node code does: the byte leaves as soon as the protocol lets it.
+    const s = c.start();
     const got = firstData(s);
     s.write('x');
     await got;
@@ -193,7 +194,7 @@ async function slowReader(info: ServerInfo, ms: number): Promise<number> {
     };
     pump();
   });
-  idle.push({ open: () => Promise.resolve(s), close: () => (s.destroy(), c.close()) });
+  idle.push({ open: () => Promise.resolve(s), start: () => s, close: () => (s.destroy(), c.close()) });
   return accepted;
 }
 

@@ -445,8 +445,9 @@ export class StreamConnection {
   }
 
   /**
-   * Server: answer the SYN that created this connection with a SYN+ACK. Data or FIN on the SYN
-   * is ignored (the peer sends it again after the handshake).
+   * Server: answer the SYN that created this connection with a SYN+ACK. Data on the SYN (a
+   * client's first write, see {@link pollSegment}) is taken as far as the receive buffer allows
+   * and acknowledged by the SYN+ACK; a FIN on the SYN is ignored (sent again later).
    *
    * @throws HipProtocolError `ERR_STREAM_BAD_STATE` on a client or when called twice;
    *   `ERR_STREAM_BAD_SEGMENT` when `syn` is not a plain SYN for this port pair.
@@ -470,6 +471,12 @@ export class StreamConnection {
     this.sndWl1 = syn.seq;
     this.sndWl2 = this.iss;
     this.sndNxt = seqAdd(this.iss, 1);
+    if (syn.data.length > 0) {
+      // The peer is authenticated by ESP, so data may come before the handshake completes:
+      // the stream's first bytes need no extra round trip.
+      const take = Math.min(syn.data.length, this.config.receiveBufferBytes);
+      this.deliver(syn.data.subarray(0, take));
+    }
     this.sendSyn(now);
   }
 
@@ -587,6 +594,15 @@ export class StreamConnection {
    * now, so a segment polled late still carries fresh values.
    */
   pollSegment(): Segment | undefined {
+    const first = this.outbox[0];
+    if (first?.syn && this.role === 'client' && !this.irsKnown && !first.retransmitted && first.data.length === 0 && this.pendingBytes > 0 && !this.rstPending && this.replies.length === 0) {
+      // What was written before the SYN leaves rides on it (up to one segment), so the first
+      // bytes reach the peer with the SYN instead of a round trip later.
+      const data = this.take(Math.min(this.config.mss, this.pendingBytes));
+      first.data = data;
+      this.sndNxt = seqAdd(this.sndNxt, data.length);
+      if (!this.config.reliableCarrier) this.inflightBytes += data.length;
+    }
     const reply = this.replies.shift();
     if (reply !== undefined) {
       this.counters.segmentsSent++;
@@ -658,7 +674,8 @@ export class StreamConnection {
   // inbound
 
   private inSynSent(seg: Segment, now: number): void {
-    if (seg.flags.ack && seg.ack !== seqAdd(this.iss, 1)) {
+    // Our SYN may carry data: the peer acknowledges all of it, or only the SYN.
+    if (seg.flags.ack && (seqDiff(seg.ack, seqAdd(this.iss, 1)) < 0 || seqDiff(seg.ack, this.sndNxt) > 0)) {
       // An ACK for some other connection on this port pair (the peer still has a stale one):
       // a reset with the sequence number it expects makes it let go (RFC 9293 3.10.7.3).
       this.replies.push({

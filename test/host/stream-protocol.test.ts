@@ -201,6 +201,47 @@ describe('handshake and transfer on a clean network', () => {
   });
 });
 
+describe('data on the SYN', () => {
+  it('a first write rides on the SYN and the server has it at accept, a round trip early', () => {
+    const sim = new Sim({ minDelay: 10, maxDelay: 10 });
+    const hello = new TextEncoder().encode('hello');
+    sim.send('a', hello, { end: true });
+    sim.open();
+    const syn = sim.wire.find((w) => w.from === 'a' && w.seg.flags.syn)!;
+    expect(Buffer.from(syn.seg.data).toString()).toBe('hello');
+    sim.run({ until: () => sim.ep.b.receivedBytes > 0 });
+    // b has the bytes when the SYN arrives (t = 10), before a's handshake ACK (t = 30).
+    expect(sim.now).toBe(10);
+    const synAck = () => sim.wire.find((w) => w.from === 'b' && w.seg.flags.syn)!;
+    sim.run();
+    expect(synAck().seg.ack).toBe((syn.seg.seq + 1 + hello.length) >>> 0);
+    expect(Buffer.from(sim.received('b')).toString()).toBe('hello');
+    expect(sim.a.stats.retransmissions).toBe(0);
+  });
+
+  it('a peer that acknowledges only the SYN gets the data again', () => {
+    const c = new StreamConnection({ localPort: 40000, remotePort: 22, initialSeq: 1000, role: 'client', config: { initialRtoMs: 50 } });
+    c.open(0);
+    c.write(new TextEncoder().encode('hello'), 0);
+    const syn = c.pollSegment()!;
+    expect(syn.data.length).toBe(5);
+    c.handleSegment({ srcPort: 22, dstPort: 40000, seq: 5000, ack: 1001, flags: { ...NO_FLAGS, syn: true, ack: true }, window: 1000, data: new Uint8Array(0) }, 10);
+    expect(c.state).toBe('established');
+    for (let t = 10; t < 1000; t += 10) {
+      c.handleTimeout(t);
+      for (let seg = c.pollSegment(); seg; seg = c.pollSegment()) {
+        if (seg.data.length > 0) {
+          expect(seg.flags.syn).toBe(false);
+          expect(seg.seq).toBe(1001);
+          expect(Buffer.from(seg.data).toString()).toBe('hello');
+          return;
+        }
+      }
+    }
+    throw new Error('the data was never sent again');
+  });
+});
+
 describe('closing', () => {
   it('half close: the side that ended still receives, the other still sends', () => {
     const da = payload(50_000, 5);
@@ -374,10 +415,12 @@ describe('congestion control (NewReno) and RTT sampling', () => {
     sim.open();
     sim.run();
     // Data segments a sent before b's first acknowledgement of data could arrive.
-    const data = dataSegments(sim, 'a');
+    // (The first 1200 bytes rode on the SYN; the initial window counts from the handshake on.)
+    const data = dataSegments(sim, 'a').filter((w) => !w.seg.flags.syn);
     const firstAckOfData = sim.wire.find((w) => w.from === 'b' && !w.seg.flags.syn && w.seg.flags.ack && w.delivered && w.t > data[0]!.t)!;
     const firstFlight = data.filter((w) => w.t < firstAckOfData.t + 20);
-    expect(firstFlight.length).toBe(10);
+    // Ten segments, plus one for the 1200 bytes the SYN+ACK acknowledged (slow start).
+    expect(firstFlight.length).toBe(11);
     expect(sim.a.congestionWindow).toBeGreaterThan(10 * 1200);
     expect(Buffer.compare(sim.received('b'), payload(1200 * 200, 41))).toBe(0);
   });
@@ -632,11 +675,12 @@ describe('flow control', () => {
     // A minute of a stalled reader: far longer than maxRetries timeouts at the longest RTO
     // would last if the answered probes counted as failures.
     sim.run({ maxTime: 60_000 });
-    // While b's application reads nothing, b holds at most its buffer.
-    expect(sim.ep.b.receivedBytes).toBe(0);
+    // While b's application reads nothing, b holds at most its buffer. (The first segment rode
+    // on the SYN and was read before the pause.)
+    expect(sim.ep.b.receivedBytes).toBe(1200);
     // What b took in, from its latest acknowledgement (a's data starts at 1001).
     const acks = sim.wire.filter((w) => w.from === 'b' && w.seg.flags.ack).map((w) => w.seg.ack);
-    const accepted = (acks.at(-1)! - 1001) >>> 0;
+    const accepted = ((acks.at(-1)! - 1001) >>> 0) - 1200;
     expect(accepted).toBeLessThanOrEqual(buf);
     expect(accepted).toBeGreaterThan(buf - 1200);
     const zeroWindows = sim.wire.filter((w) => w.from === 'b' && w.seg.window === 0);
@@ -654,7 +698,7 @@ describe('flow control', () => {
       if (w.from === 'b' && w.seg.flags.ack && w.delivered) {
         una = w.seg.ack;
         wnd = w.seg.window * WINDOW_SCALE;
-      } else if (w.from === 'a' && w.seg.data.length > 1) {
+      } else if (w.from === 'a' && w.seg.data.length > 1 && !w.seg.flags.syn) {
         expect(((w.seg.seq + w.seg.data.length - una) >>> 0) <= wnd).toBe(true);
       }
     }
@@ -759,7 +803,8 @@ describe('over a reliable carrier (reliableCarrier: true)', () => {
     expect(sim.ep.a.writeReturnedFalse).toBeGreaterThan(0);
     const acks = sim.wire.filter((w) => w.from === 'b' && w.seg.flags.ack);
     expect(acks.at(-1)!.seg.window).toBe(0);
-    expect(sim.ep.a.sent).toBeLessThan(48_000 + 20_000 + 8000 + 1);
+    // (plus one segment that rode on the SYN and was read before the pause)
+    expect(sim.ep.a.sent).toBeLessThan(48_000 + 20_000 + 8000 + 16_000 + 1);
     sim.setPaused('b', false);
     sim.run();
     expect(Buffer.compare(sim.received('b'), da)).toBe(0);

@@ -12,7 +12,9 @@
  *   --delay MS  pause between steps, to read along
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { createHost, HostIdentity, packetTypeName, paramTypeName, parsePacket, type HiplHost } from '../src/index.js';
+// In a project of your own: from 'hipl' and 'hipl/wire'.
+import { createHost, HostIdentity, type HiplHost } from '../src/index.js';
+import { packetTypeName, paramTypeName, parsePacket } from '../src/wire/index.js';
 
 const v1 = process.argv.includes('--v1');
 const delayArg = process.argv.indexOf('--delay');

@@ -8,7 +8,7 @@ import { HipError } from '../errors.js';
 export const ExitCode = Object.freeze({
   /** Done. */
   OK: 0,
-  /** Bad command line: unknown command or option, missing or malformed argument. */
+  /** Bad command line: unknown command or option, missing or malformed argument, a `--pcap`/`--keylog` file that cannot be created. */
   USAGE: 1,
   /** The base exchange failed: timed out, refused by the peer, or the peer's identity did not match its HIT. */
   BEX_FAILED: 2,
@@ -42,6 +42,7 @@ export function exitCodeOf(e: unknown): number {
     if (e.code.startsWith('ERR_TRANSPORT') || e.code === 'ERR_HIP_NO_CARRIER') return ExitCode.NETWORK;
     if (e.code === 'ERR_HIP_CLOSED' || e.code === 'ERR_HIP_STREAM_RESET' || e.code.startsWith('ERR_STREAM')) return ExitCode.BROKEN;
     if (e.code.startsWith('ERR_HIP_INVALID') || e.code === 'ERR_HIP_NO_LOCATOR') return ExitCode.USAGE;
+    if (e.code === 'ERR_PCAP_OPEN' || e.code === 'ERR_KEYLOG_OPEN' || e.code === 'ERR_HIP_BAD_OPTION') return ExitCode.USAGE;
   }
   return ExitCode.NETWORK;
 }

@@ -4,24 +4,31 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { HipError } from '../errors.js';
 import { CliError, ExitCode, exitCodeOf } from './exit-codes.js';
 import { say, type CliIo } from './io.js';
 import { hit, keygen } from './keys.js';
+import { rvs } from './rvs.js';
 import { connect, listen } from './session.js';
 import { USAGE } from './usage.js';
 
-const COMMANDS: Readonly<Record<string, (args: string[], io: CliIo) => Promise<number>>> = { keygen, hit, listen, connect };
+const COMMANDS: Readonly<Record<string, (args: string[], io: CliIo) => Promise<number>>> = { keygen, hit, listen, connect, rvs };
 
+/**
+ * Our package.json's version. Looked up from this module's own file (src/cli/, or a bundled
+ * chunk in dist/), not from argv[1], which is node_modules/.bin/hipl once installed.
+ */
 function version(): string {
-  try {
-    // The script is src/cli/main.ts or dist/cli/main.js: two levels below package.json.
-    const file = resolve(dirname(process.argv[1] ?? '.'), '../../package.json');
-    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
-    return pkg.name === 'hipl' && pkg.version ? pkg.version : 'unknown';
-  } catch {
-    return 'unknown';
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'hipl' && pkg.version) return pkg.version;
+    } catch {
+      // No package.json here (or not ours): look one level up.
+    }
+    if (dirname(dir) === dir) return 'unknown';
   }
 }
 

@@ -28,6 +28,7 @@ const COMMON = {
   hosts: { type: 'string' },
   timeout: { type: 'string' },
   wait: { type: 'string' },
+  rvs: { type: 'string' },
 } as const;
 
 interface Common {
@@ -163,11 +164,21 @@ export async function listen(args: string[], io: CliIo): Promise<number> {
         pipeStream(stream, io, end);
       });
     }
+    if (values.rvs !== undefined) await registerAtRvs(host, values.rvs, c, io);
     say(io, `listening on ${c.carrier} ${local.address}:${local.port} as HIT ${host.hit}`);
     return await end.done;
   } finally {
     await host.close(c.waitMs);
   }
+}
+
+/** `listen --rvs HIT@ADDR:PORT`: register with the rendezvous server (renewed while we run). */
+async function registerAtRvs(host: HiplHost, text: string, c: Common, io: CliIo): Promise<void> {
+  if (c.carrier !== 'udp') throw new CliError(ExitCode.USAGE, '--rvs: a rendezvous server is reached over UDP; drop --tcp');
+  const server = parseTarget(text);
+  if (!server.address) throw new CliError(ExitCode.USAGE, '--rvs: expected HIT@ADDR:PORT');
+  const reg = await host.core.registerWith({ hit: server.hit, address: server.address, port: server.port ?? 10500 });
+  say(io, `registered with rendezvous server ${reg.hit} for ${Math.round(reg.lifetime)} s${reg.reflexive ? `, seen as ${reg.reflexive.address}:${reg.reflexive.port}` : ''}`);
 }
 
 /**

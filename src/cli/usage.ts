@@ -15,7 +15,14 @@ usage:
         wait for one peer; its data to standard output, standard input to it
   hipl connect HIT@ADDR:PORT [--udp|--tcp] [options]
         run the base exchange with HIT, then standard input to it, its data to standard output
-        (IPv6: HIT@[::1]:PORT; or HIT with --port and --peer/--hosts)
+        (IPv6: HIT@[::1]:PORT; or HIT with --port and --peer/--hosts). To reach a host behind a
+        NAT through its rendezvous server, give the server's address: HIT@RVS-ADDR:10500
+  hipl rvs --whitelist FILE|--open [--port N] [--address IP] [--key FILE]
+           [--min-lifetime S] [--max-lifetime S] [--rate N]
+        run a rendezvous server (RFC 8004): whitelisted hosts (one HIT per line in FILE) register,
+        and I1s for their HITs are forwarded to them, at most N per second per client
+        (default 20); lifetimes granted within S..S seconds (default 60..3600); prints its HIT,
+        logs each registration, stops on Ctrl-C with its counters
 
 options of listen and connect:
   --key FILE        identity to use (default: HIPL_KEY, else a new one for this run)
@@ -27,6 +34,8 @@ options of listen and connect:
   --verbose         show each base exchange step
   --timeout MS      give up a base exchange after MS (connect; default 20000)
   --wait MS         after the end of input, wait MS for replies before closing (default 200)
+  --rvs HIT@ADDR:PORT  (listen, UDP) register with that rendezvous server first and stay
+                    registered, so initiators can reach this host through it from behind a NAT
 
 exit codes: 0 done, 1 usage, 2 base exchange failed, 3 key file, 4 network,
             5 association or stream broken, 130 interrupted

@@ -237,6 +237,8 @@ function buildI2<L extends PeerLocator>(
     if (ctx.config.natMode && nat?.modes.includes(1)) params.push({ type: ParamType.NAT_TRAVERSAL_MODE, reserved: 0, modes: [1] });
   }
   params.push(ctx.config.encryptHostId ? encryptHostId(ctx, a, me, n.hipCipher, keys.encOut) : me.hostId);
+  const reg = ctx.registry.regRequest(ctx, a.peerHit, r1);
+  if (reg) params.push(reg);
   if (a.version === 2) {
     const echo = getParam(r1, ParamType.ECHO_REQUEST_SIGNED);
     if (echo) params.push({ type: ParamType.ECHO_RESPONSE_SIGNED, opaque: echo.opaque });
@@ -290,5 +292,6 @@ export function handleR2<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
   a.locator = from;
   bexEvent(ctx, a, 'r2-received', PacketType.R2, now, false);
   establish(ctx, a, now);
+  ctx.registry.result(ctx, pkt, a, now);
 }
 

@@ -27,14 +27,25 @@ import type { PeerLocator } from './events.js';
 import { allowed, chooseDhGroup, isNullHipCipher } from './negotiation.js';
 import { solutionKey, type Generation } from './responder.js';
 import { checkMac, sealPacket, verifySigned } from './sealing.js';
+import { withViaRvs } from './registration.js';
 import { deriveSessionKeys, hipEncKeyLength } from './session-keys.js';
 
+const optional = <T>(v: T | undefined): T[] => (v === undefined ? [] : [v]);
+
 /** Handle an I1: answer with an R1 from the current template; keep no state. */
-export function handleI1<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipPacket, from: L, now: number): void {
+export function handleI1<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipPacket, sender: L, now: number, raw: Uint8Array): void {
   const me = ctx.local(pkt.version);
   if (!me) return ctx.drop('unsupported-version', pkt.type, pkt.senderHit);
   const opportunistic = hitsEqual(pkt.receiverHit, ZERO_HIT);
-  if (!opportunistic && !bytesEqual(pkt.receiverHit, me.hit)) return ctx.drop('wrong-receiver-hit', pkt.type, pkt.senderHit);
+  if (!opportunistic && !bytesEqual(pkt.receiverHit, me.hit)) {
+    // A rendezvous server passes on I1s for its registered clients (RFC 8004).
+    if (ctx.registry.forwardI1(ctx, pkt, sender, now)) return;
+    return ctx.drop('wrong-receiver-hit', pkt.type, pkt.senderHit);
+  }
+  // Relayed by our rendezvous server: answer the initiator directly, naming the server in VIA_RVS.
+  const relayed = ctx.registry.relayedOrigin(ctx, pkt, raw, sender, now);
+  if (relayed === 'bad') return ctx.drop('bad-mac', pkt.type, pkt.senderHit, 'RVS_HMAC');
+  const from = relayed?.replyTo ?? sender;
   if (pkt.controls !== 0) return ctx.drop('controls', pkt.type, pkt.senderHit);
   if (hitsEqual(pkt.senderHit, me.hit)) return ctx.drop('wrong-receiver-hit', pkt.type, pkt.senderHit, 'I1 from our own HIT');
   const a = ctx.associations.get(hitKey(pkt.senderHit));
@@ -59,7 +70,8 @@ export function handleI1<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
   const gen = ctx.r1.generation(now, ctx.config.puzzle.difficulty);
   const template = ctx.r1.template(gen, pkt.version, group, () => buildR1Template(ctx, me, pkt.version, gen, group));
   const i = ctx.r1.puzzleI(gen, me.rhash, puzzleLength(pkt.version, me), pkt.senderHit, me.hit, from.key);
-  const r1 = ctx.r1.fill(template, gen, pkt.senderHit, i);
+  const filled = ctx.r1.fill(template, gen, pkt.senderHit, i);
+  const r1 = relayed ? withViaRvs(filled, pkt.version, relayed.via) : filled;
   ctx.transmit({ to: from, packet: r1, packetType: PacketType.R1, version: pkt.version });
   bexEvent(ctx, a, 'r1-sent', PacketType.R1, now, false, pkt.senderHit);
 }
@@ -89,6 +101,7 @@ function buildR1Template<L extends PeerLocator>(ctx: EngineContext<L>, me: Local
     if (cfg.natMode) params.push({ type: ParamType.NAT_TRAVERSAL_MODE, reserved: 0, modes: [1] });
     params.push(me.hostId);
     params.push({ type: ParamType.HIT_SUITE_LIST, suites: SUPPORTED_HIT_SUITES });
+    params.push(...optional(ctx.registry.regInfo()));
     params.push({ type: ParamType.TRANSPORT_FORMAT_LIST, formats: [ParamType.ESP_TRANSFORM] });
     params.push({ type: ParamType.ESP_TRANSFORM, reserved: 0, suites: allowed(cfg.espSuites, [7], cfg.allowInsecure) });
   } else {
@@ -97,6 +110,7 @@ function buildR1Template<L extends PeerLocator>(ctx: EngineContext<L>, me: Local
     params.push({ type: ParamType.DIFFIE_HELLMAN, values: [{ group, publicValue: dh.publicValue }] });
     params.push({ type: ParamType.HIP_TRANSFORM, suites: allowed(cfg.hipTransformsV1, [5], cfg.allowInsecure) });
     params.push(me.hostId);
+    params.push(...optional(ctx.registry.regInfo()));
     params.push({ type: ParamType.ESP_TRANSFORM, reserved: 0, suites: allowed(cfg.espSuitesV1, [5, 7], cfg.allowInsecure) });
   }
   return sealPacket(
@@ -255,7 +269,10 @@ export function handleI2<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
       checksum: 0,
       senderHit: me.hit,
       receiverHit: a.peerHit,
-      params: [{ type: ParamType.ESP_INFO, reserved: 0, keymatIndex: a.sa.keymatIndex, oldSpi: 0, newSpi: a.sa.localSpi }],
+      params: [
+        { type: ParamType.ESP_INFO, reserved: 0, keymatIndex: a.sa.keymatIndex, oldSpi: 0, newSpi: a.sa.localSpi },
+        ...ctx.registry.answer(ctx, pkt, a, now),
+      ],
     },
     { type: ParamType.HIP_MAC_2, hash: keys.hip.macHash, key: keys.hip.macOut, responderHostIdTlv: template.hostIdTlv },
     { type: ParamType.HIP_SIGNATURE, key: me.signingKey, scheme: me.scheme, algorithm: me.hiAlgorithm },

@@ -3,6 +3,9 @@
  * out. Everything here is plain data so it can be logged and compared.
  * @module
  */
+import type { RegistrarOptions } from './registration.js';
+import { checkEngineConfig } from './config-check.js';
+import { badOption } from './option-check.js';
 
 /** Retransmission of I1, I2, CLOSE and UPDATE: exponential backoff with a retry limit. */
 export interface RetransmitConfig {
@@ -70,6 +73,8 @@ export interface EngineConfig {
   opportunistic: boolean;
   /** Responder policy. Default: accept every authenticated peer. */
   policy: PeerPolicy | undefined;
+  /** Act as a registrar (RFC 8003): REG_INFO in R1, and, with type 1, a rendezvous server (RFC 8004). Default none. */
+  registrar: RegistrarOptions | undefined;
   /** Allow the insecure suites (NULL encryption: ESP 7, HIP cipher 1, v1 transform 5). Default false. */
   allowInsecure: boolean;
   /** Puzzle and R1 rotation. */
@@ -100,6 +105,7 @@ export const DEFAULT_ENGINE_CONFIG: Readonly<EngineConfig> = Object.freeze({
   natMode: false,
   opportunistic: false,
   policy: undefined,
+  registrar: undefined,
   allowInsecure: false,
   puzzle: Object.freeze({ difficulty: 1, lifetime: 37, rotationMs: 120_000, maxDifficulty: 20 }),
   retransmit: Object.freeze({
@@ -126,7 +132,11 @@ export type EngineOptions = Partial<Omit<EngineConfig, 'puzzle' | 'retransmit'>>
 };
 
 /**
- * Fill in defaults.
+ * Fill in defaults and check the result.
+ *
+ * @throws `HipArgumentError` `ERR_HIP_BAD_OPTION` (message and `details.option` name the option)
+ *   for a value the engine cannot work with: e.g. `dhGroups: []`, `puzzle.difficulty: 300`,
+ *   `retransmit.initialMs: NaN`.
  *
  * @example
  * ```ts
@@ -135,18 +145,35 @@ export type EngineOptions = Partial<Omit<EngineConfig, 'puzzle' | 'retransmit'>>
  */
 export function resolveEngineConfig(options: EngineOptions = {}): EngineConfig {
   const d = DEFAULT_ENGINE_CONFIG;
-  return {
+  if (options === null || typeof options !== 'object') throw badOption('engine', 'must be an object', options);
+  const config: EngineConfig = {
     ...d,
     ...stripUndefined(options),
-    dhGroups: [...(options.dhGroups ?? d.dhGroups)],
-    hipCiphers: [...(options.hipCiphers ?? d.hipCiphers)],
-    espSuites: [...(options.espSuites ?? d.espSuites)],
-    espSuitesV1: [...(options.espSuitesV1 ?? d.espSuitesV1)],
-    hipTransformsV1: [...(options.hipTransformsV1 ?? d.hipTransformsV1)],
-    dhGroupsV1: [...(options.dhGroupsV1 ?? d.dhGroupsV1)],
-    puzzle: { ...d.puzzle, ...stripUndefined(options.puzzle ?? {}) },
-    retransmit: { ...d.retransmit, ...stripUndefined(options.retransmit ?? {}) },
+    dhGroups: list('dhGroups', options.dhGroups, d.dhGroups),
+    hipCiphers: list('hipCiphers', options.hipCiphers, d.hipCiphers),
+    espSuites: list('espSuites', options.espSuites, d.espSuites),
+    espSuitesV1: list('espSuitesV1', options.espSuitesV1, d.espSuitesV1),
+    hipTransformsV1: list('hipTransformsV1', options.hipTransformsV1, d.hipTransformsV1),
+    dhGroupsV1: list('dhGroupsV1', options.dhGroupsV1, d.dhGroupsV1),
+    puzzle: { ...d.puzzle, ...stripUndefined(object('puzzle', options.puzzle)) },
+    retransmit: { ...d.retransmit, ...stripUndefined(object('retransmit', options.retransmit)) },
   };
+  checkEngineConfig(config);
+  return config;
+}
+
+/** A copy of a list option, or of its default. */
+function list(name: string, v: readonly number[] | undefined, dflt: readonly number[]): number[] {
+  if (v === undefined) return [...dflt];
+  if (!Array.isArray(v)) throw badOption(name, 'must be a list', v);
+  return [...(v as number[])];
+}
+
+/** A nested options object, or an empty one. */
+function object<T extends object>(name: string, v: T | undefined): T | Record<string, never> {
+  if (v === undefined) return {};
+  if (v === null || typeof v !== 'object') throw badOption(name, 'must be an object', v);
+  return v;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -11,6 +11,7 @@ import type { HostIdParam } from '../wire/index.js';
 import type { Association } from './association.js';
 import type { EngineConfig } from './config.js';
 import type { DropReason, EngineEvent, PeerLocator, Transmit } from './events.js';
+import type { Registry } from './registration.js';
 import type { R1Factory } from './responder.js';
 
 /** The local host as the handlers see it, per HIP version. */
@@ -65,6 +66,8 @@ export interface EngineContext<L extends PeerLocator> {
   peerKey(hostId: HostIdParam, version: 1 | 2, claimedHit: Uint8Array): CachedPeerKey;
   /** Send a NOTIFY, unless the per-peer rate limit says no. */
   notify(version: 1 | 2, peerHit: Uint8Array, to: L, notifyType: number, data: Uint8Array, now: number): void;
+  /** Registrations (RFC 8003) and the rendezvous service (RFC 8004). */
+  readonly registry: Registry<L>;
 }
 
 /** A peer key with its provider handle. */

@@ -31,6 +31,7 @@ import { handleI1, handleI2 } from './bex-responder.js';
 import { resolveEngineConfig, type EngineConfig, type EngineOptions } from './config.js';
 import { hitKey, type CachedPeerKey, type EngineContext, type EngineStats, type LocalSide } from './context.js';
 import type { DropReason, EngineEvent, EspSaParams, PeerLocator, Transmit } from './events.js';
+import { Registry, type LocatorCodec, type RegistrationRequest } from './registration.js';
 import { R1Factory } from './responder.js';
 import { sealPacket } from './sealing.js';
 import { discard, handleClose, handleCloseAck, handleNotify, startClose } from './teardown.js';
@@ -39,12 +40,17 @@ import { backoff } from './timers.js';
 /** Peer keys kept decoded and imported (least recently used evicted first). */
 const PEER_KEY_CACHE = 1024;
 
-/** Injected dependencies of an engine: crypto and randomness. */
-export interface EngineDeps {
+/** Injected dependencies of an engine: crypto, randomness and, for registration, locator details. */
+export interface EngineDeps<L extends PeerLocator = PeerLocator> {
   /** Crypto provider. Default: node:crypto. */
   provider?: CryptoProvider;
   /** Random bytes. Default: the provider's CSPRNG. Tests pass a seeded generator. */
   random?: (n: number) => Uint8Array;
+  /**
+   * The transport addresses behind the driver's locators: needed by a rendezvous server (FROM,
+   * REG_FROM) and by a responder answering a relayed I1. Without it those features are off.
+   */
+  locators?: LocatorCodec<L>;
 }
 
 /** A read-only view of one association. */
@@ -114,17 +120,20 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
   private readonly peerKeys = new Map<string, CachedPeerKey>();
   private readonly r1: R1Factory;
   private readonly ctx: EngineContext<L>;
+  /** Registrations (RFC 8003) held and granted, and the rendezvous service's counters. */
+  readonly registry: Registry<L>;
 
   constructor(
     /** The host identity this engine speaks for: its HITs, signatures and HOST_ID. */
     readonly identity: HostIdentity,
     options: EngineOptions = {},
-    deps: EngineDeps = {},
+    deps: EngineDeps<L> = {},
   ) {
     this.config = resolveEngineConfig(options);
     this.provider = deps.provider ?? getProvider();
     const provider = this.provider;
     this.random = deps.random ?? ((n) => provider.randomBytes(n));
+    this.registry = new Registry<L>(this.config.registrar, deps.locators);
     this.r1 = new R1Factory({ provider: this.provider, random: this.random, rotationMs: this.config.puzzle.rotationMs });
     this.ctx = {
       config: this.config,
@@ -144,6 +153,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
       releaseSpi: (spi) => this.spis.release(spi),
       notify: (version, peerHit, to, type, data, now) => this.sendNotify(version, peerHit, to, type, data, now),
       peerKey: (hostId, version, claimedHit) => this.peerKey(hostId, version, claimedHit),
+      registry: this.registry,
     };
   }
 
@@ -157,8 +167,10 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
   /**
    * Start a base exchange with `peerHit` (or, with `opportunistic` on, with whoever answers at
    * the locator when `peerHit` is null). Does nothing if an association already exists.
+   * `register` asks the peer for a registration (RFC 8003) in the I2; the outcome comes as a
+   * `registration` event.
    */
-  connect(peerHit: Uint8Array | null, locators: L[], now: number, opts: { version?: 1 | 2 } = {}): void {
+  connect(peerHit: Uint8Array | null, locators: L[], now: number, opts: { version?: 1 | 2; register?: RegistrationRequest } = {}): void {
     const version = opts.version ?? this.config.version;
     const first = locators[0];
     if (!first) throw new HipArgumentError('ERR_HIP_NO_LOCATOR', 'connect() needs at least one locator for the peer');
@@ -172,6 +184,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     const existing = this.associations.get(key);
     if (existing && existing.state !== HipState.CLOSED) return;
     if (existing) discard(this.ctx, existing);
+    if (opts.register && peerHit) this.registry.request(peerHit, opts.register);
     const a = new Association<L>(version, me.hit, peerHit ? peerHit.slice() : ZERO_HIT, first, now);
     a.candidates = [...locators];
     this.associations.set(key, a);
@@ -222,7 +235,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     try {
       switch (pkt.type) {
         case PacketType.I1:
-          return handleI1(this.ctx, pkt, from, now);
+          return handleI1(this.ctx, pkt, from, now, bytes);
         case PacketType.R1:
           return handleR1(this.ctx, pkt, bytes, from, now);
         case PacketType.I2:

@@ -2,6 +2,7 @@
  * What the engine tells its driver: packets to send and events. Plain data, no I/O.
  * @module
  */
+import type { RegistrationOutcome } from './registration.js';
 
 /**
  * Where a peer can be reached. Opaque to the engine: the host layer puts its transport details
@@ -72,7 +73,8 @@ export type DropReason =
   | 'replay'
   | 'bad-echo'
   | 'controls'
-  | 'missing-parameter';
+  | 'missing-parameter'
+  | 'rate-limited';
 
 /**
  * Keys and parameters of one ESP security association pair, handed to the ESP layer once the
@@ -106,6 +108,13 @@ export interface EspSaParams {
 
 /** Everything the engine reports. Discriminated by `type`. */
 export type EngineEvent =
+  | ({
+      /**
+       * A registration exchange (RFC 8003) finished: as registrar we granted or refused a client's
+       * REG_REQUEST; as requester the server's R2 said what it granted.
+       */
+      type: 'registration';
+    } & RegistrationOutcome)
   | {
       /** A base exchange packet was sent or received (BEX feedback). */
       type: 'bex';
@@ -161,7 +170,7 @@ export type EngineEvent =
       type: 'notify';
       /** The sender's HIT. */
       peerHit: Uint8Array;
-      /** Notify message type ({@link NotifyType}). */
+      /** Notify message type ({@link "hipl/wire"!NotifyType}). */
       notifyType: number;
       /** Notification data, as sent. */
       data: Uint8Array;

@@ -5,11 +5,12 @@
  * @module
  */
 
-import { generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { sign, verify } from 'node:crypto';
 import { HipArgumentError, HipError, HipIdentityError } from '../errors.js';
 import { computeHit, computeHitV1, formatHit } from './hit.js';
 import { decodeHostIdentity, encodeHostIdentity, hitSuiteOf, type EncodedHostIdentity } from './host-id.js';
-import { materialToKeyObject, materialToPublicKeyObject, privateKeyObjectToMaterial } from './key-convert.js';
+import { materialToKeyObject, materialToPublicKeyObject } from './key-convert.js';
+import { generatePrivateKeyMaterial } from './keygen.js';
 import {
   privateKeyToPem,
   publicKeyToPem,
@@ -49,19 +50,6 @@ function algorithmOf(key: PublicKeyMaterial): IdentityAlgorithm {
   }
 }
 
-function generateKeyObject(algorithm: IdentityAlgorithm, rsaBits: number): KeyObject {
-  switch (algorithm) {
-    case 'ecdsa-p256':
-      return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-    case 'ecdsa-p384':
-      return generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey;
-    case 'rsa':
-      return generateKeyPairSync('rsa', { modulusLength: rsaBits, publicExponent: 65537 }).privateKey;
-    case 'ed25519':
-      return generateKeyPairSync('ed25519').privateKey;
-  }
-}
-
 function hasBytes(o: object, names: readonly string[]): boolean {
   const rec = o as Record<string, unknown>;
   return names.every((n) => rec[n] instanceof Uint8Array && (rec[n] as Uint8Array).length > 0);
@@ -78,6 +66,20 @@ function checkPrivateShape(m: unknown): asserts m is PrivateKeyMaterial {
       (o.kind === 'ed25519' && hasBytes(o, ['publicKey', 'seed'])));
   if (!ok) {
     throw new HipIdentityError('ERR_IDENTITY_BAD_KEY', 'not P-256/P-384, RSA or Ed25519 private key material');
+  }
+}
+
+/**
+ * An RSA identity below {@link RSA_MIN_BITS} bits is refused: a 512-bit modulus is factored in
+ * hours, and whoever factors it holds the HIT.
+ */
+function checkRsaMinimum(m: PrivateKeyMaterial): void {
+  if (m.kind !== 'rsa') return;
+  let i = 0;
+  while (i < m.n.length - 1 && m.n[i] === 0) i++;
+  const bits = (m.n.length - i - 1) * 8 + (32 - Math.clz32(m.n[i]!));
+  if (bits < RSA_MIN_BITS) {
+    throw new HipIdentityError('ERR_IDENTITY_WEAK_KEY', `an RSA key of ${bits} bits is too small: at least ${RSA_MIN_BITS} bits`, { bits, minimum: RSA_MIN_BITS });
   }
 }
 
@@ -158,7 +160,7 @@ export class HostIdentity {
         { rsaBits },
       );
     }
-    return new HostIdentity(privateKeyObjectToMaterial(generateKeyObject(algorithm, rsaBits)));
+    return new HostIdentity(generatePrivateKeyMaterial(algorithm, rsaBits));
   }
 
   /**
@@ -170,6 +172,7 @@ export class HostIdentity {
    */
   static fromPrivateKey(material: PrivateKeyMaterial): HostIdentity {
     checkPrivateShape(material);
+    checkRsaMinimum(material);
     // Own copy: a caller reusing its buffers must not change a key whose HIT is cached.
     const own = Object.fromEntries(
       Object.entries(material).map(([k, v]) => [k, v instanceof Uint8Array ? v.slice() : v]),

@@ -34,6 +34,9 @@ const isWindows = process.platform === 'win32';
 function fsError(e: unknown, path: string, action: string): HipIdentityError {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   const details = { path, cause: code ?? String(e) };
+  if (code === 'ENOENT' && action === 'create') {
+    return new HipIdentityError('ERR_IDENTITY_KEY_FILE_NOT_FOUND', `cannot create key file ${path}: directory ${dirname(path)} does not exist`, details);
+  }
   if (code === 'ENOENT') return new HipIdentityError('ERR_IDENTITY_KEY_FILE_NOT_FOUND', `no key file at ${path}`, details);
   if (code === 'EEXIST') {
     return new HipIdentityError('ERR_IDENTITY_KEY_FILE_EXISTS', `${path} exists; pass { overwrite: true } to replace it`, details);
@@ -214,7 +217,7 @@ export async function writePrivateKeyFile(path: string, pem: string, options: Wr
   try {
     handle = await fsp.open(target, 'wx', 0o600);
   } catch (e) {
-    throw fsError(e, target === path ? path : dirname(path), 'create');
+    throw fsError(e, path, 'create');
   }
   try {
     try {
@@ -237,7 +240,7 @@ export function writePrivateKeyFileSync(path: string, pem: string, options: Writ
   try {
     fd = fs.openSync(target, 'wx', 0o600);
   } catch (e) {
-    throw fsError(e, target === path ? path : dirname(path), 'create');
+    throw fsError(e, path, 'create');
   }
   try {
     try {

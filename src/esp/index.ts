@@ -1,7 +1,9 @@
 /**
  * The ESP layer: security associations that seal and open ESP packets, their suites, the
  * anti-replay window and SPI allocation.
- * @module
+ *
+ * Import from `hipl/esp`. Programs normally need only the root `hipl` module.
+ * @module hipl/esp
  */
 
 export { ESP_SUITES, espSuite, espKeymatLengths, espPacketLength, type EspSuiteInfo } from './suites.js';
@@ -11,6 +13,7 @@ export {
   espSpi,
   type SaKeys,
   type OutboundSaOptions,
+  type EspSequenceMode,
   type InboundSaOptions,
   type EspStats,
   type InboundEspStats,

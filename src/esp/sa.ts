@@ -29,6 +29,11 @@
  *   ICV   = the GCM tag (truncated to 8 bytes for suite 12)
  * ```
  *
+ * With `sequence: '32bit'` (HIPL's hipd, a deviation from RFC 5202 §3.3.1 for interoperability)
+ * the ICV covers the 32 bits sent and nothing else: the HMAC input has no SeqHigh and the GCM AAD
+ * is SPI | SeqLow. The counter is still kept in 64 bits, but such an SA never wraps: after
+ * 2^32 - 1 packets it refuses to seal (`ERR_ESP_SEQ_EXHAUSTED`) and must be rekeyed.
+ *
  * On receipt the padding bytes are checked to be 1, 2, 3, … (RFC 4303 §2.4 lets the receiver
  * check them). The window is consulted before the ICV and updated only when the whole packet
  * has been accepted, so neither forged nor malformed packets move it.
@@ -65,13 +70,22 @@ export interface SaKeys {
   authKey: Uint8Array;
 }
 
+/**
+ * What the ESP integrity check covers of the sequence number: `'esn'` (RFC 5202 §3.3.1, RFC 4303
+ * §2.2.1: the 64-bit Extended Sequence Number, high half included, the default) or `'32bit'`
+ * (only the 32 bits on the wire, as HIPL's hipd does; the SA then never goes past 2^32 - 1).
+ */
+export type EspSequenceMode = 'esn' | '32bit';
+
 /** Options of an {@link OutboundSa}. */
 export interface OutboundSaOptions {
+  /** What the ICV covers of the sequence number. Default `'esn'`. */
+  sequence?: EspSequenceMode;
   /** Source of CBC IVs (tests use a fixed one); default: node:crypto's CSPRNG. */
   randomIv?: (n: number) => Uint8Array;
   /**
    * Sequence number from which {@link OutboundSa.needsRekey} turns true; default
-   * 2^64 - 2^32, far enough below exhaustion for a rekey to complete.
+   * 2^64 - 2^32 (`'32bit'`: 2^32 - 2^20), far enough below exhaustion for a rekey to complete.
    */
   rekeyThreshold?: bigint;
   /** Value of {@link OutboundSa.seq} at the start, so the first packet carries this + 1 (tests). */
@@ -80,6 +94,8 @@ export interface OutboundSaOptions {
 
 /** Options of an {@link InboundSa}. */
 export interface InboundSaOptions {
+  /** What the ICV covers of the sequence number; must match the sender's. Default `'esn'`. */
+  sequence?: EspSequenceMode;
   /** Anti-replay window size in packets, 1..65536; default 64 (RFC 4303's suggestion). */
   replayWindow?: number;
 }
@@ -123,6 +139,17 @@ const GCM_IV = 8;
 const TWO32 = 4294967296;
 const MAX_SEQ = (1n << 64n) - 1n;
 const DEFAULT_REKEY_THRESHOLD = (1n << 64n) - (1n << 32n);
+const DEFAULT_REKEY_THRESHOLD_32 = (1n << 32n) - (1n << 20n);
+/** Highest sequence number of a `'32bit'` SA: it never wraps to 0. */
+const MAX_SEQ_32 = 0xffffffff;
+
+function checkSequenceMode(v: unknown): EspSequenceMode {
+  if (v === undefined) return 'esn';
+  if (v !== 'esn' && v !== '32bit') {
+    throw new HipEspError('ERR_ESP_BAD_OPTION', `sequence must be 'esn' or '32bit', got ${String(v)}`, { option: 'sequence' });
+  }
+  return v;
+}
 
 const enum Kind {
   Cbc,
@@ -218,6 +245,7 @@ export class OutboundSa {
   readonly #randomIv: ((n: number) => Uint8Array) | undefined;
   readonly #rekeyHi: number;
   readonly #rekeyLo: number;
+  readonly #esn: boolean;
   #needsRekey: boolean;
   #hi: number;
   #lo: number;
@@ -235,8 +263,9 @@ export class OutboundSa {
     this.suite = this.#p.info;
     this.spi = this.#p.spi;
     this.#randomIv = opts.randomIv;
+    this.#esn = checkSequenceMode(opts.sequence) === 'esn';
     const initial = checkSeqOption('initialSeq', opts.initialSeq ?? 0n);
-    const threshold = checkSeqOption('rekeyThreshold', opts.rekeyThreshold ?? DEFAULT_REKEY_THRESHOLD);
+    const threshold = checkSeqOption('rekeyThreshold', opts.rekeyThreshold ?? (this.#esn ? DEFAULT_REKEY_THRESHOLD : DEFAULT_REKEY_THRESHOLD_32));
     this.#hi = Number(initial >> 32n);
     this.#lo = Number(initial & 0xffffffffn);
     this.#rekeyHi = Number(threshold >> 32n);
@@ -244,8 +273,13 @@ export class OutboundSa {
     this.#needsRekey = initial >= threshold;
     this.#nonce = Buffer.alloc(12);
     this.#p.salt.copy(this.#nonce, 0);
-    this.#aad = Buffer.alloc(12);
+    this.#aad = Buffer.alloc(this.#esn ? 12 : 8);
     this.#aad.writeUInt32BE(this.spi, 0);
+  }
+
+  /** What the ICV covers of the sequence number. */
+  get sequence(): EspSequenceMode {
+    return this.#esn ? 'esn' : '32bit';
   }
 
   /** The sequence number of the last packet sealed (0n before the first). */
@@ -263,8 +297,8 @@ export class OutboundSa {
    *
    * @param payload the upper-layer bytes (e.g. a UDP datagram or TCP segment).
    * @param nextHeader the upper-layer protocol number, 0..255.
-   * @throws HipEspError `ERR_ESP_SEQ_EXHAUSTED` once 2^64 - 1 packets have been sealed (the SA
-   *   must be replaced), `ERR_ESP_BAD_ARGUMENT` for a non-byte payload or bad nextHeader.
+   * @throws HipEspError `ERR_ESP_SEQ_EXHAUSTED` once 2^64 - 1 packets (`'32bit'`: 2^32 - 1)
+   *   have been sealed (the SA must be replaced), `ERR_ESP_BAD_ARGUMENT` for a non-byte payload or bad nextHeader.
    */
   seal(payload: Uint8Array, nextHeader: number): Uint8Array {
     if (!(payload instanceof Uint8Array)) {
@@ -275,6 +309,9 @@ export class OutboundSa {
     }
     let hi = this.#hi;
     let lo = this.#lo + 1;
+    if (!this.#esn && lo > MAX_SEQ_32) {
+      throw new HipEspError('ERR_ESP_SEQ_EXHAUSTED', 'ESP sequence number space (32 bits) exhausted; the SA must be rekeyed', { spi: this.spi });
+    }
     if (lo === TWO32) {
       if (hi === 0xffffffff) {
         throw new HipEspError('ERR_ESP_SEQ_EXHAUSTED', 'ESP sequence number space exhausted; the SA must be rekeyed', { spi: this.spi });
@@ -330,11 +367,11 @@ export class OutboundSa {
     return out;
   }
 
-  /** HMAC over `out[0, end)` then SeqHigh; SeqHigh is staged where the ICV then goes. */
+  /** HMAC over `out[0, end)` then (ESN) SeqHigh; SeqHigh is staged where the ICV then goes. */
   #writeHmacIcv(out: Buffer, end: number, hi: number): void {
     const p = this.#p;
-    out.writeUInt32BE(hi, end);
-    const d = createHmac(p.hash, p.auth!).update(out.subarray(0, end + 4)).digest();
+    if (this.#esn) out.writeUInt32BE(hi, end);
+    const d = createHmac(p.hash, p.auth!).update(out.subarray(0, this.#esn ? end + 4 : end)).digest();
     d.copy(out, end, 0, p.icv);
   }
 
@@ -351,8 +388,7 @@ export class OutboundSa {
     nonce.writeUInt32BE(hi, 4);
     nonce.writeUInt32BE(lo, 8);
     const aad = this.#aad;
-    aad.writeUInt32BE(hi, 4);
-    aad.writeUInt32BE(lo, 8);
+    writeAad(aad, hi, lo);
     out.set(payload, ctStart);
     writeTrailer(out, ctStart + payload.length, ctEnd, nextHeader);
     const c = createCipheriv(p.cipher as CipherGCMTypes, p.enc!, nonce, { authTagLength: p.icv });
@@ -362,6 +398,14 @@ export class OutboundSa {
     c.getAuthTag().copy(out, ctEnd);
     return out;
   }
+}
+
+/** Write the sequence number into a GCM AAD after the SPI: SeqHigh | SeqLow (ESN, 12 bytes) or SeqLow (8 bytes). */
+function writeAad(aad: Buffer, hi: number, lo: number): void {
+  if (aad.length === 12) {
+    aad.writeUInt32BE(hi, 4);
+    aad.writeUInt32BE(lo, 8);
+  } else aad.writeUInt32BE(lo, 4);
 }
 
 function checkSeqOption(name: string, v: bigint): bigint {
@@ -405,6 +449,7 @@ export class InboundSa {
   readonly #nonce: Buffer;
   readonly #aad: Buffer;
   readonly #seqHigh: Buffer;
+  readonly #esn: boolean;
 
   /**
    * Set up the receiving side from the keys of one KEYMAT slot pair.
@@ -417,9 +462,10 @@ export class InboundSa {
     this.suite = this.#p.info;
     this.spi = this.#p.spi;
     this.#window = new ReplayWindow(opts.replayWindow ?? 64);
+    this.#esn = checkSequenceMode(opts.sequence) === 'esn';
     this.#nonce = Buffer.alloc(12);
     this.#p.salt.copy(this.#nonce, 0);
-    this.#aad = Buffer.alloc(12);
+    this.#aad = Buffer.alloc(this.#esn ? 12 : 8);
     this.#aad.writeUInt32BE(this.spi, 0);
     this.#seqHigh = Buffer.alloc(4);
   }
@@ -427,6 +473,11 @@ export class InboundSa {
   /** The highest sequence number accepted so far (0n before the first). */
   get highestSeq(): bigint {
     return this.#window.top;
+  }
+
+  /** What the ICV covers of the sequence number. */
+  get sequence(): EspSequenceMode {
+    return this.#esn ? 'esn' : '32bit';
   }
 
   /** The anti-replay window size in packets. */
@@ -467,7 +518,8 @@ export class InboundSa {
 
     const lo = buf.readUInt32BE(4);
     const win = this.#window;
-    const hi = win.inferHigh(lo);
+    // A '32bit' sender never wraps, so its packets all live in subspace 0.
+    const hi = this.#esn ? win.inferHigh(lo) : 0;
     const status = win.status(hi, lo);
     if (status !== 'fresh') {
       this.#drop('replay', `ESP packet ${status === 'duplicate' ? 'already received' : 'left of the replay window'}`, { seqHigh: hi, seqLow: lo });
@@ -506,9 +558,12 @@ export class InboundSa {
 
   #hmacOk(buf: Buffer, end: number, hi: number): boolean {
     const p = this.#p;
-    const seqHigh = this.#seqHigh;
-    seqHigh.writeUInt32BE(hi, 0);
-    const d = createHmac(p.hash, p.auth!).update(buf.subarray(0, end)).update(seqHigh).digest();
+    const h = createHmac(p.hash, p.auth!).update(buf.subarray(0, end));
+    if (this.#esn) {
+      this.#seqHigh.writeUInt32BE(hi, 0);
+      h.update(this.#seqHigh);
+    }
+    const d = h.digest();
     return timingSafeEqual(d.subarray(0, p.icv), buf.subarray(end));
   }
 
@@ -518,8 +573,7 @@ export class InboundSa {
     const nonce = this.#nonce;
     buf.copy(nonce, 4, HEADER, HEADER + GCM_IV);
     const aad = this.#aad;
-    aad.writeUInt32BE(hi, 4);
-    aad.writeUInt32BE(lo, 8);
+    writeAad(aad, hi, lo);
     const d = createDecipheriv(p.cipher as CipherGCMTypes, p.enc!, nonce, { authTagLength: p.icv });
     d.setAuthTag(buf.subarray(end));
     d.setAAD(aad);
@@ -538,7 +592,7 @@ export class InboundSa {
    * rather than a forgery. Costs one more ICV check, only on this failure path.
    */
   #authFailure(hi: number, lo: number, verifiesWith: (seqHigh: number) => boolean): never {
-    if (this.#window.olderReadingIsStale(hi, lo) && verifiesWith(hi - 1)) {
+    if (this.#esn && this.#window.olderReadingIsStale(hi, lo) && verifiesWith(hi - 1)) {
       this.#drop('replay', 'ESP packet left of the replay window', { seqHigh: hi - 1, seqLow: lo });
     }
     this.#drop('auth', 'ESP ICV does not match', { seqHigh: hi, seqLow: lo });

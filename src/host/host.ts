@@ -9,13 +9,14 @@
  */
 import { EventEmitter } from 'eventemitter3';
 import type { EngineOptions } from '../core/config.js';
+import type { RegistrationRequest } from '../core/registration.js';
 import { HipEngine } from '../core/engine.js';
-import type { BexStep, EngineEvent, FailureReason } from '../core/events.js';
+import type { BexStep, EngineEvent, EspSaParams, FailureReason } from '../core/events.js';
 import { getProvider } from '../crypto/get-provider.js';
 import { formatHit, hitVersion, parseHit } from '../crypto/hit.js';
 import { HostIdentity } from '../crypto/identity.js';
 import { HipArgumentError, HipError, HipEspError, HipProtocolError } from '../errors.js';
-import { espSpi } from '../esp/sa.js';
+import { espSpi, type EspSequenceMode } from '../esp/sa.js';
 import {
   tcpConnect,
   TcpListener,
@@ -25,10 +26,24 @@ import {
   type TcpListenerStats,
 } from '../transport/index.js';
 import { decodeInnerDatagram, encodeInnerDatagram, INNER_UDP } from './inner-datagram.js';
+import { echoRequest, innerProtocolDrop, INNER_ICMPV6, readIcmpv6 } from './inner-icmpv6.js';
 import { KeyLogWriter } from './keylog.js';
 import { tcpLocator, udpLocator, type HostLocator } from './locator.js';
+import { checkHostOptions } from './options.js';
+import { isWildcard, LocalAddressBook } from './local-address.js';
 import { PcapTap } from './pcap-tap.js';
+import { PingTable } from './ping.js';
 import { PortTable } from './port-table.js';
+import {
+  hostLocatorCodec,
+  registrationEvent,
+  registrationResult,
+  registrationType,
+  renewalDelayMs,
+  type HostRegistrationEvent,
+  type RegisterOptions,
+  type Registration,
+} from './registrations.js';
 import { canonicalHit, PeerTable, type PeerAddress } from './peer-table.js';
 import { Session, type SessionStats } from './session.js';
 import { StreamMux, type HostStream } from './stream-mux.js';
@@ -78,6 +93,14 @@ export interface HostOptions {
    */
   rekeyThreshold?: bigint;
   /**
+   * What the ESP integrity check covers of the sequence number in HIPv1 associations: `'esn'`
+   * (the default, RFC 5202 §3.3.1: the 64-bit extended sequence number) or `'32bit'` (HIPL's
+   * hipd: only the 32 bits on the wire; such an SA never goes past 2^32 - 1 packets). Both ends
+   * must agree, or every ESP packet is dropped as `auth`. Per peer: `peers.add(hit, locator,
+   * { espSequence })`. HIPv2 associations always use `'esn'`.
+   */
+  espSequenceV1?: EspSequenceMode;
+  /**
    * INSECURE, for libhipl interop only: with HIPv1 peers, send and accept application data in
    * clear text on the carrier, as libhipl does (HIPV1-PROFILE 12). Default false.
    */
@@ -116,6 +139,8 @@ export interface ConnectOptions {
    * mode the stream is the TCP connection, so that port becomes the carrier's local port.
    */
   streamLocalPort?: number;
+  /** Ask the peer for a registration (RFC 8003) in this base exchange; see {@link HipHost.registerWith}. */
+  register?: RegistrationRequest;
 }
 
 /** A BEX step as the host reports it. */
@@ -140,7 +165,7 @@ export interface EstablishedInfo {
   version: 1 | 2;
   /** Whether we started the base exchange or answered it. */
   role: 'initiator' | 'responder';
-  /** ESP transform suite ID of the SA pair ({@link EspSuite}). */
+  /** ESP transform suite ID of the SA pair ({@link "hipl/wire"!EspSuite}). */
   suite: number;
   /** The carrier the association runs over. */
   carrier: 'udp' | 'tcp';
@@ -150,6 +175,8 @@ export interface EstablishedInfo {
   port: number;
   /** Milliseconds the BEX took. */
   elapsedMs: number;
+  /** What the ESP integrity check covers of the sequence number (`'32bit'`: hipd's form). */
+  espSequence: EspSequenceMode;
 }
 
 /** Meta data of a received datagram. */
@@ -193,7 +220,7 @@ export interface HostEvents {
     {
       /** Canonical HIT text of the sender. */
       peerHit: string;
-      /** Notify message type ({@link NotifyType}). */
+      /** Notify message type ({@link "hipl/wire"!NotifyType}). */
       notifyType: number;
       /** Notification data, as sent. */
       data: Uint8Array;
@@ -215,6 +242,8 @@ export interface HostEvents {
   ];
   /** A carrier error not tied to one association (e.g. the UDP socket failed). */
   error: [HipError];
+  /** A registration (RFC 8003) was granted, refused or cancelled, as registrar or as requester. */
+  registration: [HostRegistrationEvent];
 }
 
 interface Pending {
@@ -257,6 +286,8 @@ export class HipHost extends EventEmitter<HostEvents> {
   private readonly clearTextByLocator = new Map<string, Session>();
   private readonly waiting = new Map<string, Pending[]>();
   private readonly queued = new Map<string, { items: QueuedDatagram[]; bytes: number }>();
+  private readonly pings = new PingTable();
+  private readonly localAddresses = new LocalAddressBook();
   private readonly datagramPorts = new PortTable<(data: Uint8Array, info: DatagramInfo) => void>('datagram port');
   private readonly streams: StreamMux;
   private timer: NodeJS.Timeout | undefined;
@@ -268,6 +299,7 @@ export class HipHost extends EventEmitter<HostEvents> {
   private readonly controlQueue: { packet: Uint8Array; from: HostLocator }[] = [];
   private controlWaiter: (() => void) | undefined;
   private readonly opts: HostOptions;
+  private readonly renewals = new Map<string, NodeJS.Timeout>();
 
   private constructor(
     /** The host identity: its HIT is this host's address. */
@@ -276,7 +308,10 @@ export class HipHost extends EventEmitter<HostEvents> {
   ) {
     super();
     this.opts = opts;
-    this.engine = new HipEngine<HostLocator>(identity, opts.engine ?? {}, { provider: getProvider(opts.provider ?? 'node') });
+    this.engine = new HipEngine<HostLocator>(identity, opts.engine ?? {}, {
+      provider: getProvider(opts.provider ?? 'node'),
+      locators: hostLocatorCodec(() => this.udp?.local),
+    });
     this.streams = new StreamMux(this, opts.stream ?? {});
     if (opts.libhiplClearText) {
       process.emitWarning('hipl: libhiplClearText is on: data with HIPv1 peers travels unencrypted', { code: 'HIPL_INSECURE_CLEARTEXT' });
@@ -286,8 +321,14 @@ export class HipHost extends EventEmitter<HostEvents> {
     }
   }
 
-  /** Create a host and bind its carriers. */
+  /**
+   * Create a host and bind its carriers.
+   *
+   * @throws `HipArgumentError` (rejected) `ERR_HIP_BAD_OPTION` naming the option for a value the
+   *   host or its engine cannot work with (`ERR_STREAM_BAD_CONFIG` for `stream`).
+   */
   static async create(opts: HostOptions = {}): Promise<HipHost> {
+    checkHostOptions(opts);
     const host = new HipHost(opts.identity ?? HostIdentity.generate(), opts);
     try {
       if (opts.udp !== false) {
@@ -300,7 +341,12 @@ export class HipHost extends EventEmitter<HostEvents> {
         host.tcp = await TcpListener.listen({ ...opts.tcp, framing: 'auto' });
         host.tcp.on('connection', (c) => host.adoptConnection(c));
       }
-      if (opts.pcap) host.pcap = new PcapTap(opts.pcap);
+      if (opts.pcap) {
+        host.pcap = new PcapTap(opts.pcap, (e) => {
+          host.pcap = undefined;
+          host.emit('error', e);
+        });
+      }
       if (opts.keylog) host.keylog = KeyLogWriter.open(opts.keylog);
     } catch (e) {
       await host.shutdown();
@@ -353,11 +399,19 @@ export class HipHost extends EventEmitter<HostEvents> {
     if (!this.engine.association(hitBytes)) {
       // Find the locator first: a TCP connect that fails must not leave a waiter behind.
       const locator = await this.locatorFor(via, version, opts);
-      const done = this.waitFor(hit, opts.signal);
       if (!this.engine.association(hitBytes)) {
-        this.engine.connect(hitBytes, [locator], this.now(), { version });
-        this.pump();
+        try {
+          // Before the waiter exists: a refusal (our own HIT, a version our identity cannot
+          // speak) must not leave a promise that shutdown() later rejects with nobody listening.
+          this.engine.connect(hitBytes, [locator], this.now(), { version, ...(opts.register ? { register: opts.register } : {}) });
+        } catch (e) {
+          if (!this.waiting.has(hit)) this.queued.delete(hit);
+          if (locator.conn && !this.engine.associationsOn(locator.key).length) locator.conn.end();
+          throw e;
+        }
       }
+      const done = this.waitFor(hit, opts.signal);
+      this.pump();
       await done;
     } else {
       await this.waitFor(hit, opts.signal);
@@ -394,10 +448,13 @@ export class HipHost extends EventEmitter<HostEvents> {
       await Promise.race([Promise.all(open.map((h) => this.close(h).catch(() => undefined))), delay(graceMs)]);
     }
     this.closed = true;
+    for (const t of this.renewals.values()) clearTimeout(t);
+    this.renewals.clear();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.streams.destroyAll();
     for (const [hit] of this.waiting) this.settle(hit, new HipProtocolError('ERR_HIP_HOST_CLOSED', 'the host was shut down'));
+    this.pings.failAll(new HipProtocolError('ERR_HIP_HOST_CLOSED', 'the host was shut down'));
     await this.udp?.close();
     // End TCP connections gracefully so a last CLOSE_ACK still goes out, then force the rest.
     const conns = [...this.tcpConns];
@@ -410,6 +467,50 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.keylog?.close();
     this.pcap = undefined;
     this.keylog = undefined;
+  }
+
+  /**
+   * Register with a server (RFC 8003), e.g. a rendezvous server (RFC 8004) that then forwards to
+   * us the I1s of initiators who know only our HIT and the server. Runs a base exchange with the
+   * server carrying REG_REQUEST (a fresh one if an association exists, as HIPL does); resolves
+   * with what the server granted, rejects with `ERR_HIP_REGISTRATION_FAILED` (its `failed`
+   * detail has the RFC 8003 failure types) or the BEX error. Renews before expiry unless
+   * `renew: false`.
+   *
+   * @example
+   * ```ts
+   * const reg = await host.registerWith({ hit: rvsHit, address: '198.51.100.5', lifetime: 600 });
+   * console.log(`reachable via the server for ${reg.lifetime} s, seen as`, reg.reflexive);
+   * ```
+   */
+  async registerWith(server: RegisterOptions): Promise<Registration> {
+    this.assertOpen();
+    const type = registrationType(server.type);
+    const hit = canonicalHit(server.hit);
+    const lifetimeS = server.lifetime ?? 3600;
+    if (!(lifetimeS > 0)) throw new HipArgumentError('ERR_HIP_BAD_ARGUMENT', `lifetime must be a positive number of seconds, got ${lifetimeS}`);
+    this.peers.add(hit, { carrier: 'udp', address: server.address, port: server.port ?? 10500 });
+    clearTimeout(this.renewals.get(hit));
+    if (this.engine.association(parseHit(hit))) await this.close(hit);
+    const answer = new Promise<HostRegistrationEvent>((resolve) => {
+      const on = (e: HostRegistrationEvent) => {
+        if (e.role !== 'requester' || e.peerHit !== hit) return;
+        this.off('registration', on);
+        resolve(e);
+      };
+      this.on('registration', on);
+    });
+    await this.connect(hit, { register: { types: [type], lifetimeS } });
+    const reg = registrationResult(await answer);
+    if (server.renew !== false) {
+      const t = setTimeout(() => {
+        this.renewals.delete(hit);
+        this.registerWith(server).catch((e: unknown) => this.emit('error', e instanceof HipError ? e : new HipError('ERR_HIP_REGISTRATION_FAILED', String(e))));
+      }, renewalDelayMs(reg.lifetime, this.engine.config.idleTimeoutMs));
+      t.unref();
+      this.renewals.set(hit, t);
+    }
+    return reg;
   }
 
   /** Per-association traffic counters, or undefined. */
@@ -509,6 +610,40 @@ export class HipHost extends EventEmitter<HostEvents> {
     else this.sendEsp(s, INNER_UDP, encodeInnerDatagram(d, s.localHit, s.peerHit, { checksum: this.innerVisible }));
   }
 
+  // ---- ping -------------------------------------------------------------------------------
+
+  /**
+   * Ping an established peer's HIT: an ICMPv6 echo request inside ESP, as `ping6 HIT` does
+   * with HIPL. Resolves with the round-trip time in milliseconds. A peer pinging us is answered
+   * automatically (hipd's heartbeat does so every few seconds).
+   *
+   * @throws `HipProtocolError` `ERR_HIP_NOT_ESTABLISHED` when there is no association (ping
+   *   starts no base exchange), `ERR_HIP_PING_TIMEOUT` after `timeoutMs` (default 5000) without
+   *   a reply; `HipArgumentError` `ERR_HIP_INVALID_ARGUMENT` for a libhipl clear-text peer (no
+   *   ESP, so nothing to ping inside) or a bad option.
+   */
+  async ping(peerHit: string | Uint8Array, opts: { timeoutMs?: number; data?: Uint8Array } = {}): Promise<number> {
+    const hit = canonicalHit(peerHit);
+    this.assertOpen();
+    const timeoutMs = opts.timeoutMs ?? 5000;
+    if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
+      throw new HipArgumentError('ERR_HIP_INVALID_ARGUMENT', `timeoutMs must be a positive number, got ${String(timeoutMs)}`);
+    }
+    const data = opts.data ?? new Uint8Array(0);
+    if (!(data instanceof Uint8Array) || data.length > 1200) throw new HipArgumentError('ERR_HIP_INVALID_ARGUMENT', 'data must be a Uint8Array of at most 1200 bytes');
+    const s = this.sessionsByHit.get(hit);
+    if (!s) throw new HipProtocolError('ERR_HIP_NOT_ESTABLISHED', `no association with ${hit}: ping starts no base exchange`);
+    if (s.clearText) throw new HipArgumentError('ERR_HIP_INVALID_ARGUMENT', `${hit} is a libhipl clear-text peer: no ESP to ping inside`);
+    const { seq, reply } = this.pings.start(hit, this.now(), timeoutMs);
+    try {
+      this.sendEsp(s, INNER_ICMPV6, echoRequest(this.pings.id, seq, data, s.localHit, s.peerHit));
+    } catch (e) {
+      this.pings.cancel(hit, seq);
+      throw e;
+    }
+    return reply;
+  }
+
   // ---- streams ------------------------------------------------------------------------
 
   /** Accept streams to `port`: `onStream` gets each new one. Port 0 picks one. Returns the port. */
@@ -535,7 +670,16 @@ export class HipHost extends EventEmitter<HostEvents> {
 
   /** @internal Seal and send one inner packet to an established peer. */
   sendEsp(s: Session, nextHeader: number, payload: Uint8Array): void {
-    const packet = s.outbound!.seal(payload, nextHeader);
+    let packet: Uint8Array;
+    try {
+      packet = s.outbound!.seal(payload, nextHeader);
+    } catch (e) {
+      // The SA is used up (a rekey should have replaced it long before; a '32bit' SA stops at
+      // 2^32 - 1): the packet is lost, never sent with a wrapped sequence number, and no caller
+      // up a stream timer meets an exception.
+      if (e instanceof HipEspError && e.code === 'ERR_ESP_SEQ_EXHAUSTED') return s.drop('seq-exhausted');
+      throw e;
+    }
     if (s.outbound!.needsRekey && !s.rekeyRequested) {
       // UPDATE rekeying arrives with mobility; until then the application is told in time to
       // reconnect before the 64-bit sequence space runs out.
@@ -651,14 +795,27 @@ export class HipHost extends EventEmitter<HostEvents> {
       try {
         d = decodeInnerDatagram(opened.payload, s.peerHit, s.localHit, { checksum: false });
       } catch {
-        return s.drop('bad-inner');
+        return s.drop('inner-udp-malformed');
       }
       this.deliverDatagram(s, d);
     } else if (opened.nextHeader === 6) {
       this.streams.segment(s, opened.payload);
+    } else if (opened.nextHeader === INNER_ICMPV6) {
+      this.onIcmpv6(s, opened.payload);
     } else if (opened.nextHeader !== 59) {
-      s.drop('bad-inner');
+      s.drop(innerProtocolDrop(opened.nextHeader));
     }
+  }
+
+  /** An ICMPv6 message between the HITs: answer an echo request (hipd's heartbeat), match a reply. */
+  private onIcmpv6(s: Session, bytes: Uint8Array): void {
+    const m = readIcmpv6(bytes, s.peerHit, s.localHit);
+    if (m.kind === 'echo-request') {
+      s.stats.echoesAnswered++;
+      this.sendEsp(s, INNER_ICMPV6, m.reply);
+    } else if (m.kind === 'echo-reply') {
+      if (!this.pings.answer(formatHit(s.peerHit), m.id, m.seq, this.now())) s.drop('icmpv6-unexpected-reply');
+    } else s.drop(m.reason);
   }
 
   private deliverDatagram(s: Session, d: QueuedDatagram): void {
@@ -710,6 +867,9 @@ export class HipHost extends EventEmitter<HostEvents> {
         this.emit('closed', { peerHit: hit, by: e.by });
         return;
       }
+      case 'registration':
+        this.emit('registration', registrationEvent(e));
+        return;
       case 'notify':
         this.emit('notify', { peerHit: formatHit(e.peerHit), notifyType: e.notifyType, data: e.data });
         return;
@@ -724,17 +884,15 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.endSession(hit);
     const loc = e.peerLocator as HostLocator;
     const clearText = e.version === 1 && this.opts.libhiplClearText === true;
-    const s = new Session(e.peerHit, e.localHit, e.version, loc, e.sa, clearText, this.opts.replayWindow, this.opts.rekeyThreshold);
+    // HIPv1 peers may use hipd's 32-bit ESP integrity check (issue 13); HIPv2 always uses ESN.
+    const espSequence = e.version === 1 ? (this.peers.get(hit)?.espSequence ?? this.opts.espSequenceV1 ?? 'esn') : 'esn';
+    const s = new Session(e.peerHit, e.localHit, e.version, loc, e.sa, clearText, this.opts.replayWindow, this.opts.rekeyThreshold, espSequence);
     // The peer proved its identity: its TCP connection is no longer a stranger's (issue 8).
     loc.conn?.markVerified();
     this.sessionsByHit.set(hit, s);
     if (clearText) this.clearTextByLocator.set(loc.key, s);
     else this.sessionsBySpi.set(e.sa.localSpi, s);
-    if (this.keylog && !clearText) {
-      const local = this.localAddressFor(loc);
-      this.keylog.write({ srcAddress: local, dstAddress: loc.peer.address, spi: e.sa.peerSpi, suite: e.sa.suite, encKey: e.sa.outbound.enc, authKey: e.sa.outbound.auth });
-      this.keylog.write({ srcAddress: loc.peer.address, dstAddress: local, spi: e.sa.localSpi, suite: e.sa.suite, encKey: e.sa.inbound.enc, authKey: e.sa.inbound.auth });
-    }
+    if (this.keylog && !clearText) this.writeKeylog(loc, e.sa);
     const q = this.queued.get(hit);
     this.queued.delete(hit);
     for (const d of q?.items ?? []) this.transmitDatagram(s, d);
@@ -767,6 +925,7 @@ export class HipHost extends EventEmitter<HostEvents> {
       address: s.locator.peer.address,
       port: s.locator.peer.port,
       elapsedMs,
+      espSequence: s.espSequence,
     };
   }
 
@@ -837,12 +996,36 @@ export class HipHost extends EventEmitter<HostEvents> {
     if (this.closed) throw new HipProtocolError('ERR_HIP_HOST_CLOSED', 'the host is shut down');
   }
 
+  /**
+   * The local address packets to `loc` use. A wildcard-bound UDP socket does not tell, so the
+   * route source is looked up once per peer address (issue 13: a keylog naming 127.0.0.1 never
+   * matches a capture of the real interface); until that answer is in, loopback stands in.
+   */
   private localAddressFor(loc: HostLocator): string {
     const local = loc.carrier === 'udp' ? this.udp?.local : loc.conn?.local;
     const addr = local?.address ?? '';
-    if (addr === '0.0.0.0' || addr === '') return loc.peer.family === 6 ? '::1' : '127.0.0.1';
-    if (addr === '::') return '::1';
-    return addr;
+    if (!isWildcard(addr)) return addr;
+    const known = this.localAddresses.get(loc.peer.address);
+    if (known !== undefined) return known;
+    void this.localAddresses.resolve(loc.peer.address, loc.peer.family);
+    return loc.peer.family === 6 ? '::1' : '127.0.0.1';
+  }
+
+  /** Write both SAs of an association to the keylog, with the local address packets really use. */
+  private writeKeylog(loc: HostLocator, sa: EspSaParams): void {
+    const write = (local: string): void => {
+      const log = this.keylog;
+      if (!log) return;
+      try {
+        log.write({ srcAddress: local, dstAddress: loc.peer.address, spi: sa.peerSpi, suite: sa.suite, encKey: sa.outbound.enc, authKey: sa.outbound.auth });
+        log.write({ srcAddress: loc.peer.address, dstAddress: local, spi: sa.localSpi, suite: sa.suite, encKey: sa.inbound.enc, authKey: sa.inbound.auth });
+      } catch (err) {
+        this.emit('error', err instanceof HipError ? err : new HipError('ERR_KEYLOG_WRITE', String(err)));
+      }
+    };
+    const bound = (loc.carrier === 'udp' ? this.udp?.local : loc.conn?.local)?.address ?? '';
+    if (!isWildcard(bound)) return write(bound);
+    void this.localAddresses.resolve(loc.peer.address, loc.peer.family).then((src) => write(src ?? this.localAddressFor(loc)));
   }
 
   /** Record a packet in the pcap file, if the `pcap` option is on. */

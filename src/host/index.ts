@@ -1,12 +1,14 @@
 /**
  * The host: one identity with its engine, UDP/TCP carriers, ESP security associations, timers,
  * datagram and stream services, pcap recording and the Wireshark key log.
- * @module
+ *
+ * Import from `hipl/host`. Programs normally need only the root `hipl` module.
+ * @module hipl/host
  */
 export { HipHost, type ConnectOptions, type HostOptions, type TcpAdmissionOptions, type HostEvents, type HostBexEvent, type EstablishedInfo, type DatagramInfo } from './host.js';
-export { HostStream } from './stream-mux.js';
 export { PeerTable, canonicalHit, type PeerAddress, type PeerEntry } from './peer-table.js';
 export type { HostLocator } from './locator.js';
 export type { SessionStats } from './session.js';
 export { KeyLogWriter, espSaUatLine, tsharkEspOptions, tsharkDecodeAsUdpEsp, type KeylogSa, type EspSaUatOptions } from './keylog.js';
 export type { StreamConfig } from './stream-protocol.js';
+export type { HostRegistrationEvent, RegisterOptions, Registration, TransportAddress } from './registrations.js';

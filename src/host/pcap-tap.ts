@@ -3,6 +3,7 @@
  * TCP frame length and all), written to a pcap file with synthetic IP/UDP/TCP headers.
  * @module
  */
+import { HipArgumentError, HipError } from '../errors.js';
 import { encodeHiplHip, encodeHiplPayload, withMarker } from '../transport/index.js';
 import { PcapWriter } from '../wire/pcap.js';
 import type { HostLocator } from './locator.js';
@@ -10,9 +11,22 @@ import type { HostLocator } from './locator.js';
 /** Records one host's traffic. */
 export class PcapTap {
   private readonly writer: PcapWriter;
+  private failed = false;
 
-  constructor(path: string) {
-    this.writer = PcapWriter.toFile(path);
+  /**
+   * @throws HipArgumentError `ERR_PCAP_OPEN` (the `node:fs` error as `cause`, its code in
+   *   `details.errno`) when the file cannot be created.
+   */
+  constructor(
+    readonly path: string,
+    /** Told once if a write fails (disk full ...); recording then stops. */
+    private readonly onError: (e: HipError) => void = () => undefined,
+  ) {
+    try {
+      this.writer = PcapWriter.toFile(path);
+    } catch (e) {
+      throw fileError('ERR_PCAP_OPEN', `cannot create the pcap file ${path}`, path, e);
+    }
   }
 
   /**
@@ -26,11 +40,30 @@ export class PcapTap {
     else wire = control ? encodeHiplHip(bytes) : encodeHiplPayload(bytes);
     const [src, sport, dst, dport] =
       dir === 'out' ? [local.address, local.port, loc.peer.address, loc.peer.port] : [loc.peer.address, loc.peer.port, local.address, local.port];
-    if (loc.carrier === 'udp') this.writer.udp(src, sport, dst, dport, wire);
-    else this.writer.tcp(src, sport, dst, dport, wire);
+    if (this.failed) return;
+    try {
+      if (loc.carrier === 'udp') this.writer.udp(src, sport, dst, dport, wire);
+      else this.writer.tcp(src, sport, dst, dport, wire);
+    } catch (e) {
+      // Called from socket handlers: a full disk must not become an uncaught exception.
+      this.failed = true;
+      this.onError(fileError('ERR_PCAP_WRITE', `cannot write the pcap file ${this.path}; recording stopped`, this.path, e));
+    }
   }
 
+  /** Close the file. */
   close(): void {
-    this.writer.close();
+    try {
+      this.writer.close();
+    } catch {
+      // closing after a failed write may fail too; nothing left to save
+    }
   }
+}
+
+function fileError(code: string, message: string, path: string, cause: unknown): HipArgumentError {
+  const errno = (cause as NodeJS.ErrnoException | undefined)?.code;
+  const e = new HipArgumentError(code, errno ? `${message} (${errno})` : message, { path, errno });
+  e.cause = cause;
+  return e;
 }

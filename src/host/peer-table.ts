@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { formatHit, isHit, parseHit } from '../crypto/hit.js';
 import { HipArgumentError } from '../errors.js';
+import type { EspSequenceMode } from '../esp/sa.js';
 
 /** Where a peer can be reached. */
 export interface PeerAddress {
@@ -28,6 +29,11 @@ export interface PeerEntry {
   locators: PeerAddress[];
   /** Protocol version to initiate with. Default: the HIT's own version (v1 HITs → 1). */
   version?: 1 | 2;
+  /**
+   * What the ESP integrity check covers of the sequence number with this peer, if not the
+   * host's `espSequenceV1`: `'32bit'` for HIPL's hipd. HIPv1 associations only.
+   */
+  espSequence?: EspSequenceMode;
 }
 
 /**
@@ -43,7 +49,10 @@ export class PeerTable {
   private readonly names = new Map<string, string>();
 
   /** Add a locator for a HIT (merged with earlier ones; duplicates ignored). */
-  add(hit: string | Uint8Array, locator: Partial<PeerAddress> & { address: string; port: number }, opts: { version?: 1 | 2; name?: string } = {}): PeerEntry {
+  add(hit: string | Uint8Array, locator: Partial<PeerAddress> & { address: string; port: number }, opts: { version?: 1 | 2; name?: string; espSequence?: EspSequenceMode } = {}): PeerEntry {
+    if (opts.espSequence !== undefined && opts.espSequence !== 'esn' && opts.espSequence !== '32bit') {
+      throw new HipArgumentError('ERR_HIP_INVALID_ARGUMENT', `espSequence must be 'esn' or '32bit', got ${String(opts.espSequence)}`);
+    }
     const key = canonicalHit(hit);
     if (!isIP(locator.address)) throw new HipArgumentError('ERR_HIP_INVALID_ADDRESS', `not an IP address: ${locator.address}`);
     if (!Number.isInteger(locator.port) || locator.port < 1 || locator.port > 65535) {
@@ -53,6 +62,7 @@ export class PeerTable {
     const loc: PeerAddress = { carrier: locator.carrier ?? 'udp', address: locator.address, port: locator.port };
     if (!entry.locators.some((l) => l.carrier === loc.carrier && l.address === loc.address && l.port === loc.port)) entry.locators.push(loc);
     if (opts.version !== undefined) entry.version = opts.version;
+    if (opts.espSequence !== undefined) entry.espSequence = opts.espSequence;
     if (opts.name !== undefined) {
       entry.name = opts.name;
       this.names.set(opts.name, key);

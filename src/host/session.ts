@@ -5,7 +5,7 @@
  */
 import type { EspSaParams } from '../core/events.js';
 import { formatHit } from '../crypto/hit.js';
-import { InboundSa, OutboundSa } from '../esp/sa.js';
+import { InboundSa, OutboundSa, type EspSequenceMode } from '../esp/sa.js';
 import type { HostLocator } from './locator.js';
 
 /** Per-association counters. */
@@ -23,7 +23,13 @@ export interface SessionStats {
    * captured packet re-sent by someone else): delivered, but replies still go to the verified one.
    */
   otherSource: number;
-  /** Drops by reason: ESP `auth`, `replay`, `malformed`; `no-port` (no socket bound); `bad-inner`. */
+  /** ICMPv6 echo requests from the peer answered (hipd's heartbeat, or `ping6` to our HIT). */
+  echoesAnswered: number;
+  /**
+   * Drops by reason: ESP `auth`, `replay`, `malformed`; `no-port` (no socket bound);
+   * `inner-udp-malformed`; `icmpv6-*` (bad checksum, a type we do not answer); `inner-<protocol>`
+   * for an inner protocol the host does not carry (e.g. `inner-sctp`).
+   */
   drops: Record<string, number>;
 }
 
@@ -33,7 +39,7 @@ export class Session {
   readonly inbound: InboundSa | undefined;
   /** A `rekey` event was already emitted for this association. */
   rekeyRequested = false;
-  readonly stats: SessionStats = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, otherSource: 0, drops: {} };
+  readonly stats: SessionStats = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, otherSource: 0, echoesAnswered: 0, drops: {} };
   /** When the host last told the engine this association was active (see HipHost's touch). */
   lastTouch = -Infinity;
   /** Canonical text of {@link peerHit}, made once (the data path names the peer per packet). */
@@ -49,16 +55,18 @@ export class Session {
     readonly clearText: boolean,
     replayWindow: number | undefined,
     rekeyThreshold?: bigint,
+    /** What the ESP integrity check covers of the sequence number (`'32bit'`: hipd's form). */
+    readonly espSequence: EspSequenceMode = 'esn',
   ) {
     this.peerHitText = formatHit(peerHit);
     if (!clearText) {
       this.outbound = new OutboundSa(
         { suite: sa.suite, spi: sa.peerSpi, encKey: sa.outbound.enc, authKey: sa.outbound.auth },
-        rekeyThreshold === undefined ? {} : { rekeyThreshold },
+        rekeyThreshold === undefined ? { sequence: this.espSequence } : { rekeyThreshold, sequence: this.espSequence },
       );
       this.inbound = new InboundSa(
         { suite: sa.suite, spi: sa.localSpi, encKey: sa.inbound.enc, authKey: sa.inbound.auth },
-        replayWindow === undefined ? {} : { replayWindow },
+        replayWindow === undefined ? { sequence: this.espSequence } : { replayWindow, sequence: this.espSequence },
       );
     }
   }

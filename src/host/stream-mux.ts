@@ -36,11 +36,12 @@ const INNER_TCP = 6;
 const TCP_CARRIER_MSS = 65280;
 
 /**
- * A byte stream to a peer named by its HIT: a Node Duplex.
+ * A byte stream to a peer named by its HIT: a Node Duplex. Exported publicly as `HiplStream`;
+ * `HiplHost.connect` returns one and a `HiplServer` emits one per `'connection'`.
  *
  * @example
  * ```ts
- * const s = host.openStream(peerHit, 7);
+ * const s = host.connect({ hit: peerHit, port: 7 });
  * s.write('hello');
  * s.on('data', (d) => console.log(d.toString()));
  * ```

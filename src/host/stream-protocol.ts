@@ -35,7 +35,7 @@ export {
   type SegmentFlags,
 } from './stream-segment.js';
 
-/** Tuning of the connection behind each {@link HostStream}. Every field has a default; pass only what you change. */
+/** Tuning of the connection behind each {@link hipl!HiplStream}. Every field has a default; pass only what you change. */
 export interface StreamConfig {
   /** Largest number of data bytes per segment. Default 1200, so a segment fits in ESP over UDP under a 1280-byte path MTU. */
   mss: number;
@@ -173,6 +173,16 @@ const DEFAULTS: Omit<StreamConfig, 'lingerMs'> = {
   ackDelayMs: 10,
   reliableCarrier: false,
 };
+
+/**
+ * Check a stream configuration without building anything, so a host refuses a bad one at
+ * creation rather than when the first stream opens.
+ *
+ * @throws `HipArgumentError` `ERR_STREAM_BAD_CONFIG` naming the field.
+ */
+export function checkStreamConfig(partial: Partial<StreamConfig> | undefined): void {
+  resolveConfig(partial);
+}
 
 /** Fill in defaults and check ranges. */
 function resolveConfig(partial: Partial<StreamConfig> | undefined): StreamConfig {

@@ -6,8 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import { EventEmitter } from 'eventemitter3';
 import type { EngineOptions } from '../core/config.js';
+import type { BexStep } from '../core/events.js';
 import type { HostIdentity } from '../crypto/identity.js';
-import { HipError, HipProtocolError } from '../errors.js';
+import { HipArgumentError, HipError, HipProtocolError } from '../errors.js';
 import { HipHost, type EstablishedInfo, type HostEvents, type HostOptions, type TcpAdmissionOptions } from '../host/host.js';
 import { canonicalHit, type PeerEntry, type PeerTable } from '../host/peer-table.js';
 import type { SessionStats } from '../host/session.js';
@@ -74,12 +75,17 @@ export interface CreateHostOptions {
   provider?: 'node' | 'noble';
   /** Bytes of data queued per peer while its BEX runs. Default 1 MiB. */
   queueLimitBytes?: number;
+  /**
+   * ESP integrity check of HIPv1 associations: `'esn'` (default, RFC 5202) or `'32bit'` for
+   * HIPL's hipd (see `HostOptions.espSequenceV1`).
+   */
+  espSequenceV1?: 'esn' | '32bit';
 }
 
 /** A step of the base exchange, as {@link HiplHost} reports it. */
 export interface HiplBexEvent {
   /** Which step: `'i1-sent'`, `'r1-received'`, ... */
-  step: string;
+  step: BexStep;
   /** HIP packet type number of the packet sent or received. */
   packetType: number;
   /** Its name: `'I1'`, `'R1'`, `'I2'`, `'R2'`. */
@@ -124,7 +130,8 @@ export interface HiplConnectOptions {
 /**
  * Create a host: bind its carriers and get ready to talk to peers by HIT.
  *
- * @throws HipTransportError `ERR_TRANSPORT_BIND` when a carrier cannot bind.
+ * @throws HipTransportError `ERR_TRANSPORT_BIND` when a carrier cannot bind; HipArgumentError
+ *   `ERR_HIP_BAD_OPTION` naming the option for a bad option.
  * @example
  * ```ts
  * import { createHost, HostIdentity } from 'hipl';
@@ -148,6 +155,7 @@ export async function createHost(options: CreateHostOptions = {}): Promise<HiplH
   if (options.engine) hostOptions.engine = options.engine;
   if (options.provider) hostOptions.provider = options.provider;
   if (options.queueLimitBytes !== undefined) hostOptions.queueLimitBytes = options.queueLimitBytes;
+  if (options.espSequenceV1 !== undefined) hostOptions.espSequenceV1 = options.espSequenceV1;
   return new HiplHost(await HipHost.create(hostOptions), options.libhipl === true);
 }
 
@@ -231,7 +239,7 @@ export class HiplHost extends EventEmitter<HiplHostEvents> {
    * Open a byte stream to `hit`:`port`, running the BEX first if needed. Returns at once; the
    * stream emits `'connect'` when it is open, and data written before is sent then.
    *
-   * @throws HipArgumentError `ERR_HIP_INVALID_HIT`, `ERR_HIP_INVALID_PORT`,
+   * @throws HipArgumentError `ERR_HIP_INVALID_ARGUMENT` (no options), `ERR_HIP_INVALID_HIT`, `ERR_HIP_INVALID_PORT`,
    *   `ERR_HIP_INVALID_ADDRESS` synchronously; later failures arrive as the stream's `'error'`
    *   (`ERR_HIP_BEX_FAILED`, `ERR_HIP_NO_LOCATOR`, `ERR_HIP_ABORTED` ...).
    * @example
@@ -243,6 +251,9 @@ export class HiplHost extends EventEmitter<HiplHostEvents> {
    * ```
    */
   connect(options: HiplConnectOptions): HiplStream {
+    if (options === null || typeof options !== 'object') {
+      throw new HipArgumentError('ERR_HIP_INVALID_ARGUMENT', 'connect() needs options: { hit, port }', { options });
+    }
     const hit = canonicalHit(options.hit);
     if (options.via) this.peers.add(hit, options.via);
     if (options.signal?.aborted) throw new HipError('ERR_HIP_ABORTED', `connect to ${hit} aborted`);

@@ -6,4 +6,4 @@
  */
 export { createHost, HiplHost, type CarrierBindOptions, type HiplAddresses, type HiplVia, type CreateHostOptions, type HiplBexEvent, type HiplConnectOptions, type HiplHostEvents } from './host.js';
 export { HiplSocket, type HiplLocalPort, type HiplRemoteInfo, type HiplSocketEvents } from './datagram.js';
-export { HiplServer, type HiplServerEvents, type HiplStream } from './server.js';
+export { HiplServer, HiplStream, type HiplServerEvents } from './server.js';

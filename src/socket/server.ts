@@ -5,11 +5,11 @@
 import { EventEmitter } from 'eventemitter3';
 import { HipArgumentError, HipError } from '../errors.js';
 import type { HipHost } from '../host/host.js';
-import type { HostStream } from '../host/stream-mux.js';
+import { HostStream as HiplStream } from '../host/stream-mux.js';
 import type { HiplLocalPort } from './datagram.js';
 
-/** A byte stream to a peer: a Node Duplex with the peer's HIT and both ports. */
-export type HiplStream = HostStream;
+// The stream class is the host's; the public name is HiplStream (one name per concept).
+export { HiplStream };
 
 /** Events of a {@link HiplServer}. */
 export interface HiplServerEvents {

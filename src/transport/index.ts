@@ -1,7 +1,9 @@
 /**
  * The transport layer: UDP and TCP carriers for HIP control packets and ESP (or, for libhipl
  * peers, clear-text) data. Imports only Node built-ins and the shared leaf modules.
- * @module
+ *
+ * Import from `hipl/transport`. Programs normally need only the root `hipl` module.
+ * @module hipl/transport
  */
 
 export { HipTransportError, TransportErrorCode } from './errors.js';

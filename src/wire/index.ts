@@ -1,7 +1,9 @@
 /**
  * The HIP wire codec: packet and parameter parsing and emission, checksums and the bytes
  * covered by MACs and signatures. No crypto, no state.
- * @module
+ *
+ * Import from `hipl/wire`. Programs normally need only the root `hipl` module.
+ * @module hipl/wire
  */
 export * from './constants.js';
 export * from './types.js';

@@ -204,7 +204,11 @@ const locatorSet: Codec<LocatorSetParam> = {
     while (pos < c.len) {
       if (pos + 8 > c.len) lengthError(c, `locator record at ${pos} is cut short`);
       const b = c.off + pos;
-      const valueLength = c.bytes[b + 2]! * 4;
+      const lengthField = c.bytes[b + 2]!;
+      // HIPL (hipd) writes Locator Length 4 for type 1 and reads records by type, so its
+      // SPI + address record is 20 bytes whatever the field says (RFC 5206 would say 5).
+      const hiplType1 = c.bytes[b + 1] === 1 && lengthField === 4;
+      const valueLength = hiplType1 ? 20 : lengthField * 4;
       if (pos + 8 + valueLength > c.len) {
         lengthError(c, `locator of ${valueLength} bytes at ${pos} runs past the parameter`);
       }
@@ -216,6 +220,7 @@ const locatorSet: Codec<LocatorSetParam> = {
         reserved: flags >> 1,
         lifetime: c.dv.getUint32(b + 4),
         value: c.bytes.subarray(b + 8, b + 8 + valueLength),
+        ...(hiplType1 ? { lengthField } : {}),
       });
       pos += 8 + valueLength;
     }
@@ -233,6 +238,9 @@ const locatorSet: Codec<LocatorSetParam> = {
       if (v.length % 4 !== 0 || v.length > 255 * 4) {
         badParamField(p.type, `locators[${i}].value`, v.length, 'length must be a multiple of 4, at most 1020');
       }
+      if (l.lengthField !== undefined && (l.lengthField !== 4 || l.locatorType !== 1 || v.length !== 20)) {
+        badParamField(p.type, `locators[${i}].lengthField`, l.lengthField, "only HIPL's type 1 form (4 before 20 bytes) is kept");
+      }
       n += 8 + v.length;
     });
     return n;
@@ -241,7 +249,7 @@ const locatorSet: Codec<LocatorSetParam> = {
     for (const l of p.locators) {
       u8(o, l.trafficType);
       u8(o, l.locatorType);
-      u8(o, l.value.length / 4);
+      u8(o, l.lengthField ?? l.value.length / 4);
       u8(o, (l.reserved << 1) | (l.preferred ? 1 : 0));
       u32(o, l.lifetime);
       writeBytes(o, l.value);

@@ -60,8 +60,8 @@ function parseAddress(a: Address, role: string): ParsedAddress {
   });
 }
 
-/** Parse IPv6 text that `net.isIP` already accepted (so only well-formed input arrives). */
-function parseIpv6(text: string): Uint8Array {
+/** Parse IPv6 text that `net.isIP` already accepted (so only well-formed input arrives) into 16 bytes. */
+export function parseIpv6(text: string): Uint8Array {
   let s = text.split('%')[0] ?? '';
   // A trailing dotted quad (e.g. ::ffff:192.0.2.1) is the last two words in another notation.
   const quad = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(s);

@@ -71,6 +71,12 @@ export interface Locator {
   lifetime: number;
   /** The raw locator; its length must be a multiple of 4 (at most 1020). */
   value: Uint8Array;
+  /**
+   * The Locator Length field as written, when it is not `value.length / 4`. Only HIPL's form of
+   * locator type 1 has one: hipd writes 4 (the address alone) before a 20-byte SPI + address.
+   * Kept so such a record re-emits byte for byte; leave it out when building a locator.
+   */
+  lengthField?: number;
 }
 
 /** LOCATOR_SET (193): the sender's locators (RFC 8046, RFC 5770). */

@@ -149,3 +149,32 @@ describe('targets', () => {
     expect(() => parsePeer(`${hit}=nowhere`)).toThrow(expect.objectContaining({ exitCode: 1 }));
   });
 });
+
+describe('files the user names (issue 8 item 8)', () => {
+  it('keygen --out into a missing directory says so, with exit code 3', async () => {
+    const r = await hipl(['keygen', '--out', join(dir, 'missing-dir', 'k.pem')]);
+    expect(r.code).toBe(ExitCode.IDENTITY);
+    expect(r.err).toContain('does not exist');
+    expect(r.err).not.toContain('no key file');
+  });
+
+  it('an unwritable --pcap or --keylog is a usage error naming the file, not a network one', async () => {
+    for (const opt of ['--pcap', '--keylog']) {
+      const path = join(dir, 'missing-dir', 'x.out');
+      const r = await hipl(['listen', '--udp', '--address', '127.0.0.1', '--port', '0', opt, path]);
+      expect(r.code, opt).toBe(ExitCode.USAGE);
+      expect(r.err, opt).toContain(path);
+    }
+  });
+
+  it('hit refuses an RSA key below 1024 bits', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const pem = generateKeyPairSync('rsa', { modulusLength: 512 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    const file = join(dir, 'weak.pem');
+    writeFileSync(file, pem, { mode: 0o600 });
+    const r = await hipl(['hit', file]);
+    expect(r.code).toBe(ExitCode.IDENTITY);
+    expect(r.err).toMatch(/512 bits.*1024/);
+    expect(r.out).toBe('');
+  });
+});

@@ -72,7 +72,9 @@ describe('negotiation profiles', () => {
 
   it('NULL encryption (ESP 7) is never negotiated unless allowInsecure is set on both ends', () => {
     const net = new SimNetwork('null');
-    const a = net.addNode('a', ecA, { espSuites: [7] });
+    // Listing only NULL without allowInsecure offers nothing: refused at creation.
+    expect(() => net.addNode('x', ecA, { espSuites: [7] })).toThrow(expect.objectContaining({ code: 'ERR_HIP_BAD_OPTION' }));
+    const a = net.addNode('a', ecA, { espSuites: [7, 8] });
     const b = net.addNode('b', ecB, { espSuites: [7, 13] });
     a.engine.connect(ecB.hit(), [b.locator], 0);
     net.run();

@@ -64,8 +64,11 @@ export function refSealPlain(o: {
   authKey: Uint8Array;
   iv?: Uint8Array;
   plaintext: Uint8Array;
+  /** 'esn' (default): the ICV covers SeqHigh too (RFC 4303 §2.2.1); '32bit': only the 32 bits sent (hipd). */
+  sequence?: 'esn' | '32bit';
 }): Uint8Array {
   const r = REF_SUITES[o.suite];
+  const esn = o.sequence !== '32bit';
   const spi = u32(o.spi);
   const hi = u32(Number(o.seq >> 32n));
   const lo = u32(Number(o.seq & 0xffffffffn));
@@ -73,7 +76,8 @@ export function refSealPlain(o: {
     const key = o.encKey.slice(0, r.aesKey);
     const salt = o.encKey.slice(r.aesKey);
     const iv = concatBytes(hi, lo);
-    const sealed = gcm(key, concatBytes(salt, iv), concatBytes(spi, hi, lo)).encrypt(o.plaintext);
+    const aad = esn ? concatBytes(spi, hi, lo) : concatBytes(spi, lo); // RFC 4106 §5
+    const sealed = gcm(key, concatBytes(salt, iv), aad).encrypt(o.plaintext);
     const ct = sealed.slice(0, sealed.length - 16);
     // noble only makes 16-byte tags; a GCM tag of t bytes is the first t bytes of the full one.
     const tag = sealed.slice(sealed.length - 16, sealed.length - 16 + r.icv);
@@ -87,7 +91,7 @@ export function refSealPlain(o: {
   } else {
     body = concatBytes(spi, lo, o.plaintext);
   }
-  const mac = hmac(r.hash === 'sha1' ? sha1 : sha256, o.authKey, concatBytes(body, hi));
+  const mac = hmac(r.hash === 'sha1' ? sha1 : sha256, o.authKey, esn ? concatBytes(body, hi) : body);
   return concatBytes(body, mac.slice(0, r.icv));
 }
 
@@ -101,6 +105,7 @@ export function refSeal(o: {
   iv?: Uint8Array;
   payload: Uint8Array;
   nextHeader: number;
+  sequence?: 'esn' | '32bit';
 }): Uint8Array {
   return refSealPlain({ ...o, plaintext: refPlaintext(o.suite, o.payload, o.nextHeader) });
 }

@@ -17,15 +17,17 @@
  * with a printed reason, except with `CI=true`, where they run and fail loudly.
  * @module
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startPeer, type Peer } from '../host/processes.js';
 
 /** The public "Internet" of the lab (RFC 5737 TEST-NET-2, only inside the lab's namespaces). */
 export const PUBLIC_NET = '198.51.100';
 
 const PREFIX = 'hipl-';
+const TSX = pathToFileURL(fileURLToPath(new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url))).href;
 const TOOLS = ['ip', 'iptables', 'conntrack'] as const;
 
 let why: string | undefined | null = null;
@@ -138,6 +140,7 @@ export class NetLab {
   readonly id: string;
   private readonly namespaces: string[] = [];
   private readonly peers: Peer[] = [];
+  private readonly children: ChildProcess[] = [];
   private nextLink = 0;
   private destroyed = false;
 
@@ -277,9 +280,25 @@ export class NetLab {
     return peer;
   }
 
+  /**
+   * Run a TypeScript script with Node (tsx as a loader) inside `ns`, e.g. the `hipl` command;
+   * killed by {@link destroy}.
+   */
+  spawnScript(ns: string, script: string, args: string[], cwd?: string): ChildProcess {
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', TSX, script, ...args], { stdio: ['pipe', 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) });
+    this.children.push(child);
+    return child;
+  }
+
   /** Kill the lab's processes and delete its namespaces (and with them every veth and rule). */
   async destroy(): Promise<void> {
     if (this.destroyed) return;
+    for (const c of this.children.splice(0)) {
+      if (c.exitCode !== null || c.signalCode !== null) continue;
+      const gone = new Promise((r) => c.once('exit', r));
+      c.kill('SIGKILL');
+      await Promise.race([gone, new Promise((r) => setTimeout(r, 2000))]);
+    }
     for (const p of this.peers.splice(0)) {
       p.child.kill('SIGKILL');
       await Promise.race([p.exited, new Promise((r) => setTimeout(r, 2000))]);
@@ -293,6 +312,7 @@ export class NetLab {
   destroySync(): void {
     if (this.destroyed) return;
     for (const p of this.peers.splice(0)) p.child.kill('SIGKILL');
+    for (const c of this.children.splice(0)) c.kill('SIGKILL');
     for (const ns of this.namespaces.splice(0).reverse()) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
     this.destroyed = true;
   }

@@ -12,8 +12,9 @@ import { extractEspPackets } from '../../src/wire/ip-frames.js';
 import { readCapture } from '../../src/wire/pcap-reader.js';
 import type { Peer } from '../host/processes.js';
 import { NetLab, PUBLIC_NET, skipWithoutNetns, type NatRouter } from '../helpers/netns.js';
+import { bothWays, datagram, NAT_PEER, type Ready } from './exchange.js';
 
-const fixture = fileURLToPath(new URL('./fixtures/nat-peer.ts', import.meta.url));
+const fixture = NAT_PEER;
 const replayer = fileURLToPath(new URL('./fixtures/udp-replayer.ts', import.meta.url));
 
 let lab: NetLab | undefined;
@@ -23,8 +24,6 @@ afterEach(async () => {
   lab = undefined;
   for (const d of tmp.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-
-type Ready = { hit: string; udp: { port: number }; tcp?: { port: number } };
 
 /** Public responder at .10, initiator behind NAT `nat1` (WAN .1, LAN 10.1.0.0/24). */
 async function natPair(carrier: 'udp' | 'tcp', initiator: Record<string, unknown> = {}): Promise<{ lab: NetLab; nat: NatRouter; r: Peer; i: Peer; rHit: string }> {
@@ -38,21 +37,6 @@ async function natPair(carrier: 'udp' | 'tcp', initiator: Record<string, unknown
   return { lab, nat, r, i, rHit: ready.hit };
 }
 
-/** Send a datagram from `a` and wait for it at `b`. */
-async function datagram(a: Peer, b: Peer, text: string, timeoutMs = 10_000): Promise<void> {
-  const from = b.lines.length;
-  a.send({ op: 'send', text });
-  await b.waitLine((l) => l.datagram === text, timeoutMs, from);
-}
-
-/** Write on the stream at `a` and wait until `b` has read it. */
-async function streamText(a: Peer, b: Peer, text: string, timeoutMs = 10_000): Promise<void> {
-  const from = b.lines.length;
-  a.send({ op: 'write', text });
-  let got = '';
-  await b.waitLine((l) => typeof l.streamData === 'string' && (got += l.streamData) .includes(text), timeoutMs, from);
-}
-
 describe.skipIf(skipWithoutNetns())('real NAT: initiator behind MASQUERADE, public responder', () => {
   for (const carrier of ['udp', 'tcp'] as const) {
     it(`over ${carrier.toUpperCase()}: BEX, datagrams and a stream both ways`, async () => {
@@ -63,14 +47,7 @@ describe.skipIf(skipWithoutNetns())('real NAT: initiator behind MASQUERADE, publ
       expect(est.address).toBe(`${PUBLIC_NET}.1`);
       expect(est.carrier).toBe(carrier);
       await i.waitFor('established');
-
-      await datagram(i, r, 'up-1');
-      await datagram(r, i, 'down-1');
-
-      i.send({ op: 'openStream' });
-      await streamText(i, r, 'stream-up');
-      await r.waitFor('accepted');
-      await streamText(r, i, 'stream-down');
+      await bothWays(i, r);
     });
   }
 

@@ -1,0 +1,145 @@
+/**
+ * A rendezvous server (RFC 8004) anyone can run: a HIP host that registers whitelisted clients
+ * (RFC 8003, within lifetime bounds) and forwards the I1s addressed to their HITs, rate limited
+ * per client, with counters and one log line per event. `hipl rvs` runs it from the command line.
+ * @module
+ */
+import { RegType } from '../wire/index.js';
+import type { RegistryStats } from '../core/registration.js';
+import { HostIdentity } from '../crypto/identity.js';
+import { formatHit } from '../crypto/hit.js';
+import { HipArgumentError } from '../errors.js';
+import { HipHost, type HostOptions } from '../host/host.js';
+import type { CarrierPeer } from '../transport/index.js';
+
+/** Options of {@link createRelay}. */
+export interface RelayOptions {
+  /** The server's identity. Default: a fresh one (clients must then learn its HIT from the log). */
+  identity?: HostIdentity;
+  /** Address to bind. Default '0.0.0.0'. */
+  address?: string;
+  /** UDP port. Default 10500. */
+  port?: number;
+  /** HITs allowed to register (see `loadWhitelist`), or 'any' to serve every authenticated host. */
+  whitelist: readonly string[] | 'any';
+  /** Shortest registration granted, seconds. Default 60. */
+  minLifetime?: number;
+  /** Longest registration granted, seconds. Default 3600. */
+  maxLifetime?: number;
+  /** I1s forwarded per second to one client (burst of the same size). Default 20. */
+  forwardPerSecond?: number;
+  /** Clients registered at once. Default 1024. */
+  maxClients?: number;
+  /** Receives one line per event (registrations, refusals). Default: none. */
+  log?: (line: string) => void;
+  /** More host options (pcap, engine tuning). */
+  host?: Omit<HostOptions, 'identity' | 'udp' | 'tcp'>;
+}
+
+/** Counters of a running server. */
+export interface RelayStats extends RegistryStats {
+  /** Clients registered now. */
+  clients: number;
+  /** HIP packets received. */
+  received: number;
+}
+
+/** A client registered with the server. */
+export interface RelayClient {
+  /** The client's HIT. */
+  hit: string;
+  /** Registration types it holds. */
+  types: number[];
+  /** Seconds until its registration ends. */
+  remaining: number;
+}
+
+/** A running rendezvous server. */
+export class RelayServer {
+  private constructor(
+    /** The HIP host under the server (its engine keeps the registrations). */
+    readonly host: HipHost,
+  ) {}
+
+  /** @internal */
+  static async start(opts: RelayOptions): Promise<RelayServer> {
+    if (opts.whitelist !== 'any' && !Array.isArray(opts.whitelist)) {
+      throw new HipArgumentError('ERR_HIP_BAD_ARGUMENT', "whitelist must be a list of HITs or 'any'");
+    }
+    const allow = opts.whitelist === 'any' ? () => true : [...opts.whitelist];
+    const log = opts.log ?? (() => undefined);
+    const host = await HipHost.create({
+      ...opts.host,
+      identity: opts.identity ?? HostIdentity.generate(),
+      udp: { address: opts.address ?? '0.0.0.0', port: opts.port ?? 10500 },
+      tcp: false,
+      engine: {
+        ...opts.host?.engine,
+        registrar: {
+          types: [RegType.RENDEZVOUS],
+          minLifetimeS: opts.minLifetime ?? 60,
+          maxLifetimeS: opts.maxLifetime ?? 3600,
+          allow,
+          forwardPerSecond: opts.forwardPerSecond ?? 20,
+          maxClients: opts.maxClients ?? 1024,
+        },
+        // A registration lasts as long as its association: do not close clients for idleness
+        // before their registration ends.
+        idleTimeoutMs: Math.max(opts.host?.engine?.idleTimeoutMs ?? 0, (opts.maxLifetime ?? 3600) * 1000 + 60_000),
+      },
+    });
+    host.on('registration', (e) => {
+      if (e.role !== 'registrar') return;
+      if (e.granted.length > 0) log(`${e.lifetime === 0 ? 'cancelled' : 'registered'} ${e.peerHit} for ${e.granted.map(typeName).join(',')}${e.lifetime ? ` (${Math.round(e.lifetime)} s)` : ''}`);
+      for (const f of e.failed) log(`refused ${e.peerHit} ${typeName(f.type)}: ${FAILURE[f.failureType] ?? `failure type ${f.failureType}`}`);
+    });
+    host.on('closed', (e) => log(`association with ${e.peerHit} ended (${e.by})`));
+    return new RelayServer(host);
+  }
+
+  /** The server's HIT. */
+  get hit(): string {
+    return this.host.hit();
+  }
+
+  /** Where the server listens. */
+  get address(): CarrierPeer {
+    return this.host.udpAddress!;
+  }
+
+  /** Live counters: registrations, forwarded and rate-limited I1s, clients. */
+  stats(): RelayStats {
+    const engine = this.host.engine;
+    return { ...engine.registry.stats, clients: engine.registry.clients(this.host.now()).length, received: engine.stats.received };
+  }
+
+  /** The clients registered now, with their types and remaining seconds. */
+  clients(): RelayClient[] {
+    const now = this.host.now();
+    return this.host.engine.registry.clients(now).map((c) => ({ hit: formatHit(c.peerHit), types: c.types, remaining: Math.max(0, (c.expiresAt - now) / 1000) }));
+  }
+
+  /** Stop serving: close every association and the socket. */
+  async close(): Promise<void> {
+    await this.host.shutdown(200);
+  }
+}
+
+/**
+ * Start a rendezvous server.
+ *
+ * @example
+ * ```ts
+ * const rvs = await createRelay({ whitelist: loadWhitelist('whitelist.txt'), log: console.log });
+ * console.log(`rendezvous server ${rvs.hit} on port ${rvs.address.port}`);
+ * ```
+ */
+export function createRelay(opts: RelayOptions): Promise<RelayServer> {
+  return RelayServer.start(opts);
+}
+
+const FAILURE: Record<number, string> = { 0: 'not on the whitelist', 1: 'type not offered', 2: 'server full' };
+
+function typeName(t: number): string {
+  return t === RegType.RENDEZVOUS ? 'rendezvous' : `type ${t}`;
+}

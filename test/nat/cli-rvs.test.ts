@@ -1,0 +1,87 @@
+/**
+ * The README's three-terminal walkthrough "Reaching hosts behind NATs", run for real: `hipl rvs`
+ * on a public host, `hipl listen --rvs` behind a NAT, `hipl connect` from another public host
+ * by the listener's HIT and the server's address. A line goes each way.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { HostIdentity } from '../../src/crypto/identity.js';
+import { NetLab, PUBLIC_NET, skipWithoutNetns } from '../helpers/netns.js';
+
+const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+let lab: NetLab | undefined;
+let dir: string | undefined;
+afterEach(async () => {
+  await lab?.destroy();
+  lab = undefined;
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+/** Collects a child's output; `wait(re)` resolves with the first match in stdout+stderr. */
+function watch(child: ChildProcess) {
+  let text = '';
+  const waiters: (() => void)[] = [];
+  const on = (d: Buffer) => {
+    text += d.toString();
+    for (const w of [...waiters]) w();
+  };
+  child.stdout!.on('data', on);
+  child.stderr!.on('data', on);
+  return {
+    text: () => text,
+    wait(re: RegExp, ms = 20_000): Promise<RegExpMatchArray> {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const m = re.exec(text);
+          if (!m) return;
+          waiters.splice(waiters.indexOf(check), 1);
+          clearTimeout(t);
+          resolve(m);
+        };
+        const t = setTimeout(() => reject(new Error(`no ${re} within ${ms} ms in:\n${text}`)), ms);
+        waiters.push(check);
+        check();
+      });
+    },
+  };
+}
+
+describe.skipIf(skipWithoutNetns())('hipl rvs / listen --rvs / connect through a real NAT', () => {
+  it('the three-terminal walkthrough: a line each way between a public initiator and a responder behind a NAT', async () => {
+    lab = await NetLab.create();
+    dir = mkdtempSync(join(tmpdir(), 'hipl-rvs-cli-'));
+    const rvsNs = await lab.publicHost('rvs', 5);
+    const nat = await lab.nat('nat1', 1);
+    const rNs = await lab.privateHost('r', nat, 2);
+    const iNs = await lab.publicHost('i', 20);
+
+    // Terminal 1 needs the responder's HIT for its whitelist: make the responder's key first.
+    const key = join(dir, 'responder.pem');
+    const id = HostIdentity.generate();
+    id.saveSync(key);
+    writeFileSync(join(dir, 'whitelist'), `# hosts allowed to register\n${id.hitString()}\n`);
+
+    const rvs = watch(lab.spawnScript(rvsNs, cli, ['rvs', '--whitelist', join(dir, 'whitelist')]));
+    const rvsHit = (await rvs.wait(/rendezvous server (\S+) on udp/))[1]!;
+
+    const listener = lab.spawnScript(rNs, cli, ['listen', '--port', '10500', '--key', key, '--rvs', `${rvsHit}@${PUBLIC_NET}.5:10500`]);
+    const r = watch(listener);
+    await r.wait(/registered with rendezvous server .* seen as 198\.51\.100\.1:10500/);
+    await r.wait(/listening on udp/);
+    expect(rvs.text()).toMatch(/registered .* for rendezvous/);
+
+    const connector = lab.spawnScript(iNs, cli, ['connect', `${id.hitString()}@${PUBLIC_NET}.5:10500`, '--wait', '3000']);
+    const i = watch(connector);
+    connector.stdin!.write('hello from the public side\n');
+    await r.wait(/hello from the public side/);
+    listener.stdin!.write('hello from behind the NAT\n');
+    await i.wait(/hello from behind the NAT/);
+    connector.stdin!.end();
+  });
+});

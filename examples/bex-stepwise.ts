@@ -7,16 +7,17 @@
  * one, and prints the steps it caused. After the BEX, one datagram shows what ESP looks like,
  * and a CLOSE / CLOSE_ACK ends the association.
  *
- * Run: `npx tsx examples/bex-stepwise.ts [--v1] [--delay MS]`
- *   --v1        HIPv1 as libhipl speaks it (RSA identities; data in clear text)
- *   --delay MS  pause between steps, to read along
+ * Run: `npx tsx examples/bex-stepwise.ts [--libhipl-cleartext] [--delay MS]`
+ *   --libhipl-cleartext  HIPv1 as libhipl speaks it (RSA identities; data in clear text)
+ *   --delay MS           pause between steps, to read along
  */
 import { createSocket, type Socket } from 'node:dgram';
 // In a project of your own: from 'hipl' and 'hipl/wire'.
 import { createHost, HostIdentity, type HiplHost } from '../src/index.js';
 import { packetTypeName, paramTypeName, parsePacket } from '../src/wire/index.js';
 
-const v1 = process.argv.includes('--v1');
+// (--v1 is the old name of --libhipl-cleartext)
+const v1 = process.argv.includes('--libhipl-cleartext') || process.argv.includes('--v1');
 const delayArg = process.argv.indexOf('--delay');
 const delayMs = delayArg > 0 ? Number(process.argv[delayArg + 1] ?? 0) : 0;
 const LO = '127.0.0.1';
@@ -51,8 +52,8 @@ async function bind(): Promise<Socket> {
 }
 
 const idOpts = v1 ? ({ algorithm: 'rsa', rsaBits: 2048 } as const) : {};
-const alice = await createHost({ identity: HostIdentity.generate(idOpts), udp: { address: LO }, libhipl: v1 });
-const bob = await createHost({ identity: HostIdentity.generate(idOpts), udp: { address: LO }, libhipl: v1 });
+const alice = await createHost({ identity: HostIdentity.generate(idOpts), udp: { address: LO }, libhiplClearText: v1 });
+const bob = await createHost({ identity: HostIdentity.generate(idOpts), udp: { address: LO }, libhiplClearText: v1 });
 const name = (h: HiplHost) => (h === alice ? 'alice' : 'bob');
 console.log(`alice ${alice.hit}\nbob   ${bob.hit}\n`);
 

@@ -18,7 +18,7 @@
  *   drops it). Over TCP those copies arrive as one byte stream, so the TCP case accepts a read
  *   of several whole "Hello Sailor!" messages where the C test expects exactly one.
  * - The protocol is HIPv2 with ESP-protected data (libhipl: HIPv1, data in clear). Run with
- *   `--v1` for libhipl's HIPv1 profile (RSA identities, clear-text data).
+ *   `--libhipl-cleartext` for libhipl's HIPv1 profile (RSA identities, clear-text data).
  *
  * Run: `npm run example` (or `npx tsx examples/check_libhipl.ts`). Exits 0 only if both cases pass.
  */
@@ -58,7 +58,8 @@ const SEND_PORT = 22345;
 const RECV_PORT = 22300;
 const CASE_TIMEOUT_MS = 30_000;
 
-const v1 = process.argv.includes('--v1');
+// (--v1 is the old name of --libhipl-cleartext)
+const v1 = process.argv.includes('--libhipl-cleartext') || process.argv.includes('--v1');
 const verbose = process.argv.includes('--verbose');
 
 let peername = '';
@@ -76,7 +77,7 @@ function fail(msg: string): never {
 }
 
 async function testLibhiplLoInit(proto: number): Promise<void> {
-  if ((await hiplLibInitAll(verbose ? HIPL_LIB_LOG_INFO : HIPL_LIB_LOG_NONE, v1 ? { version: 1 } : {})) < 0) fail('hipl_lib_init_all');
+  if ((await hiplLibInitAll(verbose ? HIPL_LIB_LOG_INFO : HIPL_LIB_LOG_NONE, { libhiplClearText: v1 })) < 0) fail('hipl_lib_init_all');
 
   // C: hip_get_default_hit(&lo_hit). Here the sender keeps the default identity and the
   // receiver gets its own (see the header comment); the sender sends to the receiver's HIT.

@@ -6,12 +6,13 @@
  * It prints its HIT and the command that reaches it, then serves until Ctrl-C.
  */
 import { parseArgs } from 'node:util';
-import { createHost, HostIdentity } from '../src/index.js';
+import { createHost, HostIdentity, loadOrCreateIdentity } from '../src/index.js';
 
 const { values } = parseArgs({
   options: { key: { type: 'string' }, address: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '0' } },
 });
-const identity = values.key ? await HostIdentity.load(values.key) : HostIdentity.generate();
+// With --key, the same HIT on every run: the key file is created (mode 0600) the first time.
+const identity = values.key ? await loadOrCreateIdentity(values.key) : HostIdentity.generate();
 const host = await createHost({ identity, udp: { address: values.address, port: Number(values.port) } });
 const { address, port } = host.address().udp!;
 

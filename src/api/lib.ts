@@ -16,10 +16,16 @@ import { lib, toErrno } from './state.js';
 /** Options of {@link hiplLibInitAll} that libhipl's C function does not have. */
 export interface HiplLibOptions {
   /**
-   * Protocol of every socket created afterwards. 2 (default): HIPv2 with ESP-protected data.
-   * 1: HIPv1 as libhipl speaks it, for talking to a real libhipl program: needs an RSA identity
-   * (generated if `identity` is not given) and, like libhipl, sends application data in CLEAR
-   * TEXT.
+   * libhipl's clear-text mode for every socket created afterwards: HIPv1 as libhipl speaks it,
+   * for talking to a real libhipl program. Needs an RSA identity (generated if `identity` is
+   * not given) and, like libhipl, sends application data in CLEAR TEXT: INSECURE. Default
+   * false: HIPv2 with ESP-protected data.
+   */
+  libhiplClearText?: boolean;
+  /**
+   * Old form of {@link libhiplClearText}: 1 for it, 2 for HIPv2.
+   * @deprecated Use `libhiplClearText`.
+   * @internal
    */
   version?: 1 | 2;
   /** Default identity of every socket (libhipl: the host's default HIT). Default: generated once. */
@@ -48,8 +54,9 @@ export interface HiplLibOptions {
 export async function hiplLibInitAll(logLevel: HiplLibLogLevel, options: HiplLibOptions = {}): Promise<number> {
   if (!Number.isInteger(logLevel) || logLevel < HIPL_LIB_LOG_DEBUG || logLevel > HIPL_LIB_LOG_NONE) return -Errno.EINVAL;
   if (options.version !== undefined && options.version !== 1 && options.version !== 2) return -Errno.EINVAL;
+  if (options.libhiplClearText !== undefined && typeof options.libhiplClearText !== 'boolean') return -Errno.EINVAL;
   if (options.closeGraceMs !== undefined && (!Number.isFinite(options.closeGraceMs) || options.closeGraceMs < 0)) return -Errno.EINVAL;
-  const version = options.version ?? lib.version;
+  const version = options.libhiplClearText === undefined ? (options.version ?? lib.version) : options.libhiplClearText ? 1 : 2;
   try {
     // HIPv1 HITs exist only for RSA keys: refuse a default identity libhipl could not talk to.
     options.identity?.hit(version);

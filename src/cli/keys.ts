@@ -51,13 +51,15 @@ export async function loadIdentity(path: string | undefined, io: CliIo): Promise
   return HostIdentity.load(file);
 }
 
-/** `hipl hit [KEYFILE|-] [--v1]`. */
+/** `hipl hit [KEYFILE|-] [--libhipl-cleartext]`. */
 export async function hit(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args, options: { v1: { type: 'boolean' } }, strict: true, allowPositionals: true });
+  const { values: raw, positionals } = parseArgs({ args, options: { 'libhipl-cleartext': { type: 'boolean' }, v1: { type: 'boolean' } }, strict: true, allowPositionals: true });
+  // --v1: the old name of --libhipl-cleartext, still accepted.
+  const values = { v1: raw['libhipl-cleartext'] === true || raw.v1 === true };
   if (positionals.length > 1) throw new CliError(ExitCode.USAGE, 'hit takes one key file');
   const id = await loadIdentity(positionals[0], io);
   if (!id) throw new CliError(ExitCode.USAGE, 'no key: give a key file (or - for standard input), or set HIPL_KEY');
-  if (values.v1 && id.algorithm !== 'rsa') throw new CliError(ExitCode.IDENTITY, `HIPv1 HITs need an RSA key, this one is ${id.algorithm}`);
+  if (values.v1 && id.algorithm !== 'rsa') throw new CliError(ExitCode.IDENTITY, `libhipl (HIPv1) HITs need an RSA key, this one is ${id.algorithm}`);
   io.stdout.write(`${id.hitString(values.v1 ? 1 : 2)}\n`);
   return ExitCode.OK;
 }

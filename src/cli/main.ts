@@ -7,7 +7,22 @@
 import type { CliIo } from './io.js';
 import { run } from './run.js';
 
+/**
+ * Node prints process warnings as "(node:PID) [CODE] Warning: ..."; print ours as the command's
+ * other messages are, once each (the libhipl clear-text warning comes from the host).
+ */
+function printWarningsPlainly(): void {
+  process.removeAllListeners('warning');
+  const seen = new Set<string>();
+  process.on('warning', (w) => {
+    if (seen.has(w.message)) return;
+    seen.add(w.message);
+    process.stderr.write(`hipl: warning: ${w.message.replace(/^hipl: /, '')}\n`);
+  });
+}
+
 function main(): void {
+  printWarningsPlainly();
   let interrupt!: () => void;
   const interrupted = new Promise<void>((resolve) => (interrupt = resolve));
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => interrupt());

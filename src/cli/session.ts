@@ -5,14 +5,24 @@
  */
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
+import { hitVersion, parseHit } from '../crypto/hit.js';
 import { HostIdentity } from '../crypto/identity.js';
+import { loadOrCreateIdentity } from '../crypto/load-or-create.js';
+import { parsePrivateKeyPem } from '../crypto/keyfile.js';
 import { HipError } from '../errors.js';
 import { createHost, type CreateHostOptions, type HiplHost } from '../socket/host.js';
 import type { HiplStream } from '../socket/server.js';
 import { CliError, ExitCode, exitCodeOf } from './exit-codes.js';
-import { say, type CliIo } from './io.js';
-import { loadIdentity } from './keys.js';
+import { readAll, say, type CliIo } from './io.js';
 import { parsePeer, parsePort, parseTarget } from './target.js';
+
+/**
+ * The HIP port data goes to inside ESP. Not the carrier's port: Wireshark told to decode the
+ * carrier port as ESP would take the decrypted inner datagrams for ESP too. libhipl's
+ * clear-text mode has no inner header: there the data port is the carrier port, as in libhipl.
+ */
+export const DATA_PORT = 7;
 
 const COMMON = {
   udp: { type: 'boolean' },
@@ -20,6 +30,8 @@ const COMMON = {
   port: { type: 'string', short: 'p' },
   address: { type: 'string', short: 'a' },
   key: { type: 'string', short: 'k' },
+  'libhipl-cleartext': { type: 'boolean' },
+  // The old name of --libhipl-cleartext, still accepted.
   v1: { type: 'boolean' },
   pcap: { type: 'string' },
   keylog: { type: 'string' },
@@ -36,7 +48,8 @@ interface Common {
   port: number | undefined;
   address: string | undefined;
   key: string | undefined;
-  v1: boolean;
+  /** libhipl's clear-text mode (HIPv1, data unencrypted). */
+  clearText: boolean;
   pcap: string | undefined;
   keylog: string | undefined;
   verbose: boolean;
@@ -62,7 +75,7 @@ function common(values: Record<string, string | boolean | string[] | undefined>)
     port: values.port === undefined ? undefined : parsePort(values.port as string, '--port', 0),
     address,
     key: values.key as string | undefined,
-    v1: values.v1 === true,
+    clearText: values['libhipl-cleartext'] === true || values.v1 === true,
     pcap: values.pcap as string | undefined,
     keylog: values.keylog as string | undefined,
     verbose: values.verbose === true,
@@ -73,24 +86,74 @@ function common(values: Record<string, string | boolean | string[] | undefined>)
   };
 }
 
-async function makeHost(c: Common, io: CliIo, carriers: Pick<CreateHostOptions, 'udp' | 'tcp'>): Promise<HiplHost> {
-  let identity = await loadIdentity(c.key, io);
-  if (identity && c.v1 && identity.algorithm !== 'rsa') throw new CliError(ExitCode.IDENTITY, `--v1 needs an RSA key, ${c.key ?? 'HIPL_KEY'} is ${identity.algorithm}`);
-  identity ??= HostIdentity.generate(c.v1 ? { algorithm: 'rsa', rsaBits: 2048 } : {});
-  const opts: CreateHostOptions = { identity, libhipl: c.v1, ...carriers };
+/**
+ * The identity of `listen` and `connect`: `--key FILE` (or `HIPL_KEY`), created with mode 0600
+ * when it does not exist yet, so the HIT stays the same from run to run; `-` reads a PEM from
+ * standard input; with neither, a new key for this run only. Also says, for people, which.
+ */
+async function identityFor(c: Common, io: CliIo): Promise<{ identity: HostIdentity; source: string }> {
+  const file = c.key ?? io.env.HIPL_KEY;
+  const wanted = c.clearText ? ({ algorithm: 'rsa', rsaBits: 2048 } as const) : {};
+  if (file === undefined || file === '') {
+    const identity = HostIdentity.generate(wanted);
+    return { identity, source: `a new ${identity.algorithm} key for this run only (--key FILE keeps one)` };
+  }
+  let identity: HostIdentity;
+  let created = false;
+  if (file === '-') {
+    identity = HostIdentity.fromPrivateKey(parsePrivateKeyPem(await readAll(io.stdin), 'standard input'));
+  } else {
+    created = !existsSync(file);
+    try {
+      identity = await loadOrCreateIdentity(file, wanted);
+    } catch (e) {
+      if (e instanceof HipError && e.code === 'ERR_IDENTITY_ALGORITHM_MISMATCH') {
+        throw new CliError(ExitCode.IDENTITY, `--libhipl-cleartext needs an RSA key, ${file} is ${String(e.details?.algorithm)}`);
+      }
+      throw e;
+    }
+  }
+  if (c.clearText && identity.algorithm !== 'rsa') throw new CliError(ExitCode.IDENTITY, `--libhipl-cleartext needs an RSA key, ${file} is ${identity.algorithm}`);
+  const name = file === '-' ? 'standard input' : file;
+  return { identity, source: `key ${name} (${identity.algorithm}${created ? ', created now' : ''})` };
+}
+
+async function makeHost(c: Common, io: CliIo, carriers: Pick<CreateHostOptions, 'udp' | 'tcp'>): Promise<{ host: HiplHost; keySource: string }> {
+  const { identity, source } = await identityFor(c, io);
+  // libhiplClearText makes the host warn once (a process warning, printed by main.ts).
+  const opts: CreateHostOptions = { identity, libhiplClearText: c.clearText, ...carriers };
   if (c.pcap) opts.pcap = c.pcap;
   if (c.keylog) opts.keylog = c.keylog;
-  if (c.v1) say(io, 'HIPv1 (libhipl) mode: data travels UNENCRYPTED, as libhipl sends it');
+  if (c.verbose) opts.log = (line) => say(io, line);
   const host = await createHost(opts);
-  if (c.verbose) {
-    host.on('bex', (e) => say(io, `BEX ${e.step} (${e.packetName}${e.retransmission ? ', again' : ''}) peer ${e.peerHit} +${e.elapsedMs.toFixed(1)} ms`));
-    host.on('established', (e) => say(io, `established with ${e.peerHit}: HIPv${e.version}, ${e.role}, ${e.carrier} ${e.address}:${e.port}, suite ${e.suite}, ${e.elapsedMs.toFixed(1)} ms`));
-    host.on('close', (e) => say(io, `association with ${e.peerHit} closed (${e.by})`));
-  }
   host.on('error', (e) => {
     if (c.verbose || e.code === 'ERR_HIP_BEX_FAILED') say(io, `${e.code}: ${e.message}`);
   });
-  return host;
+  return { host, keySource: source };
+}
+
+/** What `hipl connect` needs to reach a listener: the line to paste on the other side. */
+function connectLine(c: Common, hit: string, address: string, port: number): string {
+  const shown = address === '0.0.0.0' ? '127.0.0.1' : address === '::' ? '::1' : address;
+  const at = shown.includes(':') ? `[${shown}]` : shown;
+  const flags = `${c.carrier === 'tcp' ? ' --tcp' : ''}${c.clearText ? ' --libhipl-cleartext' : ''}`;
+  const elsewhere = shown === address ? '' : ' (from another machine: this host\'s address)';
+  return `connect with: hipl connect ${hit}@${at}:${port}${flags}${elsewhere}`;
+}
+
+/** Why a HIT cannot be reached in the chosen mode, or undefined when it can. */
+function modeMismatch(hit: string, clearText: boolean): string | undefined {
+  const v = hitVersion(parseHit(hit));
+  if (clearText && v === 2) return `${hit} is a HIPv2 HIT (2001:2x::/28), but --libhipl-cleartext speaks HIPv1, whose HITs are 2001:1x::/28 (hipl hit --libhipl-cleartext KEYFILE prints one); drop --libhipl-cleartext to talk HIPv2`;
+  if (!clearText && v === 1) return `${hit} is a HIPv1 (libhipl) HIT (2001:1x::/28): add --libhipl-cleartext to talk to libhipl`;
+  return undefined;
+}
+
+/** Exit code and message for an association that ended: orderly (0) or lost (5). */
+function onAssociationEnd(io: CliIo, end: Ending, e: { peerHit: string; by: string }): void {
+  if (e.by === 'local' || e.by === 'peer' || e.by === 'idle') return end.finish(ExitCode.OK);
+  say(io, `association with ${e.peerHit} lost (${e.by === 'transport' ? 'the connection to the peer broke' : 'the peer stopped answering'})`);
+  end.finish(ExitCode.BROKEN);
 }
 
 function wildcardFor(address: string | undefined): { address: string; family: 4 | 6 } {
@@ -116,8 +179,7 @@ function pipeStream(stream: HiplStream, io: CliIo, end: Ending): void {
   stream.on('end', () => end.finish(ExitCode.OK));
   stream.on('error', (e) => {
     if (end.ended) return;
-    // The peer closing its association (CLOSE) ends the session as its FIN would.
-    if (e instanceof HipError && e.code === 'ERR_HIP_CLOSED') return end.finish(ExitCode.OK);
+    // An orderly CLOSE ends the stream; an error here means the peer or its connection died.
     say(io, e instanceof HipError ? `${e.code}: ${e.message}` : e.message);
     end.finish(exitCodeOf(e));
   });
@@ -133,16 +195,16 @@ export async function listen(args: string[], io: CliIo): Promise<number> {
   if (positionals.length > 0) throw new CliError(ExitCode.USAGE, `listen takes no arguments, got ${positionals.join(' ')}`);
   const c = common(values);
   const at = { ...wildcardFor(c.address), ...(c.address ? { address: c.address } : {}), port: c.port ?? 0 };
-  const host = await makeHost(c, io, c.carrier === 'udp' ? { udp: at, tcp: false } : { udp: false, tcp: at });
+  const { host, keySource } = await makeHost(c, io, c.carrier === 'udp' ? { udp: at, tcp: false } : { udp: false, tcp: at });
   const end = new Ending();
   void io.interrupted?.then(() => end.finish(ExitCode.INTERRUPTED));
   try {
     for (const p of c.peers) host.peers.add(p.hit, { address: p.address, port: c.port ?? 0, carrier: c.carrier });
     const local = c.carrier === 'udp' ? host.address().udp! : host.address().tcp!;
+    const dataPort = c.clearText ? local.port : DATA_PORT;
     if (c.carrier === 'udp') {
-      // As in libhipl, the application's port is the carrier's port.
       const sock = host.createSocket('udp');
-      await sock.bind(local.port);
+      await sock.bind(dataPort);
       let peer: { hit: string; port: number } | undefined;
       sock.on('message', (data, from) => {
         peer ??= from;
@@ -152,12 +214,12 @@ export async function listen(args: string[], io: CliIo): Promise<number> {
         if (!peer) return say(io, 'no peer yet: input dropped');
         sock.send(chunk, peer.hit, peer.port).catch((e: unknown) => say(io, String(e)));
       });
-      host.on('close', (e) => {
-        if (peer && e.peerHit === peer.hit) end.finish(ExitCode.OK);
+      host.core.on('closed', (e) => {
+        if (peer && e.peerHit === peer.hit) onAssociationEnd(io, end, e);
       });
     } else {
       const server = host.createServer();
-      await server.listen(local.port);
+      await server.listen(dataPort);
       server.once('connection', (stream) => {
         server.close();
         say(io, `connection from ${stream.remoteHit} port ${stream.remotePort}`);
@@ -165,7 +227,8 @@ export async function listen(args: string[], io: CliIo): Promise<number> {
       });
     }
     if (values.rvs !== undefined) await registerAtRvs(host, values.rvs, c, io);
-    say(io, `listening on ${c.carrier} ${local.address}:${local.port} as HIT ${host.hit}`);
+    say(io, `listening on ${c.carrier} ${local.address}:${local.port} as HIT ${host.hit}, ${keySource}`);
+    say(io, connectLine(c, host.hit, local.address, local.port));
     return await end.done;
   } finally {
     await host.close(c.waitMs);
@@ -176,7 +239,7 @@ export async function listen(args: string[], io: CliIo): Promise<number> {
 async function registerAtRvs(host: HiplHost, text: string, c: Common, io: CliIo): Promise<void> {
   if (c.carrier !== 'udp') throw new CliError(ExitCode.USAGE, '--rvs: a rendezvous server is reached over UDP; drop --tcp');
   const server = parseTarget(text);
-  if (!server.address) throw new CliError(ExitCode.USAGE, '--rvs: expected HIT@ADDR:PORT');
+  if (!server.address || !server.hit) throw new CliError(ExitCode.USAGE, '--rvs: expected HIT@ADDR:PORT');
   const reg = await host.core.registerWith({ hit: server.hit, address: server.address, port: server.port ?? 10500 });
   say(io, `registered with rendezvous server ${reg.hit} for ${Math.round(reg.lifetime)} s${reg.reflexive ? `, seen as ${reg.reflexive.address}:${reg.reflexive.port}` : ''}`);
 }
@@ -187,37 +250,50 @@ async function registerAtRvs(host: HiplHost, text: string, c: Common, io: CliIo)
  */
 export async function connect(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: COMMON, strict: true, allowPositionals: true });
-  if (positionals.length !== 1) throw new CliError(ExitCode.USAGE, 'connect takes one target: HIT@ADDR:PORT');
+  if (positionals.length !== 1) throw new CliError(ExitCode.USAGE, 'connect takes one target: HIT@ADDR:PORT, or a name from --hosts');
   const c = common(values);
   const target = parseTarget(positionals[0]!);
+  const givenHit = target.hit;
+  if (givenHit !== undefined) {
+    const mismatch = modeMismatch(givenHit, c.clearText);
+    if (mismatch) throw new CliError(ExitCode.USAGE, mismatch);
+  }
   const port = target.port ?? c.port;
   if (port === undefined || port === 0) throw new CliError(ExitCode.USAGE, 'no port: use HIT@ADDR:PORT or --port');
   const bindAt = { ...wildcardFor(target.address ?? c.peers[0]?.address), ...(c.address ? { address: c.address } : {}), port: 0 };
-  const host = await makeHost(c, io, c.carrier === 'udp' ? { udp: bindAt, tcp: false } : { udp: false, tcp: false });
+  const { host } = await makeHost(c, io, c.carrier === 'udp' ? { udp: bindAt, tcp: false } : { udp: false, tcp: false });
   const end = new Ending();
   void io.interrupted?.then(() => end.finish(ExitCode.INTERRUPTED));
   try {
-    if (target.address) host.peers.add(target.hit, { address: target.address, port, carrier: c.carrier });
+    if (target.address && givenHit) host.peers.add(givenHit, { address: target.address, port, carrier: c.carrier });
     for (const p of c.peers) host.peers.add(p.hit, { address: p.address, port, carrier: c.carrier });
     if (c.hosts) await host.loadHostsFile(c.hosts, { port, carrier: c.carrier });
-    if (!host.peers.get(target.hit)) throw new CliError(ExitCode.USAGE, `no address for ${target.hit}: use HIT@ADDR:PORT, --peer HIT=ADDR or --hosts FILE`);
+    // A name (from the hosts file) stands for its HIT.
+    const hit = givenHit ?? host.peers.get(target.name!)?.hit;
+    if (hit === undefined) throw new CliError(ExitCode.USAGE, `unknown name ${target.name}: not a HIT, and no "HIT ${target.name}" and "IP ${target.name}" lines in --hosts FILE`);
+    if (givenHit === undefined) {
+      const mismatch = modeMismatch(hit, c.clearText);
+      if (mismatch) throw new CliError(ExitCode.USAGE, mismatch);
+    }
+    if (!host.peers.get(hit)) throw new CliError(ExitCode.USAGE, `no address for ${hit}: use HIT@ADDR:PORT, --peer HIT=ADDR or --hosts FILE`);
+    const dataPort = c.clearText ? port : DATA_PORT;
     const timeout = AbortSignal.timeout(c.timeoutMs);
     if (c.carrier === 'udp') {
       await Promise.race([
-        host.core.connect(target.hit, { signal: timeout }).catch((e: unknown) => {
-          throw e instanceof HipError && e.code === 'ERR_HIP_ABORTED' ? new CliError(ExitCode.BEX_FAILED, `no base exchange with ${target.hit} within ${c.timeoutMs} ms`) : e;
+        host.core.connect(hit, { signal: timeout }).catch((e: unknown) => {
+          throw e instanceof HipError && e.code === 'ERR_HIP_ABORTED' ? new CliError(ExitCode.BEX_FAILED, `no base exchange with ${hit} within ${c.timeoutMs} ms`) : e;
         }),
         end.done,
       ]);
       const sock = host.createSocket('udp');
-      await sock.bind(host.address().udp!.port);
+      await sock.bind(c.clearText ? host.address().udp!.port : DATA_PORT);
       sock.on('message', (data) => io.stdout.write(data));
-      host.on('close', (e) => {
-        if (e.peerHit === target.hit) end.finish(ExitCode.OK);
+      host.core.on('closed', (e) => {
+        if (e.peerHit === hit) onAssociationEnd(io, end, e);
       });
       let sending = Promise.resolve();
       io.stdin.on('data', (chunk: Buffer) => {
-        sending = sending.then(() => sock.send(chunk, target.hit, port)).catch((e: unknown) => {
+        sending = sending.then(() => sock.send(chunk, hit, dataPort)).catch((e: unknown) => {
           say(io, e instanceof HipError ? `${e.code}: ${e.message}` : String(e));
           end.finish(exitCodeOf(e));
         });
@@ -226,9 +302,9 @@ export async function connect(args: string[], io: CliIo): Promise<number> {
         void sending.then(() => setTimeout(() => end.finish(ExitCode.OK), c.waitMs));
       });
     } else {
-      const stream = host.connect({ hit: target.hit, port, signal: timeout });
+      const stream = host.connect({ hit, port: dataPort, signal: timeout });
       stream.once('connect', () => {
-        if (c.verbose) say(io, `stream open to ${target.hit} port ${port}`);
+        if (c.verbose) say(io, `stream open to ${hit} port ${dataPort}`);
       });
       pipeStream(stream, io, end);
     }

@@ -8,10 +8,12 @@ import { isHit } from '../crypto/hit.js';
 import { canonicalHit } from '../host/peer-table.js';
 import { CliError, ExitCode } from './exit-codes.js';
 
-/** A parsed `connect` target. */
+/** A parsed `connect` target: a HIT, or a name to look up in the hosts file. */
 export interface Target {
-  /** Canonical HIT text. */
-  hit: string;
+  /** Canonical HIT text, when the target is a HIT. */
+  hit?: string;
+  /** A hosts-file name, when the target is not a HIT. */
+  name?: string;
   /** Address, when the target names one. */
   address?: string;
   /** Port, when the target names one. */
@@ -30,13 +32,16 @@ function parseHitArg(text: string, what: string): string {
   return canonicalHit(text);
 }
 
+/** A hosts-file name: letters, digits and `.-_`, as HIPL's hosts files have them. */
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
 /**
- * `HIT`, `HIT@ADDR`, `HIT@ADDR:PORT`, `HIT@[IPV6]:PORT`. An IPv6 address with a port needs
- * brackets; without a port it may go bare.
+ * `HIT`, `HIT@ADDR`, `HIT@ADDR:PORT`, `HIT@[IPV6]:PORT`, or `NAME` (a name from `--hosts`). An
+ * IPv6 address with a port needs brackets; without a port it may go bare.
  */
 export function parseTarget(text: string): Target {
   const at = text.indexOf('@');
-  if (at < 0) return { hit: parseHitArg(text, 'target') };
+  if (at < 0) return !isHit(text) && NAME_RE.test(text) ? { name: text } : { hit: parseHitArg(text, 'target') };
   const hit = parseHitArg(text.slice(0, at), 'target');
   const rest = text.slice(at + 1);
   let address: string;

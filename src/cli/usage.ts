@@ -9,13 +9,13 @@ export const USAGE = `hipl: the Host Identity Protocol from the command line
 usage:
   hipl keygen [--algo p256|p384|rsa|ed25519] [--bits N] [--out FILE] [--force]
         make a host identity; without --out the PEM key goes to standard output
-  hipl hit [KEYFILE|-] [--v1]
+  hipl hit [KEYFILE|-] [--libhipl-cleartext]
         print the HIT of a key (default: the file named by HIPL_KEY)
   hipl listen [--udp|--tcp] [--port N] [--address IP] [options]
         wait for one peer; its data to standard output, standard input to it
   hipl connect HIT@ADDR:PORT [--udp|--tcp] [options]
         run the base exchange with HIT, then standard input to it, its data to standard output
-        (IPv6: HIT@[::1]:PORT; or HIT with --port and --peer/--hosts). To reach a host behind a
+        (IPv6: HIT@[::1]:PORT; or HIT or a hosts-file NAME with --port and --peer/--hosts). To reach a host behind a
         NAT through its rendezvous server, give the server's address: HIT@RVS-ADDR:10500
   hipl rvs --whitelist FILE|--open [--port N] [--address IP] [--key FILE]
            [--min-lifetime S] [--max-lifetime S] [--rate N]
@@ -25,17 +25,23 @@ usage:
         logs each registration, stops on Ctrl-C with its counters
 
 options of listen and connect:
-  --key FILE        identity to use (default: HIPL_KEY, else a new one for this run)
+  --key FILE        identity to use, created (mode 0600) if FILE does not exist
+                    (default: HIPL_KEY, else a new one for this run)
   --peer HIT=ADDR   where a HIT is (repeatable)
   --hosts FILE      HIPL hosts file: "HIT name" and "IP name" lines
-  --v1              HIPv1 for libhipl peers (RSA key; data in CLEAR TEXT, as libhipl)
+  --libhipl-cleartext
+                    libhipl's mode: HIPv1, RSA key, data in CLEAR TEXT (INSECURE)
   --pcap FILE       record the HIP and ESP packets for Wireshark
   --keylog FILE     append the ESP keys in Wireshark's esp_sa format
-  --verbose         show each base exchange step
+  --verbose         show each base exchange step, and HIP packets dropped (e.g. an I1
+                    for another HIT, or refused by policy)
   --timeout MS      give up a base exchange after MS (connect; default 20000)
   --wait MS         after the end of input, wait MS for replies before closing (default 200)
   --rvs HIT@ADDR:PORT  (listen, UDP) register with that rendezvous server first and stay
                     registered, so initiators can reach this host through it from behind a NAT
+
+Inside ESP, data goes to HIP port 7, not the carrier port (in --libhipl-cleartext
+mode there is no ESP and the carrier port is the data port, as in libhipl).
 
 exit codes: 0 done, 1 usage, 2 base exchange failed, 3 key file, 4 network,
             5 association or stream broken, 130 interrupted

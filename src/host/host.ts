@@ -11,7 +11,7 @@ import { EventEmitter } from 'eventemitter3';
 import type { EngineOptions } from '../core/config.js';
 import type { RegistrationRequest } from '../core/registration.js';
 import { HipEngine } from '../core/engine.js';
-import type { BexStep, EngineEvent, EspSaParams, FailureReason } from '../core/events.js';
+import type { BexStep, DropReason, EngineEvent, EspSaParams, FailureReason } from '../core/events.js';
 import { getProvider } from '../crypto/get-provider.js';
 import { formatHit, hitVersion, parseHit } from '../crypto/hit.js';
 import { HostIdentity } from '../crypto/identity.js';
@@ -225,6 +225,22 @@ export interface HostEvents {
       /** Notification data, as sent. */
       data: Uint8Array;
     }
+  ];
+  /**
+   * The engine dropped a received HIP packet (an I1 for a HIT that is not ours, one the
+   * responder policy refused, a bad signature ...); also counted in the stats. For logs.
+   */
+  dropped: [
+    {
+      /** Why, as a stable code. */
+      reason: DropReason;
+      /** HIP packet type, when the header could be read. */
+      packetType?: number;
+      /** The sender's HIT text, when known. */
+      peerHit?: string;
+      /** Human-readable detail, for logs only. */
+      detail?: string;
+    },
   ];
   /** With BEX stepping on, a received control packet now waits for `stepBex()`. */
   bexPending: [
@@ -873,9 +889,15 @@ export class HipHost extends EventEmitter<HostEvents> {
       case 'notify':
         this.emit('notify', { peerHit: formatHit(e.peerHit), notifyType: e.notifyType, data: e.data });
         return;
-      case 'dropped':
+      case 'dropped': {
         this.count(`engine:${e.reason}`);
+        const ev: HostEvents['dropped'][0] = { reason: e.reason };
+        if (e.packetType !== undefined) ev.packetType = e.packetType;
+        if (e.peerHit !== undefined) ev.peerHit = formatHit(e.peerHit);
+        if (e.detail !== undefined) ev.detail = e.detail;
+        this.emit('dropped', ev);
         return;
+      }
     }
   }
 

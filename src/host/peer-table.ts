@@ -4,6 +4,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { formatHit, isHit, parseHit } from '../crypto/hit.js';
 import { HipArgumentError } from '../errors.js';
@@ -91,11 +92,23 @@ export class PeerTable {
   }
 
   /**
-   * Load HIPL's hosts-file format: lines "HIT name" and "IP name" (comments with #). A name
-   * that has both a HIT line and an IP line maps the HIT to that IP at `port`/`carrier`.
-   * Returns the entries created or updated.
+   * Read a HIPL hosts file: lines "HIT name" and "IP name" (comments with #). A name that has
+   * both a HIT line and an IP line maps the HIT to that IP at `port`/`carrier`, and the name
+   * then works wherever a HIT does in {@link get}. Resolves the entries created or updated.
+   *
+   * @throws Error from node:fs when the file cannot be read.
    */
-  loadHostsFile(text: string, defaults: { port: number; carrier?: 'udp' | 'tcp' }): PeerEntry[] {
+  async loadHostsFile(path: string, defaults: { port: number; carrier?: 'udp' | 'tcp' }): Promise<PeerEntry[]> {
+    return this.addHostsText(await readFile(path, 'utf8'), defaults);
+  }
+
+  /** Synchronous {@link loadHostsFile}. */
+  loadHostsFileSync(path: string, defaults: { port: number; carrier?: 'udp' | 'tcp' }): PeerEntry[] {
+    return this.addHostsText(readFileSync(path, 'utf8'), defaults);
+  }
+
+  /** {@link loadHostsFile} from the text of a hosts file. Returns the entries created or updated. */
+  addHostsText(text: string, defaults: { port: number; carrier?: 'udp' | 'tcp' }): PeerEntry[] {
     const hitsByName = new Map<string, string>();
     const ipsByName = new Map<string, string[]>();
     for (const raw of text.split(/\r?\n/)) {
@@ -115,11 +128,6 @@ export class PeerTable {
       if (e) touched.push(e);
     }
     return touched;
-  }
-
-  /** {@link loadHostsFile} from a file path. */
-  loadHostsFileSync(path: string, defaults: { port: number; carrier?: 'udp' | 'tcp' }): PeerEntry[] {
-    return this.loadHostsFile(readFileSync(path, 'utf8'), defaults);
   }
 }
 

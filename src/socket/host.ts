@@ -3,7 +3,6 @@
  * factories for datagram sockets, streams and servers that name peers by HIT.
  * @module
  */
-import { readFile } from 'node:fs/promises';
 import { EventEmitter } from 'eventemitter3';
 import type { EngineOptions } from '../core/config.js';
 import type { BexStep } from '../core/events.js';
@@ -15,6 +14,7 @@ import type { SessionStats } from '../host/session.js';
 import type { CarrierPeer } from '../transport/index.js';
 import { packetTypeName } from '../wire/constants.js';
 import { HiplSocket } from './datagram.js';
+import { attachLog, nodeDebugLog, type HiplLog } from './log.js';
 import { HiplServer, type HiplStream } from './server.js';
 
 /** Where a carrier binds. */
@@ -60,9 +60,15 @@ export interface CreateHostOptions {
    */
   tcp?: false | (CarrierBindOptions & TcpAdmissionOptions);
   /**
-   * Talk HIPv1 with clear-text data to libhipl peers (ORCHIDv1 HITs, RSA identity needed).
-   * INSECURE: libhipl sends application data unencrypted, and so will this host with them.
-   * Default false.
+   * libhipl's clear-text mode: talk HIPv1 to HIPL's libhipl, with application data in CLEAR
+   * TEXT on the carrier, as libhipl sends it (ORCHIDv1 HITs; needs an RSA identity).
+   * INSECURE: anyone on the path reads and can alter the data. Default false.
+   */
+  libhiplClearText?: boolean;
+  /**
+   * Old name of {@link libhiplClearText}.
+   * @deprecated Use `libhiplClearText`.
+   * @internal
    */
   libhipl?: boolean;
   /** Record every HIP and ESP packet into this pcap file (for Wireshark). */
@@ -75,6 +81,12 @@ export interface CreateHostOptions {
   provider?: 'node' | 'noble';
   /** Bytes of data queued per peer while its BEX runs. Default 1 MiB. */
   queueLimitBytes?: number;
+  /**
+   * Where to write a line for each BEX step, association change, failure and dropped HIP
+   * packet. Default: `util.debuglog('hipl')`, which prints to stderr when the environment has
+   * `NODE_DEBUG=hipl`.
+   */
+  log?: HiplLog;
   /**
    * ESP integrity check of HIPv1 associations: `'esn'` (default, RFC 5202) or `'32bit'` for
    * HIPL's hipd (see `HostOptions.espSequenceV1`).
@@ -144,8 +156,9 @@ export interface HiplConnectOptions {
  * ```
  */
 export async function createHost(options: CreateHostOptions = {}): Promise<HiplHost> {
+  const clearText = (options.libhiplClearText ?? options.libhipl) === true;
   const hostOptions: HostOptions = {
-    libhiplClearText: options.libhipl === true,
+    libhiplClearText: clearText,
   };
   if (options.identity) hostOptions.identity = options.identity;
   if (options.udp !== undefined) hostOptions.udp = options.udp;
@@ -156,7 +169,10 @@ export async function createHost(options: CreateHostOptions = {}): Promise<HiplH
   if (options.provider) hostOptions.provider = options.provider;
   if (options.queueLimitBytes !== undefined) hostOptions.queueLimitBytes = options.queueLimitBytes;
   if (options.espSequenceV1 !== undefined) hostOptions.espSequenceV1 = options.espSequenceV1;
-  return new HiplHost(await HipHost.create(hostOptions), options.libhipl === true);
+  const core = await HipHost.create(hostOptions);
+  const log = options.log ?? nodeDebugLog();
+  if (log) attachLog(core, log);
+  return new HiplHost(core, clearText);
 }
 
 /**
@@ -188,14 +204,14 @@ export class HiplHost extends EventEmitter<HiplHostEvents> {
     return this.core.identity;
   }
 
-  /** Our HIT: ORCHIDv2, or ORCHIDv1 for a `libhipl` host. */
+  /** Our HIT: ORCHIDv2, or ORCHIDv1 for a `libhiplClearText` host. */
   get hit(): string {
     return this.core.hit(this.libhipl ? 1 : 2);
   }
 
   /**
    * The peer-info table: which address each HIT is reached at. `add(hit, { address, port,
-   * carrier })`, `remove(hit)`, `list()`, `get(hitOrName)`, and `loadHostsFile(text, { port })`
+   * carrier })`, `remove(hit)`, `list()`, `get(hitOrName)`, and `loadHostsFile(path, { port })`
    * for HIPL's hosts-file format.
    */
   get peers(): PeerTable {
@@ -217,7 +233,7 @@ export class HiplHost extends EventEmitter<HiplHostEvents> {
    * @throws Error from node:fs when the file cannot be read; HipArgumentError for a bad port.
    */
   async loadHostsFile(path: string, defaults: { port: number; carrier?: 'udp' | 'tcp' }): Promise<PeerEntry[]> {
-    return this.peers.loadHostsFile(await readFile(path, 'utf8'), defaults);
+    return this.peers.loadHostsFile(path, defaults);
   }
 
   /**

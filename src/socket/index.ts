@@ -7,3 +7,4 @@
 export { createHost, HiplHost, type CarrierBindOptions, type HiplAddresses, type HiplVia, type CreateHostOptions, type HiplBexEvent, type HiplConnectOptions, type HiplHostEvents } from './host.js';
 export { HiplSocket, type HiplLocalPort, type HiplRemoteInfo, type HiplSocketEvents } from './datagram.js';
 export { HiplServer, HiplStream, type HiplServerEvents } from './server.js';
+export type { HiplLog } from './log.js';

@@ -96,14 +96,15 @@ describe('keygen and hit', () => {
     expect((await HostIdentity.load(file)).algorithm).toBe('ecdsa-p384');
   });
 
-  it('keygen without --out writes the PEM to stdout; hit - reads it back, --v1 for RSA', async () => {
+  it('keygen without --out writes the PEM to stdout; hit - reads it back, --libhipl-cleartext (old name --v1) for RSA', async () => {
     const r = await hipl(['keygen', '--algo', 'rsa', '--bits', '1024']);
     expect(r.code).toBe(0);
     const id = HostIdentity.fromPrivateKey(parsePrivateKeyPem(r.out));
     expect(id.algorithm).toBe('rsa');
     expect(r.err).toContain(id.hitString());
     expect(await hipl(['hit', '-'], { stdin: r.out })).toMatchObject({ code: 0, out: `${id.hitString()}\n` });
-    const v1 = await hipl(['hit', '-', '--v1'], { stdin: r.out });
+    const v1 = await hipl(['hit', '-', '--libhipl-cleartext'], { stdin: r.out });
+    expect(await hipl(['hit', '-', '--v1'], { stdin: r.out })).toMatchObject({ code: 0, out: v1.out });
     expect(v1).toMatchObject({ code: 0, out: `${id.hitString(1)}\n` });
     expect(v1.out).toMatch(/^2001:1[0-9a-f]:/);
     const ed = await hipl(['keygen', '--algo', 'ed25519']);
@@ -118,7 +119,7 @@ describe('keygen and hit', () => {
     expect((await hipl(['hit', junk])).code).toBe(ExitCode.IDENTITY);
     const p256 = join(dir, 'p.pem');
     await hipl(['keygen', '--out', p256]);
-    const v1 = await hipl(['hit', p256, '--v1']);
+    const v1 = await hipl(['hit', p256, '--libhipl-cleartext']);
     expect(v1.code).toBe(ExitCode.IDENTITY);
     expect(v1.err).toContain('RSA');
   });

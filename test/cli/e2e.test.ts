@@ -3,7 +3,7 @@
  * and TCP, write pcap and key log files, and exit with the documented codes when things fail.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -141,6 +141,19 @@ describe('hipl listen / connect', () => {
   });
 });
 
+describe('libhipl clear-text mode', () => {
+  it('warns once that data travels unencrypted, and the connect line carries the flag', async () => {
+    const rsa = join(dir, 'rsa.pem');
+    HostIdentity.generate({ algorithm: 'rsa', rsaBits: 1024 }).saveSync(rsa);
+    const server = hipl(['listen', '--libhipl-cleartext', '--address', '127.0.0.1', '--key', rsa]);
+    await server.stderrMatch(/connect with: hipl connect \S+ --libhipl-cleartext/);
+    server.child.kill('SIGINT');
+    expect(await server.exit).toBe(130);
+    expect(server.err().match(/unencrypted/gi)).toHaveLength(1);
+    expect(server.err()).not.toContain('(node:');
+  });
+});
+
 describe('hipl --version', () => {
   it('prints the package version', async () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
@@ -173,9 +186,23 @@ describe('exit codes', () => {
     expect(second.err()).toMatch(/EADDRINUSE|in use/);
   });
 
-  it('1 for a bad target, 3 for an unreadable key', async () => {
+  it('1 for a bad target, 3 for a key file that cannot be created or is readable by others', async () => {
     expect(await hipl(['connect', 'nope@127.0.0.1:1']).exit).toBe(1);
-    expect(await hipl(['listen', '--key', join(dir, 'missing.pem')]).exit).toBe(3);
+    expect(await hipl(['listen', '--key', join(dir, 'no-such-dir', 'k.pem')]).exit).toBe(3);
+    const open = join(dir, 'open.pem');
+    HostIdentity.generate().saveSync(open);
+    chmodSync(open, 0o644);
+    expect(await hipl(['listen', '--key', open]).exit).toBe(3);
+  });
+
+  it('5 when the TCP peer dies, with a message', async () => {
+    const server = hipl(['listen', '--tcp', '--address', '127.0.0.1', '--key', keyB]);
+    const [, , addr, port, hit] = await server.stderrMatch(LISTENING);
+    const client = hipl(['connect', `${hit}@${addr}:${port}`, '--tcp', '--key', keyA]);
+    await server.stderrMatch(/connection from/);
+    server.child.kill('SIGKILL');
+    expect(await client.exit).toBe(5);
+    expect(client.err()).toMatch(/lost|broke|reset/);
   });
 
   it('130 on SIGINT', async () => {

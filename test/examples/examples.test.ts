@@ -50,7 +50,7 @@ describe('examples', () => {
   }, 60_000);
 
   it('check_libhipl.ts --v1 passes both cases with libhipl HIPv1 (clear-text data)', async () => {
-    const run = example('check_libhipl.ts', ['--v1']);
+    const run = example('check_libhipl.ts', ['--libhipl-cleartext']);
     expect(await run.exit, run.output()).toBe(0);
     expect(run.output()).toContain('PASS test_libhipl_lo_udp');
     expect(run.output()).toContain('PASS test_libhipl_lo_tcp');

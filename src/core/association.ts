@@ -3,8 +3,9 @@
  * @module
  */
 import type { DhKeyPair, VerifyingKey } from '../crypto/provider.js';
+import type { PuzzleSearch } from '../crypto/puzzle.js';
 import type { PublicKeyMaterial, SignatureScheme } from '../crypto/keys.js';
-import type { EspSaParams, PeerLocator } from './events.js';
+import type { EspSaParams, FailureReason, PeerLocator } from './events.js';
 import type { HipKeys } from './session-keys.js';
 
 /** Association states of RFC 7401 4.4.2. */
@@ -34,7 +35,20 @@ export const HipState = Object.freeze({
 export type HipStateValue = (typeof HipState)[keyof typeof HipState];
 
 /** What the association's single timer does when it fires. */
-export type TimerKind = 'retransmit' | 'idle' | 'linger' | 'dwell';
+export type TimerKind = 'retransmit' | 'idle' | 'linger' | 'dwell' | 'solve';
+
+/** Initiator: a puzzle being solved a slice at a time, and the R1 it came from. */
+export interface SolveJob {
+  search: PuzzleSearch;
+  /** Attempt limit: 2^(K+6) hashes fail only for a broken puzzle. */
+  budget: number;
+  /** The puzzle's lifetime: past it the responder no longer takes the solution. */
+  deadline: number;
+  /** A copy of the R1 bytes (the parsed packet below points into them). */
+  raw: Uint8Array;
+  /** What the verified R1 said and what was negotiated from it. */
+  finish: (j: Uint8Array, now: number) => void;
+}
 
 /** The peer's proven identity. */
 export interface PeerIdentity {
@@ -75,6 +89,13 @@ export class Association<L extends PeerLocator> {
   retries = 0;
   timerAt: number | undefined;
   timerKind: TimerKind | undefined;
+  /**
+   * Initiator: why the last answer to our I1/I2 was refused (an R1 from another identity, a
+   * bad signature). If the BEX then times out, this is the reason it fails with.
+   */
+  lastDrop: { reason: FailureReason; detail: string } | undefined;
+  /** Initiator: the puzzle being solved (I1-SENT, or I2-SENT after a newer R1). */
+  solving: SolveJob | undefined;
   /** Why we are closing: reported in the `closed` event once the close completes. */
   closeReason: 'local' | 'idle' = 'local';
   /** The echo nonce of our CLOSE. */

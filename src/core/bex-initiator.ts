@@ -3,8 +3,8 @@
  * @module
  */
 import { bytesEqual } from '../bytes.js';
-import { hitsEqual, ZERO_HIT } from '../crypto/hit.js';
-import { solvePuzzle } from '../crypto/puzzle.js';
+import { formatHit, hitsEqual, ZERO_HIT } from '../crypto/hit.js';
+import { PuzzleSearch } from '../crypto/puzzle.js';
 import {
   CONTROL_ANONYMOUS,
   emitParam,
@@ -13,6 +13,7 @@ import {
   getParams,
   PacketType,
   ParamType,
+  parsePacket,
   type HipPacket,
   type HipParam,
 } from '../wire/index.js';
@@ -62,7 +63,15 @@ export function handleR1<L extends PeerLocator>(
 ): void {
   let a = ctx.associations.get(hitKey(pkt.senderHit));
   if (!a && ctx.config.opportunistic) a = ctx.associations.get(hitKey(opportunisticKey(from)));
-  if (!a) return ctx.drop('no-association', pkt.type, pkt.senderHit);
+  if (!a) {
+    // Someone else answered at the locator where we sent an I1: remember it for the failure.
+    for (const w of ctx.associations.values()) {
+      if (w.state === HipState.I1_SENT && w.candidates.some((c) => c.key === from.key)) {
+        w.lastDrop = { reason: 'hit-mismatch', detail: `an R1 from ${formatHit(pkt.senderHit)} answered our I1 to ${formatHit(w.peerHit)}` };
+      }
+    }
+    return ctx.drop('no-association', pkt.type, pkt.senderHit);
+  }
   const me = ctx.local(a.version);
   if (!me || pkt.version !== a.version) return ctx.drop('unsupported-version', pkt.type, pkt.senderHit);
   if (!bytesEqual(pkt.receiverHit, me.hit)) return ctx.drop('wrong-receiver-hit', pkt.type, pkt.senderHit);
@@ -76,6 +85,7 @@ export function handleR1<L extends PeerLocator>(
   } else if (a.state !== HipState.I1_SENT) {
     return ctx.drop('wrong-state', pkt.type, pkt.senderHit);
   }
+  if (a.solving && bytesEqual(a.solving.raw, raw)) return ctx.drop('duplicate', pkt.type, pkt.senderHit);
 
   const hostId = getParam(pkt, ParamType.HOST_ID);
   const puzzle = getParam(pkt, ParamType.PUZZLE);
@@ -89,9 +99,13 @@ export function handleR1<L extends PeerLocator>(
   } catch (e) {
     return ctx.drop('bad-host-id', pkt.type, pkt.senderHit, errorText(e));
   }
-  if (!hitsEqual(peer.hit, pkt.senderHit)) return ctx.drop('hit-mismatch', pkt.type, pkt.senderHit);
+  if (!hitsEqual(peer.hit, pkt.senderHit)) {
+    a.lastDrop = { reason: 'hit-mismatch', detail: `the R1's HOST_ID does not hash to ${formatHit(pkt.senderHit)}` };
+    return ctx.drop('hit-mismatch', pkt.type, pkt.senderHit);
+  }
   const verifyingKey = peer.verifyingKey;
   if (!verifySigned(ctx.provider, raw, sig, { verifyingKey, schemes: peer.schemes, hiAlgorithm: hostId.algorithm })) {
+    a.lastDrop = { reason: 'bad-signature', detail: 'the R1 signature does not verify' };
     return ctx.drop('bad-signature', pkt.type, pkt.senderHit);
   }
 
@@ -110,28 +124,76 @@ export function handleR1<L extends PeerLocator>(
   if ('fail' in neg) return fail(ctx, a, neg.fail, neg.detail);
 
   const rhash = responderRhash(a.version, pkt.senderHit);
-  // Solving runs on the caller's thread: refuse puzzles that would block it for long, as
-  // libhipl refuses K > 28 (HIPV1-PROFILE 10). Expected work is 2^K hashes.
+  // Refuse puzzles beyond what we are willing to spend, as libhipl refuses K > 28
+  // (HIPV1-PROFILE 10). Expected work is 2^K hashes.
   if (puzzle.k > ctx.config.puzzle.maxDifficulty) {
     return fail(ctx, a, 'puzzle-unsolved', `puzzle difficulty ${puzzle.k} is above our limit ${ctx.config.puzzle.maxDifficulty}`);
   }
-  let j: Uint8Array;
+  let search: PuzzleSearch;
   try {
-    j = solvePuzzle(ctx.provider, {
-      hash: rhash,
-      i: puzzle.i,
-      hitI: me.hit,
-      hitR: pkt.senderHit,
-      k: puzzle.k,
-      jLength: puzzle.i.length,
-      random: ctx.random,
-      // 2^(K+6) attempts fail with probability e^-64: only a broken puzzle gets there.
-      maxAttempts: 2 ** (puzzle.k + 6),
-    });
+    search = new PuzzleSearch(ctx.provider, { hash: rhash, i: puzzle.i, hitI: me.hit, hitR: pkt.senderHit, k: puzzle.k, jLength: puzzle.i.length, random: ctx.random });
   } catch (e) {
     return fail(ctx, a, 'puzzle-unsolved', errorText(e));
   }
+  const r1Raw = raw.slice();
+  const r1 = parsePacket(r1Raw);
+  const verified = { publicKey: peer.publicKey, verifyingKey, schemes: peer.schemes, hiAlgorithm: hostId.algorithm };
+  a.solving = {
+    search,
+    // 2^(K+6) attempts fail with probability e^-64: only a broken puzzle gets there.
+    budget: 2 ** Math.min(puzzle.k + 6, 52),
+    // RFC 7401 5.2.4: the solution is only good for 2^(Lifetime-32) seconds.
+    deadline: now + Math.min(2 ** (puzzle.lifetime - 32), MAX_PUZZLE_SECONDS) * 1000,
+    raw: r1Raw,
+    finish: (j, at) => sendI2(ctx, a!, r1, r1Raw, verified, counter, neg, rhash, j, at),
+  };
+  continueSolving(ctx, a, now);
+}
 
+/** The longest we keep solving one puzzle, whatever lifetime the R1 grants. */
+const MAX_PUZZLE_SECONDS = 64;
+
+/**
+ * Work on the association's puzzle for one slice (`puzzle.sliceAttempts` hashes); then either
+ * send the I2, fail (lifetime or attempt limit passed), or arm the `solve` timer at `now` so the
+ * driver yields to its event loop before the next slice. A small K is solved in the first slice.
+ */
+export function continueSolving<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, now: number): void {
+  const job = a.solving;
+  if (!job) return;
+  if (now > job.deadline) {
+    a.solving = undefined;
+    return fail(ctx, a, 'puzzle-unsolved', `puzzle lifetime passed after ${job.search.attempts} attempts`);
+  }
+  const j = job.search.run(Math.max(1, Math.min(ctx.config.puzzle.sliceAttempts, job.budget - job.search.attempts)));
+  if (j === undefined) {
+    if (job.search.attempts >= job.budget) {
+      a.solving = undefined;
+      return fail(ctx, a, 'puzzle-unsolved', `no solution in ${job.search.attempts} attempts`);
+    }
+    a.setTimer('solve', now);
+    return;
+  }
+  a.solving = undefined;
+  job.finish(j, now);
+}
+
+/** The puzzle is solved: derive the keys and send the I2. */
+function sendI2<L extends PeerLocator>(
+  ctx: EngineContext<L>,
+  a: Association<L>,
+  pkt: HipPacket,
+  raw: Uint8Array,
+  verified: NonNullable<Association<L>['peer']>,
+  counter: bigint | undefined,
+  neg: Negotiated,
+  rhash: ReturnType<typeof responderRhash>,
+  j: Uint8Array,
+  now: number,
+): void {
+  const me = ctx.local(a.version)!;
+  const puzzle = getParam(pkt, ParamType.PUZZLE)!;
+  const dhParam = getParam(pkt, ParamType.DIFFIE_HELLMAN)!;
   const peerValue = dhParam.values.find((v) => v.group === neg.group);
   if (!peerValue) return ctx.drop('bad-dh', pkt.type, pkt.senderHit);
   const dh = newDhKey(ctx.provider, ctx.random, neg.group);
@@ -155,7 +217,7 @@ export function handleR1<L extends PeerLocator>(
 
   if (a.sa) ctx.releaseSpi(a.sa.localSpi);
   const localSpi = ctx.allocateSpi();
-  a.peer = { publicKey: peer.publicKey, verifyingKey, schemes: peer.schemes, hiAlgorithm: hostId.algorithm };
+  a.peer = verified;
   a.hipKeys = keys.hip;
   a.sa = { ...keys.esp, localSpi, peerSpi: 0 };
   a.dh = dh;
@@ -286,6 +348,7 @@ export function handleR2<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
     return ctx.drop('bad-mac', pkt.type, pkt.senderHit);
   }
   if (!verifySigned(ctx.provider, raw, sig, a.peer!)) {
+    a.lastDrop = { reason: 'bad-signature', detail: 'the R2 signature does not verify' };
     return ctx.drop('bad-signature', pkt.type, pkt.senderHit);
   }
   a.sa!.peerSpi = espInfo.newSpi;

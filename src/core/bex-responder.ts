@@ -4,7 +4,7 @@
  */
 import { bytesEqual, view } from '../bytes.js';
 import { verifyPuzzle } from '../crypto/puzzle.js';
-import { formatHit as formatHitText, hitsEqual, parseHit as parseHitText, ZERO_HIT } from '../crypto/hit.js';
+import { computeHit, computeHitV1, formatHit as formatHitText, hitSuite, hitsEqual, parseHit as parseHitText, ZERO_HIT } from '../crypto/hit.js';
 import { HipError } from '../errors.js';
 import {
   CONTROL_ANONYMOUS,
@@ -58,7 +58,10 @@ export function handleI1<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
   let group: number;
   if (pkt.version === 2) {
     const offered = getParam(pkt, ParamType.DH_GROUP_LIST)?.groups ?? [];
-    const chosen = chooseDhGroup(ctx.config.dhGroups, offered);
+    // Under load an I1 cannot make us pay for a MODP exponentiation per I2: ECDH only.
+    const cheap = ctx.config.dhGroups.filter((g) => ECDH_GROUPS.includes(g));
+    const mine = ctx.load.underLoad(now) && cheap.length > 0 ? cheap : ctx.config.dhGroups;
+    const chosen = chooseDhGroup(mine, offered);
     if (chosen === undefined) {
       ctx.drop('negotiation', pkt.type, pkt.senderHit, 'no common DH group');
       return ctx.notify(2, pkt.senderHit, from, NotifyType.NO_DH_PROPOSAL_CHOSEN, new Uint8Array(0), now);
@@ -67,7 +70,9 @@ export function handleI1<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
   } else {
     group = ctx.config.dhGroupsV1[0] ?? 3;
   }
-  const gen = ctx.r1.generation(now, ctx.config.puzzle.difficulty);
+  const k = ctx.load.difficulty(now);
+  let gen = ctx.r1.generation(now, k);
+  if (gen.k !== k) gen = ctx.r1.rotate(now, k); // load moved K: new R1s, new templates
   const template = ctx.r1.template(gen, pkt.version, group, () => buildR1Template(ctx, me, pkt.version, gen, group));
   const i = ctx.r1.puzzleI(gen, me.rhash, puzzleLength(pkt.version, me), pkt.senderHit, me.hit, from.key);
   const filled = ctx.r1.fill(template, gen, pkt.senderHit, i);
@@ -75,6 +80,9 @@ export function handleI1<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
   ctx.transmit({ to: from, packet: r1, packetType: PacketType.R1, version: pkt.version });
   bexEvent(ctx, a, 'r1-sent', PacketType.R1, now, false, pkt.senderHit);
 }
+
+/** DH groups whose computation costs about as little as a signature check: ECDH P-256, P-384. */
+const ECDH_GROUPS = [7, 8];
 
 function puzzleLength(version: 1 | 2, me: LocalSide): number {
   return version === 1 ? 8 : { sha1: 20, sha256: 32, sha384: 48 }[me.rhash];
@@ -194,7 +202,12 @@ export function handleI2<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
     ctx.drop('negotiation', pkt.type, pkt.senderHit, 'ESP transform not offered');
     return ctx.notify(pkt.version, pkt.senderHit, from, NotifyType.INVALID_ESP_TRANSFORM_CHOSEN, new Uint8Array(0), now);
   }
-  if (ctx.r1.noteAttempt(gen, solved)) ctx.r1.rotate(now, ctx.config.puzzle.difficulty);
+  // Cheap before expensive: a HOST_ID in clear must hash to the sender's HIT before we spend a
+  // DH computation on the I2 (an ENCRYPTED one is checked once it can be decrypted).
+  const clearHostId = getParam(pkt, ParamType.HOST_ID);
+  if (clearHostId && !hostIdNamesSender(ctx, pkt, clearHostId, from, now)) return;
+  ctx.load.noteDh(now);
+  if (ctx.r1.noteAttempt(gen, solved)) ctx.r1.rotate(now, ctx.load.difficulty(now));
   let kij: Uint8Array;
   try {
     kij = ctx.provider.dhCompute(dh, dhValue.publicValue);
@@ -224,15 +237,12 @@ export function handleI2<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
     return ctx.drop('bad-host-id', pkt.type, pkt.senderHit, errorText(e));
   }
   if (!hostId) return ctx.drop('missing-parameter', pkt.type, pkt.senderHit, 'HOST_ID');
+  if (!clearHostId && !hostIdNamesSender(ctx, pkt, hostId, from, now)) return;
   let peer;
   try {
     peer = ctx.peerKey(hostId, pkt.version, pkt.senderHit);
   } catch (e) {
     return ctx.drop('bad-host-id', pkt.type, pkt.senderHit, errorText(e));
-  }
-  if (!hitsEqual(peer.hit, pkt.senderHit)) {
-    ctx.drop('hit-mismatch', pkt.type, pkt.senderHit);
-    return ctx.notify(pkt.version, pkt.senderHit, from, NotifyType.INVALID_HIT, new Uint8Array(0), now);
   }
   const verifyingKey = peer.verifyingKey;
   if (!verifySigned(ctx.provider, raw, sig, { verifyingKey, schemes: peer.schemes, hiAlgorithm: hostId.algorithm })) {
@@ -241,7 +251,8 @@ export function handleI2<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
   }
   if (!policyAllows(ctx, pkt.senderHit, pkt.version)) {
     ctx.drop('policy', pkt.type, pkt.senderHit);
-    return ctx.notify(pkt.version, pkt.senderHit, from, NotifyType.BLOCKED_BY_POLICY, new Uint8Array(0), now);
+    // The peer proved its identity (signature verified): it gets a signed refusal.
+    return ctx.notify(pkt.version, pkt.senderHit, from, NotifyType.BLOCKED_BY_POLICY, new Uint8Array(0), now, true);
   }
   bexEvent(ctx, existing, 'i2-received', PacketType.I2, now, false, pkt.senderHit);
   ctx.r1.noteAccepted(gen, solved);
@@ -281,6 +292,24 @@ export function handleI2<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
   ctx.transmit({ to: from, packet: r2, packetType: PacketType.R2, version: pkt.version });
   bexEvent(ctx, a, 'r2-sent', PacketType.R2, now, false);
   establish(ctx, a, now);
+}
+
+/**
+ * Does the I2's HOST_ID hash to the HIT its sender claims? If not, the I2 is dropped
+ * (`hit-mismatch`) and answered with NOTIFY INVALID_HIT. Costs one hash, no key import.
+ */
+function hostIdNamesSender<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipPacket, hostId: HostIdParam, from: L, now: number): boolean {
+  let hit: Uint8Array;
+  try {
+    hit = pkt.version === 1 ? computeHitV1(hostId.hostIdentity) : computeHit(hostId.hostIdentity, hitSuite(pkt.senderHit) ?? 0);
+  } catch (e) {
+    ctx.drop('bad-host-id', pkt.type, pkt.senderHit, errorText(e));
+    return false;
+  }
+  if (hitsEqual(hit, pkt.senderHit)) return true;
+  ctx.drop('hit-mismatch', pkt.type, pkt.senderHit);
+  ctx.notify(pkt.version, pkt.senderHit, from, NotifyType.INVALID_HIT, new Uint8Array(0), now);
+  return false;
 }
 
 /** The initiator's HOST_ID from an I2: in clear, or decrypted from ENCRYPTED. */

@@ -49,6 +49,10 @@ export function checkEngineConfig(c: EngineConfig): void {
   checkInteger('puzzle.lifetime', c.puzzle.lifetime, 0, 255);
   checkInteger('puzzle.maxDifficulty', c.puzzle.maxDifficulty, 0, 255);
   checkNumber('puzzle.rotationMs', c.puzzle.rotationMs, 1);
+  checkInteger('puzzle.sliceAttempts', c.puzzle.sliceAttempts, 1, 2 ** 24);
+  checkBoolean('puzzle.adaptive', c.puzzle.adaptive);
+  checkNumber('puzzle.loadThreshold', c.puzzle.loadThreshold, 1);
+  checkInteger('puzzle.maxAdaptiveDifficulty', c.puzzle.maxAdaptiveDifficulty, 0, 255);
   const r = c.retransmit;
   if (r === null || typeof r !== 'object') throw badOption('retransmit', 'must be an object', r);
   checkNumber('retransmit.initialMs', r.initialMs, 1);

@@ -33,10 +33,27 @@ export interface PuzzleConfig {
    */
   lifetime: number;
   /**
-   * Initiator: the highest difficulty K it will solve. Default 20 (about a million hashes, well
-   * under a second); an R1 asking more fails the BEX with `puzzle-unsolved`.
+   * Initiator: the highest difficulty K it will solve. Default 20 (about a million hashes); an
+   * R1 asking more fails the BEX with `puzzle-unsolved`.
    */
   maxDifficulty: number;
+  /**
+   * Initiator: hashes tried per turn while solving a puzzle. Between slices the engine arms a
+   * `solve` timer due at once, so a host yields to its event loop and a hard puzzle never
+   * blocks it; past the puzzle's lifetime the BEX fails with `puzzle-unsolved`. Default 4096.
+   */
+  sliceAttempts: number;
+  /**
+   * Responder: raise K under load (RFC 7401 §4.1.1). When `loadThreshold` I2s reach the DH step
+   * within one second, K rises by 2 bits (up to `maxAdaptiveDifficulty`) and a new R1
+   * generation starts; each quiet second lowers it by one bit, back to `difficulty`. While K is
+   * raised, I1s get an ECDH group only (an I1 cannot make us pay for MODP). Default true.
+   */
+  adaptive: boolean;
+  /** Responder: I2 DH computations per second that count as load. Default 200. */
+  loadThreshold: number;
+  /** Responder: the highest K load can raise the difficulty to. Default 16. */
+  maxAdaptiveDifficulty: number;
   /**
    * How often the puzzle secret, the R1_COUNTER and the responder's DH keys rotate, in ms.
    * Default 120000. R1s are built and signed once per rotation; DH keys are therefore reused for
@@ -87,7 +104,12 @@ export interface EngineConfig {
   closedLingerMs: number;
   /** R2-SENT becomes ESTABLISHED after this long without traffic (the EC timer). Default 10000 ms. */
   r2SentDwellMs: number;
-  /** At most this many NOTIFY packets per peer HIT per second. Default 2. */
+  /**
+   * At most this many NOTIFY error replies per second, for all peers together (the sender HIT
+   * of a stranger's packet is its own choice, so a per-HIT limit would limit nothing). Replies
+   * to peers that have not proven their identity are unsigned: no private-key operation.
+   * Default 10.
+   */
   notifyPerSecond: number;
   /** DH groups accepted from a libhipl (v1) R1, in preference order. Default [3]. */
   dhGroupsV1: number[];
@@ -107,7 +129,7 @@ export const DEFAULT_ENGINE_CONFIG: Readonly<EngineConfig> = Object.freeze({
   policy: undefined,
   registrar: undefined,
   allowInsecure: false,
-  puzzle: Object.freeze({ difficulty: 1, lifetime: 37, rotationMs: 120_000, maxDifficulty: 20 }),
+  puzzle: Object.freeze({ difficulty: 1, lifetime: 37, rotationMs: 120_000, maxDifficulty: 20, sliceAttempts: 4096, adaptive: true, loadThreshold: 200, maxAdaptiveDifficulty: 16 }),
   retransmit: Object.freeze({
     initialMs: 1000,
     maxMs: 16_000,
@@ -119,7 +141,7 @@ export const DEFAULT_ENGINE_CONFIG: Readonly<EngineConfig> = Object.freeze({
   idleTimeoutMs: 600_000,
   closedLingerMs: 2000,
   r2SentDwellMs: 10_000,
-  notifyPerSecond: 2,
+  notifyPerSecond: 10,
   dhGroupsV1: [3],
 }) as Readonly<EngineConfig>;
 

@@ -13,6 +13,7 @@ import type { EngineConfig } from './config.js';
 import type { DropReason, EngineEvent, PeerLocator, Transmit } from './events.js';
 import type { Registry } from './registration.js';
 import type { R1Factory } from './responder.js';
+import type { PuzzleLoad } from './puzzle-load.js';
 
 /** The local host as the handlers see it, per HIP version. */
 export interface LocalSide {
@@ -37,6 +38,8 @@ export interface EngineStats {
   dropped: Partial<Record<DropReason, number>>;
   /** NOTIFY packets sent (error reports to peers). */
   notifiesSent: number;
+  /** NOTIFY packets not sent because the global budget (`notifyPerSecond`) was spent. */
+  notifiesSuppressed: number;
   /** Associations that reached ESTABLISHED. */
   established: number;
   /** Associations that failed. */
@@ -49,6 +52,8 @@ export interface EngineContext<L extends PeerLocator> {
   readonly provider: CryptoProvider;
   readonly random: (n: number) => Uint8Array;
   readonly r1: R1Factory;
+  /** The responder's load and the puzzle difficulty it calls for. */
+  readonly load: PuzzleLoad;
   readonly stats: EngineStats;
   /** Our side for a version; undefined when the identity cannot speak it (v1 needs RSA). */
   local(version: 1 | 2): LocalSide | undefined;
@@ -64,8 +69,12 @@ export interface EngineContext<L extends PeerLocator> {
    * importing a key costs more than verifying with it.
    */
   peerKey(hostId: HostIdParam, version: 1 | 2, claimedHit: Uint8Array): CachedPeerKey;
-  /** Send a NOTIFY, unless the per-peer rate limit says no. */
-  notify(version: 1 | 2, peerHit: Uint8Array, to: L, notifyType: number, data: Uint8Array, now: number): void;
+  /**
+   * Send a NOTIFY, unless the global budget is spent. Signed only when `signed` is true, which
+   * callers set only for a peer that has proven its identity: a stranger never costs a
+   * private-key operation.
+   */
+  notify(version: 1 | 2, peerHit: Uint8Array, to: L, notifyType: number, data: Uint8Array, now: number, signed?: boolean): void;
   /** Registrations (RFC 8003) and the rendezvous service (RFC 8004). */
   readonly registry: Registry<L>;
 }

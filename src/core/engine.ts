@@ -24,7 +24,7 @@ import {
   type HostIdParam,
 } from '../wire/index.js';
 import { Association, HipState, type HipStateValue } from './association.js';
-import { handleR1, handleR2, sendI1 } from './bex-initiator.js';
+import { continueSolving, handleR1, handleR2, sendI1 } from './bex-initiator.js';
 import { armIdle, bexEvent, fail, opportunisticKey } from './lifecycle.js';
 import { decodePeerKey } from './peer-key.js';
 import { handleI1, handleI2 } from './bex-responder.js';
@@ -33,6 +33,7 @@ import { hitKey, type CachedPeerKey, type EngineContext, type EngineStats, type 
 import type { DropReason, EngineEvent, EspSaParams, PeerLocator, Transmit } from './events.js';
 import { Registry, type LocatorCodec, type RegistrationRequest } from './registration.js';
 import { R1Factory } from './responder.js';
+import { PuzzleLoad } from './puzzle-load.js';
 import { sealPacket } from './sealing.js';
 import { discard, handleClose, handleCloseAck, handleNotify, startClose } from './teardown.js';
 import { backoff } from './timers.js';
@@ -107,7 +108,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
   /** Effective configuration (defaults filled in). */
   readonly config: EngineConfig;
   /** Counters: packets received and sent, drops by reason, notifies, outcomes. */
-  readonly stats: EngineStats = { received: 0, sent: 0, dropped: {}, notifiesSent: 0, established: 0, failed: 0 };
+  readonly stats: EngineStats = { received: 0, sent: 0, dropped: {}, notifiesSent: 0, notifiesSuppressed: 0, established: 0, failed: 0 };
 
   private readonly provider: CryptoProvider;
   private readonly random: (n: number) => Uint8Array;
@@ -116,7 +117,8 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
   private readonly events: EngineEvent[] = [];
   private readonly spis = new SpiAllocator();
   private readonly sides = new Map<1 | 2, LocalSide | null>();
-  private readonly notifyLog = new Map<string, number[]>();
+  private notifyWindowStart = -Infinity;
+  private notifyWindowCount = 0;
   private readonly peerKeys = new Map<string, CachedPeerKey>();
   private readonly r1: R1Factory;
   private readonly ctx: EngineContext<L>;
@@ -140,6 +142,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
       provider: this.provider,
       random: this.random,
       r1: this.r1,
+      load: new PuzzleLoad(this.config.puzzle),
       stats: this.stats,
       associations: this.associations,
       local: (v) => this.local(v),
@@ -151,7 +154,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
       drop: (reason, packetType, peerHit, detail) => this.recordDrop(reason, packetType, peerHit, detail),
       allocateSpi: () => this.spis.allocate(this.random),
       releaseSpi: (spi) => this.spis.release(spi),
-      notify: (version, peerHit, to, type, data, now) => this.sendNotify(version, peerHit, to, type, data, now),
+      notify: (version, peerHit, to, type, data, now, signed = false) => this.sendNotify(version, peerHit, to, type, data, now, signed),
       peerKey: (hostId, version, claimedHit) => this.peerKey(hostId, version, claimedHit),
       registry: this.registry,
     };
@@ -258,12 +261,17 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     }
   }
 
-  /** Data or other proof of life from a peer: keeps the association from going idle. */
-  touch(peerHit: Uint8Array, now: number): void {
+  /**
+   * Activity on an association: keeps it from going idle. `from: 'peer'` (the default) is
+   * authenticated traffic the peer sent: only that proves the peer has the keys, so only that
+   * moves R2-SENT to ESTABLISHED (RFC 7401 §4.4.2). Our own outbound data (`'local'`) refreshes
+   * the idle timer of an established association and nothing else.
+   */
+  touch(peerHit: Uint8Array, now: number, from: 'peer' | 'local' = 'peer'): void {
     const a = this.associations.get(hitKey(peerHit));
     if (!a) return;
     a.lastActivity = now;
-    if (a.state === HipState.R2_SENT) a.state = HipState.ESTABLISHED;
+    if (a.state === HipState.R2_SENT && from === 'peer') a.state = HipState.ESTABLISHED;
     if (a.state === HipState.ESTABLISHED) armIdle(this.ctx, a, now);
   }
 
@@ -320,7 +328,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
   setPuzzleDifficulty(k: number, now: number): void {
     if (!Number.isInteger(k) || k < 0 || k > 255) throw new HipArgumentError('ERR_HIP_BAD_ARGUMENT', `puzzle difficulty must be 0..255, got ${k}`);
     this.config.puzzle.difficulty = k;
-    this.r1.rotate(now, k);
+    this.r1.rotate(now, this.ctx.load.difficulty(now));
   }
 
   private fire(a: Association<L>, now: number): void {
@@ -335,7 +343,10 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
             discard(this.ctx, a);
             this.events.push({ type: 'closed', peerHit: a.peerHit, by: a.closeReason === 'idle' ? 'idle' : 'timeout' });
           } else {
-            fail(this.ctx, a, 'timeout', `no answer to ${a.state === HipState.I1_SENT ? 'I1' : 'I2'} after ${a.retries} retransmissions`);
+            // Answers came but were refused: name why, not just "timeout".
+            const why = a.lastDrop;
+            const detail = `no valid answer to ${a.state === HipState.I1_SENT ? 'I1' : 'I2'} after ${a.retries} retransmissions`;
+            fail(this.ctx, a, why?.reason ?? 'timeout', why ? `${why.detail}; ${detail}` : detail);
           }
           return;
         }
@@ -360,6 +371,9 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
         return;
       case 'linger':
         discard(this.ctx, a);
+        return;
+      case 'solve':
+        continueSolving(this.ctx, a, now);
         return;
       default:
         return;
@@ -435,33 +449,41 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
       const type = Number(e.details?.['paramType'] ?? 0);
       if (version === 2) {
         const data = new Uint8Array([type >> 8, type & 0xff]);
-        this.sendNotify(2, bytes.slice(8, 24), from, NotifyType.UNSUPPORTED_CRITICAL_PARAMETER_TYPE, data, now);
+        this.sendNotify(2, bytes.slice(8, 24), from, NotifyType.UNSUPPORTED_CRITICAL_PARAMETER_TYPE, data, now, false);
       }
       return;
     }
     this.recordDrop(code === 'ERR_HIP_BAD_VERSION' ? 'unsupported-version' : 'malformed', undefined, undefined, `${code}: ${(e as Error).message}`);
   }
 
-  private sendNotify(version: 1 | 2, peerHit: Uint8Array, to: L, notifyType: number, data: Uint8Array, now: number): void {
+  private sendNotify(version: 1 | 2, peerHit: Uint8Array, to: L, notifyType: number, data: Uint8Array, now: number, signed: boolean): void {
     // libhipl has no use for our NOTIFYs and treats stray control packets as data (HIPV1-PROFILE 16.11).
     if (version === 1) return;
     const me = this.local(version);
     if (!me) return;
-    const key = bytesToHex(peerHit);
-    const log = (this.notifyLog.get(key) ?? []).filter((t) => now - t < 1000);
-    if (log.length >= this.config.notifyPerSecond) return;
-    log.push(now);
-    this.notifyLog.set(key, log);
-    if (this.notifyLog.size > 1024) this.notifyLog.clear();
+    // One budget for every peer: the sender HIT is the attacker's choice, so a per-HIT limit
+    // limits nothing (issue 8 item 3).
+    if (now - this.notifyWindowStart >= 1000 || now < this.notifyWindowStart) {
+      this.notifyWindowStart = now;
+      this.notifyWindowCount = 0;
+    }
+    if (this.notifyWindowCount >= this.config.notifyPerSecond) {
+      this.stats.notifiesSuppressed++;
+      return;
+    }
+    this.notifyWindowCount++;
     const params: HipParam[] = [{ type: ParamType.NOTIFICATION, reserved: 0, notifyType, data }];
+    // Signing costs a private-key operation; a peer that has not proven its identity gets an
+    // unsigned NOTIFY (advisory only: it never changes the receiver's state).
     const packet = sealPacket(
       this.provider,
       { version, type: PacketType.NOTIFY, controls: 0, checksum: 0, senderHit: me.hit, receiverHit: peerHit, params },
       undefined,
-      { type: ParamType.HIP_SIGNATURE, key: me.signingKey, scheme: me.scheme, algorithm: me.hiAlgorithm },
+      signed ? { type: ParamType.HIP_SIGNATURE, key: me.signingKey, scheme: me.scheme, algorithm: me.hiAlgorithm } : undefined,
     );
     this.stats.notifiesSent++;
     this.ctx.transmit({ to, packet, packetType: PacketType.NOTIFY, version });
   }
+
 }
 

@@ -48,6 +48,7 @@ export type FailureReason =
   | 'puzzle-unsolved'
   | 'peer-notify'
   | 'hit-mismatch'
+  | 'bad-signature'
   | 'unsupported-version'
   | 'update-timeout';
 
@@ -174,6 +175,11 @@ export type EngineEvent =
       notifyType: number;
       /** Notification data, as sent. */
       data: Uint8Array;
+      /**
+       * True when the NOTIFY was signed by the peer's known key. False when no key was known
+       * (e.g. an answer to our I1): anyone could have sent it.
+       */
+      authentic: boolean;
     }
   | {
       /** A received packet was dropped (also counted in `engine.stats.dropped`). */

@@ -34,6 +34,7 @@ export function bexEvent<L extends PeerLocator>(
 export function establish<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, now: number): void {
   a.state = a.role === 'initiator' ? HipState.ESTABLISHED : HipState.R2_SENT;
   a.pending = undefined;
+  a.solving = undefined;
   a.retries = 0;
   a.lastActivity = now;
   a.dh = undefined;

@@ -100,18 +100,25 @@ export function handleCloseAck<L extends PeerLocator>(ctx: EngineContext<L>, pkt
   ctx.emit({ type: 'closed', peerHit: a.peerHit, by: a.closeReason });
 }
 
-/** Handle a NOTIFY: report it; it never changes state (RFC 7401 5.3.5). */
+/**
+ * Handle a NOTIFY: report it; it never changes state (RFC 7401 5.3.5). From a peer whose key we
+ * know it must carry a valid signature; from anyone else it cannot be authenticated and is
+ * reported with `authentic: false` (it explains a stalled BEX, nothing more).
+ */
 export function handleNotify<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipPacket, raw: Uint8Array): void {
   const a = ctx.associations.get(hitKey(pkt.senderHit));
   const sig = getParam(pkt, ParamType.HIP_SIGNATURE);
-  // Without the sender's key (no association yet) the NOTIFY cannot be authenticated; it is
-  // still reported, since it changes nothing and explains a stalled BEX.
-  if (a?.peer && sig && !verifySigned(ctx.provider, raw, sig, a.peer)) {
-    return ctx.drop('bad-signature', pkt.type, pkt.senderHit);
+  let authentic = false;
+  if (a?.peer) {
+    if (!sig) return ctx.drop('missing-parameter', pkt.type, pkt.senderHit, 'unsigned NOTIFY from a peer whose key we know');
+    if (!bytesEqual(pkt.receiverHit, a.localHit) || !verifySigned(ctx.provider, raw, sig, a.peer)) {
+      return ctx.drop('bad-signature', pkt.type, pkt.senderHit);
+    }
+    authentic = true;
   }
   for (const p of pkt.params) {
     if (p.type === ParamType.NOTIFICATION && 'notifyType' in p) {
-      ctx.emit({ type: 'notify', peerHit: pkt.senderHit, notifyType: p.notifyType, data: p.data });
+      ctx.emit({ type: 'notify', peerHit: pkt.senderHit, notifyType: p.notifyType, data: p.data, authentic });
     }
   }
 }

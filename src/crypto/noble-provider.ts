@@ -2,6 +2,10 @@
  * The portable provider: @noble/hashes, @noble/curves and @noble/ciphers for everything they
  * cover, and plain bigint arithmetic for what they do not (MODP Diffie-Hellman, RSA). It needs
  * no node:crypto, only `crypto.getRandomValues`.
+ *
+ * Not constant time: the RSA and MODP code is plain `bigint` arithmetic, whose running time
+ * depends on the secret exponent. Use it where node:crypto is missing or to cross-check it;
+ * everything in hipl defaults to node:crypto (`getProvider()`, hosts, engines).
  * @module
  */
 

@@ -132,17 +132,29 @@ export function verifyPuzzle(provider: CryptoProvider, s: PuzzleSolution): boole
 
 /**
  * One running search: a single input buffer whose #J tail is incremented in place, so each
- * attempt costs one hash and no allocation of ours.
+ * attempt costs one hash and no allocation of ours. A caller that must not block (the
+ * engine's initiator) runs it a slice at a time with {@link PuzzleSearch.run}.
+ *
+ * @example
+ * ```ts
+ * const search = new PuzzleSearch(nodeCrypto, { hash: 'sha256', i, hitI, hitR, k: 18 });
+ * let j; while (!(j = search.run(4096))) await new Promise((r) => setImmediate(r));
+ * ```
  */
-class PuzzleSearch {
+export class PuzzleSearch {
   readonly #provider: CryptoProvider;
   readonly #hash: HashName;
   readonly #k: number;
   readonly #buf: Uint8Array;
   readonly #jOff: number;
   readonly #quirk: boolean;
+  /** Hashes tried so far. */
   attempts = 0;
 
+  /**
+   * Start a search at a random #J (from `o.random`). Throws `ERR_PUZZLE_UNSOLVABLE` for an
+   * impossible K and `ERR_CRYPTO_BAD_LENGTH` for a bad #J length.
+   */
   constructor(provider: CryptoProvider, o: SolvePuzzleOptions) {
     checkHits(o.hitI, o.hitR);
     if (!validK(o.k, o.hash)) {

@@ -55,7 +55,7 @@ export interface HostOptions {
   identity?: HostIdentity;
   /** Protocol engine options (versions, suites, puzzle, retransmission, UAL ...). */
   engine?: EngineOptions;
-  /** Crypto provider. Default 'node'. */
+  /** Crypto provider. Default 'node'. The noble one is portable but its RSA and MODP are not constant time (the host warns). */
   provider?: 'node' | 'noble';
   /** UDP carrier to bind, or false for none. Default: an ephemeral port on 0.0.0.0. */
   udp?:
@@ -116,9 +116,12 @@ export interface HostOptions {
 export interface TcpAdmissionOptions {
   /** At most this many such connections; one more closes the oldest. Default 128. */
   maxUnverified?: number;
-  /** A connection whose BEX has not completed this long after it was accepted is closed. Default 15 000 ms. */
+  /** A connection whose BEX has not completed this long after it was accepted is closed. Default 30 000 ms. */
   verifyTimeoutMs?: number;
-  /** A connection whose BEX has not completed and that receives nothing for this long is closed. Default 5 000 ms. */
+  /**
+   * A connection whose BEX has not completed and that, having sent something, then sends nothing
+   * for this long is closed. Default 10 000 ms.
+   */
   idleTimeoutMs?: number;
 }
 
@@ -224,6 +227,8 @@ export interface HostEvents {
       notifyType: number;
       /** Notification data, as sent. */
       data: Uint8Array;
+      /** True when signed by the peer's known key; false when anyone could have sent it. */
+      authentic: boolean;
     }
   ];
   /**
@@ -332,6 +337,9 @@ export class HipHost extends EventEmitter<HostEvents> {
     if (opts.libhiplClearText) {
       process.emitWarning('hipl: libhiplClearText is on: data with HIPv1 peers travels unencrypted', { code: 'HIPL_INSECURE_CLEARTEXT' });
     }
+    if (opts.provider === 'noble') {
+      process.emitWarning("hipl: the noble provider's RSA and MODP code is not constant time; node:crypto (the default) is", { code: 'HIPL_NOBLE_NOT_CONSTANT_TIME' });
+    }
     if (opts.engine?.allowInsecure) {
       process.emitWarning('hipl: allowInsecure is on: NULL-encryption suites may be negotiated', { code: 'HIPL_INSECURE_SUITES' });
     }
@@ -415,11 +423,16 @@ export class HipHost extends EventEmitter<HostEvents> {
     if (!this.engine.association(hitBytes)) {
       // Find the locator first: a TCP connect that fails must not leave a waiter behind.
       const locator = await this.locatorFor(via, version, opts);
+      // Shotgun (HIPL manual ch. 11): the first I1 also goes to the peer's other UDP locators
+      // (e.g. a second rendezvous server), so one dead address does not stop the BEX; the first
+      // R1 wins.
+      const others = opts.via || via.carrier !== 'udp' ? [] : (entry?.locators ?? []).filter((l) => l !== via && l.carrier === 'udp').slice(0, 2);
+      const candidates = [locator, ...(await Promise.all(others.map((l) => this.locatorFor(l, version, opts))))];
       if (!this.engine.association(hitBytes)) {
         try {
           // Before the waiter exists: a refusal (our own HIT, a version our identity cannot
           // speak) must not leave a promise that shutdown() later rejects with nobody listening.
-          this.engine.connect(hitBytes, [locator], this.now(), { version, ...(opts.register ? { register: opts.register } : {}) });
+          this.engine.connect(hitBytes, candidates, this.now(), { version, ...(opts.register ? { register: opts.register } : {}) });
         } catch (e) {
           if (!this.waiting.has(hit)) this.queued.delete(hit);
           if (locator.conn && !this.engine.associationsOn(locator.key).length) locator.conn.end();
@@ -705,7 +718,7 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.sendPayload(s.locator, packet);
     s.stats.packetsOut++;
     s.stats.bytesOut += payload.length;
-    this.touch(s);
+    this.touch(s, 'local');
   }
 
   /** @internal Send clear-text application bytes to a libhipl peer. */
@@ -887,7 +900,7 @@ export class HipHost extends EventEmitter<HostEvents> {
         this.emit('registration', registrationEvent(e));
         return;
       case 'notify':
-        this.emit('notify', { peerHit: formatHit(e.peerHit), notifyType: e.notifyType, data: e.data });
+        this.emit('notify', { peerHit: formatHit(e.peerHit), notifyType: e.notifyType, data: e.data, authentic: e.authentic });
         return;
       case 'dropped': {
         this.count(`engine:${e.reason}`);
@@ -1003,11 +1016,18 @@ export class HipHost extends EventEmitter<HostEvents> {
    * Tell the engine the association is alive (its idle timer restarts). At most every 100 ms:
    * the engine finds an association by its HIT's hex text, too dear for every packet.
    */
-  private touch(s: Session): void {
+  private touch(s: Session, from: 'peer' | 'local' = 'peer'): void {
     const now = this.now();
-    if (now - s.lastTouch < 100) return;
-    s.lastTouch = now;
-    this.engine.touch(s.peerHit, now);
+    // Separate clocks: only the peer's packets confirm an association (R2_SENT -> ESTABLISHED),
+    // so our own sends must never hold back the touch of a packet that came in.
+    if (from === 'peer') {
+      if (now - s.lastPeerTouch < 100) return;
+      s.lastPeerTouch = now;
+    } else {
+      if (now - s.lastTouch < 100) return;
+      s.lastTouch = now;
+    }
+    this.engine.touch(s.peerHit, now, from);
   }
 
   private count(reason: string): void {

@@ -40,8 +40,10 @@ export class Session {
   /** A `rekey` event was already emitted for this association. */
   rekeyRequested = false;
   readonly stats: SessionStats = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, otherSource: 0, echoesAnswered: 0, drops: {} };
-  /** When the host last told the engine this association was active (see HipHost's touch). */
+  /** When the host last told the engine we sent on this association (see HipHost's touch). */
   lastTouch = -Infinity;
+  /** When the host last told the engine the peer sent on this association. */
+  lastPeerTouch = -Infinity;
   /** Canonical text of {@link peerHit}, made once (the data path names the peer per packet). */
   readonly peerHitText: string;
 

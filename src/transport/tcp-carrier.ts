@@ -20,10 +20,10 @@ export const DEFAULT_DETECT_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_UNVERIFIED = 128;
 
 /** Default time an accepted connection has to get verified (its base exchange done). */
-export const DEFAULT_VERIFY_TIMEOUT_MS = 15_000;
+export const DEFAULT_VERIFY_TIMEOUT_MS = 30_000;
 
-/** Default time an unverified connection may stay silent. */
-export const DEFAULT_IDLE_TIMEOUT_MS = 5_000;
+/** Default time an unverified connection may stay silent once it has sent something. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 10_000;
 
 /** Options of {@link TcpListener.listen}. */
 export interface TcpListenOptions {
@@ -52,9 +52,13 @@ export interface TcpListenOptions {
    * ({@link TcpConnection.markVerified}); one more closes the oldest of them. Default 128.
    */
   maxUnverified?: number;
-  /** A connection not verified this long after it was accepted is closed. Default 15 000 ms. */
+  /** A connection not verified this long after it was accepted is closed. Default 30 000 ms. */
   verifyTimeoutMs?: number;
-  /** A connection not yet verified that receives nothing for this long is closed. Default 5 000 ms. */
+  /**
+   * A connection not yet verified that has sent something and then nothing for this long is
+   * closed. Before its first byte only `verifyTimeoutMs` (and `detectTimeoutMs`) apply: a libhipl
+   * peer connects and sends its I1 only with the application's first write. Default 10 000 ms.
+   */
   idleTimeoutMs?: number;
 }
 
@@ -288,7 +292,8 @@ export class TcpListener extends EventEmitter<TcpListenerEvents> {
     this.stats.unverified = this.#unverified.size;
     socket.setTimeout(this.#opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
     socket.on('timeout', () => {
-      if (!this.#unverified.has(socket)) return;
+      // Silence before the first byte is left to the verification deadline (see idleTimeoutMs).
+      if (!this.#unverified.has(socket) || socket.bytesRead === 0) return;
       this.#release(socket);
       this.stats.idleTimeouts++;
       socket.destroy();

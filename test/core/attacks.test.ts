@@ -187,12 +187,14 @@ describe('replays and forgeries change nothing', () => {
     expect([...n!.data]).toEqual([1001 >> 8, 1001 & 0xff]);
   });
 
-  it('NOTIFYs are rate limited per peer', () => {
+  it('NOTIFYs share one global budget, whatever sender HIT the packets claim', () => {
     const { net, a, b } = setup('ratelimit', {}, { notifyPerSecond: 2 });
     a.engine.connect(idB.hit(), [b.locator], net.now);
     const i1 = (() => { const t = a.engine.pollTransmit()!; return t.packet; })();
-    const bad = mutate(i1, (p) => { p.params.push({ type: 1001, raw: true, contents: new Uint8Array(0) }); });
-    for (let k = 0; k < 10; k++) b.engine.handlePacket(bad, a.locator, 5);
+    for (let k = 0; k < 10; k++) {
+      const bad = mutate(i1, (p) => { p.senderHit = p.senderHit.map((x, i) => (i === 15 ? k : x)); p.params.push({ type: 1001, raw: true, contents: new Uint8Array(0) }); });
+      b.engine.handlePacket(bad, a.locator, 5);
+    }
     let notifies = 0;
     for (let t = b.engine.pollTransmit(); t; t = b.engine.pollTransmit()) if (t.packetType === PacketType.NOTIFY) notifies++;
     expect(notifies).toBe(2);

@@ -110,4 +110,28 @@ describe.skipIf(skipWithoutNetns())('real NAT: responder behind MASQUERADE, reac
     expect(st.notRegistered).toBeGreaterThan(0);
     expect(i.lines.some((l) => 'established' in l)).toBe(false);
   });
+
+  it('a crashed server with a second one known: the first I1 goes to both (shotgun) and the BEX gets through', async () => {
+    const { lab, s, sHit, r, rHit } = await setup();
+    const s2 = await lab.startPeer(await lab.publicHost('rvs2', 6), { whitelist: [rHit] }, RVS);
+    const s2Hit = ((await s2.waitFor('ready')).ready as { hit: string }).hit;
+    r.send({ op: 'register', hit: sHit, address: RVS_ADDRESS, port: 10500, lifetime: 600 });
+    await r.waitFor('registered');
+    const from = r.lines.length;
+    r.send({ op: 'register', hit: s2Hit, address: `${PUBLIC_NET}.6`, port: 10500, lifetime: 600 });
+    await r.waitLine((l) => 'registered' in l, 10_000, from);
+    // The first server dies; the initiator knows it first, the second one after it.
+    s.child.kill('SIGKILL');
+    await s.exited;
+    const i = await lab.startPeer(
+      await lab.publicHost('i', 20),
+      { peer: { hit: rHit, address: RVS_ADDRESS, port: 10500, also: [{ address: `${PUBLIC_NET}.6`, port: 10500 }] } },
+      NAT_PEER,
+    );
+    i.send({ op: 'connect' });
+    const est = (await i.waitFor('established', 10_000)).established as { address: string };
+    expect(est.address).toBe(`${PUBLIC_NET}.1`);
+    expect(await stats(s2)).toMatchObject({ forwarded: 1 });
+    await bothWays(i, r);
+  });
 });

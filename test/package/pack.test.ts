@@ -121,7 +121,7 @@ s.end('esm ok');
 `,
     );
     expect(node('esm.mjs')).toBe('esm ok\n');
-  });
+  }, 90_000);
 
   it('works from CommonJS: require() gives the same classes as import', () => {
     writeFileSync(
@@ -139,9 +139,9 @@ import('hipl').then(async (esm) => {
 `,
     );
     expect(node('cjs.cjs')).toBe('cjs ok\n');
-  });
+  }, 90_000);
 
-  it('type-checks under strict TypeScript with no "types" in tsconfig, from ESM and CommonJS', () => {
+  it('type-checks under strict TypeScript with no "types" in tsconfig, from ESM and CommonJS', async () => {
     writeFileSync(
       join(app, 'tsconfig.json'),
       JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', types: [], noEmit: true, skipLibCheck: false }, include: ['*.ts', '*.cts'] }),
@@ -163,15 +163,15 @@ export async function main(): Promise<string> {
 `,
     );
     writeFileSync(join(app, 'legacy.cts'), `import hipl = require('hipl');\nexport const hit: (h: string) => boolean = hipl.isHit;\n`);
-    const r = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', app], { cwd: app, encoding: 'utf8', timeout: 120_000 });
-    expect(r.stdout + r.stderr).toBe('');
-    expect(r.status).toBe(0);
-  });
+    // Not spawnSync: tsc can take a while on a busy machine, and a blocked worker misses vitest's RPC.
+    const out = await sh(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', app], app);
+    expect(out).toBe('');
+  }, 300_000);
 
   it('installs the hipl command, which knows its version', () => {
     const bin = join(app, 'node_modules', '.bin', process.platform === 'win32' ? 'hipl.cmd' : 'hipl');
     const r = spawnSync(bin, ['--version'], { cwd: app, encoding: 'utf8', timeout: 60_000 });
     expect(r.stdout).toBe(`${pkg.version}\n`);
     expect(r.status).toBe(0);
-  });
+  }, 90_000);
 });

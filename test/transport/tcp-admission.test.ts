@@ -73,6 +73,13 @@ describe('TcpListener admission (issue 8 item 4)', () => {
     expect(l.stats).toMatchObject({ verifyTimeouts: 0, idleTimeouts: 1, unverified: 0 });
   });
 
+  it('leaves silence before the first byte to the verification deadline (libhipl sends its I1 late)', async () => {
+    const l = await listen({ verifyTimeoutMs: 300, idleTimeoutMs: 20 });
+    const c = await client(l.local);
+    await until(() => c.gone, 5000, 'silent connection closed');
+    expect(l.stats).toMatchObject({ verifyTimeouts: 1, idleTimeouts: 0, unverified: 0 });
+  });
+
   it('leaves a verified connection alone and frees its slot', async () => {
     const l = await listen({ verifyTimeoutMs: 100, idleTimeoutMs: 50, maxUnverified: 1 });
     const got = nextEvent<[TcpConnection]>(l, 'connection');

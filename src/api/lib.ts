@@ -36,6 +36,12 @@ export interface HiplLibOptions {
   host?: Pick<HostOptions, 'pcap' | 'keylog' | 'queueLimitBytes' | 'replayWindow' | 'stream' | 'provider'>;
   /** Where log lines go. Default: stderr. */
   log?: HiplLogSink;
+  /**
+   * NAT mode for every host (HIPL: `hipconf daemon nat plain-udp`): UDP-ENCAPSULATION,
+   * keepalives on idle paths, liveness probes, moves announced to peers. Sockets keep the ports
+   * they bind (as in libhipl, a socket's port is its carrier's). Default false.
+   */
+  natMode?: HostOptions['natMode'];
   /** How long {@link hiplClose} waits for the peer's CLOSE_ACK. Default 250 ms (libhipl: does not wait). */
   closeGraceMs?: number;
 }
@@ -69,6 +75,7 @@ export async function hiplLibInitAll(logLevel: HiplLibLogLevel, options: HiplLib
   if (options.engine) lib.engine = options.engine;
   if (options.host) lib.hostOptions = options.host;
   if (options.log) lib.log.sink = options.log;
+  if (options.natMode !== undefined) lib.hostOptions = { ...lib.hostOptions, natMode: options.natMode };
   if (options.closeGraceMs !== undefined) lib.closeGraceMs = options.closeGraceMs;
   lib.configure(logLevel);
   try {

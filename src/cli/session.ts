@@ -15,6 +15,7 @@ import { createHost, type CreateHostOptions, type HiplHost } from '../socket/hos
 import type { HiplStream } from '../socket/server.js';
 import { CliError, ExitCode, exitCodeOf } from './exit-codes.js';
 import { readAll, say, type CliIo } from './io.js';
+import { HIP_NAT_UDP_PORT } from '../transport/index.js';
 import { parsePeer, parsePort, parseTarget } from './target.js';
 
 /**
@@ -40,6 +41,7 @@ const COMMON = {
   hosts: { type: 'string' },
   timeout: { type: 'string' },
   wait: { type: 'string' },
+  nat: { type: 'boolean' },
   rvs: { type: 'string' },
 } as const;
 
@@ -57,6 +59,7 @@ interface Common {
   hosts: string | undefined;
   timeoutMs: number;
   waitMs: number;
+  nat: boolean;
 }
 
 function common(values: Record<string, string | boolean | string[] | undefined>): Common {
@@ -83,6 +86,7 @@ function common(values: Record<string, string | boolean | string[] | undefined>)
     hosts: values.hosts as string | undefined,
     timeoutMs: ms('timeout', 20_000),
     waitMs: ms('wait', 200),
+    nat: values.nat === true,
   };
 }
 
@@ -124,6 +128,7 @@ async function makeHost(c: Common, io: CliIo, carriers: Pick<CreateHostOptions, 
   const opts: CreateHostOptions = { identity, libhiplClearText: c.clearText, ...carriers };
   if (c.pcap) opts.pcap = c.pcap;
   if (c.keylog) opts.keylog = c.keylog;
+  if (c.nat) opts.natMode = true;
   if (c.verbose) opts.log = (line) => say(io, line);
   const host = await createHost(opts);
   host.on('error', (e) => {
@@ -194,7 +199,8 @@ export async function listen(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: COMMON, strict: true, allowPositionals: true });
   if (positionals.length > 0) throw new CliError(ExitCode.USAGE, `listen takes no arguments, got ${positionals.join(' ')}`);
   const c = common(values);
-  const at = { ...wildcardFor(c.address), ...(c.address ? { address: c.address } : {}), port: c.port ?? 0 };
+  // NAT mode listens where HIP over UDP is expected: port 10500 (RFC 5770, HIPL).
+  const at = { ...wildcardFor(c.address), ...(c.address ? { address: c.address } : {}), port: c.port ?? (c.nat && c.carrier === 'udp' ? HIP_NAT_UDP_PORT : 0) };
   const { host, keySource } = await makeHost(c, io, c.carrier === 'udp' ? { udp: at, tcp: false } : { udp: false, tcp: at });
   const end = new Ending();
   void io.interrupted?.then(() => end.finish(ExitCode.INTERRUPTED));

@@ -33,6 +33,8 @@ options of listen and connect:
                     libhipl's mode: HIPv1, RSA key, data in CLEAR TEXT (INSECURE)
   --pcap FILE       record the HIP and ESP packets for Wireshark
   --keylog FILE     append the ESP keys in Wireshark's esp_sa format
+  --nat             NAT mode (hipconf daemon nat plain-udp): listen on UDP 10500, keepalives
+                    every 15 s on an idle path, moves announced to the peer
   --verbose         show each base exchange step, and HIP packets dropped (e.g. an I1
                     for another HIT, or refused by policy)
   --timeout MS      give up a base exchange after MS (connect; default 20000)

@@ -6,7 +6,9 @@ import type { DhKeyPair, VerifyingKey } from '../crypto/provider.js';
 import type { PuzzleSearch } from '../crypto/puzzle.js';
 import type { PublicKeyMaterial, SignatureScheme } from '../crypto/keys.js';
 import type { EspSaParams, FailureReason, PeerLocator } from './events.js';
+import { PathTable } from './paths.js';
 import type { HipKeys } from './session-keys.js';
+import { UpdateState } from './update-state.js';
 
 /** Association states of RFC 7401 4.4.2. */
 export const HipState = Object.freeze({
@@ -100,6 +102,18 @@ export class Association<L extends PeerLocator> {
   closeReason: 'local' | 'idle' = 'local';
   /** The echo nonce of our CLOSE. */
   closeNonce: Uint8Array | undefined;
+  /** The peer's locators and their states; `locator` is its current ACTIVE one (paths.ts). */
+  paths: PathTable<L>;
+  /** UPDATE exchanges: SEQ/ACK, rekey, checks (update.ts). */
+  readonly update = new UpdateState<L>();
+  /** When authenticated traffic from the peer last arrived (liveness). */
+  lastReceived: number;
+  /** When we last sent the peer anything (NAT keepalives go out only on an idle path). */
+  lastSent: number;
+  /** A probe or announcement went unanswered: the path is reported dead until the peer is heard. */
+  pathDead = false;
+  /** DH group of the base exchange, reused by a rekey with a new DH key. */
+  dhGroup: number | undefined;
 
   constructor(
     readonly version: 1 | 2,
@@ -113,6 +127,9 @@ export class Association<L extends PeerLocator> {
     this.candidates = [locator];
     this.startedAt = now;
     this.lastActivity = now;
+    this.lastReceived = now;
+    this.lastSent = now;
+    this.paths = new PathTable(locator, now);
   }
 
   setTimer(kind: TimerKind, at: number): void {

@@ -62,4 +62,6 @@ export function checkEngineConfig(c: EngineConfig): void {
   checkNumber('closedLingerMs', c.closedLingerMs, 0);
   checkNumber('r2SentDwellMs', c.r2SentDwellMs, 0);
   checkNumber('notifyPerSecond', c.notifyPerSecond, 0);
+  checkNumber('keepaliveMs', c.keepaliveMs, 0);
+  checkNumber('livenessMs', c.livenessMs, 0);
 }

@@ -113,6 +113,19 @@ export interface EngineConfig {
   notifyPerSecond: number;
   /** DH groups accepted from a libhipl (v1) R1, in preference order. Default [3]. */
   dhGroupsV1: number[];
+  /**
+   * NAT keepalive: after this many ms without sending anything to a peer, send it a HIP NOTIFY
+   * without parameters (RFC 5770 §5.3, UDP-ENCAPSULATION mode), so the NAT keeps the mapping.
+   * Only an idle path gets one; data resets the clock. 0 disables. Default 0; hosts in NAT mode
+   * use 15000 (RFC 5770 §4.7: at least every 15 s).
+   */
+  keepaliveMs: number;
+  /**
+   * Liveness: after this many ms without hearing the peer, probe the path with an UPDATE that must
+   * be acknowledged; if no ACK comes after every retransmission (`retransmit.updateRetries`), a
+   * `path` event reports it dead. 0 disables. Default 0; hosts in NAT mode use 30000.
+   */
+  livenessMs: number;
 }
 
 /** The defaults, frozen. Documented field by field in {@link EngineConfig}. */
@@ -143,6 +156,8 @@ export const DEFAULT_ENGINE_CONFIG: Readonly<EngineConfig> = Object.freeze({
   r2SentDwellMs: 10_000,
   notifyPerSecond: 10,
   dhGroupsV1: [3],
+  keepaliveMs: 0,
+  livenessMs: 0,
 }) as Readonly<EngineConfig>;
 
 /** Options as a user writes them: any subset, nested objects partial too. */

@@ -44,6 +44,8 @@ export interface EngineStats {
   established: number;
   /** Associations that failed. */
   failed: number;
+  /** NAT keepalives sent (parameterless NOTIFYs on idle paths). */
+  keepalivesSent: number;
 }
 
 /** Shared state and helpers of the packet handlers. */
@@ -84,7 +86,19 @@ export interface CachedPeerKey extends PeerKey {
   verifyingKey: VerifyingKey;
 }
 
+/**
+ * Hex text of HITs already seen, by array identity: the data path asks for the same peer's
+ * association on every packet (sent, received, where to), with the same HIT array each time.
+ * Callers never mutate a HIT array once it names an association.
+ */
+const hitKeys = new WeakMap<Uint8Array, string>();
+
 /** Map key of a HIT. */
 export function hitKey(hit: Uint8Array): string {
-  return bytesToHex(hit);
+  let k = hitKeys.get(hit);
+  if (k === undefined) {
+    k = bytesToHex(hit);
+    hitKeys.set(hit, k);
+  }
+  return k;
 }

@@ -16,6 +16,7 @@ import type { CryptoProvider } from '../crypto/provider.js';
 import { HipArgumentError, HipError, HipWireError } from '../errors.js';
 import {
   DiType,
+  emitPacket,
   NotifyType,
   PacketType,
   ParamType,
@@ -37,6 +38,8 @@ import { PuzzleLoad } from './puzzle-load.js';
 import { sealPacket } from './sealing.js';
 import { discard, handleClose, handleCloseAck, handleNotify, startClose } from './teardown.js';
 import { backoff } from './timers.js';
+import { dataPath, pathInfo, type PathInfo } from './paths.js';
+import { alive, announceLocators, checkLocator, handleUpdate, onUpdateTimer, probePath, requestRekey } from './update.js';
 
 /** Peer keys kept decoded and imported (least recently used evicted first). */
 const PEER_KEY_CACHE = 1024;
@@ -108,7 +111,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
   /** Effective configuration (defaults filled in). */
   readonly config: EngineConfig;
   /** Counters: packets received and sent, drops by reason, notifies, outcomes. */
-  readonly stats: EngineStats = { received: 0, sent: 0, dropped: {}, notifiesSent: 0, notifiesSuppressed: 0, established: 0, failed: 0 };
+  readonly stats: EngineStats = { received: 0, sent: 0, dropped: {}, notifiesSent: 0, notifiesSuppressed: 0, established: 0, failed: 0, keepalivesSent: 0 };
 
   private readonly provider: CryptoProvider;
   private readonly random: (n: number) => Uint8Array;
@@ -251,8 +254,9 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
           return handleCloseAck(this.ctx, pkt, bytes);
         case PacketType.NOTIFY:
           return handleNotify(this.ctx, pkt, bytes);
+        case PacketType.UPDATE:
+          return handleUpdate(this.ctx, pkt, bytes, from, now);
         default:
-          // UPDATE and the rest arrive with their own issue; until then they change nothing.
           return this.recordDrop('wrong-state', pkt.type, pkt.senderHit, 'packet type not handled');
       }
     } catch (e) {
@@ -275,21 +279,144 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     if (a.state === HipState.ESTABLISHED) armIdle(this.ctx, a, now);
   }
 
+  /**
+   * We sent the peer data: keeps the association from going idle, and a NAT keepalive is not
+   * needed while data flows.
+   */
+  sent(peerHit: Uint8Array, now: number): void {
+    const a = this.associations.get(hitKey(peerHit));
+    if (!a) return;
+    a.lastSent = now;
+    // Our own sending: keeps the association from going idle, but (in R2-SENT) is no proof that
+    // the peer got our R2.
+    this.touch(peerHit, now, 'local');
+  }
+
+  /**
+   * An authenticated packet (ESP) from the peer arrived from `from`. It proves the peer is alive
+   * and earns credit (RFC 8046 §5.3). From an address we do not use, it starts a
+   * return-routability check there (NAT rebinding); it never moves the association by itself, so a
+   * replayed packet from a third host cannot redirect our traffic.
+   */
+  received(peerHit: Uint8Array, from: L, bytes: number, now: number): void {
+    const a = this.associations.get(hitKey(peerHit));
+    if (!a) return;
+    this.touch(peerHit, now);
+    if (a.state !== HipState.ESTABLISHED) return;
+    alive(this.ctx, a, bytes, now);
+    if (from.key !== a.locator.key) checkLocator(this.ctx, a, from, false, now);
+  }
+
+  /**
+   * Where to send the next `bytes` of data for a peer: its current verified locator, or, while a
+   * move it announced is being verified, its new one as far as credit allows. Undefined without an
+   * association.
+   */
+  dataLocator(peerHit: Uint8Array, bytes: number, now: number): L | undefined {
+    const a = this.associations.get(hitKey(peerHit));
+    return a ? dataPath(a, bytes, now) : undefined;
+  }
+
+  /**
+   * Our own addresses changed: send every established peer an UPDATE with a LOCATOR_SET of
+   * `addresses` (16 bytes each, IPv6 or IPv4-mapped; the first is preferred). The peer checks the
+   * UPDATE's source address and moves there.
+   */
+  updateLocators(addresses: Uint8Array[], now: number, peers?: Uint8Array[]): void {
+    const only = peers ? new Set(peers.map(hitKey)) : undefined;
+    for (const [k, a] of this.associations) if (!only || only.has(k)) announceLocators(this.ctx, a, addresses, now);
+  }
+
+  /**
+   * The driver replaced the carrier under a locator without changing where it leads (it dialed
+   * the peer's verified address again after its TCP connection broke): packets now go through
+   * `locator`, whose key must equal the current one. Returns false when it does not.
+   */
+  replaceLocator(peerHit: Uint8Array, locator: L): boolean {
+    const a = this.associations.get(hitKey(peerHit));
+    if (!a || a.locator.key !== locator.key) return false;
+    a.locator = locator;
+    const p = a.paths.get(locator.key);
+    if (p) p.locator = locator;
+    return true;
+  }
+
+  /**
+   * New ESP keys for the association with `peerHit` (UPDATE with ESP_INFO; with `dh`, a new DH
+   * secret too). Ends with a `rekeyed` event. Returns false when there is no established
+   * association or a rekey already runs.
+   */
+  rekey(peerHit: Uint8Array, now: number, opts: { dh?: boolean } = {}): boolean {
+    const a = this.associations.get(hitKey(peerHit));
+    return a ? requestRekey(this.ctx, a, now, opts.dh ?? false) : false;
+  }
+
+  /**
+   * Sends to the locator with this key fail because the network is unreachable: a base exchange
+   * waiting on it fails now (`unreachable`) instead of after its whole retransmit schedule.
+   */
+  unreachable(locatorKey: string): void {
+    for (const a of [...this.associations.values()]) {
+      if (a.locator.key !== locatorKey) continue;
+      if (a.state === HipState.I1_SENT || a.state === HipState.I2_SENT) fail(this.ctx, a, 'unreachable', `sending to ${locatorKey} failed: network unreachable`);
+    }
+  }
+
+  /** The peer's locators and their states (current one included), for inspection. */
+  paths(peerHit: Uint8Array): PathInfo[] {
+    const a = this.associations.get(hitKey(peerHit));
+    return a ? pathInfo(a) : [];
+  }
+
   /** Run every timer due at `now`. */
   handleTimeout(now: number): void {
     for (const a of [...this.associations.values()]) {
-      if (a.timerAt === undefined || a.timerAt > now) continue;
-      this.fire(a, now);
+      if (a.timerAt !== undefined && a.timerAt <= now) this.fire(a, now);
+      if (this.associations.get(hitKey(a.peerHit)) !== a) continue;
+      if (a.update.timerAt !== undefined && a.update.timerAt <= now) onUpdateTimer(this.ctx, a, now);
+      this.pathTimers(a, now);
     }
   }
 
   /** The earliest time at which {@link handleTimeout} has work, or undefined. */
   nextTimeout(): number | undefined {
     let next: number | undefined;
+    const at = (t: number | undefined): void => {
+      if (t !== undefined && (next === undefined || t < next)) next = t;
+    };
     for (const a of this.associations.values()) {
-      if (a.timerAt !== undefined && (next === undefined || a.timerAt < next)) next = a.timerAt;
+      at(a.timerAt);
+      at(a.update.timerAt);
+      at(this.keepaliveAt(a));
+      at(this.probeAt(a));
     }
     return next;
+  }
+
+  private keepaliveAt(a: Association<L>): number | undefined {
+    const ms = this.config.keepaliveMs;
+    return ms > 0 && a.state === HipState.ESTABLISHED ? a.lastSent + ms : undefined;
+  }
+
+  private probeAt(a: Association<L>): number | undefined {
+    const ms = this.config.livenessMs;
+    if (ms <= 0 || a.state !== HipState.ESTABLISHED || a.pathDead || a.update.out || a.update.wants.length > 0) return undefined;
+    return a.lastReceived + ms;
+  }
+
+  private pathTimers(a: Association<L>, now: number): void {
+    const k = this.keepaliveAt(a);
+    if (k !== undefined && k <= now) this.sendKeepalive(a, now);
+    const p = this.probeAt(a);
+    if (p !== undefined && p <= now) probePath(this.ctx, a, now);
+  }
+
+  /** RFC 5770 §5.3: in UDP-ENCAPSULATION mode a keepalive is a HIP NOTIFY with no parameters. */
+  private sendKeepalive(a: Association<L>, now: number): void {
+    a.lastSent = now;
+    const packet = emitPacket({ version: a.version, type: PacketType.NOTIFY, controls: 0, checksum: 0, senderHit: a.localHit, receiverHit: a.peerHit, params: [] });
+    this.stats.keepalivesSent++;
+    this.ctx.transmit({ to: a.locator, packet, packetType: PacketType.NOTIFY, version: a.version });
   }
 
   /** Next packet to send, or undefined. */

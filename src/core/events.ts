@@ -50,7 +50,8 @@ export type FailureReason =
   | 'hit-mismatch'
   | 'bad-signature'
   | 'unsupported-version'
-  | 'update-timeout';
+  | 'update-timeout'
+  | 'unreachable';
 
 /** Why the engine dropped a packet (each reason has a counter in `engine.stats.dropped`). */
 export type DropReason =
@@ -180,6 +181,58 @@ export type EngineEvent =
        * (e.g. an answer to our I1): anyone could have sent it.
        */
       authentic: boolean;
+    }
+  | {
+      /**
+       * The peer's current locator changed: it answered a return-routability check at `locator`.
+       * Send everything (control and data) there from now on.
+       */
+      type: 'locator';
+      /** The peer's HIT. */
+      peerHit: Uint8Array;
+      /** The new, verified locator. */
+      locator: PeerLocator;
+      /** The locator used until now (now deprecated). */
+      previous: PeerLocator;
+    }
+  | {
+      /**
+       * A rekey finished (UPDATE with ESP_INFO): install `sa` (new SPIs and keys). Keep the old
+       * inbound SA (`previousLocalSpi`) until the new one carries traffic.
+       */
+      type: 'rekeyed';
+      /** The peer's HIT. */
+      peerHit: Uint8Array;
+      /** The new SA pair. */
+      sa: EspSaParams;
+      /** Our inbound SPI of the SA pair being replaced. */
+      previousLocalSpi: number;
+    }
+  | {
+      /**
+       * A rekey has agreed its new keys: start accepting packets on the new inbound SA
+       * (`sa.localSpi`) now, since the peer may switch before the rekey is `rekeyed` here.
+       */
+      type: 'rekey-inbound';
+      /** The peer's HIT. */
+      peerHit: Uint8Array;
+      /** The new SA pair (only its inbound half is to be used yet). */
+      sa: EspSaParams;
+    }
+  | {
+      /**
+       * Liveness of the path to the peer: `dead` when an UPDATE (probe, announcement, rekey) got
+       * no acknowledgement after every retransmission; `alive` when the peer is heard again.
+       */
+      type: 'path';
+      /** The peer's HIT. */
+      peerHit: Uint8Array;
+      /** Dead or alive again. */
+      state: 'dead' | 'alive';
+      /** The locator concerned (the current one). */
+      locator: PeerLocator;
+      /** Human-readable detail, for logs only. */
+      detail?: string;
     }
   | {
       /** A received packet was dropped (also counted in `engine.stats.dropped`). */

@@ -1,6 +1,6 @@
 /**
  * The protocol engine: a deterministic, sans-IO HIP state machine (base exchange, close,
- * notify) for HIPv2 and HIPv1.
+ * notify, UPDATE: mobility, rekeying, liveness) for HIPv2 and HIPv1.
  *
  * Import from `hipl/engine`. Programs normally need only the root `hipl` module.
  * @module hipl/engine
@@ -10,6 +10,7 @@ export { resolveEngineConfig, DEFAULT_ENGINE_CONFIG, type EngineConfig, type Eng
 export type { BexStep, DropReason, EngineEvent, EspSaParams, FailureReason, PeerLocator, Transmit } from './events.js';
 export { HipState, type HipStateValue } from './association.js';
 export type { EngineStats } from './context.js';
+export type { PathInfo, PathState } from './paths.js';
 export {
   Registry,
   RegFailure,

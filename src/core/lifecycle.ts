@@ -8,6 +8,7 @@ import { ZERO_HIT } from '../crypto/hit.js';
 import { HipError } from '../errors.js';
 import { HipState, type Association } from './association.js';
 import { hitKey, type EngineContext } from './context.js';
+import { PathTable } from './paths.js';
 import type { BexStep, FailureReason, PeerLocator } from './events.js';
 
 /** Emit a `bex` step event. */
@@ -37,7 +38,11 @@ export function establish<L extends PeerLocator>(ctx: EngineContext<L>, a: Assoc
   a.solving = undefined;
   a.retries = 0;
   a.lastActivity = now;
+  a.lastReceived = now;
+  a.dhGroup = a.dh?.group ?? a.dhGroup;
   a.dh = undefined;
+  // The locator the BEX ended on is the verified one: the peer answered there.
+  a.paths = new PathTable(a.locator, now);
   if (a.role === 'initiator') armIdle(ctx, a, now);
   else a.setTimer('dwell', now + ctx.config.r2SentDwellMs);
   ctx.stats.established++;

@@ -23,6 +23,14 @@ export interface HipKeys {
   macIn: Uint8Array;
   /** Hash of the HMACs (RHASH of the responder's HIT suite; SHA-1 in v1). */
   macHash: HashName;
+  /**
+   * Draw a fresh ESP key set for a rekey (RFC 7402 6.9): the four ESP keys starting at KEYMAT
+   * byte `index`, oriented for this host. With `kij` (a new DH secret) the KEYMAT is derived
+   * again from it, with the BEX's #I and #J, and `index` should be 0.
+   */
+  espKeysAt(index: number, kij?: Uint8Array): Pick<EspSaParams, 'outbound' | 'inbound'>;
+  /** The first KEYMAT byte no key has been drawn from yet. */
+  keymatNext: number;
 }
 
 /** Inputs of {@link deriveSessionKeys}. */
@@ -105,20 +113,34 @@ export function deriveSessionKeys(provider: CryptoProvider, inp: SessionKeyInput
   const lgEnc = draw.draw(inp.hipEncKeyLength);
   const lgMac = draw.draw(macLen);
   const keymatIndex = draw.offset;
-  const glEspEnc = draw.draw(esp.enc);
-  const glEspAuth = draw.draw(esp.auth);
-  const lgEspEnc = draw.draw(esp.enc);
-  const lgEspAuth = draw.draw(esp.auth);
   const localIsGreater = compareBytes(inp.localHit, inp.peerHit) > 0;
-  return {
-    hip: localIsGreater
-      ? { encOut: glEnc, macOut: glMac, encIn: lgEnc, macIn: lgMac, macHash }
-      : { encOut: lgEnc, macOut: lgMac, encIn: glEnc, macIn: glMac, macHash },
-    esp: {
-      suite: inp.espSuite,
-      keymatIndex,
+  const espFrom = (d: KeymatDrawer): Pick<EspSaParams, 'outbound' | 'inbound'> => {
+    const glEspEnc = d.draw(esp.enc);
+    const glEspAuth = d.draw(esp.auth);
+    const lgEspEnc = d.draw(esp.enc);
+    const lgEspAuth = d.draw(esp.auth);
+    return {
       outbound: localIsGreater ? { enc: glEspEnc, auth: glEspAuth } : { enc: lgEspEnc, auth: lgEspAuth },
       inbound: localIsGreater ? { enc: lgEspEnc, auth: lgEspAuth } : { enc: glEspEnc, auth: glEspAuth },
-    },
+    };
+  };
+  const espKeys = espFrom(draw);
+  const espSetLength = 2 * (esp.enc + esp.auth);
+  const espKeysAt = (index: number, kij: Uint8Array = inp.kij): Pick<EspSaParams, 'outbound' | 'inbound'> => {
+    // KEYMAT is prefix-stable (both the v1 SHA-1 chain and HKDF-Expand), so deriving it longer
+    // and skipping to `index` yields exactly the bytes the peer draws.
+    const length = index + espSetLength;
+    const more =
+      inp.version === 1
+        ? keymatV1(provider, kij, inp.localHit, inp.peerHit, inp.puzzleI, inp.puzzleJ, length)
+        : keymatV2(provider, inp.rhash, kij, inp.puzzleI, inp.puzzleJ, inp.localHit, inp.peerHit, length);
+    return espFrom(new KeymatDrawer(more, index));
+  };
+  const keymatNext = draw.offset;
+  return {
+    hip: localIsGreater
+      ? { encOut: glEnc, macOut: glMac, encIn: lgEnc, macIn: lgMac, macHash, espKeysAt, keymatNext }
+      : { encOut: lgEnc, macOut: lgMac, encIn: glEnc, macIn: glMac, macHash, espKeysAt, keymatNext },
+    esp: { suite: inp.espSuite, keymatIndex, ...espKeys },
   };
 }

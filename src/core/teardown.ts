@@ -43,7 +43,8 @@ export function discard<L extends PeerLocator>(ctx: EngineContext<L>, a: Associa
   if (a.sa) ctx.releaseSpi(a.sa.localSpi);
 }
 
-function authentic<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, pkt: HipPacket, raw: Uint8Array): boolean {
+/** Check HIP_MAC (first: cheap) and HIP_SIGNATURE of a packet from an associated peer; drops count. */
+export function authentic<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, pkt: HipPacket, raw: Uint8Array): boolean {
   const mac = getParam(pkt, ParamType.HIP_MAC);
   const sig = getParam(pkt, ParamType.HIP_SIGNATURE);
   if (!mac || !sig || !a.hipKeys || !a.peer) {

@@ -28,6 +28,8 @@ import {
 import { decodeInnerDatagram, encodeInnerDatagram, INNER_UDP } from './inner-datagram.js';
 import { echoRequest, innerProtocolDrop, INNER_ICMPV6, readIcmpv6 } from './inner-icmpv6.js';
 import { KeyLogWriter } from './keylog.js';
+import { redial, TCP_RESUME_MS } from './tcp-resume.js';
+import { AddressWatcher, announceAddresses, resolveNatMode, unreachableDestination, type NatModeOptions } from './mobility.js';
 import { tcpLocator, udpLocator, type HostLocator } from './locator.js';
 import { checkHostOptions } from './options.js';
 import { isWildcard, LocalAddressBook } from './local-address.js';
@@ -107,6 +109,18 @@ export interface HostOptions {
   libhiplClearText?: boolean;
   /** Stream tuning (segment size, windows, retransmission). */
   stream?: Partial<StreamConfig>;
+  /**
+   * NAT mode (HIPL's `hipconf daemon nat plain-udp`): UDP port 10500 unless `udp.port` says
+   * otherwise, UDP-ENCAPSULATION offered and accepted (RFC 5770), keepalives on idle paths, path
+   * liveness probes, and our address changes announced to every peer. Default false.
+   */
+  natMode?: boolean | NatModeOptions;
+  /**
+   * When the TCP connection under an established association breaks, the side that dialed it
+   * dials again for up to this many ms and resumes the association with an UPDATE; the side that
+   * accepted it waits as long. 0 ends the association at once. Default 15000.
+   */
+  tcpResumeMs?: number;
 }
 
 /**
@@ -261,6 +275,51 @@ export interface HostEvents {
       peerHit: string;
     }
   ];
+  /**
+   * The peer's verified address changed (it moved, or its NAT rebound it): it answered a
+   * return-routability check there, and all traffic now goes to `address`:`port`.
+   */
+  locator: [
+    {
+      /** Canonical HIT text of the peer. */
+      peerHit: string;
+      /** The carrier. */
+      carrier: 'udp' | 'tcp';
+      /** The new address. */
+      address: string;
+      /** The new port. */
+      port: number;
+      /** The address used until now. */
+      previousAddress: string;
+      /** The port used until now. */
+      previousPort: number;
+    },
+  ];
+  /** New ESP keys are installed for a peer (UPDATE rekey finished). */
+  rekeyed: [
+    {
+      /** Canonical HIT text of the peer. */
+      peerHit: string;
+      /** The new inbound SPI. */
+      localSpi: number;
+      /** The new outbound SPI. */
+      peerSpi: number;
+    },
+  ];
+  /**
+   * Liveness of the path to a peer: `dead` when a probe, announcement or rekey got no
+   * acknowledgement after every retransmission; `alive` when the peer is heard again.
+   */
+  path: [
+    {
+      /** Canonical HIT text of the peer. */
+      peerHit: string;
+      /** Dead, or alive again. */
+      state: 'dead' | 'alive';
+      /** Human-readable detail, for logs only. */
+      detail?: string;
+    },
+  ];
   /** A carrier error not tied to one association (e.g. the UDP socket failed). */
   error: [HipError];
   /** A registration (RFC 8003) was granted, refused or cancelled, as registrar or as requester. */
@@ -320,6 +379,12 @@ export class HipHost extends EventEmitter<HostEvents> {
   private readonly controlQueue: { packet: Uint8Array; from: HostLocator }[] = [];
   private controlWaiter: (() => void) | undefined;
   private readonly opts: HostOptions;
+  private watcher: AddressWatcher | undefined;
+  /** TCP connections this host dialed (it can dial them again). */
+  private readonly dialed = new WeakSet<TcpConnection>();
+  /** Aborts TCP redials at shutdown. */
+  private readonly resuming = new AbortController();
+  private announceTimer: NodeJS.Timeout | undefined;
   private readonly renewals = new Map<string, NodeJS.Timeout>();
 
   private constructor(
@@ -329,7 +394,7 @@ export class HipHost extends EventEmitter<HostEvents> {
   ) {
     super();
     this.opts = opts;
-    this.engine = new HipEngine<HostLocator>(identity, opts.engine ?? {}, {
+    this.engine = new HipEngine<HostLocator>(identity, resolveNatMode(opts.natMode, opts.engine).engine, {
       provider: getProvider(opts.provider ?? 'node'),
       locators: hostLocatorCodec(() => this.udp?.local),
     });
@@ -354,13 +419,16 @@ export class HipHost extends EventEmitter<HostEvents> {
   static async create(opts: HostOptions = {}): Promise<HipHost> {
     checkHostOptions(opts);
     const host = new HipHost(opts.identity ?? HostIdentity.generate(), opts);
+    const nat = resolveNatMode(opts.natMode, opts.engine);
     try {
       if (opts.udp !== false) {
-        host.udp = await UdpCarrier.bind(opts.udp ?? {});
+        const udp = opts.udp ?? {};
+        host.udp = await UdpCarrier.bind(nat.udpPort !== undefined && udp.port === undefined ? { ...udp, port: nat.udpPort } : udp);
         host.udp.on('hip', (p, from) => host.onControl(p, udpLocator(from)));
         host.udp.on('payload', (p, from) => host.onPayload(p, udpLocator(from)));
-        host.udp.on('error', (e) => host.emit('error', e instanceof HipError ? e : new HipError('ERR_TRANSPORT', String(e))));
+        host.udp.on('error', (e) => host.onCarrierError(e));
       }
+      if (nat.watchAddressesMs > 0) host.watcher = new AddressWatcher(nat.watchAddressesMs, () => host.updateLocators());
       if (opts.tcp) {
         host.tcp = await TcpListener.listen({ ...opts.tcp, framing: 'auto' });
         host.tcp.on('connection', (c) => host.adoptConnection(c));
@@ -477,6 +545,9 @@ export class HipHost extends EventEmitter<HostEvents> {
       await Promise.race([Promise.all(open.map((h) => this.close(h).catch(() => undefined))), delay(graceMs)]);
     }
     this.closed = true;
+    this.resuming.abort();
+    this.watcher?.stop();
+    if (this.announceTimer) clearTimeout(this.announceTimer);
     for (const t of this.renewals.values()) clearTimeout(t);
     this.renewals.clear();
     if (this.timer) clearTimeout(this.timer);
@@ -496,6 +567,100 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.keylog?.close();
     this.pcap = undefined;
     this.keylog = undefined;
+  }
+
+  // ---- mobility and rekeying ----------------------------------------------------------
+
+  /**
+   * Our address changed (we moved, or a NAT gave us a new mapping): tell every established peer
+   * with an UPDATE carrying a LOCATOR_SET of `addresses` (default: the bound address, else the
+   * interface addresses). Each peer checks that we answer at the UPDATE's source address before
+   * it sends there. NAT mode calls this by itself when the local address set changes or a send
+   * fails because the network is unreachable.
+   */
+  updateLocators(addresses?: string[]): void {
+    if (this.closed) return;
+    const local = this.udp?.local;
+    this.engine.updateLocators(announceAddresses(addresses, local?.address, local?.family ?? 4), this.now());
+    this.pump();
+  }
+
+  /**
+   * New ESP keys for the association with `peerHit` (UPDATE with ESP_INFO; `dh: true` also
+   * renews the DH secret). The host also does this by itself when an SA nears its sequence limit.
+   * Resolves when the new SAs are installed (`rekeyed` event); rejects with `ERR_HIP_REKEY` when
+   * there is no established association, a rekey already runs, or the peer never answers.
+   */
+  async rekey(peerHit: string | Uint8Array, opts: { dh?: boolean } = {}): Promise<void> {
+    const hit = canonicalHit(peerHit);
+    const done = new Promise<void>((resolve, reject) => {
+      const off = () => {
+        this.off('rekeyed', ok);
+        this.off('path', dead);
+        this.off('closed', gone);
+      };
+      const ok = (e: { peerHit: string }) => e.peerHit === hit && (off(), resolve());
+      const dead = (e: { peerHit: string; state: string }) =>
+        e.peerHit === hit && e.state === 'dead' && (off(), reject(new HipProtocolError('ERR_HIP_REKEY', `rekey with ${hit} got no answer`)));
+      const gone = (e: { peerHit: string }) => e.peerHit === hit && (off(), reject(new HipProtocolError('ERR_HIP_REKEY', `association with ${hit} ended during the rekey`)));
+      this.on('rekeyed', ok);
+      this.on('path', dead);
+      this.on('closed', gone);
+      if (!this.sessionsByHit.has(hit) || !this.engine.rekey(parseHit(hit), this.now(), opts)) {
+        off();
+        reject(new HipProtocolError('ERR_HIP_REKEY', `no established association with ${hit}, or a rekey already runs`));
+      }
+    });
+    this.pump();
+    return done;
+  }
+
+  /** The peer's locators and their states (unverified, active, deprecated), for diagnostics. */
+  peerPaths(peerHit: string | Uint8Array): ReturnType<HipEngine['paths']> {
+    return this.engine.paths(parseHit(canonicalHit(peerHit)));
+  }
+
+  private onCarrierError(e: unknown): void {
+    const err = e instanceof HipError ? e : new HipError('ERR_TRANSPORT', String(e));
+    const gone = unreachableDestination(err);
+    if (gone && !this.closed) {
+      // The route or our address is gone: a BEX to there fails now, not after its retransmit
+      // schedule, and established peers hear our (new) addresses soon.
+      this.engine.unreachable(udpLocator({ address: gone.address, port: gone.port, family: gone.address.includes(':') ? 6 : 4 }).key);
+      if (!this.announceTimer) {
+        this.announceTimer = setTimeout(() => {
+          this.announceTimer = undefined;
+          this.updateLocators();
+        }, 500);
+        this.announceTimer.unref();
+      }
+      this.pump();
+    }
+    this.emit('error', err);
+  }
+
+  private onPathEvent(e: Extract<EngineEvent, { type: 'locator' | 'rekeyed' | 'rekey-inbound' | 'path' }>): void {
+    const hit = formatHit(e.peerHit);
+    const s = this.sessionsByHit.get(hit);
+    if (e.type === 'locator') {
+      const loc = e.locator as HostLocator;
+      const prev = e.previous as HostLocator;
+      if (s) s.locator = loc;
+      this.emit('locator', { peerHit: hit, carrier: loc.carrier, address: loc.peer.address, port: loc.peer.port, previousAddress: prev.peer.address, previousPort: prev.peer.port });
+    } else if (e.type === 'rekey-inbound') {
+      if (!s || s.clearText) return;
+      s.prepareInbound(e.sa);
+      this.sessionsBySpi.set(e.sa.localSpi, s);
+    } else if (e.type === 'rekeyed') {
+      if (!s || s.clearText) return;
+      if (s.previousInbound) this.sessionsBySpi.delete(s.previousInbound.spi);
+      s.rekeyed(e.sa);
+      this.sessionsBySpi.set(e.sa.localSpi, s);
+      this.writeKeylog(s.locator, e.sa);
+      this.emit('rekeyed', { peerHit: hit, localSpi: e.sa.localSpi, peerSpi: e.sa.peerSpi });
+    } else {
+      this.emit('path', e.detail === undefined ? { peerHit: hit, state: e.state } : { peerHit: hit, state: e.state, detail: e.detail });
+    }
   }
 
   /**
@@ -709,16 +874,19 @@ export class HipHost extends EventEmitter<HostEvents> {
       if (e instanceof HipEspError && e.code === 'ERR_ESP_SEQ_EXHAUSTED') return s.drop('seq-exhausted');
       throw e;
     }
+    const now = this.now();
     if (s.outbound!.needsRekey && !s.rekeyRequested) {
-      // UPDATE rekeying arrives with mobility; until then the application is told in time to
-      // reconnect before the 64-bit sequence space runs out.
+      // New keys long before the 64-bit sequence space runs out (UPDATE with ESP_INFO).
       s.rekeyRequested = true;
       this.emit('rekey', { peerHit: formatHit(s.peerHit) });
+      this.engine.rekey(s.peerHit, now);
+      queueMicrotask(() => this.pump());
     }
-    this.sendPayload(s.locator, packet);
+    // The engine says where data goes: the verified locator, or an announced one on credit.
+    this.sendPayload(this.engine.dataLocator(s.peerHit, packet.length, now) ?? s.locator, packet);
     s.stats.packetsOut++;
     s.stats.bytesOut += payload.length;
-    this.touch(s, 'local');
+    this.engine.sent(s.peerHit, now);
   }
 
   /** @internal Send clear-text application bytes to a libhipl peer. */
@@ -754,6 +922,7 @@ export class HipHost extends EventEmitter<HostEvents> {
         ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
       });
       this.adoptConnection(conn);
+      if (framing === 'hipl') this.dialed.add(conn);
       return tcpLocator(conn);
     }
     if (!this.udp) throw new HipArgumentError('ERR_HIP_NO_CARRIER', 'this host has no UDP carrier (udp: false)');
@@ -769,11 +938,51 @@ export class HipHost extends EventEmitter<HostEvents> {
     conn.on('close', () => {
       this.tcpConns.delete(conn);
       if (this.closed) return;
-      // The association lived on this connection: it cannot continue without it.
-      for (const s of [...this.sessionsByHit.values()]) if (s.locator.conn === conn) this.engine.abandon(s.peerHit);
-      for (const hit of this.engine.associationsOn(loc.key)) this.engine.abandon(hit);
+      const resumeMs = this.opts.tcpResumeMs ?? TCP_RESUME_MS;
+      const live = [...this.sessionsByHit.values()].filter((s) => s.locator.conn === conn && !s.clearText);
+      // A base exchange (or a libhipl clear-text stream) lived on this connection: it ends with it.
+      for (const s of [...this.sessionsByHit.values()]) if (s.locator.conn === conn && (s.clearText || resumeMs <= 0)) this.engine.abandon(s.peerHit);
+      for (const hit of this.engine.associationsOn(loc.key)) {
+        if (resumeMs <= 0 || !live.some((s) => s.peerHit === hit || formatHit(s.peerHit) === formatHit(hit))) this.engine.abandon(hit);
+      }
+      if (resumeMs > 0 && live.length > 0) void this.resumeTcp(conn, loc, live, resumeMs);
       this.pump();
     });
+  }
+
+  /**
+   * Keep associations whose TCP connection broke: dial it again if we dialed it (and announce
+   * ourselves with an UPDATE over the new one), else wait for the peer to come back. Whatever is
+   * still on the dead connection after `budgetMs` ends.
+   */
+  private async resumeTcp(conn: TcpConnection, loc: HostLocator, sessions: Session[], budgetMs: number): Promise<void> {
+    const signal = this.resuming.signal;
+    if (this.dialed.has(conn)) {
+      const fresh = await redial(conn.remote, budgetMs, signal);
+      if (fresh && !this.closed) {
+        this.adoptConnection(fresh);
+        this.dialed.add(fresh);
+        const newLoc = tcpLocator(fresh);
+        const moved = sessions.filter((s) => this.sessionsByHit.get(formatHit(s.peerHit)) === s && this.engine.replaceLocator(s.peerHit, newLoc));
+        for (const s of moved) s.locator = newLoc;
+        const local = fresh.local;
+        this.engine.updateLocators(announceAddresses(undefined, local.address, local.family), this.now(), moved.map((s) => s.peerHit));
+        this.pump();
+        return;
+      }
+      if (fresh) fresh.destroy();
+    } else {
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, budgetMs);
+        t.unref();
+        signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+      });
+    }
+    if (this.closed) return;
+    for (const s of sessions) {
+      if (this.engine.association(s.peerHit)?.locator.key === loc.key && this.sessionsByHit.get(formatHit(s.peerHit)) === s) this.engine.abandon(s.peerHit);
+    }
+    this.pump();
   }
 
   private onControl(packet: Uint8Array, from: HostLocator): void {
@@ -798,25 +1007,34 @@ export class HipHost extends EventEmitter<HostEvents> {
     if (clear) {
       clear.stats.packetsIn++;
       clear.stats.bytesIn += bytes.length;
-      this.touch(clear);
+      this.engine.touch(clear.peerHit, this.now());
       if (from.carrier === 'tcp') this.streams.clearTextData(clear, bytes);
       else this.deliverDatagram(clear, { srcPort: from.peer.port, dstPort: this.udp?.local.port ?? 0, data: bytes });
       return;
     }
     if (bytes.length < 8) return this.count('short-payload');
-    const s = this.sessionsBySpi.get(espSpi(bytes));
-    if (!s || !s.inbound) return this.count('unknown-spi');
+    const spi = espSpi(bytes);
+    const s = this.sessionsBySpi.get(spi);
+    const sa = s?.inboundFor(spi);
+    if (!s || !sa) return this.count('unknown-spi');
     let opened;
     try {
-      opened = s.inbound.open(bytes);
+      opened = sa.open(bytes);
     } catch (e) {
       s.drop(e instanceof HipEspError ? e.code.replace('ERR_ESP_', '').toLowerCase() : 'malformed');
       return;
     }
-    this.touch(s);
-    // Never move the association to a packet's source: an authentic packet can be captured and
-    // re-sent from anywhere (issue 8). Only a verified UPDATE (return routability) moves it.
-    if (s.locator.key !== from.key) s.stats.otherSource++;
+    if (sa === s.inbound && s.previousInbound) {
+      // The new SA carries traffic: the peer switched, the old one can go.
+      this.sessionsBySpi.delete(s.previousInbound.spi);
+      s.previousInbound = undefined;
+    }
+    // Proof of life and credit; from an unknown address it starts a return-routability check.
+    this.engine.received(s.peerHit, from, bytes.length, this.now());
+    if (from.key !== s.locator.key) {
+      s.stats.otherSource++;
+      this.pump();
+    }
     s.stats.packetsIn++;
     s.stats.bytesIn += opened.payload.length;
     if (opened.nextHeader === INNER_UDP) {
@@ -911,6 +1129,11 @@ export class HipHost extends EventEmitter<HostEvents> {
         this.emit('dropped', ev);
         return;
       }
+      case 'locator':
+      case 'rekeyed':
+      case 'rekey-inbound':
+      case 'path':
+        return this.onPathEvent(e);
     }
   }
 
@@ -941,6 +1164,7 @@ export class HipHost extends EventEmitter<HostEvents> {
     if (!s) return;
     this.sessionsByHit.delete(hit);
     this.sessionsBySpi.delete(s.sa.localSpi);
+    for (const spi of s.inboundSpis()) this.sessionsBySpi.delete(spi);
     this.clearTextByLocator.delete(s.locator.key);
     this.streams.peerGone(s, error);
     if (s.locator.carrier === 'tcp' && s.locator.conn) {
@@ -1010,24 +1234,6 @@ export class HipHost extends EventEmitter<HostEvents> {
     }, Math.max(0, Math.ceil(next - this.now())));
     // Sockets keep a process alive, timers alone must not (a closed host must let it exit).
     this.timer.unref();
-  }
-
-  /**
-   * Tell the engine the association is alive (its idle timer restarts). At most every 100 ms:
-   * the engine finds an association by its HIT's hex text, too dear for every packet.
-   */
-  private touch(s: Session, from: 'peer' | 'local' = 'peer'): void {
-    const now = this.now();
-    // Separate clocks: only the peer's packets confirm an association (R2_SENT -> ESTABLISHED),
-    // so our own sends must never hold back the touch of a packet that came in.
-    if (from === 'peer') {
-      if (now - s.lastPeerTouch < 100) return;
-      s.lastPeerTouch = now;
-    } else {
-      if (now - s.lastTouch < 100) return;
-      s.lastTouch = now;
-    }
-    this.engine.touch(s.peerHit, now, from);
   }
 
   private count(reason: string): void {

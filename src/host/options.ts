@@ -38,6 +38,13 @@ export function checkHostOptions(o: HostOptions): void {
     throw badOption('rekeyThreshold', 'must be a bigint 1..2^64-1', o.rekeyThreshold);
   }
   if (o.libhiplClearText !== undefined) checkBoolean('libhiplClearText', o.libhiplClearText);
+  if (o.natMode !== undefined && typeof o.natMode !== 'boolean') {
+    if (o.natMode === null || typeof o.natMode !== 'object') throw badOption('natMode', 'must be a boolean or { keepaliveMs, livenessMs, watchAddressesMs }', o.natMode);
+    for (const k of ['keepaliveMs', 'livenessMs', 'watchAddressesMs'] as const) {
+      if (o.natMode[k] !== undefined) checkNumber(`natMode.${k}`, o.natMode[k], 0);
+    }
+  }
+  if (o.tcpResumeMs !== undefined) checkNumber('tcpResumeMs', o.tcpResumeMs, 0);
   if (o.espSequenceV1 !== undefined) checkOneOf('espSequenceV1', o.espSequenceV1, ['esn', '32bit']);
   if (o.stream !== undefined) {
     if (o.stream === null || typeof o.stream !== 'object') throw badOption('stream', 'must be an object', o.stream);

@@ -35,15 +35,18 @@ export interface SessionStats {
 
 /** An established association as the data path sees it. */
 export class Session {
-  readonly outbound: OutboundSa | undefined;
-  readonly inbound: InboundSa | undefined;
+  outbound: OutboundSa | undefined;
+  inbound: InboundSa | undefined;
+  /**
+   * After a rekey: the replaced inbound SA, kept until the new one carries traffic (packets the
+   * peer sealed before it switched are still in flight).
+   */
+  previousInbound: InboundSa | undefined;
+  /** During a rekey: the new inbound SA, ready before the peer switches to it. */
+  nextInbound: InboundSa | undefined;
   /** A `rekey` event was already emitted for this association. */
   rekeyRequested = false;
   readonly stats: SessionStats = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, otherSource: 0, echoesAnswered: 0, drops: {} };
-  /** When the host last told the engine we sent on this association (see HipHost's touch). */
-  lastTouch = -Infinity;
-  /** When the host last told the engine the peer sent on this association. */
-  lastPeerTouch = -Infinity;
   /** Canonical text of {@link peerHit}, made once (the data path names the peer per packet). */
   readonly peerHitText: string;
 
@@ -52,25 +55,63 @@ export class Session {
     readonly localHit: Uint8Array,
     readonly version: 1 | 2,
     public locator: HostLocator,
-    readonly sa: EspSaParams,
+    /** The current SA pair's parameters (replaced by a rekey). */
+    public sa: EspSaParams,
     /** libhipl mode: application bytes travel in clear on the carrier (HIPV1-PROFILE 12). */
     readonly clearText: boolean,
-    replayWindow: number | undefined,
-    rekeyThreshold?: bigint,
+    private readonly replayWindow: number | undefined,
+    private readonly rekeyThreshold?: bigint,
     /** What the ESP integrity check covers of the sequence number (`'32bit'`: hipd's form). */
     readonly espSequence: EspSequenceMode = 'esn',
   ) {
     this.peerHitText = formatHit(peerHit);
-    if (!clearText) {
-      this.outbound = new OutboundSa(
-        { suite: sa.suite, spi: sa.peerSpi, encKey: sa.outbound.enc, authKey: sa.outbound.auth },
-        rekeyThreshold === undefined ? { sequence: this.espSequence } : { rekeyThreshold, sequence: this.espSequence },
-      );
-      this.inbound = new InboundSa(
-        { suite: sa.suite, spi: sa.localSpi, encKey: sa.inbound.enc, authKey: sa.inbound.auth },
-        replayWindow === undefined ? { sequence: this.espSequence } : { replayWindow, sequence: this.espSequence },
-      );
-    }
+    if (!clearText) this.install(sa);
+  }
+
+  /** A rekey agreed its keys: accept packets on the new inbound SA from now on. */
+  prepareInbound(sa: EspSaParams): void {
+    this.nextInbound = this.inboundSa(sa);
+  }
+
+  /** A rekey finished: send with the new keys at once, keep the old inbound SA for a while. */
+  rekeyed(sa: EspSaParams): void {
+    const next = this.nextInbound?.spi === sa.localSpi ? this.nextInbound : undefined;
+    this.previousInbound = this.inbound;
+    this.nextInbound = undefined;
+    this.sa = sa;
+    this.install(sa);
+    // Keep what the new inbound SA already received (its replay window) if it was ready early.
+    if (next) this.inbound = next;
+    this.rekeyRequested = false;
+  }
+
+  /** The inbound SA for a received SPI: the current one, the one a rekey replaced, or the next. */
+  inboundFor(spi: number): InboundSa | undefined {
+    if (this.inbound?.spi === spi) return this.inbound;
+    if (this.nextInbound?.spi === spi) return this.nextInbound;
+    return this.previousInbound?.spi === spi ? this.previousInbound : undefined;
+  }
+
+  /** Every inbound SPI this session answers to (current, previous, next). */
+  inboundSpis(): number[] {
+    return [this.inbound, this.previousInbound, this.nextInbound].filter((x): x is InboundSa => x !== undefined).map((x) => x.spi);
+  }
+
+  private install(sa: EspSaParams): void {
+    const rekeyThreshold = this.rekeyThreshold;
+    this.outbound = new OutboundSa(
+      { suite: sa.suite, spi: sa.peerSpi, encKey: sa.outbound.enc, authKey: sa.outbound.auth },
+      rekeyThreshold === undefined ? { sequence: this.espSequence } : { rekeyThreshold, sequence: this.espSequence },
+    );
+    this.inbound = this.inboundSa(sa);
+  }
+
+  private inboundSa(sa: EspSaParams): InboundSa {
+    const replayWindow = this.replayWindow;
+    return new InboundSa(
+      { suite: sa.suite, spi: sa.localSpi, encKey: sa.inbound.enc, authKey: sa.inbound.auth },
+      replayWindow === undefined ? { sequence: this.espSequence } : { replayWindow, sequence: this.espSequence },
+    );
   }
 
   /** Count a drop. */

@@ -10,6 +10,7 @@ import type { HostIdentity } from '../crypto/identity.js';
 import { HipArgumentError, HipError, HipProtocolError } from '../errors.js';
 import { HipHost, type EstablishedInfo, type HostEvents, type HostOptions, type TcpAdmissionOptions } from '../host/host.js';
 import { canonicalHit, type PeerEntry, type PeerTable } from '../host/peer-table.js';
+import type { NatModeOptions } from '../host/mobility.js';
 import type { SessionStats } from '../host/session.js';
 import type { CarrierPeer } from '../transport/index.js';
 import { packetTypeName } from '../wire/constants.js';
@@ -82,6 +83,12 @@ export interface CreateHostOptions {
   /** Bytes of data queued per peer while its BEX runs. Default 1 MiB. */
   queueLimitBytes?: number;
   /**
+   * NAT mode (HIPL's `hipconf daemon nat plain-udp`): UDP port 10500 unless `udp.port` is given,
+   * UDP-ENCAPSULATION, keepalives on idle paths, liveness probes, moves announced to peers.
+   * See README "Behind a NAT". Default false.
+   */
+  natMode?: boolean | NatModeOptions;
+  /**
    * Where to write a line for each BEX step, association change, failure and dropped HIP
    * packet. Default: `util.debuglog('hipl')`, which prints to stderr when the environment has
    * `NODE_DEBUG=hipl`.
@@ -118,6 +125,12 @@ export interface HiplHostEvents {
   established: [EstablishedInfo];
   /** An association ended: CLOSE sent or received, idle, timed out, or its TCP carrier broke. */
   close: HostEvents['closed'];
+  /** A peer's verified address changed (it moved or was rebound, and answered a check there). */
+  locator: HostEvents['locator'];
+  /** New ESP keys are in use with a peer. */
+  rekeyed: HostEvents['rekeyed'];
+  /** The path to a peer stopped answering (`dead`), or answers again (`alive`). */
+  path: HostEvents['path'];
   /**
    * A failure: a failed BEX (`ERR_HIP_BEX_FAILED`, with `details.peerHit` and
    * `details.reason`) or a carrier error.
@@ -168,6 +181,7 @@ export async function createHost(options: CreateHostOptions = {}): Promise<HiplH
   if (options.engine) hostOptions.engine = options.engine;
   if (options.provider) hostOptions.provider = options.provider;
   if (options.queueLimitBytes !== undefined) hostOptions.queueLimitBytes = options.queueLimitBytes;
+  if (options.natMode !== undefined) hostOptions.natMode = options.natMode;
   if (options.espSequenceV1 !== undefined) hostOptions.espSequenceV1 = options.espSequenceV1;
   const core = await HipHost.create(hostOptions);
   const log = options.log ?? nodeDebugLog();
@@ -197,6 +211,9 @@ export class HiplHost extends EventEmitter<HiplHostEvents> {
       this.emit('error', new HipProtocolError('ERR_HIP_BEX_FAILED', `base exchange with ${e.peerHit} failed: ${e.reason}${detail}`, { peerHit: e.peerHit, reason: e.reason }));
     });
     core.on('error', (e) => this.emit('error', e));
+    core.on('locator', (e) => this.emit('locator', e));
+    core.on('rekeyed', (e) => this.emit('rekeyed', e));
+    core.on('path', (e) => this.emit('path', e));
   }
 
   /** The host's identity. */
@@ -320,6 +337,19 @@ export class HiplHost extends EventEmitter<HiplHostEvents> {
   /** Traffic counters of the association with `hit`, if any. */
   stats(hit: string): SessionStats | undefined {
     return this.core.associationStats(hit);
+  }
+
+  /**
+   * We moved (new address or NAT mapping): tell every peer with an UPDATE; each checks that we
+   * answer there before it follows. NAT mode does this by itself when the address set changes.
+   */
+  updateLocators(addresses?: string[]): void {
+    this.core.updateLocators(addresses);
+  }
+
+  /** New ESP keys with `hit` (`dh: true`: a new DH secret too); resolves once both sides use them. */
+  rekey(hit: string, opts: { dh?: boolean } = {}): Promise<void> {
+    return this.core.rekey(hit, opts);
   }
 
   /** Close the association with `hit` (CLOSE / CLOSE_ACK); resolves when it is gone. */

@@ -55,6 +55,10 @@ interface InFlight {
   seq: number;
   to: SimNode;
   from: SimNode;
+  /** The sender's locator when it sent (a node may move while a packet is in flight). */
+  fromLocator: PeerLocator;
+  /** The destination address the packet was sent to. */
+  toKey: string;
   packet: Uint8Array;
   packetType: number;
 }
@@ -106,8 +110,18 @@ export class SimNetwork {
     for (let c = 0; c < copies; c++) {
       let delay = (imp.delayMs ?? 1) + unit(this.rnd) * (imp.jitterMs ?? 0);
       if (unit(this.rnd) < (imp.reorder ?? 0)) delay += 50;
-      this.queue.push({ at: this.now + delay, seq: this.seq++, to, from, packet: packet.slice(), packetType: t.packetType });
+      this.queue.push({ at: this.now + delay, seq: this.seq++, to, from, fromLocator: from.locator, toKey: t.to.key, packet: packet.slice(), packetType: t.packetType });
     }
+  }
+
+  /**
+   * The node gets a new address (it moved, or its NAT rebound it): packets to the old one are
+   * lost from now on, and it sends from the new one.
+   */
+  move(node: SimNode, key: string): void {
+    this.nodes.delete(node.locator.key);
+    node.locator = { key };
+    this.nodes.set(key, node);
   }
 
   /** Deliver a raw packet to a node now (for replay and forgery tests). */
@@ -132,7 +146,9 @@ export class SimNetwork {
       this.now = Math.max(this.now, next);
       if (nextPacket !== undefined && nextPacket <= this.now) {
         const p = this.queue.shift()!;
-        p.to.engine.handlePacket(p.packet, p.from.locator, this.now);
+        // The destination moved away while the packet was in flight: the old address is gone.
+        if (this.nodes.get(p.toKey) !== p.to) continue;
+        p.to.engine.handlePacket(p.packet, p.fromLocator, this.now);
       } else {
         for (const n of this.nodes.values()) n.engine.handleTimeout(this.now);
       }

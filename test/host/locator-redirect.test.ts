@@ -60,7 +60,11 @@ describe('locator changes need verification (issue 8 item 2)', () => {
 
     // The attacker replays the withheld (fresh, authentic) packet from its own port.
     const attacker = await attackerSocket();
-    const toAttacker = new Promise<'attacker'>((r) => attacker.once('message', () => r('attacker')));
+    // The attacker may get a return-routability check (a HIP UPDATE it cannot answer), never data.
+    const checks: Uint8Array[] = [];
+    const toAttacker = new Promise<'attacker'>((r) =>
+      attacker.on('message', (m) => (isEsp(m) ? r('attacker') : checks.push(m))),
+    );
     const replayed = untilB(2);
     attacker.send(withheld!, b.udpAddress!.port, LO);
     await replayed;
@@ -71,5 +75,7 @@ describe('locator changes need verification (issue 8 item 2)', () => {
     await b.sendDatagram(a.hit(), 7, 5000, enc('reply'));
     expect(await Promise.race([toA, toAttacker])).toBe('a');
     expect(b.associationStats(a.hit())!.otherSource).toBe(1);
+    expect(checks.every((m) => m[4 + 2]! === 16)).toBe(true);
+    expect(b.peerPaths(a.hit()).find((p) => p.key.endsWith(`:${attacker.address().port}`))?.state).toBe('unverified');
   });
 });

@@ -1,0 +1,451 @@
+/**
+ * UPDATE (RFC 7401 §5.3.5, §6.11-6.12; RFC 7402 §6.9 rekeying; RFC 8046 mobility, and RFC 5206
+ * as HIPL's hipd speaks it in HIPv1): SEQ/ACK with retransmission, the readdress exchange with
+ * LOCATOR_SET and a signed echo, ESP_INFO rekeying (optionally with a new DH key), and liveness
+ * probes. Sans-IO like the rest of the core: packets out through the context, events out, timers
+ * as absolute times the engine polls.
+ *
+ * Exchanges (each UPDATE carries HIP_MAC and HIP_SIGNATURE):
+ * ```
+ * readdress   M → P  ESP_INFO(old = new), LOCATOR_SET, SEQ             (to P's current locator)
+ *             P → M  ESP_INFO(old = new), SEQ, ACK, ECHO_REQUEST_SIGNED (to the UPDATE's source)
+ *             M → P  ACK, ECHO_RESPONSE_SIGNED                          → P moves to that source
+ * rebinding   P → X  SEQ, ECHO_REQUEST_SIGNED    (ESP came from X: check before using X)
+ *             M → P  ACK, ECHO_RESPONSE_SIGNED                          → P moves to X
+ * rekey       A → B  ESP_INFO(old, new, index), SEQ, [DIFFIE_HELLMAN]
+ *             B → A  ESP_INFO(old, new, index), SEQ, ACK, [DIFFIE_HELLMAN]
+ *             A → B  ACK                          → both install the new SA pair
+ * probe       A → B  SEQ;  B → A  ACK            (liveness: no ACK at all → path dead)
+ * ```
+ * One UPDATE of ours is outstanding at a time; further work waits in a small queue (one entry
+ * per kind, the newest request of a kind wins).
+ * @module
+ */
+import { bytesEqual } from '../bytes.js';
+import type { DhKeyPair } from '../crypto/provider.js';
+import {
+  encodeLocatorValue,
+  getParam,
+  LocatorTrafficType,
+  LocatorType,
+  PacketType,
+  ParamType,
+  type HipPacket,
+  type HipParam,
+  type Locator,
+} from '../wire/index.js';
+import { HipState, type Association } from './association.js';
+import { hitKey, type EngineContext } from './context.js';
+import { newDhKey } from './dh-private.js';
+import type { PeerLocator } from './events.js';
+import { armIdle, errorText } from './lifecycle.js';
+import { abandonCheck, activatePath } from './paths.js';
+import { authentic, sealForPeer } from './teardown.js';
+import { backoff } from './timers.js';
+import type { Outstanding, Rekey, UpdatePurpose, UpdateState, Want } from './update-state.js';
+
+/** Locator lifetime announced in LOCATOR_SET, seconds (RFC 8046 asks for a non-zero value). */
+const LOCATOR_LIFETIME_S = 3600;
+/** Echo nonce bytes: 16 in HIPv2; 4 in HIPv1, as hipd sends. */
+const echoLength = (version: 1 | 2): number => (version === 1 ? 4 : 16);
+
+/** Is `a` after `b` in 32-bit wrapping sequence space. */
+export function seqAfter(a: number, b: number): boolean {
+  const d = (a - b) >>> 0;
+  return d !== 0 && d < 0x8000_0000;
+}
+
+function queue<L extends PeerLocator>(u: UpdateState<L>, w: Want<L>): void {
+  const i = u.wants.findIndex((x) => x.kind === w.kind);
+  if (i >= 0) u.wants[i] = w;
+  else u.wants.push(w);
+}
+
+function canUpdate<L extends PeerLocator>(a: Association<L>): boolean {
+  return (a.state === HipState.ESTABLISHED || a.state === HipState.R2_SENT) && a.hipKeys !== undefined && a.sa !== undefined;
+}
+
+/** Ask for an UPDATE announcing our addresses (each 16 bytes, IPv6 or IPv4-mapped) to the peer. */
+export function announceLocators<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, addresses: Uint8Array[], now: number): void {
+  if (!canUpdate(a)) return;
+  queue(a.update, { kind: 'announce', addresses: addresses.map((x) => x.slice()) });
+  // A new announcement makes an older one in flight pointless: send the newest at once.
+  if (a.update.out?.purpose === 'announce') cancelOutstanding(a);
+  pumpWants(ctx, a, now);
+}
+
+/** Ask for a rekey (new ESP SAs; with `dh`, a new DH secret too). Ignored while one runs. */
+export function requestRekey<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, now: number, dh = false): boolean {
+  if (!canUpdate(a) || a.update.rekey || a.update.wants.some((w) => w.kind === 'rekey')) return false;
+  queue(a.update, { kind: 'rekey', dh });
+  pumpWants(ctx, a, now);
+  return true;
+}
+
+/**
+ * Start a return-routability check of `locator` (ESP from an address we do not use yet).
+ * Does nothing if that locator is being checked already or the table is full.
+ */
+export function checkLocator<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, locator: L, announced: boolean, now: number): void {
+  if (!canUpdate(a) || locator.key === a.locator.key) return;
+  const p = a.paths.candidate(locator, announced, now);
+  if (!p || p.nonce) return;
+  if (a.update.out?.purpose === 'verify' && a.update.out.pathKey === locator.key) return;
+  queue(a.update, { kind: 'verify', locator });
+  if (a.update.out && a.update.out.purpose !== 'rekey' && a.update.out.purpose !== 'verify') cancelOutstanding(a);
+  pumpWants(ctx, a, now);
+}
+
+/** Probe the current path (liveness): an UPDATE with only SEQ, which the peer must ACK. */
+export function probePath<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, now: number): void {
+  if (!canUpdate(a) || a.update.out || a.update.wants.length > 0) return;
+  queue(a.update, { kind: 'probe' });
+  pumpWants(ctx, a, now);
+}
+
+function cancelOutstanding<L extends PeerLocator>(a: Association<L>): void {
+  const o = a.update.out;
+  if (!o) return;
+  // Cancelled work is asked for again (after anything newer of its kind), never silently lost.
+  if (o.purpose === 'verify' && o.pathKey) {
+    const p = a.paths.get(o.pathKey);
+    if (p && p.state !== 'active') {
+      p.nonce = undefined;
+      queue(a.update, { kind: 'verify', locator: p.locator });
+    }
+  }
+  if (o.purpose === 'announce' && o.addresses && !a.update.wants.some((w) => w.kind === 'announce')) {
+    a.update.wants.unshift({ kind: 'announce', addresses: o.addresses });
+  }
+  a.update.out = undefined;
+  a.update.timerAt = undefined;
+}
+
+function pumpWants<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, now: number): void {
+  const u = a.update;
+  while (!u.out && u.wants.length > 0 && canUpdate(a)) {
+    const w = u.wants.shift()!;
+    switch (w.kind) {
+      case 'announce':
+        sendOwn(ctx, a, 'announce', [espInfoSame(a), locatorSet(a, w.addresses)], a.locator, now);
+        u.out!.addresses = w.addresses;
+        break;
+      case 'verify': {
+        const p = a.paths.candidate(w.locator, false, now);
+        if (!p || p.state === 'active') break;
+        p.nonce = ctx.random(echoLength(a.version));
+        sendOwn(ctx, a, 'verify', [{ type: ParamType.ECHO_REQUEST_SIGNED, opaque: p.nonce }], p.locator, now, p.locator.key);
+        break;
+      }
+      case 'rekey': {
+        const r = startRekey(ctx, a, w.dh);
+        if (!r) break;
+        const params: HipParam[] = [{ type: ParamType.ESP_INFO, reserved: 0, keymatIndex: r.index, oldSpi: a.sa!.localSpi, newSpi: r.newLocalSpi }];
+        if (r.dh) params.push(dhParam(a, r.dh));
+        sendOwn(ctx, a, 'rekey', params, a.locator, now);
+        break;
+      }
+      case 'probe':
+        sendOwn(ctx, a, 'probe', [], a.locator, now);
+        break;
+    }
+  }
+}
+
+function espInfoSame<L extends PeerLocator>(a: Association<L>): HipParam {
+  const spi = a.sa!.localSpi;
+  return { type: ParamType.ESP_INFO, reserved: 0, keymatIndex: a.hipKeys!.keymatNext, oldSpi: spi, newSpi: spi };
+}
+
+function locatorSet<L extends PeerLocator>(a: Association<L>, addresses: Uint8Array[]): HipParam {
+  const spi = a.sa!.localSpi;
+  const locators: Locator[] = addresses.map((address, i) => {
+    const v = encodeLocatorValue({ locatorType: LocatorType.ESP_SPI_ADDRESS, spi, address });
+    return { trafficType: LocatorTrafficType.BOTH, locatorType: v.locatorType, preferred: i === 0, reserved: 0, lifetime: LOCATOR_LIFETIME_S, value: v.value };
+  });
+  return { type: ParamType.LOCATOR_SET, locators };
+}
+
+function dhParam<L extends PeerLocator>(_a: Association<L>, dh: DhKeyPair): HipParam {
+  return { type: ParamType.DIFFIE_HELLMAN, values: [{ group: dh.group, publicValue: dh.publicValue }] };
+}
+
+function startRekey<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, dh: boolean): Rekey | undefined {
+  const group = a.dhGroup ?? (a.version === 1 ? ctx.config.dhGroupsV1[0] : ctx.config.dhGroups[0]);
+  const r: Rekey = {
+    newLocalSpi: ctx.allocateSpi(),
+    // With a new DH secret the KEYMAT starts over at 0 (RFC 7402 §6.9).
+    index: dh ? 0 : a.hipKeys!.keymatNext,
+    peer: undefined,
+    acked: false,
+    dh: dh && group !== undefined ? newDhKey(ctx.provider, ctx.random, group) : undefined,
+    peerDh: undefined,
+  };
+  a.update.rekey = r;
+  return r;
+}
+
+/** Seal and send an UPDATE of ours that carries SEQ (so it waits for an ACK and is retransmitted). */
+function sendOwn<L extends PeerLocator>(
+  ctx: EngineContext<L>,
+  a: Association<L>,
+  purpose: UpdatePurpose,
+  params: HipParam[],
+  to: L,
+  now: number,
+  pathKey?: string,
+  ack?: number,
+): void {
+  const u = a.update;
+  const seq = u.nextSeq;
+  u.nextSeq = (u.nextSeq + 1) >>> 0;
+  const all: HipParam[] = [...params, { type: ParamType.SEQ, updateId: seq }];
+  if (ack !== undefined) all.push({ type: ParamType.ACK, updateIds: [ack] });
+  const packet = seal(ctx, a, all);
+  u.out = { seq, packet, to, retries: 0, purpose, ...(pathKey !== undefined ? { pathKey } : {}) };
+  u.timerAt = now + backoff(ctx.config.retransmit, 0);
+  send(ctx, a, packet, to, now);
+}
+
+function seal<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, params: HipParam[]): Uint8Array {
+  return sealForPeer(ctx, a, PacketType.UPDATE, [...params].sort((x, y) => x.type - y.type));
+}
+
+function send<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, packet: Uint8Array, to: L, now: number): void {
+  a.lastSent = now;
+  ctx.transmit({ to, packet, packetType: PacketType.UPDATE, version: a.version });
+}
+
+/** The retransmission timer of the outstanding UPDATE fired. */
+export function onUpdateTimer<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, now: number): void {
+  const u = a.update;
+  const o = u.out;
+  u.timerAt = undefined;
+  if (!o) return;
+  if (o.retries >= ctx.config.retransmit.updateRetries) {
+    u.out = undefined;
+    giveUp(ctx, a, o);
+    pumpWants(ctx, a, now);
+    return;
+  }
+  o.retries++;
+  send(ctx, a, o.packet, o.to, now);
+  u.timerAt = now + backoff(ctx.config.retransmit, o.retries);
+}
+
+function giveUp<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, o: Outstanding<L>): void {
+  switch (o.purpose) {
+    case 'verify':
+      // Nobody answered at that address: it never gets data (the replayed-packet case).
+      if (o.pathKey) abandonCheck(a, o.pathKey);
+      return;
+    case 'rekey':
+      if (a.update.rekey) ctx.releaseSpi(a.update.rekey.newLocalSpi);
+      a.update.rekey = undefined;
+      ctx.emit({ type: 'path', peerHit: a.peerHit, state: 'dead', locator: a.locator, detail: 'rekey UPDATE not acknowledged' });
+      return;
+    case 'announce':
+    case 'probe':
+      a.pathDead = true;
+      ctx.emit({ type: 'path', peerHit: a.peerHit, state: 'dead', locator: a.locator, detail: `${o.purpose} UPDATE not acknowledged` });
+      return;
+  }
+}
+
+/** Handle a received UPDATE. */
+export function handleUpdate<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipPacket, raw: Uint8Array, from: L, now: number): void {
+  const a = ctx.associations.get(hitKey(pkt.senderHit));
+  if (!a) return ctx.drop('no-association', pkt.type, pkt.senderHit);
+  if (!canUpdate(a) || pkt.version !== a.version) return ctx.drop('wrong-state', pkt.type, pkt.senderHit);
+  if (!bytesEqual(pkt.receiverHit, a.localHit)) return ctx.drop('wrong-receiver-hit', pkt.type, pkt.senderHit);
+  const seq = getParam(pkt, ParamType.SEQ);
+  const ack = getParam(pkt, ParamType.ACK);
+  if (!seq && !ack) return ctx.drop('missing-parameter', pkt.type, pkt.senderHit, 'UPDATE without SEQ or ACK');
+  if (!authentic(ctx, a, pkt, raw)) return;
+  const u = a.update;
+
+  // A retransmission of the peer's last UPDATE: our answer was lost, send it again (no new state).
+  if (seq && u.peerSeq !== undefined && seq.updateId === u.peerSeq) {
+    if (u.reply) send(ctx, a, u.reply, from, now);
+    return ctx.drop('duplicate', pkt.type, pkt.senderHit, `UPDATE ${seq.updateId} again`);
+  }
+  if (seq && u.peerSeq !== undefined && !seqAfter(seq.updateId, u.peerSeq)) {
+    return ctx.drop('duplicate', pkt.type, pkt.senderHit, `stale UPDATE ${seq.updateId}`);
+  }
+
+  if (a.state === HipState.R2_SENT) {
+    a.state = HipState.ESTABLISHED;
+    armIdle(ctx, a, now);
+  }
+  // Proof of life, but not activity: the idle timer (UAL) follows data only, so keepalives and
+  // probes never keep an unused association open.
+  alive(ctx, a, raw.length, now);
+
+  const echoResponse = getParam(pkt, ParamType.ECHO_RESPONSE_SIGNED);
+  if (echoResponse) {
+    const p = a.paths.byNonce(echoResponse.opaque);
+    if (p) activatePath(ctx, a, p, now);
+  }
+  if (ack && u.out && ack.updateIds.includes(u.out.seq)) acknowledged(a);
+  notePeerEspInfo(a, pkt);
+
+  if (seq) answer(ctx, a, pkt, seq.updateId, from, now);
+  prepareRekey(ctx, a);
+  finishRekey(ctx, a);
+  // Authentic, but from an address we do not use and without a LOCATOR_SET (a rebound peer's
+  // probe or rekey): check that address as we would for ESP from there.
+  if (from.key !== a.locator.key && !getParam(pkt, ParamType.LOCATOR_SET)) checkLocator(ctx, a, from, false, now);
+  pumpWants(ctx, a, now);
+}
+
+function acknowledged<L extends PeerLocator>(a: Association<L>): void {
+  const o = a.update.out!;
+  a.update.out = undefined;
+  a.update.timerAt = undefined;
+  if (o.purpose === 'rekey' && a.update.rekey) a.update.rekey.acked = true;
+}
+
+/** Process a new peer UPDATE that carries SEQ, and answer it. */
+function answer<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, pkt: HipPacket, peerSeq: number, from: L, now: number): void {
+  const u = a.update;
+  u.peerSeq = peerSeq;
+  const espInfo = getParam(pkt, ParamType.ESP_INFO);
+  const locators = getParam(pkt, ParamType.LOCATOR_SET);
+  const echoRequest = getParam(pkt, ParamType.ECHO_REQUEST_SIGNED);
+  const dh = getParam(pkt, ParamType.DIFFIE_HELLMAN);
+  const extra: HipParam[] = [];
+  if (echoRequest) extra.push({ type: ParamType.ECHO_RESPONSE_SIGNED, opaque: echoRequest.opaque });
+
+  // ESP_INFO first (RFC 8046 §5.2): OLD != NEW with OLD = the SPI we send to is a rekey.
+  let rekeyAnswer: HipParam[] | undefined;
+  if (espInfo && espInfo.oldSpi !== espInfo.newSpi && espInfo.oldSpi === a.sa!.peerSpi && espInfo.newSpi !== 0) {
+    rekeyAnswer = peerRekey(ctx, a, espInfo.newSpi, espInfo.keymatIndex, dh?.values[0]);
+  }
+
+  // A LOCATOR_SET from an address we do not use: the peer moved there. Check it before use; the
+  // source address is what counts behind a NAT (RFC 5770 §5.x), the set itself is informational.
+  const moved = locators !== undefined && from.key !== a.locator.key;
+  if (moved) {
+    const p = a.paths.candidate(from, true, now);
+    if (p && !p.nonce && !(u.out?.purpose === 'verify' && u.out.pathKey === from.key)) {
+      if (u.out && u.out.purpose !== 'rekey') cancelOutstanding(a);
+      if (!u.out) {
+        p.nonce = ctx.random(echoLength(a.version));
+        const params: HipParam[] = [...extra, { type: ParamType.ECHO_REQUEST_SIGNED, opaque: p.nonce }];
+        if (espInfo && espInfo.oldSpi === espInfo.newSpi) params.push(espInfoSame(a));
+        sendOwn(ctx, a, 'verify', params, from, now, from.key, peerSeq);
+        u.reply = u.out!.packet;
+        return;
+      }
+      queue(u, { kind: 'verify', locator: from });
+    }
+  }
+
+  if (rekeyAnswer && !u.out) {
+    sendOwn(ctx, a, 'rekey', [...extra, ...rekeyAnswer], from, now, undefined, peerSeq);
+    u.reply = u.out!.packet;
+    return;
+  }
+  // Nothing of ours to ask: a plain ACK (no SEQ, so never retransmitted by us).
+  const reply = seal(ctx, a, [...extra, { type: ParamType.ACK, updateIds: [peerSeq] }]);
+  u.reply = reply;
+  send(ctx, a, reply, from, now);
+}
+
+/** The peer asks for a rekey: pick our new SPI (and DH key), return our ESP_INFO (+ DH). */
+function peerRekey<L extends PeerLocator>(
+  ctx: EngineContext<L>,
+  a: Association<L>,
+  peerNewSpi: number,
+  peerIndex: number,
+  peerDh: { group: number; publicValue: Uint8Array } | undefined,
+): HipParam[] | undefined {
+  const u = a.update;
+  if (u.rekey || u.out) {
+    // Both ends rekeying at once, or our UPDATE in flight: RFC 7402 lets us finish ours first;
+    // the peer's request gets a plain ACK and it will retry.
+    return undefined;
+  }
+  const groups = a.version === 1 ? ctx.config.dhGroupsV1 : ctx.config.dhGroups;
+  if (peerDh && !groups.includes(peerDh.group)) return undefined;
+  const r: Rekey = {
+    newLocalSpi: ctx.allocateSpi(),
+    index: peerDh ? 0 : Math.max(peerIndex, a.hipKeys!.keymatNext),
+    peer: { newSpi: peerNewSpi, index: peerIndex },
+    acked: false,
+    dh: peerDh ? newDhKey(ctx.provider, ctx.random, peerDh.group) : undefined,
+    peerDh: peerDh?.publicValue.slice(),
+  };
+  u.rekey = r;
+  const out: HipParam[] = [{ type: ParamType.ESP_INFO, reserved: 0, keymatIndex: r.index, oldSpi: a.sa!.localSpi, newSpi: r.newLocalSpi }];
+  if (r.dh) out.push(dhParam(a, r.dh));
+  return out;
+}
+
+/** The rekey initiator learns the peer's ESP_INFO from its answer. */
+function notePeerEspInfo<L extends PeerLocator>(a: Association<L>, pkt: HipPacket): void {
+  const r = a.update.rekey;
+  const espInfo = getParam(pkt, ParamType.ESP_INFO);
+  if (!r || r.peer || !espInfo || espInfo.oldSpi === espInfo.newSpi || espInfo.newSpi === 0) return;
+  if (espInfo.oldSpi !== a.sa!.peerSpi) return;
+  r.peer = { newSpi: espInfo.newSpi, index: espInfo.keymatIndex };
+  const dh = getParam(pkt, ParamType.DIFFIE_HELLMAN);
+  if (dh?.values[0]) r.peerDh = dh.values[0].publicValue.slice();
+}
+
+/**
+ * Both ESP_INFOs known: derive the new SA pair and announce its inbound half (`rekey-inbound`),
+ * so the driver can receive on it before the peer switches: the peer may send on it before our
+ * ACK reaches it.
+ */
+function prepareRekey<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>): void {
+  const r = a.update.rekey;
+  if (!r || !r.peer || r.sa || (r.dh && !r.peerDh)) return;
+  const keys = a.hipKeys!;
+  let kij: Uint8Array | undefined;
+  if (r.dh && r.peerDh) {
+    try {
+      kij = ctx.provider.dhCompute(r.dh, r.peerDh);
+    } catch (e) {
+      a.update.rekey = undefined;
+      ctx.releaseSpi(r.newLocalSpi);
+      return ctx.drop('bad-dh', PacketType.UPDATE, a.peerHit, errorText(e));
+    }
+  }
+  const index = kij ? 0 : Math.max(r.index, r.peer.index);
+  const esp = keys.espKeysAt(index, kij);
+  const setLength = esp.outbound.enc.length + esp.outbound.auth.length + esp.inbound.enc.length + esp.inbound.auth.length;
+  r.keys = { ...keys, keymatNext: index + setLength, ...(kij ? { espKeysAt: rebased(keys.espKeysAt, kij) } : {}) };
+  r.sa = { suite: a.sa!.suite, localSpi: r.newLocalSpi, peerSpi: r.peer.newSpi, keymatIndex: index, ...esp };
+  ctx.emit({ type: 'rekey-inbound', peerHit: a.peerHit, sa: r.sa });
+}
+
+/** Both halves done (peer's ESP_INFO seen, our UPDATE acknowledged): switch to the new SA pair. */
+function finishRekey<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>): void {
+  const r = a.update.rekey;
+  if (!r || !r.sa || !r.keys || !r.acked) return;
+  a.update.rekey = undefined;
+  const old = a.sa!;
+  a.hipKeys = r.keys;
+  a.sa = r.sa;
+  ctx.releaseSpi(old.localSpi);
+  ctx.emit({ type: 'rekeyed', peerHit: a.peerHit, sa: a.sa, previousLocalSpi: old.localSpi });
+}
+
+/** After a DH rekey, later rekeys draw from the KEYMAT of the new secret. */
+function rebased(
+  espKeysAt: (index: number, kij?: Uint8Array) => ReturnType<NonNullable<Association<PeerLocator>['hipKeys']>['espKeysAt']>,
+  kij: Uint8Array,
+): typeof espKeysAt {
+  return (index, newer) => espKeysAt(index, newer ?? kij);
+}
+
+/** Authenticated traffic from the peer: credit for announced paths, and the path is alive. */
+export function alive<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, bytes: number, now: number): void {
+  a.lastReceived = now;
+  a.paths.earn(bytes, now);
+  if (a.pathDead) {
+    a.pathDead = false;
+    ctx.emit({ type: 'path', peerHit: a.peerHit, state: 'alive', locator: a.locator });
+  }
+}

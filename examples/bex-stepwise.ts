@@ -87,7 +87,7 @@ bob.core.setBexStepping(true);
 for (const h of [alice, bob]) {
   h.on('bex', (e) => console.log(`${stamp()}  ${name(h).padStart(5)}: ${e.step} (${e.packetName}, ${e.elapsedMs.toFixed(1)} ms into this BEX)`));
   h.on('established', (e) => console.log(`${stamp()}  ${name(h).padStart(5)}: ESTABLISHED with ${e.peerHit} (HIPv${e.version}, ${e.role}, suite ${e.suite})`));
-  h.on('close', (e) => console.log(`${stamp()}  ${name(h).padStart(5)}: association closed (${e.by})`));
+  h.on('disconnect', (e) => console.log(`${stamp()}  ${name(h).padStart(5)}: association closed (${e.by})`));
 }
 
 alice.peers.add(bob.hit, { address: LO, port: toBob.address().port });

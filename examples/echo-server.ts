@@ -17,7 +17,7 @@ const host = await createHost({ identity, udp: { address: values.address, port: 
 const { address, port } = host.address().udp!;
 
 host.on('established', (e) => console.log(`established with ${e.peerHit} (${e.carrier} ${e.address}:${e.port}, ${e.elapsedMs.toFixed(1)} ms)`));
-host.on('close', (e) => console.log(`association with ${e.peerHit} closed (${e.by})`));
+host.on('disconnect', (e) => console.log(`association with ${e.peerHit} closed (${e.by})`));
 host.on('error', (e) => console.error(`${e.code}: ${e.message}`));
 
 // Streams: whatever a peer writes comes back to it.

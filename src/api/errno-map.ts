@@ -14,6 +14,8 @@ const BY_HIP_CODE: Readonly<Record<string, ErrnoName>> = {
   ERR_TRANSPORT_BAD_ARGUMENT: 'EINVAL',
   ERR_HIP_PORT_IN_USE: 'EADDRINUSE',
   ERR_HIP_NO_LOCATOR: 'EHOSTUNREACH',
+  ERR_HIP_SELF: 'EINVAL',
+  ERR_HIP_CONNECT_TIMEOUT: 'ETIMEDOUT',
   ERR_HIP_NO_CARRIER: 'ENETUNREACH',
   ERR_HIP_QUEUE_FULL: 'ENOBUFS',
   ERR_HIP_CLOSED: 'ECONNRESET',
@@ -33,6 +35,7 @@ const BY_HIP_CODE: Readonly<Record<string, ErrnoName>> = {
 const BEX_FAILURE: Readonly<Record<string, ErrnoName>> = {
   timeout: 'ETIMEDOUT',
   'peer-notify': 'ECONNREFUSED',
+  unreachable: 'EHOSTUNREACH',
 };
 
 /**

@@ -93,16 +93,19 @@ export async function hiplSendto(
 }
 
 async function sendDatagram(sock: HiplSock, data: Uint8Array, hit: string, dstPort: number): Promise<number> {
+  // A failure nobody has seen yet comes first, and only once.
+  if (sock.failure !== undefined) return takeFailure(sock);
   const started = await startUdpHost(sock);
   if (started < 0) return started;
   const ref = sock.ref!;
   const host = ref.host;
   const srcPort = sock.datagramPort!;
   if (host.isEstablished(hit)) {
+    sock.peers.add(hit);
     try {
       await host.sendDatagram(hit, srcPort, dstPort, data);
     } catch (e) {
-      return toErrno(e);
+      return failedSend(sock, e);
     }
     return data.length;
   }
@@ -121,48 +124,61 @@ async function sendDatagram(sock: HiplSock, data: Uint8Array, hit: string, dstPo
       return toErrno(e);
     }
   }
+  sock.peers.add(hit);
   if (!lib.feedback) {
+    // Blocking send: wait for the BEX, then send once.
     try {
       await host.sendDatagram(hit, srcPort, dstPort, data);
     } catch (e) {
-      return toErrno(e);
+      return failedSend(sock, e);
     }
     return data.length;
   }
-  let failed: unknown;
-  const sent = host.sendDatagram(hit, srcPort, dstPort, data);
-  sent.catch((e: unknown) => {
-    failed = e;
-  });
+  // Feedback on: this call returns -EWAITBEX, so (as in libhipl and POSIX) it sends nothing,
+  // now or later. The program sends again once it saw -EBEXESTABLISHED.
   if (!running) {
     sock.peerHit ??= hit;
     ref.driving.add(hit);
     lib.updateStepping(ref);
+    let failed: unknown;
+    const connecting = host.connect(hit).then(
+      () => true,
+      (e: unknown) => {
+        failed = e;
+        return false;
+      },
+    );
     const stop = new AbortController();
-    const ok = await Promise.race([bexStep(host, hit, 'i1-sent', stop.signal), sent.then(() => true, () => false)]);
+    const ok = await Promise.race([bexStep(host, hit, 'i1-sent', stop.signal), connecting]);
     stop.abort();
-    if (!ok || failed) {
+    if (!ok || failed !== undefined) {
       ref.driving.delete(hit);
       lib.updateStepping(ref);
-      return failed ? toErrno(failed) : -Errno.ECONNREFUSED;
+      if (failed !== undefined) return failedSend(sock, failed);
+      return sock.failure !== undefined ? takeFailure(sock) : -Errno.ECONNREFUSED;
     }
     return -EWAITBEX;
   }
-  // A full queue rejects at once: let that rejection land before looking.
-  await Promise.resolve();
-  if (failed) return toErrno(failed);
   return feedbackStep(sock, hit);
+}
+
+/**
+ * The errno of a send that failed. A failed BEX is also stored on the socket by the host's
+ * 'failed' event; returning it here reports it, so it is not handed out a second time.
+ */
+function failedSend(sock: HiplSock, e: unknown): number {
+  const errno = toErrno(e);
+  if (sock.failure === -errno) sock.failure = undefined;
+  return errno;
 }
 
 async function sendStream(sock: HiplSock, data: Uint8Array): Promise<number> {
   const ref = sock.ref;
   if (!ref) return -Errno.ENOTCONN;
   const established = () => sock.peerHit !== undefined && ref.host.isEstablished(sock.peerHit);
-  if (lib.feedback && !established()) {
-    if (sock.stream && !sock.stream.destroyed) sock.stream.write(data);
-    else if (!sock.stream) sock.pendingWrites.push(data);
-    return feedbackStep(sock, sock.peerHit);
-  }
+  if (sock.failure !== undefined) return takeFailure(sock);
+  // Feedback on: a call that returns -EWAITBEX / -EBEXESTABLISHED sends nothing (libhipl).
+  if (lib.feedback && !established()) return feedbackStep(sock, sock.peerHit);
   while (!established() && sock.failure === undefined && !sock.closed && !sock.eof) await nextChange([sock]);
   if (sock.closed) return -Errno.EBADF;
   if (sock.failure !== undefined) return takeFailure(sock);
@@ -196,6 +212,7 @@ async function feedbackStep(sock: HiplSock, peerHit?: string): Promise<number> {
     const t = target();
     return t !== undefined && host.isEstablished(t);
   };
+  if (sock.failure !== undefined) return takeFailure(sock);
   if (!established()) {
     let steps;
     try {
@@ -211,7 +228,6 @@ async function feedbackStep(sock: HiplSock, peerHit?: string): Promise<number> {
   lib.log.debug(`socket ${sock.id}: feedback step with ${target() ?? 'an unknown peer'}: ${established() ? 'established' : 'waiting'}`);
   if (established()) {
     const t = target()!;
-    sock.reported.add(t);
     ref.driving.delete(t);
     lib.updateStepping(ref);
     return -EBEXESTABLISHED;
@@ -283,7 +299,14 @@ function takeDatagram(sock: HiplSock, buf: Uint8Array, len: number, peek: boolea
   const d = sock.rx[0];
   if (d === undefined) return undefined;
   if (!peek) sock.rx.shift();
-  if (d === 'eof') return 0;
+  if ('eof' in d) {
+    // The association with this peer closed (its CLOSE): 0, as libhipl returns, naming the peer.
+    if (peer) {
+      peer.hit = d.hit;
+      peer.port = 0;
+    }
+    return 0;
+  }
   const n = Math.min(len, d.data.length);
   buf.set(d.data.subarray(0, n));
   if (peer) {

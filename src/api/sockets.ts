@@ -140,10 +140,11 @@ async function createUdpHost(sock: HiplSock): Promise<number> {
   }
   const port = ref.host.udpAddress?.port ?? at.port;
   sock.datagramPort = ref.host.bindDatagramPort(port, (data, info) => {
-    const queued = sock.rx.reduce((n, d) => n + (d === 'eof' ? 0 : d.data.length), 0);
+    const queued = sock.rx.reduce((n, d) => n + ('eof' in d ? 0 : d.data.length), 0);
     if (queued + data.length > RX_LIMIT_BYTES) return;
     sock.rx.push({ data: data.slice(), hit: info.hit, port: info.port });
     sock.peerHit ??= info.hit;
+    sock.peers.add(info.hit);
     sock.notify();
   });
   return 0;

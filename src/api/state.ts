@@ -29,6 +29,14 @@ export interface RxDatagram {
   port: number;
 }
 
+/** The end of a datagram socket's association with one peer (its CLOSE), in arrival order. */
+export interface RxEnd {
+  /** Always true. */
+  eof: true;
+  /** The peer whose association closed. */
+  hit: string;
+}
+
 /** What a socket is doing. */
 export type SockRole = 'new' | 'bound' | 'listening' | 'connecting' | 'connected' | 'accepted';
 
@@ -63,12 +71,12 @@ export class HiplSock {
   closed = false;
   /** The peer this socket exchanges data with (UDP: the first association; TCP: the connected peer). */
   peerHit: string | undefined;
-  /** Peers whose `-EBEXESTABLISHED` this socket has already resolved. */
-  readonly reported = new Set<string>();
   /** Errno of a failed BEX or connect, handed out once by the next call. */
   failure: number | undefined;
   /** UDP: datagrams and end-of-association markers in arrival order. */
-  readonly rx: (RxDatagram | 'eof')[] = [];
+  readonly rx: (RxDatagram | RxEnd)[] = [];
+  /** UDP: every peer this socket sent to or received from; each one's CLOSE is reported. */
+  readonly peers = new Set<string>();
   /** UDP: the peer set by hiplConnect, used when hiplSendto names none. */
   defaultPeer: { hit: string; port: number } | undefined;
   /** TCP: the stream, once there is one. */
@@ -278,11 +286,14 @@ export class LibState {
     host.on('failed', (e) => {
       this.log.error(`BEX with ${e.peerHit} failed: ${e.reason}${e.detail ? ` (${e.detail})` : ''}`);
       ref.driving.delete(e.peerHit);
-      const errno = e.reason === 'timeout' ? Errno.ETIMEDOUT : Errno.ECONNREFUSED;
+      const errno = e.reason === 'timeout' ? Errno.ETIMEDOUT : e.reason === 'unreachable' ? Errno.EHOSTUNREACH : Errno.ECONNREFUSED;
       for (const s of ref.sockets) {
-        if (s.peerHit === e.peerHit || (s.connect && canonicalHit(s.connect.hit) === e.peerHit)) {
+        if (s.peerHit === e.peerHit || (s.isDgram && s.peers.has(e.peerHit)) || (s.connect && canonicalHit(s.connect.hit) === e.peerHit)) {
           s.failure = errno;
-          if (s.isDgram) s.peerHit = undefined;
+          if (s.isDgram) {
+            if (s.peerHit === e.peerHit) s.peerHit = undefined;
+            s.peers.delete(e.peerHit);
+          }
         }
       }
       queueMicrotask(() => this.updateStepping(ref));
@@ -292,9 +303,9 @@ export class LibState {
       this.log.info(`association with ${e.peerHit} closed (${e.by})`);
       ref.driving.delete(e.peerHit);
       for (const s of ref.sockets) {
-        if (!s.isDgram || s.peerHit !== e.peerHit) continue;
-        s.reported.delete(e.peerHit);
-        if (e.by !== 'local') s.rx.push('eof');
+        if (!s.isDgram || !(s.peers.has(e.peerHit) || s.peerHit === e.peerHit)) continue;
+        s.peers.delete(e.peerHit);
+        if (e.by !== 'local') s.rx.push({ eof: true, hit: e.peerHit });
       }
       wake();
     });

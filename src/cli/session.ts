@@ -131,9 +131,8 @@ async function makeHost(c: Common, io: CliIo, carriers: Pick<CreateHostOptions, 
   if (c.nat) opts.natMode = true;
   if (c.verbose) opts.log = (line) => say(io, line);
   const host = await createHost(opts);
-  host.on('error', (e) => {
-    if (c.verbose || e.code === 'ERR_HIP_BEX_FAILED') say(io, `${e.code}: ${e.message}`);
-  });
+  host.on('failed', (e) => say(io, `${e.code}: ${e.message}`));
+  host.on('error', (e) => say(io, `${e.code}: ${e.message}`));
   return { host, keySource: source };
 }
 

@@ -212,15 +212,15 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
   }
 
   /**
-   * The carrier under an association is gone (its TCP connection closed): drop the association
-   * without any HIP exchange and report it `closed` by `transport`.
+   * The carrier under an association is gone (its TCP connection closed), or the host gave up
+   * on it: drop the association without any HIP exchange and report it `closed` by `by`.
    */
-  abandon(peerHit: Uint8Array): void {
+  abandon(peerHit: Uint8Array, by: 'transport' | 'timeout' = 'transport'): void {
     const a = this.associations.get(hitKey(peerHit));
     if (!a) return;
     const wasClosing = a.state === HipState.CLOSED;
     discard(this.ctx, a);
-    if (!wasClosing) this.events.push({ type: 'closed', peerHit: a.peerHit, by: 'transport' });
+    if (!wasClosing) this.events.push({ type: 'closed', peerHit: a.peerHit, by });
   }
 
   /** Process one received HIP packet (no carrier framing). Never throws for bad input. */

@@ -87,6 +87,13 @@ export interface HostOptions {
   keylog?: string;
   /** Bytes of application data queued per peer while its BEX runs. Default 1 MiB. */
   queueLimitBytes?: number;
+  /**
+   * Milliseconds a base exchange we start may take before connect() (and every send or stream
+   * waiting for it) fails with `ERR_HIP_CONNECT_TIMEOUT`. Default 10 000: four I1s (at 0, 1, 3
+   * and 7 s with the default backoff) ride out ordinary loss, and a peer that is down is reported
+   * long before the engine's own retransmissions give up (about 47 s). 0 turns it off.
+   */
+  connectTimeoutMs?: number;
   /** ESP anti-replay window. Default 64. */
   replayWindow?: number;
   /**
@@ -147,6 +154,8 @@ export interface ConnectOptions {
   version?: 1 | 2;
   /** Abort the wait (and a TCP connect in progress). */
   signal?: AbortSignal;
+  /** Overrides the host's `connectTimeoutMs` for a BEX this call starts. */
+  timeoutMs?: number;
   /** TCP carrier only: the local port to connect from (libhipl's bound socket). */
   localPort?: number;
   /** TCP carrier only: the local address to connect from. */
@@ -204,6 +213,10 @@ export interface DatagramInfo {
   port: number;
   /** Our (destination) port. */
   localPort: number;
+  /** The peer's IP address: the locator its association runs over. */
+  address: string;
+  /** IP version of `address`. */
+  family: 4 | 6;
 }
 
 /** Events of a {@link HipHost}. */
@@ -338,6 +351,8 @@ interface QueuedDatagram {
 }
 
 const DEFAULT_QUEUE_LIMIT = 1 << 20;
+/** See {@link HostOptions.connectTimeoutMs}. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * A HIP host over real sockets.
@@ -365,6 +380,7 @@ export class HipHost extends EventEmitter<HostEvents> {
   private readonly sessionsByHit = new Map<string, Session>();
   private readonly clearTextByLocator = new Map<string, Session>();
   private readonly waiting = new Map<string, Pending[]>();
+  private readonly connectTimers = new Map<string, NodeJS.Timeout>();
   private readonly queued = new Map<string, { items: QueuedDatagram[]; bytes: number }>();
   private readonly pings = new PingTable();
   private readonly localAddresses = new LocalAddressBook();
@@ -375,6 +391,7 @@ export class HipHost extends EventEmitter<HostEvents> {
   private pcap: PcapTap | undefined;
   private keylog: KeyLogWriter | undefined;
   private closed = false;
+  private refed = true;
   private stepping = false;
   private readonly controlQueue: { packet: Uint8Array; from: HostLocator }[] = [];
   private controlWaiter: (() => void) | undefined;
@@ -426,7 +443,7 @@ export class HipHost extends EventEmitter<HostEvents> {
         host.udp = await UdpCarrier.bind(nat.udpPort !== undefined && udp.port === undefined ? { ...udp, port: nat.udpPort } : udp);
         host.udp.on('hip', (p, from) => host.onControl(p, udpLocator(from)));
         host.udp.on('payload', (p, from) => host.onPayload(p, udpLocator(from)));
-        host.udp.on('error', (e) => host.onCarrierError(e));
+        host.udp.on('error', (e) => host.onUdpError(e));
       }
       if (nat.watchAddressesMs > 0) host.watcher = new AddressWatcher(nat.watchAddressesMs, () => host.updateLocators());
       if (opts.tcp) {
@@ -506,6 +523,7 @@ export class HipHost extends EventEmitter<HostEvents> {
           if (locator.conn && !this.engine.associationsOn(locator.key).length) locator.conn.end();
           throw e;
         }
+        this.armConnectTimer(hit, locator, opts.timeoutMs ?? this.opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
       }
       const done = this.waitFor(hit, opts.signal);
       this.pump();
@@ -516,8 +534,11 @@ export class HipHost extends EventEmitter<HostEvents> {
     return this.info(this.sessionsByHit.get(hit)!, 0);
   }
 
-  /** Close the association with a peer (CLOSE / CLOSE_ACK); resolves when it is gone. */
-  async close(peerHit: string | Uint8Array): Promise<void> {
+  /**
+   * Close the association with a peer (CLOSE / CLOSE_ACK); resolves when it is gone. With
+   * `graceMs`, a peer that has not acknowledged by then is let go (`'closed'` by `'timeout'`).
+   */
+  async close(peerHit: string | Uint8Array, opts: { graceMs?: number } = {}): Promise<void> {
     const hit = canonicalHit(peerHit);
     const hitBytes = parseHit(hit);
     if (!this.engine.association(hitBytes)) return;
@@ -531,7 +552,17 @@ export class HipHost extends EventEmitter<HostEvents> {
     });
     this.engine.close(hitBytes, this.now());
     this.pump();
-    await gone;
+    const grace = opts.graceMs;
+    if (grace === undefined || !Number.isFinite(grace)) return gone;
+    // A peer that lost its state (restarted, or gone) never acknowledges: let go after the grace
+    // time instead of the ~15 s of CLOSE retransmissions.
+    let timer: NodeJS.Timeout | undefined;
+    const acked = await Promise.race([gone.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, grace))))]);
+    clearTimeout(timer);
+    if (!acked && this.engine.association(hitBytes)) {
+      this.engine.abandon(hitBytes, 'timeout');
+      this.pump();
+    }
   }
 
   /**
@@ -567,6 +598,22 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.keylog?.close();
     this.pcap = undefined;
     this.keylog = undefined;
+  }
+
+  /** Keep the process alive while the host's carriers are open (the default). */
+  ref(): void {
+    this.refed = true;
+    this.udp?.ref();
+    this.tcp?.ref();
+    for (const c of this.tcpConns) c.ref();
+  }
+
+  /** Let the process exit while the host's carriers and connections are open. */
+  unref(): void {
+    this.refed = false;
+    this.udp?.unref();
+    this.tcp?.unref();
+    for (const c of this.tcpConns) c.unref();
   }
 
   // ---- mobility and rekeying ----------------------------------------------------------
@@ -636,7 +683,8 @@ export class HipHost extends EventEmitter<HostEvents> {
       }
       this.pump();
     }
-    this.emit('error', err);
+    // One peer's refused send is that peer's failure (see onUdpError), not the host's.
+    if (err.code !== 'ERR_TRANSPORT_SEND') this.emit('error', err);
   }
 
   private onPathEvent(e: Extract<EngineEvent, { type: 'locator' | 'rekeyed' | 'rekey-inbound' | 'path' }>): void {
@@ -646,6 +694,9 @@ export class HipHost extends EventEmitter<HostEvents> {
       const loc = e.locator as HostLocator;
       const prev = e.previous as HostLocator;
       if (s) s.locator = loc;
+      // The peer answered the return-routability check there: a TCP connection it came back on
+      // is no longer a stranger's, or the listener would close it at its verification deadline.
+      loc.conn?.markVerified();
       this.emit('locator', { peerHit: hit, carrier: loc.carrier, address: loc.peer.address, port: loc.peer.port, previousAddress: prev.peer.address, previousPort: prev.peer.port });
     } else if (e.type === 'rekey-inbound') {
       if (!s || s.clearText) return;
@@ -931,6 +982,7 @@ export class HipHost extends EventEmitter<HostEvents> {
 
   private adoptConnection(conn: TcpConnection): void {
     this.tcpConns.add(conn);
+    if (!this.refed) conn.unref();
     const loc = tcpLocator(conn);
     conn.on('hip', (p) => this.onControl(p, loc));
     conn.on('payload', (p) => this.onPayload(p, loc));
@@ -943,11 +995,36 @@ export class HipHost extends EventEmitter<HostEvents> {
       // A base exchange (or a libhipl clear-text stream) lived on this connection: it ends with it.
       for (const s of [...this.sessionsByHit.values()]) if (s.locator.conn === conn && (s.clearText || resumeMs <= 0)) this.engine.abandon(s.peerHit);
       for (const hit of this.engine.associationsOn(loc.key)) {
+        // Only associations on THIS connection: a new connection to the same address and port
+        // (a reconnect right after disconnect()) has the same locator key and must live on.
+        if ((this.engine.association(hit)?.locator as HostLocator | undefined)?.conn !== conn) continue;
         if (resumeMs <= 0 || !live.some((s) => s.peerHit === hit || formatHit(s.peerHit) === formatHit(hit))) this.engine.abandon(hit);
       }
       if (resumeMs > 0 && live.length > 0) void this.resumeTcp(conn, loc, live, resumeMs);
       this.pump();
     });
+  }
+
+  /**
+   * A UDP send the system refused (ENETUNREACH, EACCES ...) fails the BEX towards that address
+   * at once instead of leaving it to retransmit for nothing; other refusals are counted. Only a
+   * failure of the socket itself is the host's `'error'`.
+   */
+  private onUdpError(e: Error): void {
+    const err = e instanceof HipError ? e : new HipError('ERR_TRANSPORT', String(e));
+    // Unreachable destinations first (mobility: fail that BEX, announce our addresses).
+    this.onCarrierError(err);
+    if (err.code !== 'ERR_TRANSPORT_SEND') return;
+    this.count('send-error');
+    const { address, port } = (err.details ?? {}) as { address?: string; port?: number };
+    if (address === undefined || port === undefined) return;
+    const key = udpLocator({ address, port, family: address.includes(':') ? 6 : 4 }).key;
+    for (const hitBytes of this.engine.associationsOn(key)) {
+      const hit = formatHit(hitBytes);
+      if (this.sessionsByHit.has(hit)) continue;
+      const os = typeof err.details?.osCode === 'string' ? err.details.osCode : err.code;
+      this.failBex(hit, new HipProtocolError('ERR_HIP_BEX_FAILED', `base exchange with ${hit} failed: the system refused to send to udp ${address}:${port} (${os})`, { peerHit: hit, reason: 'unreachable', osCode: os, locators: [`udp ${address}:${port}`] }), 'unreachable');
+    }
   }
 
   /**
@@ -1068,21 +1145,23 @@ export class HipHost extends EventEmitter<HostEvents> {
   private deliverDatagram(s: Session, d: QueuedDatagram): void {
     const handler = this.datagramPorts.get(d.dstPort);
     if (!handler) return s.drop('no-port');
-    handler(d.data, { hit: s.peerHitText, port: d.srcPort, localPort: d.dstPort });
+    handler(d.data, { hit: s.peerHitText, port: d.srcPort, localPort: d.dstPort, address: s.locator.peer.address, family: s.locator.peer.family });
   }
 
   private sendPayload(loc: HostLocator, bytes: Uint8Array): void {
-    this.record('out', loc, bytes, false);
-    if (loc.carrier === 'udp') this.udp?.sendPayload(bytes, loc.peer);
-    else loc.conn?.sendPayload(bytes);
+    // The capture shows the wire as it was: a packet is recorded once the system took it.
+    const sent = this.pcap ? () => this.record('out', loc, bytes, false) : undefined;
+    if (loc.carrier === 'udp') this.udp?.sendPayload(bytes, loc.peer, sent);
+    else loc.conn?.sendPayload(bytes, sent);
   }
 
   /** Drain the engine: send its packets, act on its events, then re-arm the timer. */
   private pump(): void {
     for (let t = this.engine.pollTransmit(); t; t = this.engine.pollTransmit()) {
-      this.record('out', t.to, t.packet, true);
-      if (t.to.carrier === 'udp') this.udp?.sendHip(t.packet, t.to.peer);
-      else t.to.conn?.sendHip(t.packet);
+      const { to, packet } = t;
+      const sent = this.pcap ? () => this.record('out', to, packet, true) : undefined;
+      if (to.carrier === 'udp') this.udp?.sendHip(packet, to.peer, sent);
+      else to.conn?.sendHip(packet, sent);
     }
     for (let e = this.engine.pollEvent(); e; e = this.engine.pollEvent()) this.onEngineEvent(e);
     this.schedule();
@@ -1206,7 +1285,37 @@ export class HipHost extends EventEmitter<HostEvents> {
     });
   }
 
+  /**
+   * Give up a BEX we started that has not finished in `ms`: its waiters fail with an error that
+   * names the peer and where we looked for it, and the half-open association is dropped.
+   */
+  private armConnectTimer(hit: string, locator: HostLocator, ms: number): void {
+    if (!(ms > 0) || !Number.isFinite(ms)) return;
+    clearTimeout(this.connectTimers.get(hit));
+    const timer = setTimeout(() => {
+      this.connectTimers.delete(hit);
+      if (this.closed || this.sessionsByHit.has(hit)) return;
+      const where = `${locator.carrier} ${locator.peer.address}:${locator.peer.port}`;
+      this.failBex(hit, new HipProtocolError('ERR_HIP_CONNECT_TIMEOUT', `no base exchange with ${hit} within ${ms} ms (tried ${where})`, { peerHit: hit, reason: 'timeout', locators: [where], timeoutMs: ms }), 'timeout');
+    }, ms);
+    timer.unref();
+    this.connectTimers.set(hit, timer);
+  }
+
+  /** Fail a BEX in progress now: waiters get `err`, the association is dropped, 'failed' follows. */
+  private failBex(hit: string, err: HipError, reason: FailureReason): void {
+    this.settle(hit, err);
+    const hitBytes = parseHit(hit);
+    if (this.engine.association(hitBytes) && !this.sessionsByHit.has(hit)) {
+      this.engine.abandon(hitBytes);
+      this.pump();
+    }
+    this.emit('failed', { peerHit: hit, reason, detail: err.message });
+  }
+
   private settle(hit: string, err?: HipError): void {
+    clearTimeout(this.connectTimers.get(hit));
+    this.connectTimers.delete(hit);
     const list = this.waiting.get(hit);
     if (!list) return;
     this.waiting.delete(hit);

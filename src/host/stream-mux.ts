@@ -18,6 +18,7 @@ export interface StreamHost {
   sendEsp(s: Session, nextHeader: number, payload: Uint8Array): void;
   sendClear(s: Session, data: Uint8Array): void;
   connect(hit: string, opts?: { streamLocalPort?: number }): Promise<unknown>;
+  close(hit: string): Promise<void>;
   reschedule(): void;
   now(): number;
   readonly tcpAddress?: { port: number } | undefined;
@@ -59,8 +60,14 @@ export class HostStream extends Duplex {
   /** @internal */ endRequested = false;
   /** @internal The association closed: nothing more can be written. */ gone = false;
   /** @internal Write callbacks held back until the connection drains. */ blocked: ((e?: Error | null) => void)[] = [];
+  /** Bytes received (net.Socket's `bytesRead`). */
+  bytesRead = 0;
+  /** Bytes handed to the association for sending (net.Socket's `bytesWritten`). */
+  bytesWritten = 0;
   /** @internal `push()` returned false: received data stays in the connection (its window closes) until `_read()`. */ readPaused = false;
   private readonly mux: StreamMux;
+  private idleMs = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   /** @internal */
   constructor(mux: StreamMux, remoteHit: string, remotePort: number, localPort: number) {
@@ -69,6 +76,51 @@ export class HostStream extends Duplex {
     this.remoteHit = remoteHit;
     this.remotePort = remotePort;
     this.localPort = localPort;
+    mux.track(this);
+  }
+
+  /** The peer's IP address (its locator on the carrier), once the association is up. */
+  get remoteAddress(): string | undefined {
+    return this.session?.locator.peer.address;
+  }
+
+  /** `'IPv4'` or `'IPv6'`, of {@link remoteAddress}. */
+  get remoteFamily(): 'IPv4' | 'IPv6' | undefined {
+    const f = this.session?.locator.peer.family;
+    return f === undefined ? undefined : f === 6 ? 'IPv6' : 'IPv4';
+  }
+
+  /**
+   * As net.Socket's: emit `'timeout'` after `ms` without data in either direction (0 turns it
+   * off). The stream stays open; end or destroy it in the listener.
+   */
+  setTimeout(ms: number, callback?: () => void): this {
+    if (!Number.isFinite(ms) || ms < 0) throw new HipArgumentError('ERR_HIP_INVALID_ARGUMENT', `not a timeout: ${ms}`);
+    if (callback) this.once('timeout', callback);
+    this.idleMs = ms;
+    this.touch();
+    return this;
+  }
+
+  /** @internal Data moved: restart the idle timer. */
+  touch(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    if (this.idleMs === 0 || this.destroyed) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      this.emit('timeout');
+    }, this.idleMs);
+    this.idleTimer.unref();
+  }
+
+  /** Readable hook: count received bytes and restart the idle timer. */
+  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (chunk instanceof Uint8Array) {
+      this.bytesRead += chunk.byteLength;
+      this.touch();
+    }
+    return super.push(chunk, encoding);
   }
 
   /**
@@ -76,6 +128,8 @@ export class HostStream extends Duplex {
    * is held back while the send buffer is full, which is Node's backpressure.
    */
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    this.bytesWritten += chunk.byteLength;
+    this.touch();
     this.mux.write(this, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength), cb);
   }
 
@@ -97,6 +151,8 @@ export class HostStream extends Duplex {
 
   /** Duplex hook: reset the connection unless it already finished cleanly. */
   override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     // Node destroys a finished Duplex by itself once both sides ended; the connection must then
     // still deliver its last segments (and our FIN), so only an early or failed stream is reset.
     if (err || !this.readableEnded || !this.writableFinished) this.mux.abort(this);
@@ -108,6 +164,8 @@ export class HostStream extends Duplex {
 export class StreamMux {
   private readonly listeners = new PortTable<(s: HostStream) => void>('stream port');
   private readonly streams = new Map<string, HostStream>();
+  /** Every stream not yet closed, also those whose association is gone (for destroyAll). */
+  private readonly live = new Set<HostStream>();
   /** Streams whose events are being handled right now (guards against re-entry from push()). */
   private readonly flushing = new Set<HostStream>();
   /** TCP carriers whose 'drain' the multiplexer waits for. */
@@ -260,8 +318,9 @@ export class StreamMux {
     const s = stream.session;
     if (!s) return;
     if (s.clearText) {
-      // libhipl: a stream is its TCP connection, so ending it ends the connection.
-      s.locator.conn?.end();
+      // libhipl: a stream is its TCP connection, so ending it ends the association: CLOSE,
+      // CLOSE_ACK, and then the host ends the connection (FIN). The stream ends with the CLOSE.
+      if (s.locator.carrier === 'tcp') void this.host.close(stream.remoteHit).catch(() => undefined);
       return;
     }
     if (!stream.conn) return;
@@ -294,8 +353,16 @@ export class StreamMux {
     return next;
   }
 
+  /** @internal A new stream: destroyAll reaches it until it closes. */
+  track(stream: HostStream): void {
+    this.live.add(stream);
+    stream.once('close', () => this.live.delete(stream));
+  }
+
+  /** Destroy every stream still open (the host shuts down): each emits `'close'`. */
   destroyAll(): void {
-    for (const stream of [...this.streams.values()]) stream.destroy();
+    for (const stream of [...this.live]) stream.destroy();
+    this.live.clear();
     this.streams.clear();
   }
 

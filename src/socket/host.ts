@@ -3,7 +3,6 @@
  * factories for datagram sockets, streams and servers that name peers by HIT.
  * @module
  */
-import { EventEmitter } from 'eventemitter3';
 import type { EngineOptions } from '../core/config.js';
 import type { BexStep } from '../core/events.js';
 import type { HostIdentity } from '../crypto/identity.js';
@@ -14,7 +13,8 @@ import type { NatModeOptions } from '../host/mobility.js';
 import type { SessionStats } from '../host/session.js';
 import type { CarrierPeer } from '../transport/index.js';
 import { packetTypeName } from '../wire/constants.js';
-import { HiplSocket } from './datagram.js';
+import { HiplSocket, type HiplUser } from './datagram.js';
+import { NodeEmitter } from './emitter.js';
 import { attachLog, nodeDebugLog, type HiplLog } from './log.js';
 import { HiplServer, type HiplStream } from './server.js';
 
@@ -83,6 +83,13 @@ export interface CreateHostOptions {
   /** Bytes of data queued per peer while its BEX runs. Default 1 MiB. */
   queueLimitBytes?: number;
   /**
+   * Milliseconds a base exchange may take before the connect, send or stream waiting for it fails
+   * with `ERR_HIP_CONNECT_TIMEOUT` (naming the HIT and the locator tried). Default 10 000: four
+   * I1s ride out ordinary loss, and a peer that is down is reported long before the protocol's
+   * own retransmissions give up (about 47 s). 0 turns it off.
+   */
+  connectTimeoutMs?: number;
+  /**
    * NAT mode (HIPL's `hipconf daemon nat plain-udp`): UDP port 10500 unless `udp.port` is given,
    * UDP-ENCAPSULATION, keepalives on idle paths, liveness probes, moves announced to peers.
    * See README "Behind a NAT". Default false.
@@ -123,8 +130,6 @@ export interface HiplHostEvents {
   bex: [HiplBexEvent];
   /** An association is established: data may flow. */
   established: [EstablishedInfo];
-  /** An association ended: CLOSE sent or received, idle, timed out, or its TCP carrier broke. */
-  close: HostEvents['closed'];
   /** A peer's verified address changed (it moved or was rebound, and answered a check there). */
   locator: HostEvents['locator'];
   /** New ESP keys are in use with a peer. */
@@ -132,10 +137,24 @@ export interface HiplHostEvents {
   /** The path to a peer stopped answering (`dead`), or answers again (`alive`). */
   path: HostEvents['path'];
   /**
-   * A failure: a failed BEX (`ERR_HIP_BEX_FAILED`, with `details.peerHit` and
-   * `details.reason`) or a carrier error.
+   * An association ended: CLOSE sent or received, idle, timed out, or its TCP carrier broke.
+   * (Named for what it is; `'close'` is the host's own end, as everywhere in Node.)
+   */
+  disconnect: HostEvents['closed'];
+  /**
+   * A base exchange failed: `ERR_HIP_BEX_FAILED` with `details.peerHit` and `details.reason`
+   * (`'timeout'` also when `connectTimeoutMs` expired, `'unreachable'` when the system refused
+   * to send). Informational: the send, stream or connect that asked for it gets its own error,
+   * so an unheard `'failed'` is not thrown.
+   */
+  failed: [HipError];
+  /**
+   * A carrier failed (e.g. the UDP socket). As with every Node emitter, an `'error'` nobody
+   * listens to is thrown.
    */
   error: [HipError];
+  /** The host closed: every socket, server and stream of it is closed, the carriers too. */
+  close: [];
 }
 
 /** Options of {@link HiplHost.connect}. */
@@ -181,6 +200,7 @@ export async function createHost(options: CreateHostOptions = {}): Promise<HiplH
   if (options.engine) hostOptions.engine = options.engine;
   if (options.provider) hostOptions.provider = options.provider;
   if (options.queueLimitBytes !== undefined) hostOptions.queueLimitBytes = options.queueLimitBytes;
+  if (options.connectTimeoutMs !== undefined) hostOptions.connectTimeoutMs = options.connectTimeoutMs;
   if (options.natMode !== undefined) hostOptions.natMode = options.natMode;
   if (options.espSequenceV1 !== undefined) hostOptions.espSequenceV1 = options.espSequenceV1;
   const core = await HipHost.create(hostOptions);
@@ -193,8 +213,10 @@ export async function createHost(options: CreateHostOptions = {}): Promise<HiplH
  * A HIP host, the Node way: datagram sockets, streams and servers that name peers by HIT, and
  * an event for every step of every base exchange.
  */
-export class HiplHost extends EventEmitter<HiplHostEvents> {
+export class HiplHost extends NodeEmitter<HiplHostEvents> {
   private closing: Promise<void> | undefined;
+  private readonly users = new Set<HiplUser>();
+  private isRefed = true;
 
   /** @internal Use {@link createHost}. */
   constructor(
@@ -205,10 +227,10 @@ export class HiplHost extends EventEmitter<HiplHostEvents> {
     super();
     core.on('bex', (e) => this.emit('bex', { ...e, packetName: packetTypeName(e.packetType) }));
     core.on('established', (e) => this.emit('established', e));
-    core.on('closed', (e) => this.emit('close', e));
+    core.on('closed', (e) => this.emit('disconnect', e));
     core.on('failed', (e) => {
       const detail = e.detail ? ` (${e.detail})` : '';
-      this.emit('error', new HipProtocolError('ERR_HIP_BEX_FAILED', `base exchange with ${e.peerHit} failed: ${e.reason}${detail}`, { peerHit: e.peerHit, reason: e.reason }));
+      this.emit('failed', new HipProtocolError('ERR_HIP_BEX_FAILED', `base exchange with ${e.peerHit} failed: ${e.reason}${detail}`, { peerHit: e.peerHit, reason: e.reason }));
     });
     core.on('error', (e) => this.emit('error', e));
     core.on('locator', (e) => this.emit('locator', e));
@@ -265,7 +287,8 @@ export class HiplHost extends EventEmitter<HiplHostEvents> {
    */
   createSocket(type: 'udp'): HiplSocket {
     if (type !== 'udp') throw new HipError('ERR_HIP_INVALID_ARGUMENT', `unknown socket type ${String(type)}: only 'udp'`);
-    return new HiplSocket(this.core);
+    this.assertOpen();
+    return new HiplSocket(this);
   }
 
   /**
@@ -326,7 +349,8 @@ export class HiplHost extends EventEmitter<HiplHostEvents> {
    * ```
    */
   createServer(onConnection?: (stream: HiplStream) => void): HiplServer {
-    return new HiplServer(this.core, onConnection);
+    this.assertOpen();
+    return new HiplServer(this, onConnection);
   }
 
   /** Whether an association with `hit` is established. */
@@ -352,17 +376,80 @@ export class HiplHost extends EventEmitter<HiplHostEvents> {
     return this.core.rekey(hit, opts);
   }
 
-  /** Close the association with `hit` (CLOSE / CLOSE_ACK); resolves when it is gone. */
-  async disconnect(hit: string): Promise<void> {
-    await this.core.close(hit);
+  /**
+   * Close the association with `hit` (CLOSE / CLOSE_ACK); resolves when it is gone, or after
+   * `graceMs` (default 1000) without a CLOSE_ACK (a peer that restarted or vanished): it is then
+   * dropped here, `'disconnect'` by `'timeout'`.
+   */
+  async disconnect(hit: string, graceMs = 1000): Promise<void> {
+    await this.core.close(hit, { graceMs });
   }
 
   /**
-   * Close every association (waiting at most `graceMs` for the CLOSE_ACKs), then the carriers.
-   * Idempotent.
+   * Close the host: its sockets and servers close, every association is closed (waiting at most
+   * `graceMs` for the CLOSE_ACKs), every stream still open is destroyed (`'close'`, as closing a
+   * net.Server's sockets), then the carriers; `'close'` follows. Idempotent.
    */
   close(graceMs = 1000): Promise<void> {
-    this.closing ??= this.core.shutdown(graceMs);
+    this.closing ??= (async () => {
+      for (const u of [...this.users]) u.close();
+      await this.core.shutdown(graceMs);
+      this.emit('close');
+    })();
     return this.closing;
+  }
+
+  /** `await using host = await createHost()`: closes the host at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** Keep the process alive while the host is open (the default), as net.Server's `ref()`. */
+  ref(): this {
+    this.isRefed = true;
+    this.refChanged();
+    return this;
+  }
+
+  /**
+   * Let the process exit while the host is open, as net.Server's `unref()`: its carriers and
+   * connections no longer keep the event loop alive.
+   */
+  unref(): this {
+    this.isRefed = false;
+    this.refChanged();
+    return this;
+  }
+
+  /** @internal The port datagram sockets must bind in libhipl mode. */
+  get libhiplPort(): number | undefined {
+    return this.libhipl ? this.core.udpAddress?.port : undefined;
+  }
+
+  /** @internal */
+  track(user: HiplUser): void {
+    this.users.add(user);
+    this.refChanged();
+  }
+
+  /** @internal */
+  untrack(user: HiplUser): void {
+    this.users.delete(user);
+    this.refChanged();
+  }
+
+  /**
+   * @internal The carriers keep the process alive while the host is referenced and, once it
+   * has sockets or servers, while one of them is.
+   */
+  refChanged(): void {
+    const users = [...this.users];
+    const want = this.isRefed && (users.length === 0 || users.some((u) => u.refed));
+    if (want) this.core.ref();
+    else this.core.unref();
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new HipError('ERR_HIP_HOST_CLOSED', 'the host is closed');
   }
 }

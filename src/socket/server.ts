@@ -2,11 +2,11 @@
  * HiplServer: accepts byte streams from peers named by HIT, in the shape of net.Server.
  * @module
  */
-import { EventEmitter } from 'eventemitter3';
 import { HipArgumentError, HipError } from '../errors.js';
 import type { HipHost } from '../host/host.js';
 import { HostStream as HiplStream } from '../host/stream-mux.js';
-import type { HiplLocalPort } from './datagram.js';
+import type { HiplLocalPort, HiplOwner } from './datagram.js';
+import { NodeEmitter } from './emitter.js';
 
 // The stream class is the host's; the public name is HiplStream (one name per concept).
 export { HiplStream };
@@ -33,17 +33,40 @@ export interface HiplServerEvents {
  * await server.listen(7);
  * ```
  */
-export class HiplServer extends EventEmitter<HiplServerEvents> {
+export class HiplServer extends NodeEmitter<HiplServerEvents> {
   private port: number | undefined;
   private closed = false;
+  private isRefed = true;
+  private readonly host: HipHost;
 
   /** @internal */
   constructor(
-    private readonly host: HipHost,
+    private readonly owner: HiplOwner,
     onConnection?: (stream: HiplStream) => void,
   ) {
     super();
+    this.host = owner.core;
+    owner.track(this);
     if (onConnection) this.on('connection', onConnection);
+  }
+
+  /** @internal Whether the server keeps the process alive. */
+  get refed(): boolean {
+    return this.isRefed && !this.closed;
+  }
+
+  /** Keep the process alive while the server is open (the default), as net.Server's `ref()`. */
+  ref(): this {
+    this.isRefed = true;
+    this.owner.refChanged();
+    return this;
+  }
+
+  /** Let the process exit while the server is open, as net.Server's `unref()`. */
+  unref(): this {
+    this.isRefed = false;
+    this.owner.refChanged();
+    return this;
   }
 
   /**
@@ -68,11 +91,13 @@ export class HiplServer extends EventEmitter<HiplServerEvents> {
     return this.port === undefined ? undefined : { port: this.port };
   }
 
-  /** Stop accepting streams; open streams stay. */
-  close(): void {
+  /** Stop accepting streams; open streams stay (closing the host ends them). */
+  close(callback?: () => void): void {
+    if (callback) this.once('close', callback);
     if (this.closed) return;
     this.closed = true;
     if (this.port !== undefined) this.host.unlistenStream(this.port);
+    this.owner.untrack(this);
     this.emit('close');
   }
 }

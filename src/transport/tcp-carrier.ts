@@ -161,7 +161,8 @@ export class TcpListener extends EventEmitter<TcpListenerEvents> {
       return Promise.reject(e);
     }
     return new Promise<TcpListener>((resolve, reject) => {
-      const server = createServer({ pauseOnConnect: true });
+      // Half-open: a peer's FIN must not drop what we still have to say (a CLOSE_ACK, say).
+      const server = createServer({ pauseOnConnect: true, allowHalfOpen: true });
       const onError = (err: Error): void => {
         server.close();
         reject(
@@ -383,6 +384,7 @@ export function tcpConnect(opts: TcpConnectOptions): Promise<TcpConnection> {
       port: opts.port,
       family,
       noDelay: true,
+      allowHalfOpen: true,
       ...(opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {}),
       ...(opts.localPort !== undefined ? { localPort: opts.localPort } : {}),
     });

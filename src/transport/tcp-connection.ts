@@ -65,6 +65,7 @@ export interface TcpConnectionEvents {
 interface QueuedWrite {
   data: Uint8Array;
   control: boolean;
+  onSent: (() => void) | undefined;
 }
 
 /**
@@ -149,7 +150,12 @@ export class TcpConnection extends EventEmitter<TcpConnectionEvents> {
     socket.on('error', (err) => {
       if (!this.#closed) this.emit('error', fromNodeError(TransportErrorCode.SOCKET, 'TCP connection error', err, { ...this.remote }));
     });
-    socket.on('end', () => this.#flushHeld());
+    socket.on('end', () => {
+      this.#flushHeld();
+      // The peer is done sending (libhipl sends CLOSE and FIN back to back): answer what it
+      // sent, let the paced queue (our CLOSE_ACK) drain, and only then send our FIN.
+      this.end();
+    });
     socket.on('drain', () => this.emit('drain'));
     socket.on('close', () => this.#onClose());
     if (socket.destroyed) {
@@ -204,30 +210,32 @@ export class TcpConnection extends EventEmitter<TcpConnectionEvents> {
 
   /**
    * Send a HIP control packet: a hipl frame, or (libhipl) marker + packet as one write kept
-   * apart from other writes. Returns false when it was dropped (see the class notes).
+   * apart from other writes. Returns false when it was dropped (see the class notes); `onSent`
+   * runs once the bytes reached the kernel.
    */
-  sendHip(packet: Uint8Array): boolean {
+  sendHip(packet: Uint8Array, onSent?: () => void): boolean {
     if (!this.#writable()) return false;
     if (this.#hipl) {
       const frame = this.#encode(() => encodeHiplHip(packet));
       if (!frame) return false;
       this.stats.hipOut++;
-      this.#write(frame);
+      this.#write(frame, onSent);
       return true;
     }
     this.stats.hipOut++;
-    this.#enqueue({ data: withMarker(packet), control: true });
+    this.#enqueue({ data: withMarker(packet), control: true, onSent });
     return true;
   }
 
   /**
    * Send an ESP packet as one hipl frame, or (libhipl) clear-text bytes as they are. Returns
-   * false when it was dropped (see the class notes). Empty data is a no-op with libhipl framing.
+   * false when it was dropped (see the class notes); `onSent` runs once the bytes reached the
+   * kernel. Empty data is a no-op with libhipl framing.
    *
    * @throws `HipArgumentError` `ERR_TRANSPORT_BAD_ARGUMENT` with hipl framing when the
    *   bytes are shorter than 4 or start with four zero bytes (no ESP packet does).
    */
-  sendPayload(bytes: Uint8Array): boolean {
+  sendPayload(bytes: Uint8Array, onSent?: () => void): boolean {
     if (this.#hipl) {
       if (!this.#writable()) return false;
       const header = this.#encode(() => encodeHiplPayloadHeader(bytes));
@@ -238,14 +246,15 @@ export class TcpConnection extends EventEmitter<TcpConnectionEvents> {
       const s = this.#socket;
       s.cork();
       s.write(header);
-      s.write(bytes);
+      if (onSent) s.write(bytes, (err) => (err ? undefined : onSent()));
+      else s.write(bytes);
       s.uncork();
       return true;
     }
     if (!this.#writable()) return false;
     if (bytes.length === 0) return true;
     this.stats.payloadOut++;
-    this.#enqueue({ data: bytes, control: false });
+    this.#enqueue({ data: bytes, control: false, onSent });
     return true;
   }
 
@@ -313,12 +322,13 @@ export class TcpConnection extends EventEmitter<TcpConnectionEvents> {
     }
   }
 
-  #write(data: Uint8Array): void {
+  #write(data: Uint8Array, onSent?: () => void): void {
     this.stats.bytesOut += data.length;
     this.#lastWriteAt = performance.now();
     this.#inflight++;
-    this.#socket.write(data, () => {
+    this.#socket.write(data, (err) => {
       this.#inflight--;
+      if (!err) onSent?.();
       if (this.#inflight === 0 && this.#waitingForFlush) {
         this.#waitingForFlush = false;
         this.#pump();
@@ -355,7 +365,7 @@ export class TcpConnection extends EventEmitter<TcpConnectionEvents> {
         return;
       }
       this.#queue.shift();
-      this.#write(item.data);
+      this.#write(item.data, item.onSent);
       if (item.control) this.#quietUntil = performance.now() + this.#pauseMs;
     }
     if (this.#ending && !this.#socket.writableEnded) this.#socket.end();

@@ -158,31 +158,33 @@ export class UdpCarrier extends EventEmitter<UdpCarrierEvents> {
 
   /**
    * Send a HIP control packet (checksum already 0) as `00000000` + packet in one datagram.
-   * Returns false when the datagram was dropped (see the class notes).
+   * Returns false when the datagram was dropped (see the class notes); `onSent` runs once the
+   * system has accepted it.
    *
    * @throws `HipArgumentError` `ERR_TRANSPORT_BAD_ARGUMENT` for a bad destination.
    */
-  sendHip(packet: Uint8Array, to: CarrierPeer): boolean {
+  sendHip(packet: Uint8Array, to: CarrierPeer, onSent?: () => void): boolean {
     const dest = this.#destination(to);
     if (dest === null) return false;
     if (!this.#fits(MARKER_LENGTH + packet.length, to)) return false;
     const out = withMarker(packet);
-    this.#send(out, dest, to);
+    this.#send(out, dest, to, onSent);
     this.stats.hipOut++;
     return true;
   }
 
   /**
    * Send bytes as one datagram, unchanged (an ESP packet, or clear text to a libhipl peer).
-   * Returns false when the datagram was dropped (see the class notes).
+   * Returns false when the datagram was dropped (see the class notes); `onSent` runs once the
+   * system has accepted it.
    *
    * @throws `HipArgumentError` `ERR_TRANSPORT_BAD_ARGUMENT` for a bad destination.
    */
-  sendPayload(bytes: Uint8Array, to: CarrierPeer): boolean {
+  sendPayload(bytes: Uint8Array, to: CarrierPeer, onSent?: () => void): boolean {
     const dest = this.#destination(to);
     if (dest === null) return false;
     if (!this.#fits(bytes.length, to)) return false;
-    this.#send(bytes, dest, to);
+    this.#send(bytes, dest, to, onSent);
     this.stats.payloadOut++;
     return true;
   }
@@ -282,13 +284,14 @@ export class UdpCarrier extends EventEmitter<UdpCarrierEvents> {
     return false;
   }
 
-  #send(bytes: Uint8Array, address: string, to: CarrierPeer): void {
+  #send(bytes: Uint8Array, address: string, to: CarrierPeer, onSent?: () => void): void {
     this.stats.bytesOut += bytes.length;
     this.#inFlight++;
     try {
       this.#socket.send(bytes, to.port, address, (err) => {
         this.#sent();
         if (err) this.#sendFailed(err, to);
+        else onSent?.();
       });
     } catch (err) {
       this.#sent();

@@ -73,6 +73,21 @@ describe('TCP carrier resume', () => {
     expect(a.isEstablished(b.hit()) && b.isEstablished(a.hit())).toBe(true);
   });
 
+  it("the resumed connection is verified by the UPDATE check, so the listener's stranger deadlines no longer apply", async () => {
+    const a = await HipHost.create({ udp: false });
+    const b = await HipHost.create({ udp: false, tcp: { address: LO, verifyTimeoutMs: 60_000 } });
+    cleanup.push(() => a.shutdown(200), () => b.shutdown(200));
+    const proxy = await tcpProxy(b.tcpAddress!.port);
+    a.peers.add(b.hit(), { address: LO, port: proxy.port, carrier: 'tcp' });
+    await a.connect(b.hit());
+    expect(b.tcpListenerStats!.unverified).toBe(0);
+    const moved = new Promise<unknown>((r) => b.once('locator', r));
+    proxy.cut();
+    await moved;
+    // Left unverified, it would be closed at verifyTimeoutMs and the association lost again.
+    expect(b.tcpListenerStats).toMatchObject({ accepted: 2, unverified: 0 });
+  });
+
   it('with tcpResumeMs 0 the association ends with its connection, as before', async () => {
     const a = await HipHost.create({ udp: false, tcpResumeMs: 0 });
     const b = await HipHost.create({ udp: false, tcp: { address: LO }, tcpResumeMs: 0 });

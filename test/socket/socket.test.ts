@@ -61,7 +61,7 @@ describe('datagram sockets', () => {
     await sock.send('ping', b.hit, 7);
     const [data, from] = await reply;
     expect(data.toString()).toBe('ping');
-    expect(from).toEqual({ hit: b.hit, port: 7 });
+    expect(from).toEqual({ hit: b.hit, port: 7, address: LO, family: 'IPv4', size: 4 });
     expect(await established).toMatchObject({ peerHit: b.hit, role: 'initiator', version: 2 });
     expect(steps.map((s) => [s.step, s.packetName])).toEqual([
       ['i1-sent', 'I1'],
@@ -160,25 +160,25 @@ describe('streams', () => {
 });
 
 describe('host events', () => {
-  it("'close' on both ends after disconnect", async () => {
+  it("'disconnect' on both ends after disconnect", async () => {
     const [a, b] = await pair();
     const sink = b.createSocket('udp');
     await sink.bind(9);
     await a.createSocket('udp').send('x', b.hit, 9);
-    const atA = once<{ peerHit: string; by: string }>(a, 'close');
-    const atB = once<{ peerHit: string; by: string }>(b, 'close');
+    const atA = once<{ peerHit: string; by: string }>(a, 'disconnect');
+    const atB = once<{ peerHit: string; by: string }>(b, 'disconnect');
     await a.disconnect(b.hit);
     expect(await atA).toEqual({ peerHit: b.hit, by: 'local' });
     expect(await atB).toEqual({ peerHit: a.hit, by: 'peer' });
     expect(a.isEstablished(b.hit)).toBe(false);
   });
 
-  it("a failed BEX is an 'error' with ERR_HIP_BEX_FAILED, and the send rejects with it", async () => {
+  it("a failed BEX is a 'failed' event with ERR_HIP_BEX_FAILED, and the send rejects with it", async () => {
     const a = await host({ engine: { retransmit: { initialMs: 20, maxMs: 20, i1Retries: 1 } } });
     const silent = await host();
     const hit = HostIdentity.generate().hitString();
     a.peers.add(hit, { address: LO, port: silent.address().udp!.port });
-    const error = once<HipError>(a, 'error');
+    const error = once<HipError>(a, 'failed');
     await expect(a.createSocket('udp').send('x', hit, 7)).rejects.toMatchObject({ code: 'ERR_HIP_BEX_FAILED' });
     const e = await error;
     expect(e).toMatchObject({ code: 'ERR_HIP_BEX_FAILED', details: { peerHit: hit, reason: 'timeout' } });

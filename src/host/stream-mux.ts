@@ -378,11 +378,14 @@ export class StreamMux {
   }
 
   private newConn(stream: HostStream, role: 'client' | 'server'): StreamConnection {
-    // Over a TCP carrier, TCP already segments, retransmits and orders, so segments can be as
-    // large as an ESP frame allows and the stream needs only flow control; over UDP they must
-    // fit a datagram on the path (default MSS) and the stream recovers losses itself.
+    // Over a TCP carrier, TCP already segments and orders, so segments can be as large as an
+    // ESP frame allows; over UDP they must fit a datagram on the path (default MSS).
+    // reliableCarrier (no retransmission layer) stays off: an association now survives the loss
+    // of its TCP connection (resume with UPDATE), and segments that died with the old
+    // connection must be sent again. It can come back once the host tells the stream that the
+    // carrier was replaced.
     const overTcp = stream.session?.locator.carrier === 'tcp';
-    const config = overTcp ? { mss: TCP_CARRIER_MSS, ...this.config, reliableCarrier: true } : this.config;
+    const config = overTcp ? { mss: TCP_CARRIER_MSS, ...this.config } : this.config;
     return new StreamConnection({ localPort: stream.localPort, remotePort: stream.remotePort, initialSeq: randomInt(0, 2 ** 32 - 1), role, config });
   }
 

@@ -852,7 +852,7 @@ export class HipHost extends EventEmitter<HostEvents> {
   private transmitDatagram(s: Session, d: QueuedDatagram): void {
     // libhipl: the carrier ports are the application's ports; data goes as is.
     if (s.clearText) this.sendClear(s, d.data);
-    else this.sendEsp(s, INNER_UDP, encodeInnerDatagram(d, s.localHit, s.peerHit));
+    else this.sendEsp(s, INNER_UDP, encodeInnerDatagram(d, s.localHit, s.peerHit, { checksum: this.innerVisible }));
   }
 
   // ---- ping -------------------------------------------------------------------------------
@@ -945,6 +945,11 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.sendPayload(s.locator, data);
     s.stats.packetsOut++;
     s.stats.bytesOut += data.length;
+  }
+
+  /** @internal A pcap or key log is written: inner packets can be read, so give them valid checksums. */
+  get innerVisible(): boolean {
+    return this.pcap !== undefined || this.keylog !== undefined;
   }
 
   /** @internal Re-arm the shared timer after stream activity. */
@@ -1112,7 +1117,7 @@ export class HipHost extends EventEmitter<HostEvents> {
     if (opened.nextHeader === INNER_UDP) {
       let d;
       try {
-        d = decodeInnerDatagram(opened.payload, s.peerHit, s.localHit);
+        d = decodeInnerDatagram(opened.payload, s.peerHit, s.localHit, { checksum: false });
       } catch {
         return s.drop('inner-udp-malformed');
       }
@@ -1140,7 +1145,7 @@ export class HipHost extends EventEmitter<HostEvents> {
   private deliverDatagram(s: Session, d: QueuedDatagram): void {
     const handler = this.datagramPorts.get(d.dstPort);
     if (!handler) return s.drop('no-port');
-    handler(d.data, { hit: formatHit(s.peerHit), port: d.srcPort, localPort: d.dstPort, address: s.locator.peer.address, family: s.locator.peer.family });
+    handler(d.data, { hit: s.peerHitText, port: d.srcPort, localPort: d.dstPort, address: s.locator.peer.address, family: s.locator.peer.family });
   }
 
   private sendPayload(loc: HostLocator, bytes: Uint8Array): void {

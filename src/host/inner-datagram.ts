@@ -18,8 +18,12 @@ export interface InnerDatagram {
   data: Uint8Array;
 }
 
-/** Build the inner UDP datagram for `data` from `srcPort` to `dstPort` between two HITs. */
-export function encodeInnerDatagram(d: InnerDatagram, srcHit: Uint8Array, dstHit: Uint8Array): Uint8Array {
+/**
+ * Build the inner UDP datagram for `data` from `srcPort` to `dstPort` between two HITs. With
+ * `checksum: false` the checksum field is 0 ("none", as UDP allows): inside ESP the ICV already
+ * authenticates every byte, so only a reader of decrypted captures needs it.
+ */
+export function encodeInnerDatagram(d: InnerDatagram, srcHit: Uint8Array, dstHit: Uint8Array, opts?: { checksum?: boolean }): Uint8Array {
   const len = 8 + d.data.length;
   if (len > 0xffff) throw new HipProtocolError('ERR_HIP_DATAGRAM_TOO_LARGE', `datagram of ${d.data.length} bytes is too large`);
   const out = new Uint8Array(len);
@@ -30,19 +34,23 @@ export function encodeInnerDatagram(d: InnerDatagram, srcHit: Uint8Array, dstHit
   out[4] = len >> 8;
   out[5] = len & 0xff;
   out.set(d.data, 8);
+  if (opts?.checksum === false) return out;
   const c = upperLayerChecksum(srcHit, dstHit, INNER_UDP, out) || 0xffff;
   out[6] = c >> 8;
   out[7] = c & 0xff;
   return out;
 }
 
-/** Parse and check an inner UDP datagram. Throws HipProtocolError `ERR_HIP_BAD_DATAGRAM`. */
-export function decodeInnerDatagram(bytes: Uint8Array, srcHit: Uint8Array, dstHit: Uint8Array): InnerDatagram {
+/**
+ * Parse and check an inner UDP datagram (its checksum too, unless `checksum: false`: the ESP ICV
+ * has authenticated it already). Throws HipProtocolError `ERR_HIP_BAD_DATAGRAM`.
+ */
+export function decodeInnerDatagram(bytes: Uint8Array, srcHit: Uint8Array, dstHit: Uint8Array, opts?: { checksum?: boolean }): InnerDatagram {
   if (bytes.length < 8) throw new HipProtocolError('ERR_HIP_BAD_DATAGRAM', 'inner datagram shorter than its header');
   const len = (bytes[4]! << 8) | bytes[5]!;
   if (len !== bytes.length) throw new HipProtocolError('ERR_HIP_BAD_DATAGRAM', `inner datagram length ${len} != ${bytes.length}`);
   const checksum = (bytes[6]! << 8) | bytes[7]!;
-  if (checksum !== 0 && upperLayerChecksum(srcHit, dstHit, INNER_UDP, bytes) !== 0) {
+  if (checksum !== 0 && opts?.checksum !== false && upperLayerChecksum(srcHit, dstHit, INNER_UDP, bytes) !== 0) {
     throw new HipProtocolError('ERR_HIP_BAD_DATAGRAM', 'inner datagram checksum mismatch');
   }
   return { srcPort: (bytes[0]! << 8) | bytes[1]!, dstPort: (bytes[2]! << 8) | bytes[3]!, data: bytes.subarray(8) };

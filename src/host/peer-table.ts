@@ -131,7 +131,18 @@ export class PeerTable {
   }
 }
 
+/** Texts already made canonical: a sender names the same few peers on every send. */
+const canonicalTexts = new Map<string, string>();
+const CANONICAL_CACHE_LIMIT = 1024;
+
 /** Canonical text of a HIT given as text or bytes; throws `ERR_HIP_INVALID_HIT`. */
 export function canonicalHit(hit: string | Uint8Array): string {
-  return typeof hit === 'string' ? formatHit(parseHit(hit)) : formatHit(hit);
+  if (typeof hit !== 'string') return formatHit(hit);
+  const known = canonicalTexts.get(hit);
+  if (known !== undefined) return known;
+  const text = formatHit(parseHit(hit));
+  // Bounded: a program naming ever new HITs only loses the shortcut.
+  if (canonicalTexts.size >= CANONICAL_CACHE_LIMIT) canonicalTexts.clear();
+  canonicalTexts.set(hit, text);
+  return text;
 }

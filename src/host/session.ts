@@ -4,6 +4,7 @@
  * @module
  */
 import type { EspSaParams } from '../core/events.js';
+import { formatHit } from '../crypto/hit.js';
 import { InboundSa, OutboundSa, type EspSequenceMode } from '../esp/sa.js';
 import type { HostLocator } from './locator.js';
 
@@ -46,6 +47,8 @@ export class Session {
   /** A `rekey` event was already emitted for this association. */
   rekeyRequested = false;
   readonly stats: SessionStats = { packetsIn: 0, packetsOut: 0, bytesIn: 0, bytesOut: 0, otherSource: 0, echoesAnswered: 0, drops: {} };
+  /** Canonical text of {@link peerHit}, made once (the data path names the peer per packet). */
+  readonly peerHitText: string;
 
   constructor(
     readonly peerHit: Uint8Array,
@@ -61,6 +64,7 @@ export class Session {
     /** What the ESP integrity check covers of the sequence number (`'32bit'`: hipd's form). */
     readonly espSequence: EspSequenceMode = 'esn',
   ) {
+    this.peerHitText = formatHit(peerHit);
     if (!clearText) this.install(sa);
   }
 

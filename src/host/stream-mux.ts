@@ -6,10 +6,10 @@
  */
 import { Duplex } from 'node:stream';
 import { randomInt } from 'node:crypto';
-import { formatHit } from '../crypto/hit.js';
 import { HipArgumentError, HipError, HipProtocolError } from '../errors.js';
 import { PortTable } from './port-table.js';
 import type { Session } from './session.js';
+import type { TcpConnection } from '../transport/index.js';
 import { decodeSegment, encodeSegment, resetForUnmatched, StreamConnection, type StreamConfig } from './stream-protocol.js';
 
 /** What the multiplexer needs from its host. */
@@ -22,11 +22,19 @@ export interface StreamHost {
   reschedule(): void;
   now(): number;
   readonly tcpAddress?: { port: number } | undefined;
+  /**
+   * Someone can read the inner packets (a pcap or a Wireshark key log is being written): then
+   * segments carry a valid TCP checksum; otherwise the ESP ICV alone protects them.
+   */
+  readonly innerVisible?: boolean;
 }
 
 const INNER_TCP = 6;
-/** Stream segment size over a TCP carrier: well inside the 64 KiB frame limit, with room for ESP. */
-const TCP_CARRIER_MSS = 16 * 1024;
+/**
+ * Stream segment size over a TCP carrier: the 64 KiB hipl frame less room for the largest ESP
+ * overhead (header, IV, padding, trailer, ICV) and the segment header.
+ */
+const TCP_CARRIER_MSS = 65280;
 
 /**
  * A byte stream to a peer named by its HIT: a Node Duplex. Exported publicly as `HiplStream`;
@@ -160,6 +168,8 @@ export class StreamMux {
   private readonly live = new Set<HostStream>();
   /** Streams whose events are being handled right now (guards against re-entry from push()). */
   private readonly flushing = new Set<HostStream>();
+  /** TCP carriers whose 'drain' the multiplexer waits for. */
+  private readonly draining = new Set<TcpConnection>();
 
   constructor(
     private readonly host: StreamHost,
@@ -191,7 +201,7 @@ export class StreamMux {
 
   /** An association came up: start the streams that waited for it. */
   established(s: Session): void {
-    const hit = formatHit(s.peerHit);
+    const hit = s.peerHitText;
     for (const stream of this.streams.values()) {
       if (stream.remoteHit === hit && !stream.session) this.attach(stream, s, 'client');
     }
@@ -212,12 +222,14 @@ export class StreamMux {
   segment(s: Session, payload: Uint8Array): void {
     let seg;
     try {
-      seg = decodeSegment(payload, s.peerHit, s.localHit);
+      // The ESP ICV has authenticated every byte, so the inner checksum adds nothing; the
+      // payload is a fresh buffer from the decryption, so the data can stay a view into it.
+      seg = decodeSegment(payload, s.peerHit, s.localHit, { checksum: false, copy: false });
     } catch (e) {
       s.drop(e instanceof HipError && e.code === 'ERR_STREAM_BAD_CHECKSUM' ? 'bad-checksum' : 'bad-segment');
       return;
     }
-    const hit = formatHit(s.peerHit);
+    const hit = s.peerHitText;
     const k = key(hit, seg.dstPort, seg.srcPort);
     let stream = this.streams.get(k);
     const now = this.host.now();
@@ -227,7 +239,7 @@ export class StreamMux {
         s.drop('no-port');
         // Like TCP: tell the peer its segment matches nothing here, so it does not retry forever.
         const rst = resetForUnmatched(seg);
-        if (rst) this.host.sendEsp(s, INNER_TCP, encodeSegment(rst, s.localHit, s.peerHit));
+        if (rst) this.host.sendEsp(s, INNER_TCP, encodeSegment(rst, s.localHit, s.peerHit, { checksum: this.host.innerVisible === true }));
         return;
       }
       stream = new HostStream(this, hit, seg.srcPort, seg.dstPort);
@@ -245,7 +257,7 @@ export class StreamMux {
 
   /** Clear-text bytes from a libhipl TCP peer. */
   clearTextData(s: Session, bytes: Uint8Array): void {
-    const hit = formatHit(s.peerHit);
+    const hit = s.peerHitText;
     for (const stream of this.streams.values()) {
       if (stream.remoteHit === hit && stream.session === s) {
         stream.push(Buffer.from(bytes));
@@ -366,8 +378,12 @@ export class StreamMux {
   }
 
   private newConn(stream: HostStream, role: 'client' | 'server'): StreamConnection {
-    // Over a TCP carrier, TCP already segments and never loses, so segments can be as large as
-    // an ESP frame allows; over UDP they must fit a datagram on the path (default MSS).
+    // Over a TCP carrier, TCP already segments and orders, so segments can be as large as an
+    // ESP frame allows; over UDP they must fit a datagram on the path (default MSS).
+    // reliableCarrier (no retransmission layer) stays off: an association now survives the loss
+    // of its TCP connection (resume with UPDATE), and segments that died with the old
+    // connection must be sent again. It can come back once the host tells the stream that the
+    // carrier was replaced.
     const overTcp = stream.session?.locator.carrier === 'tcp';
     const config = overTcp ? { mss: TCP_CARRIER_MSS, ...this.config } : this.config;
     return new StreamConnection({ localPort: stream.localPort, remotePort: stream.remotePort, initialSeq: randomInt(0, 2 ** 32 - 1), role, config });
@@ -421,14 +437,46 @@ export class StreamMux {
           break;
       }
     }
-    for (let seg = conn.pollSegment(); seg; seg = conn.pollSegment()) {
-      this.host.sendEsp(s, INNER_TCP, encodeSegment(seg, s.localHit, s.peerHit));
+    const tcp = s.locator.carrier === 'tcp' ? s.locator.conn : undefined;
+    const checksum = this.host.innerVisible === true;
+    if (tcp) {
+      // Honour the socket's backpressure: segments wait in the connection (bounded by the
+      // peer's window) until the kernel has taken what is queued; a burst leaves in one writev.
+      tcp.cork();
+      while (!tcp.needsDrain) {
+        const seg = conn.pollSegment();
+        if (!seg) break;
+        this.host.sendEsp(s, INNER_TCP, encodeSegment(seg, s.localHit, s.peerHit, { checksum }));
+      }
+      tcp.uncork();
+      if (tcp.needsDrain) this.waitForDrain(tcp, s);
+    } else {
+      for (let seg = conn.pollSegment(); seg; seg = conn.pollSegment()) {
+        this.host.sendEsp(s, INNER_TCP, encodeSegment(seg, s.localHit, s.peerHit, { checksum }));
+      }
     }
     // A closed connection lingers to re-acknowledge a repeated FIN; forget it only when it is done.
     if (conn.state === 'closed' && conn.nextTimeout() === undefined) {
       this.streams.delete(key(stream.remoteHit, stream.localPort, stream.remotePort));
     }
     this.host.reschedule();
+  }
+
+  /** Once the TCP carrier has drained, send what the session's streams held back. */
+  private waitForDrain(tcp: TcpConnection, s: Session): void {
+    if (this.draining.has(tcp)) return;
+    this.draining.add(tcp);
+    const done = (): void => {
+      tcp.off('drain', onDrain);
+      tcp.off('close', done);
+      this.draining.delete(tcp);
+    };
+    const onDrain = (): void => {
+      done();
+      for (const stream of [...this.streams.values()]) if (stream.session === s) this.flush(stream);
+    };
+    tcp.on('drain', onDrain);
+    tcp.on('close', done);
   }
 
   private hasStreamFor(hit: string): boolean {

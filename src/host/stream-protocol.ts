@@ -8,9 +8,15 @@
  * The segments are TCP-shaped (see `stream-segment.ts`) and the behaviour follows TCP where it
  * matters: three-way handshake, cumulative acknowledgements, out-of-order buffering, RTO with
  * RFC 6298 estimation and exponential backoff, fast retransmit on three duplicate ACKs with
- * NewReno-style recovery of further holes, receiver flow control and half close. Left out on
- * purpose: congestion control (the send window is fixed), options, urgent data, simultaneous
+ * NewReno-style recovery of further holes, NewReno congestion control (RFC 5681/6582: a
+ * 10-segment initial window, slow start, congestion avoidance, halving on fast retransmit, one
+ * segment after a timeout), receiver flow control and half close. Left out on purpose:
+ * selective acknowledgements, pacing, options, urgent data, simultaneous
  * open and TIME_WAIT (ESP already keeps segments of another association out).
+ *
+ * Over a reliable carrier (a TCP connection, `reliableCarrier: true`) TCP below already
+ * retransmits and orders, so the machine shrinks to framing plus flow control: no copy of sent
+ * data, no timers, no duplicate-ACK logic; only the peer's window and the send buffer limit it.
  * @module
  */
 
@@ -25,6 +31,7 @@ export {
   encodeSegment,
   segmentChecksum,
   type Segment,
+  type SegmentCodecOptions,
   type SegmentFlags,
 } from './stream-segment.js';
 
@@ -44,7 +51,10 @@ export interface StreamConfig {
   initialRtoMs: number;
   /**
    * Floor of the measured retransmission timeout, which is `srtt + max(1, 4 * rttvar) + ackDelayMs`
-   * (RFC 6298 plus the peer's ACK delay, which is taken to be ours). Default 20 ms.
+   * (RFC 6298 plus the peer's ACK delay, which is taken to be ours). Default 200 ms, as Linux
+   * TCP: a Node event loop under load answers tens of milliseconds late, and a shorter floor
+   * then resends whole windows that were never lost (and collapses the congestion window).
+   * Single losses are repaired by fast retransmit long before it.
    */
   minRtoMs: number;
   /** Ceiling of the retransmission timeout, backoff included. Default 4000 ms. */
@@ -68,6 +78,15 @@ export interface StreamConfig {
    * outlasts two lost ACKs in a row at the longest backoff.
    */
   lingerMs: number;
+  /**
+   * The carrier below ESP is itself reliable and ordered (a TCP connection): segments are never
+   * lost, duplicated or reordered, so the machine keeps no copy of sent data, arms no
+   * retransmission or persist timer, does not linger after close, and ignores
+   * `sendWindowSegments`; only the peer's window (flow control) limits what is sent, and
+   * `write()` reports backpressure once `sendBufferBytes` wait for that window. Both ends
+   * must agree (the host sets it from the carrier of the association). Default false.
+   */
+  reliableCarrier: boolean;
 }
 
 /** What a {@link StreamConnection} reports to its user, in order. */
@@ -147,11 +166,12 @@ const DEFAULTS: Omit<StreamConfig, 'lingerMs'> = {
   sendWindowSegments: 64,
   receiveBufferBytes: 1024 * 1024,
   initialRtoMs: 200,
-  minRtoMs: 20,
+  minRtoMs: 200,
   maxRtoMs: 4000,
   maxRetries: 12,
   sendBufferBytes: 256 * 1024,
   ackDelayMs: 10,
+  reliableCarrier: false,
 };
 
 /**
@@ -188,6 +208,9 @@ function resolveConfig(partial: Partial<StreamConfig> | undefined): StreamConfig
   need('sendBufferBytes', 1);
   need('ackDelayMs', 0);
   need('lingerMs', 0);
+  if (typeof cfg.reliableCarrier !== 'boolean') {
+    throw new HipArgumentError('ERR_STREAM_BAD_CONFIG', 'stream config reliableCarrier must be a boolean', { field: 'reliableCarrier', value: cfg.reliableCarrier });
+  }
   return cfg;
 }
 
@@ -229,6 +252,9 @@ function seqLength(r: Outgoing): number {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** Initial congestion window in segments (RFC 6928; RFC 9002 starts QUIC the same way). */
+const INITIAL_WINDOW_SEGMENTS = 10;
 
 /** Events that are not part of the byte stream, so a reader that takes no data still gets them. */
 function isSignal(e: StreamEvent): boolean {
@@ -345,6 +371,12 @@ export class StreamConnection {
   private lateDupAcks = 0;
   private inRecovery = false;
   private recover = 0;
+  /** Congestion window in bytes: at most this much new data in flight (unused over a reliable carrier). */
+  private cwnd: number;
+  /** Slow-start threshold in bytes. */
+  private ssthresh = Infinity;
+  /** In fast recovery (entered on three duplicate ACKs): the window does not grow until it ends. */
+  private fastRecovery = false;
 
   /**
    * @throws HipArgumentError `ERR_STREAM_BAD_ARGUMENT` for a port or sequence number out of
@@ -368,6 +400,17 @@ export class StreamConnection {
     this.baseRto = Math.min(this.config.initialRtoMs, this.config.maxRtoMs);
     this.sndUna = this.iss;
     this.sndNxt = this.iss;
+    this.cwnd = INITIAL_WINDOW_SEGMENTS * this.config.mss;
+  }
+
+  /** Congestion window in bytes (NewReno); the sender keeps at most this much new data in flight. */
+  get congestionWindow(): number {
+    return this.cwnd;
+  }
+
+  /** Smoothed round-trip time in ms (RFC 6298), or `undefined` before the first sample. */
+  get smoothedRttMs(): number | undefined {
+    return this.srtt;
   }
 
   /**
@@ -412,8 +455,9 @@ export class StreamConnection {
   }
 
   /**
-   * Server: answer the SYN that created this connection with a SYN+ACK. Data or FIN on the SYN
-   * is ignored (the peer sends it again after the handshake).
+   * Server: answer the SYN that created this connection with a SYN+ACK. Data on the SYN (a
+   * client's first write, see {@link pollSegment}) is taken as far as the receive buffer allows
+   * and acknowledged by the SYN+ACK; a FIN on the SYN is ignored (sent again later).
    *
    * @throws HipProtocolError `ERR_STREAM_BAD_STATE` on a client or when called twice;
    *   `ERR_STREAM_BAD_SEGMENT` when `syn` is not a plain SYN for this port pair.
@@ -437,6 +481,12 @@ export class StreamConnection {
     this.sndWl1 = syn.seq;
     this.sndWl2 = this.iss;
     this.sndNxt = seqAdd(this.iss, 1);
+    if (syn.data.length > 0) {
+      // The peer is authenticated by ESP, so data may come before the handshake completes:
+      // the stream's first bytes need no extra round trip.
+      const take = Math.min(syn.data.length, this.config.receiveBufferBytes);
+      this.deliver(syn.data.subarray(0, take));
+    }
     this.sendSyn(now);
   }
 
@@ -554,6 +604,15 @@ export class StreamConnection {
    * now, so a segment polled late still carries fresh values.
    */
   pollSegment(): Segment | undefined {
+    const first = this.outbox[0];
+    if (first?.syn && this.role === 'client' && !this.irsKnown && !first.retransmitted && first.data.length === 0 && this.pendingBytes > 0 && !this.rstPending && this.replies.length === 0) {
+      // What was written before the SYN leaves rides on it (up to one segment), so the first
+      // bytes reach the peer with the SYN instead of a round trip later.
+      const data = this.take(Math.min(this.config.mss, this.pendingBytes));
+      first.data = data;
+      this.sndNxt = seqAdd(this.sndNxt, data.length);
+      if (!this.config.reliableCarrier) this.inflightBytes += data.length;
+    }
     const reply = this.replies.shift();
     if (reply !== undefined) {
       this.counters.segmentsSent++;
@@ -625,7 +684,8 @@ export class StreamConnection {
   // inbound
 
   private inSynSent(seg: Segment, now: number): void {
-    if (seg.flags.ack && seg.ack !== seqAdd(this.iss, 1)) {
+    // Our SYN may carry data: the peer acknowledges all of it, or only the SYN.
+    if (seg.flags.ack && (seqDiff(seg.ack, seqAdd(this.iss, 1)) < 0 || seqDiff(seg.ack, this.sndNxt) > 0)) {
       // An ACK for some other connection on this port pair (the peer still has a stale one):
       // a reset with the sequence number it expects makes it let go (RFC 9293 3.10.7.3).
       this.replies.push({
@@ -692,6 +752,7 @@ export class StreamConnection {
     }
     const older = seqDiff(a, this.sndUna) < 0;
     if (older) return true;
+    const prevWnd = this.sndWnd;
     // Window update only from a segment at least as new as the last one used (RFC 9293 SND.WL1/WL2).
     const d1 = seqDiff(seg.seq, this.sndWl1);
     if (d1 > 0 || (d1 === 0 && seqDiff(a, this.sndWl2) >= 0)) {
@@ -699,19 +760,35 @@ export class StreamConnection {
       this.sndWl1 = seg.seq;
       this.sndWl2 = a;
     }
+    if (this.config.reliableCarrier) {
+      // Nothing to retransmit or time: an ACK only moves the window along.
+      if (seqDiff(a, this.sndUna) > 0) {
+        this.sndUna = a;
+        this.retries = 0;
+        if (this.finSent && a === this.sndNxt) this.finAcked = true;
+      }
+      return true;
+    }
     if (a === this.sndUna) {
       if (this.inflight.length === 0) {
         // Zero-window probing with the peer answering: it is alive, just full.
         if (this.sndWnd === 0) this.retries = 0;
         return true;
       }
-      if (seg.data.length === 0 && !seg.flags.fin && !seg.flags.syn && this.established) {
+      // A pure ACK that opens the window is the reader making room, not a sign of a hole
+      // (RFC 5681's duplicate ACK leaves the window as it was; out-of-order data may shrink it).
+      const opensWindow = seg.window * WINDOW_SCALE > prevWnd;
+      if (seg.data.length === 0 && !seg.flags.fin && !seg.flags.syn && this.established && !opensWindow) {
         if (this.sndWnd === 0) this.retries = 0;
         this.dupAcks++;
         const hole = this.inflight[0]!;
         if (this.dupAcks === 3 && !this.inRecovery) {
           this.inRecovery = true;
+          this.fastRecovery = true;
           this.recover = this.sndNxt;
+          // Multiplicative decrease (RFC 5681 3.2, without window inflation, as RFC 9002 does).
+          this.ssthresh = Math.max(Math.floor(this.inflightBytes / 2), 2 * this.config.mss);
+          this.cwnd = this.ssthresh;
           this.retransmit(hole, now);
           this.rtxAt = now + this.rto;
         } else if (this.inRecovery && hole.retransmitted && this.srtt !== undefined) {
@@ -735,6 +812,7 @@ export class StreamConnection {
     // the others inflates it by the time holes took to fill.
     let newest: Outgoing | undefined;
     let lastSent = -Infinity;
+    const ackedBytes = seqDiff(a, this.sndUna);
     while (this.inflight.length > 0) {
       const r = this.inflight[0]!;
       const end = seqAdd(r.seq, seqLength(r));
@@ -780,17 +858,28 @@ export class StreamConnection {
     if (this.inRecovery) {
       if (seqDiff(a, this.recover) >= 0) {
         this.inRecovery = false;
+        this.fastRecovery = false;
       } else if (this.inflight.length > 0) {
         // A partial ACK points at the next hole: fill it now rather than after another RTO.
         this.retransmit(this.inflight[0]!, now);
       }
     }
+    if (!this.fastRecovery) this.growWindow(ackedBytes);
     this.rtxAt = this.inflight.length > 0 ? now + this.rto : undefined;
     if (this.needDrain && this.bufferedBytes < this.config.sendBufferBytes) {
       this.needDrain = false;
       this.emitEvent({ type: 'drain' });
     }
     return true;
+  }
+
+  /** Additive increase: slow start below ssthresh (at most two segments per ACK, RFC 3465), then about one segment per round trip. */
+  private growWindow(acked: number): void {
+    const { mss } = this.config;
+    if (this.cwnd < this.ssthresh) this.cwnd += Math.min(acked, 2 * mss);
+    else this.cwnd += Math.max(1, Math.floor((mss * acked) / this.cwnd));
+    // A window far beyond what flow control lets fly only delays the reaction to a loss.
+    this.cwnd = Math.min(this.cwnd, Math.max(this.config.sendWindowSegments * mss, this.config.receiveBufferBytes) * 2);
   }
 
   private processData(seg: Segment, now: number): void {
@@ -905,14 +994,16 @@ export class StreamConnection {
   private flush(now: number): void {
     if (this.closedFlag || !this.established) return;
     const { mss, sendWindowSegments } = this.config;
+    const reliable = this.config.reliableCarrier;
     const wasIdle = this.inflight.length === 0;
     let last: Outgoing | undefined;
-    while (this.pendingBytes > 0 && this.inflight.length < sendWindowSegments && !this.finSent) {
+    while (this.pendingBytes > 0 && (reliable || this.inflight.length < sendWindowSegments) && !this.finSent) {
       const usable = this.sndWnd - seqDiff(this.sndNxt, this.sndUna);
-      const n = Math.min(mss, this.pendingBytes, usable);
+      const room = reliable ? Infinity : this.cwnd - this.inflightBytes;
+      const n = Math.min(mss, this.pendingBytes, usable, room);
       if (n <= 0) break;
       // Sender-side silly-window avoidance: no small window-limited segments while others fly.
-      if (n < mss && n < this.pendingBytes && this.inflight.length > 0) break;
+      if (n < mss && n < this.pendingBytes && seqDiff(this.sndNxt, this.sndUna) > 0) break;
       last = this.sendNew(this.take(n), now);
     }
     if (this.localEnded && !this.finSent && this.pendingBytes === 0) {
@@ -924,6 +1015,13 @@ export class StreamConnection {
       }
       this.sndNxt = seqAdd(this.sndNxt, 1);
     }
+    if (this.needDrain && this.bufferedBytes < this.config.sendBufferBytes) {
+      // Over a reliable carrier the buffer shrinks here, as queued data leaves within the window.
+      this.needDrain = false;
+      this.emitEvent({ type: 'drain' });
+    }
+    // A reliable carrier loses nothing and delivers every window update: no timers.
+    if (reliable) return;
     if (this.inflight.length > 0) {
       // A timer armed while idle was the persist timer; the first segment in flight restarts it.
       if (wasIdle || this.rtxAt === undefined) this.rtxAt = now + this.rto;
@@ -936,13 +1034,14 @@ export class StreamConnection {
   private sendNew(data: Uint8Array, now: number): Outgoing {
     const r = this.track({ seq: this.sndNxt, data, syn: false, fin: false, psh: this.pendingBytes === 0 }, now);
     this.sndNxt = seqAdd(this.sndNxt, data.length);
-    this.inflightBytes += data.length;
+    if (!this.config.reliableCarrier) this.inflightBytes += data.length;
     return r;
   }
 
   private track(fields: Pick<Outgoing, 'seq' | 'data' | 'syn' | 'fin' | 'psh'>, now: number): Outgoing {
     const r: Outgoing = { ...fields, sentAt: now, retransmitted: false, queued: true, done: false };
-    this.inflight.push(r);
+    // Over a reliable carrier a segment is forgotten once it has been polled.
+    if (!this.config.reliableCarrier) this.inflight.push(r);
     this.outbox.push(r);
     return r;
   }
@@ -950,7 +1049,7 @@ export class StreamConnection {
   /** Queue our SYN (client) or SYN+ACK (server: the ACK flag follows from knowing the peer's ISN). */
   private sendSyn(now: number): void {
     this.track({ seq: this.iss, data: EMPTY, syn: true, fin: false, psh: false }, now);
-    this.rtxAt = now + this.rto;
+    if (!this.config.reliableCarrier) this.rtxAt = now + this.rto;
   }
 
   private retransmit(r: Outgoing, now: number): void {
@@ -975,6 +1074,11 @@ export class StreamConnection {
     if (oldest !== undefined) {
       this.retransmit(oldest, now);
       if (this.established) {
+        // A timeout: the path may have changed a lot; start again from one segment (RFC 5681
+        // 3.1), and halve the threshold only for the first timeout of a series.
+        if (this.backoff === 1) this.ssthresh = Math.max(Math.floor(this.inflightBytes / 2), 2 * this.config.mss);
+        this.cwnd = this.config.mss;
+        this.fastRecovery = false;
         // Holes after this one are filled one per partial ACK (NewReno style).
         this.inRecovery = true;
         this.recover = this.sndNxt;
@@ -1021,7 +1125,7 @@ export class StreamConnection {
     this.rtxAt = undefined;
     this.ackAt = undefined;
     this.outbox = [];
-    if (this.mayNeedLinger) this.lingerAt = now + this.config.lingerMs;
+    if (this.mayNeedLinger && !this.config.reliableCarrier) this.lingerAt = now + this.config.lingerMs;
     this.emitEvent({ type: 'closed' });
   }
 

@@ -93,8 +93,19 @@ export function segmentChecksum(srcHit: Uint8Array, dstHit: Uint8Array, segment:
   return upperLayerChecksum(srcHit, dstHit, INNER_TCP, segment);
 }
 
+/** Options of {@link encodeSegment} and {@link decodeSegment}. */
+export interface SegmentCodecOptions {
+  /**
+   * Compute (encode) or verify (decode) the TCP checksum. Default true. Inside ESP the ICV
+   * already authenticates every byte, so a host may skip it: an encoded segment then carries
+   * checksum 0, which Wireshark shows as unverified (its TCP checksum check is off by default).
+   */
+  checksum?: boolean;
+}
+
 /**
- * Build the bytes of `seg` as sent from `srcHit` to `dstHit`, checksum included.
+ * Build the bytes of `seg` as sent from `srcHit` to `dstHit`, checksum included (unless
+ * `opts.checksum` is false).
  *
  * @throws HipProtocolError `ERR_STREAM_BAD_SEGMENT` when a field is out of range or a HIT is
  *   not 16 bytes.
@@ -107,7 +118,7 @@ export function segmentChecksum(srcHit: Uint8Array, dstHit: Uint8Array, segment:
  * ); // bytes[16..18] hold the checksum (0x6faa for RFC 7401 App. C.3's HITs)
  * ```
  */
-export function encodeSegment(seg: Segment, srcHit: Uint8Array, dstHit: Uint8Array): Uint8Array {
+export function encodeSegment(seg: Segment, srcHit: Uint8Array, dstHit: Uint8Array, opts?: SegmentCodecOptions): Uint8Array {
   checkUint(seg.srcPort, 0xffff, 'srcPort');
   checkUint(seg.dstPort, 0xffff, 'dstPort');
   checkUint(seg.seq, 0xffffffff, 'seq');
@@ -130,13 +141,14 @@ export function encodeSegment(seg: Segment, srcHit: Uint8Array, dstHit: Uint8Arr
   v.setUint16(14, seg.window);
   // Checksum (16..18) and urgent pointer (18..20) stay 0 while summing.
   out.set(seg.data, SEGMENT_HEADER_BYTES);
-  v.setUint16(16, segmentChecksum(srcHit, dstHit, out));
+  if (opts?.checksum !== false) v.setUint16(16, segmentChecksum(srcHit, dstHit, out));
   return out;
 }
 
 /**
- * Parse and verify a segment received from `srcHit` at `dstHit`. The data is copied, so the
- * caller may reuse `bytes`.
+ * Parse and verify a segment received from `srcHit` at `dstHit` (the checksum unless
+ * `opts.checksum` is false). The data is a view into `bytes` when `opts.copy` is false, else a
+ * copy, so the caller may reuse `bytes`.
  *
  * Header options (data offset above 5) are skipped, since a peer has no reason to send them
  * but they do no harm; the urgent pointer and the URG/ECE/CWR bits are ignored.
@@ -145,7 +157,7 @@ export function encodeSegment(seg: Segment, srcHit: Uint8Array, dstHit: Uint8Arr
  *   `ERR_STREAM_BAD_CHECKSUM`; both carry the ports in `details` when they could be read, so
  *   a host can tell the connection (see `StreamConnection.countBadChecksum`).
  */
-export function decodeSegment(bytes: Uint8Array, srcHit: Uint8Array, dstHit: Uint8Array): Segment {
+export function decodeSegment(bytes: Uint8Array, srcHit: Uint8Array, dstHit: Uint8Array, opts?: SegmentCodecOptions & { copy?: boolean }): Segment {
   if (!(bytes instanceof Uint8Array)) throw badSegment('segment must be a Uint8Array');
   checkHits(srcHit, dstHit);
   if (bytes.length < SEGMENT_HEADER_BYTES) {
@@ -158,7 +170,7 @@ export function decodeSegment(bytes: Uint8Array, srcHit: Uint8Array, dstHit: Uin
   if (offsetBytes < SEGMENT_HEADER_BYTES || offsetBytes > bytes.length) {
     throw badSegment(`segment data offset ${offsetBytes} is out of range`, { offset: offsetBytes, length: bytes.length, srcPort, dstPort });
   }
-  if (segmentChecksum(srcHit, dstHit, bytes) !== 0) {
+  if (opts?.checksum !== false && segmentChecksum(srcHit, dstHit, bytes) !== 0) {
     throw new HipProtocolError('ERR_STREAM_BAD_CHECKSUM', 'segment checksum does not verify', {
       srcPort,
       dstPort,
@@ -179,6 +191,6 @@ export function decodeSegment(bytes: Uint8Array, srcHit: Uint8Array, dstHit: Uin
       psh: (bits & PSH) !== 0,
     },
     window: v.getUint16(14),
-    data: bytes.slice(offsetBytes),
+    data: opts?.copy === false ? bytes.subarray(offsetBytes) : bytes.slice(offsetBytes),
   };
 }

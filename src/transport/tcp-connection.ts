@@ -15,7 +15,7 @@ import {
   LibhiplStreamDecoder,
   type RecordKind,
   encodeHiplHip,
-  encodeHiplPayload,
+  encodeHiplPayloadHeader,
 } from './tcp-framing.js';
 
 /** Default quiet time around a libhipl control message, in milliseconds. */
@@ -54,6 +54,8 @@ export interface TcpConnectionEvents {
   payload: [bytes: Uint8Array];
   /** A framing violation, a socket error or a failed send. Framing and socket errors close the connection. */
   error: [err: Error];
+  /** The socket's send buffer emptied after {@link TcpConnection.needsDrain} was true. */
+  drain: [];
   /** The owner vouched for the peer ({@link TcpConnection.markVerified}); emitted once. */
   verified: [];
   /** The connection is closed; no event follows. */
@@ -154,6 +156,7 @@ export class TcpConnection extends EventEmitter<TcpConnectionEvents> {
       // sent, let the paced queue (our CLOSE_ACK) drain, and only then send our FIN.
       this.end();
     });
+    socket.on('drain', () => this.emit('drain'));
     socket.on('close', () => this.#onClose());
     if (socket.destroyed) {
       queueMicrotask(() => this.#onClose());
@@ -188,6 +191,24 @@ export class TcpConnection extends EventEmitter<TcpConnectionEvents> {
   }
 
   /**
+   * True while the socket holds more unsent bytes than its high-water mark (Node's
+   * `writableNeedDrain`): a sender that can wait should, until `'drain'`.
+   */
+  get needsDrain(): boolean {
+    return this.#socket.writableNeedDrain;
+  }
+
+  /** Hold writes until {@link uncork}, so a burst of frames leaves in one gathered write (calls nest). */
+  cork(): void {
+    this.#socket.cork();
+  }
+
+  /** Release the writes held since the matching {@link cork}. */
+  uncork(): void {
+    this.#socket.uncork();
+  }
+
+  /**
    * Send a HIP control packet: a hipl frame, or (libhipl) marker + packet as one write kept
    * apart from other writes. Returns false when it was dropped (see the class notes); `onSent`
    * runs once the bytes reached the kernel.
@@ -217,10 +238,17 @@ export class TcpConnection extends EventEmitter<TcpConnectionEvents> {
   sendPayload(bytes: Uint8Array, onSent?: () => void): boolean {
     if (this.#hipl) {
       if (!this.#writable()) return false;
-      const frame = this.#encode(() => encodeHiplPayload(bytes));
-      if (!frame) return false;
+      const header = this.#encode(() => encodeHiplPayloadHeader(bytes));
+      if (!header) return false;
       this.stats.payloadOut++;
-      this.#write(frame, onSent);
+      this.stats.bytesOut += header.length + bytes.length;
+      // Length field and packet as one gathered write: no copy of the packet, one syscall.
+      const s = this.#socket;
+      s.cork();
+      s.write(header);
+      if (onSent) s.write(bytes, (err) => (err ? undefined : onSent()));
+      else s.write(bytes);
+      s.uncork();
       return true;
     }
     if (!this.#writable()) return false;

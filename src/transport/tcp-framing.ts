@@ -58,6 +58,19 @@ export function encodeHiplHip(packet: Uint8Array): Buffer {
  * @throws {@link HipTransportError} `ERR_TRANSPORT_TOO_LARGE` when the frame would exceed 65535 bytes.
  */
 export function encodeHiplPayload(bytes: Uint8Array): Buffer {
+  const header = encodeHiplPayloadHeader(bytes);
+  const out = Buffer.allocUnsafe(header.length + bytes.length);
+  out.set(header, 0);
+  out.set(bytes, HIPL_LENGTH_FIELD);
+  return out;
+}
+
+/**
+ * Just the length field of the hipl frame that carries `bytes` (an ESP packet), for a writer
+ * that sends header and packet as two buffers of one gathered write instead of copying the
+ * packet behind the header. Same checks and errors as {@link encodeHiplPayload}.
+ */
+export function encodeHiplPayloadHeader(bytes: Uint8Array): Buffer {
   if (bytes.length < 4 || hasZeroMarker(bytes)) {
     throw new HipArgumentError(
       TransportErrorCode.BAD_ARGUMENT,
@@ -67,9 +80,8 @@ export function encodeHiplPayload(bytes: Uint8Array): Buffer {
   }
   const total = HIPL_LENGTH_FIELD + bytes.length;
   checkFrameSize(total);
-  const out = Buffer.allocUnsafe(total);
+  const out = Buffer.allocUnsafe(HIPL_LENGTH_FIELD);
   out.writeUInt16BE(total, 0);
-  out.set(bytes, HIPL_LENGTH_FIELD);
   return out;
 }
 

@@ -13,6 +13,9 @@ import { HipTransportError, TransportErrorCode, fromNodeError } from './errors.j
 import { MARKER_LENGTH, isMarkedHipDatagram, plainView, withMarker } from './demux.js';
 import { type CarrierPeer, type CarrierStats, newCarrierStats, checkDestination, checkPort, peerFromNode } from './peer.js';
 
+/** Receive and send buffer asked of the kernel for a carrier socket. */
+const UDP_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
+
 /** Options of {@link UdpCarrier.bind}. */
 export interface UdpBindOptions {
   /** Local address; defaults to `'0.0.0.0'` for family 4 and `'::'` for family 6. */
@@ -125,6 +128,11 @@ export class UdpCarrier extends EventEmitter<UdpCarrierEvents> {
         type: family === 6 ? 'udp6' : 'udp4',
         reuseAddr: opts.reuseAddr === true,
         ipv6Only,
+        // One socket carries every association's packets: a busy event loop must not lose a
+        // window's worth of them to the kernel's default buffer (~200 KiB). The kernel caps
+        // these at net.core.rmem_max / wmem_max.
+        recvBufferSize: UDP_SOCKET_BUFFER_BYTES,
+        sendBufferSize: UDP_SOCKET_BUFFER_BYTES,
       });
       const onError = (err: Error): void => {
         socket.close();

@@ -201,6 +201,47 @@ describe('handshake and transfer on a clean network', () => {
   });
 });
 
+describe('data on the SYN', () => {
+  it('a first write rides on the SYN and the server has it at accept, a round trip early', () => {
+    const sim = new Sim({ minDelay: 10, maxDelay: 10 });
+    const hello = new TextEncoder().encode('hello');
+    sim.send('a', hello, { end: true });
+    sim.open();
+    const syn = sim.wire.find((w) => w.from === 'a' && w.seg.flags.syn)!;
+    expect(Buffer.from(syn.seg.data).toString()).toBe('hello');
+    sim.run({ until: () => sim.ep.b.receivedBytes > 0 });
+    // b has the bytes when the SYN arrives (t = 10), before a's handshake ACK (t = 30).
+    expect(sim.now).toBe(10);
+    const synAck = () => sim.wire.find((w) => w.from === 'b' && w.seg.flags.syn)!;
+    sim.run();
+    expect(synAck().seg.ack).toBe((syn.seg.seq + 1 + hello.length) >>> 0);
+    expect(Buffer.from(sim.received('b')).toString()).toBe('hello');
+    expect(sim.a.stats.retransmissions).toBe(0);
+  });
+
+  it('a peer that acknowledges only the SYN gets the data again', () => {
+    const c = new StreamConnection({ localPort: 40000, remotePort: 22, initialSeq: 1000, role: 'client', config: { initialRtoMs: 50 } });
+    c.open(0);
+    c.write(new TextEncoder().encode('hello'), 0);
+    const syn = c.pollSegment()!;
+    expect(syn.data.length).toBe(5);
+    c.handleSegment({ srcPort: 22, dstPort: 40000, seq: 5000, ack: 1001, flags: { ...NO_FLAGS, syn: true, ack: true }, window: 1000, data: new Uint8Array(0) }, 10);
+    expect(c.state).toBe('established');
+    for (let t = 10; t < 1000; t += 10) {
+      c.handleTimeout(t);
+      for (let seg = c.pollSegment(); seg; seg = c.pollSegment()) {
+        if (seg.data.length > 0) {
+          expect(seg.flags.syn).toBe(false);
+          expect(seg.seq).toBe(1001);
+          expect(Buffer.from(seg.data).toString()).toBe('hello');
+          return;
+        }
+      }
+    }
+    throw new Error('the data was never sent again');
+  });
+});
+
 describe('closing', () => {
   it('half close: the side that ended still receives, the other still sends', () => {
     const da = payload(50_000, 5);
@@ -364,6 +405,104 @@ describe('loss, duplication and reordering', () => {
     // Resent one round trip later (20 ms), well before the 200 ms initial RTO.
     expect(sends[1]!.t - sends[0]!.t).toBeLessThan(200);
     expect(sim.b.stats.outOfOrder).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('congestion control (NewReno) and RTT sampling', () => {
+  it('slow start: the first flight is the 10-segment initial window, and the window then grows', () => {
+    const sim = new Sim({ minDelay: 20, maxDelay: 20 });
+    sim.send('a', payload(1200 * 200, 41), { end: true });
+    sim.open();
+    sim.run();
+    // Data segments a sent before b's first acknowledgement of data could arrive.
+    // (The first 1200 bytes rode on the SYN; the initial window counts from the handshake on.)
+    const data = dataSegments(sim, 'a').filter((w) => !w.seg.flags.syn);
+    const firstAckOfData = sim.wire.find((w) => w.from === 'b' && !w.seg.flags.syn && w.seg.flags.ack && w.delivered && w.t > data[0]!.t)!;
+    const firstFlight = data.filter((w) => w.t < firstAckOfData.t + 20);
+    // Ten segments, plus one for the 1200 bytes the SYN+ACK acknowledged (slow start).
+    expect(firstFlight.length).toBe(11);
+    expect(sim.a.congestionWindow).toBeGreaterThan(10 * 1200);
+    expect(Buffer.compare(sim.received('b'), payload(1200 * 200, 41))).toBe(0);
+  });
+
+  it('fast retransmit halves the window; a timeout collapses it to one segment', () => {
+    let dataSeen = 0;
+    let before = 0;
+    let afterFast = 0;
+    const sim = new Sim({
+      minDelay: 10,
+      maxDelay: 10,
+      drop: (seg, from) => from === 'a' && seg.data.length > 0 && ++dataSeen === 60,
+    });
+    sim.send('a', payload(1200 * 150, 42), { end: true });
+    sim.open();
+    sim.run({
+      until: () => {
+        if (sim.a.stats.retransmissions === 0) before = sim.a.congestionWindow;
+        else if (afterFast === 0) afterFast = sim.a.congestionWindow;
+        return false;
+      },
+    });
+    expect(sim.a.stats.retransmissions).toBe(1);
+    // At most 64 segments (sendWindowSegments) can fly, so half the flight is at most 32; the
+    // window had grown past that in slow start.
+    expect(before).toBeGreaterThan(32 * 1200);
+    expect(afterFast).toBeLessThanOrEqual(32 * 1200);
+    expect(afterFast).toBeGreaterThanOrEqual(2 * 1200);
+
+    // A peer that stops answering: after the first timeout only one segment may be in flight.
+    const quiet = new Sim({ minDelay: 10, maxDelay: 10, drop: (_seg, from, t) => from === 'b' && t > 60 });
+    quiet.send('a', payload(1200 * 300, 43), { end: true });
+    quiet.open();
+    quiet.run({ until: () => quiet.a.stats.retransmissions > 0, maxTime: 10_000 });
+    expect(quiet.a.congestionWindow).toBe(1200);
+  });
+
+  it('window updates are not duplicate ACKs; three real duplicates trigger fast retransmit', () => {
+    // A client with five segments in flight gets three pure ACKs that acknowledge nothing new.
+    const run = (windows: number[]): number => {
+      const c = new StreamConnection({ localPort: 40000, remotePort: 22, initialSeq: 1000, role: 'client' });
+      c.open(0);
+      c.pollSegment(); // SYN
+      const ack = (w: number): Segment => ({ srcPort: 22, dstPort: 40000, seq: 5001, ack: 1001, flags: { ...NO_FLAGS, ack: true }, window: w, data: new Uint8Array(0) });
+      c.handleSegment({ ...ack(1000), seq: 5000, flags: { ...NO_FLAGS, syn: true, ack: true } }, 1);
+      c.write(new Uint8Array(6000), 2);
+      while (c.pollSegment());
+      for (const w of windows) c.handleSegment(ack(w), 3);
+      return c.stats.retransmissions;
+    };
+    // The same window each time: duplicates, so the first segment is resent at once.
+    expect(run([1000, 1000, 1000])).toBe(1);
+    // A reader catching up announces a bigger window each time: no hole is implied.
+    expect(run([1100, 1200, 1300])).toBe(0);
+  });
+
+  it("Karn: the ACK of a retransmitted segment gives no RTT sample", () => {
+    // A lone segment is lost once; its retransmission is acknowledged over a much slower path.
+    // Timing that ACK would add a ~400 ms sample to a 20 ms estimate.
+    let lost = false;
+    const sim = new Sim({
+      minDelay: 10,
+      maxDelay: 10,
+      drop: (seg, from) => {
+        if (from !== 'a' || seg.data.length !== 7 || lost) return false;
+        lost = true;
+        return true;
+      },
+    });
+    sim.open();
+    sim.run({ until: () => sim.ep.b.conn !== undefined && sim.b.state === 'established' });
+    sim.a.write(new Uint8Array(100), sim.now);
+    sim.run({ maxTime: sim.now + 1000 });
+    const srtt = sim.a.smoothedRttMs!;
+    expect(srtt).toBeLessThan(60);
+    sim.a.write(new Uint8Array(7), sim.now);
+    const slow = sim as unknown as { opts: { minDelay: number; maxDelay: number } };
+    sim.run({ until: () => sim.a.stats.retransmissions > 0, maxTime: sim.now + 5000 });
+    slow.opts.minDelay = slow.opts.maxDelay = 200;
+    sim.run({ until: () => sim.a.bufferedBytes === 0, maxTime: sim.now + 5000 });
+    expect(sim.a.bufferedBytes).toBe(0);
+    expect(sim.a.smoothedRttMs).toBe(srtt);
   });
 });
 
@@ -536,11 +675,12 @@ describe('flow control', () => {
     // A minute of a stalled reader: far longer than maxRetries timeouts at the longest RTO
     // would last if the answered probes counted as failures.
     sim.run({ maxTime: 60_000 });
-    // While b's application reads nothing, b holds at most its buffer.
-    expect(sim.ep.b.receivedBytes).toBe(0);
+    // While b's application reads nothing, b holds at most its buffer. (The first segment rode
+    // on the SYN and was read before the pause.)
+    expect(sim.ep.b.receivedBytes).toBe(1200);
     // What b took in, from its latest acknowledgement (a's data starts at 1001).
     const acks = sim.wire.filter((w) => w.from === 'b' && w.seg.flags.ack).map((w) => w.seg.ack);
-    const accepted = (acks.at(-1)! - 1001) >>> 0;
+    const accepted = ((acks.at(-1)! - 1001) >>> 0) - 1200;
     expect(accepted).toBeLessThanOrEqual(buf);
     expect(accepted).toBeGreaterThan(buf - 1200);
     const zeroWindows = sim.wire.filter((w) => w.from === 'b' && w.seg.window === 0);
@@ -558,7 +698,7 @@ describe('flow control', () => {
       if (w.from === 'b' && w.seg.flags.ack && w.delivered) {
         una = w.seg.ack;
         wnd = w.seg.window * WINDOW_SCALE;
-      } else if (w.from === 'a' && w.seg.data.length > 1) {
+      } else if (w.from === 'a' && w.seg.data.length > 1 && !w.seg.flags.syn) {
         expect(((w.seg.seq + w.seg.data.length - una) >>> 0) <= wnd).toBe(true);
       }
     }
@@ -603,6 +743,72 @@ describe('a reader that takes no data (pollEvent with data: false)', () => {
     expect(sim.types('a')).toContain('end');
     expect(sim.ep.b.receivedBytes).toBe(12_000);
     expect(sim.types('b')).toContain('drain');
+  });
+});
+
+describe('over a reliable carrier (reliableCarrier: true)', () => {
+  const reliable = { reliableCarrier: true, mss: 16_000 };
+
+  it('moves data both ways with no retransmission timer, no copy kept and a clean close', () => {
+    const sim = new Sim({ config: reliable });
+    const da = payload(500_000, 31);
+    const db = payload(300_000, 32);
+    sim.send('a', da, { end: true });
+    sim.send('b', db, { end: true });
+    let maxTimer = 0;
+    sim.open();
+    sim.run({
+      until: () => {
+        // Timers only for delayed ACKs: never a retransmission timeout.
+        const t = sim.a.nextTimeout();
+        if (t !== undefined) maxTimer = Math.max(maxTimer, t - sim.now);
+        return false;
+      },
+    });
+    expect(Buffer.compare(sim.received('b'), da)).toBe(0);
+    expect(Buffer.compare(sim.received('a'), db)).toBe(0);
+    expect(sim.a.state).toBe('closed');
+    expect(sim.b.state).toBe('closed');
+    expect(sim.a.stats.retransmissions + sim.b.stats.retransmissions).toBe(0);
+    expect(maxTimer).toBeLessThanOrEqual(sim.a.config.ackDelayMs);
+    // No lingering after close: nothing keeps the connections alive.
+    expect(sim.a.nextTimeout()).toBeUndefined();
+    expect(sim.b.nextTimeout()).toBeUndefined();
+  });
+
+  it('keeps no sent data: bufferedBytes counts only what waits for the window', () => {
+    const sim = new Sim({ config: { ...reliable, sendBufferBytes: 50_000 }, configB: { ...reliable, receiveBufferBytes: 64_000 } });
+    sim.open();
+    sim.run({ until: () => sim.ep.b.conn !== undefined && sim.b.state === 'established' });
+    sim.setPaused('b', true);
+    // 40 kB fit the window: once polled they are the carrier's, not ours.
+    expect(sim.a.write(new Uint8Array(40_000), sim.now)).toBe(true);
+    while (sim.a.pollSegment());
+    expect(sim.a.bufferedBytes).toBe(0);
+    // Past the 64 kB window the rest waits, and write() says so.
+    expect(sim.a.write(new Uint8Array(80_000), sim.now)).toBe(false);
+    expect(sim.a.bufferedBytes).toBeGreaterThanOrEqual(50_000);
+  });
+
+  it('a stalled reader stops the writer; reading again sends a window update and drain follows', () => {
+    const sim = new Sim({ config: { ...reliable, sendBufferBytes: 20_000 }, configB: { ...reliable, receiveBufferBytes: 48_000 } });
+    const da = payload(400_000, 33);
+    sim.send('a', da, { end: true, chunk: 8000 });
+    sim.open();
+    sim.run({ until: () => sim.ep.b.conn !== undefined });
+    sim.setPaused('b', true);
+    sim.run({ maxTime: 10_000 });
+    // Everything stopped: no timer, a holds what the window did not take, b at most its buffer.
+    expect(sim.a.nextTimeout()).toBeUndefined();
+    expect(sim.ep.a.writeReturnedFalse).toBeGreaterThan(0);
+    const acks = sim.wire.filter((w) => w.from === 'b' && w.seg.flags.ack);
+    expect(acks.at(-1)!.seg.window).toBe(0);
+    // (plus one segment that rode on the SYN and was read before the pause)
+    expect(sim.ep.a.sent).toBeLessThan(48_000 + 20_000 + 8000 + 16_000 + 1);
+    sim.setPaused('b', false);
+    sim.run();
+    expect(Buffer.compare(sim.received('b'), da)).toBe(0);
+    expect(sim.types('a')).toContain('drain');
   });
 });
 

@@ -60,11 +60,11 @@
  *
  * @example
  * ```ts
- * const keylog = KeyLogWriter.open('/tmp/hip-esp.keys');
+ * const keylog = KeyLogWriter.open('hip-esp.keys');
  * keylog.write({ srcAddress: '192.0.2.1', dstAddress: '192.0.2.2', spi: out.spi, suite: 8, encKey, authKey });
  * keylog.close();
  * // tshark -r hip.pcap -d udp.port==10500,udpencap -o esp.enable_encryption_decode:TRUE \
- * //   -o "uat:esp_sa:$(head -1 /tmp/hip-esp.keys)"
+ * //   -o "uat:esp_sa:$(head -1 hip-esp.keys)"
  * ```
  * @module
  */
@@ -183,7 +183,7 @@ export function espSaUatLine(sa: KeylogSa, opts: EspSaUatOptions = {}): string {
  *
  * @example
  * ```ts
- * const keylog = KeyLogWriter.open(process.env.HIPL_KEYLOG ?? '/tmp/hipl-esp.keys');
+ * const keylog = KeyLogWriter.open(process.env.HIPL_KEYLOG ?? 'hipl-esp.keys');
  * keylog.write({ srcAddress: local, dstAddress: peer, spi: outbound.spi, suite, encKey, authKey });
  * keylog.close();
  * ```

@@ -117,10 +117,10 @@ function defaultClock(): () => bigint {
  *
  * @example
  * ```ts
- * const pcap = PcapWriter.toFile('/tmp/hip.pcap');
+ * const pcap = PcapWriter.toFile('hip.pcap');
  * pcap.udp('192.0.2.1', 10500, '192.0.2.2', 10500, datagram);
  * pcap.close();
- * // tshark -r /tmp/hip.pcap
+ * // tshark -r hip.pcap
  * ```
  */
 export class PcapWriter {

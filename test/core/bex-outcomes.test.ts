@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { HostIdentity } from '../../src/crypto/identity.js';
 import { emitPacket, getParam, PacketType, ParamType, parsePacket } from '../../src/wire/index.js';
-import { SimNetwork } from './sim.js';
+import { seededRandom, SimNetwork } from './sim.js';
 
 const idA = HostIdentity.generate();
 const idB = HostIdentity.generate();
@@ -93,7 +93,7 @@ describe('a BEX answered by the wrong identity fails naming why', () => {
 describe('the initiator solves puzzles without blocking its driver', () => {
   function toR1(seed: string, optsB: object, optsA: object) {
     const net = new SimNetwork(seed);
-    const a = net.addNode('a', idA, optsA);
+    const a = net.addNode('a', idA, optsA, { random: seededRandom(`a:${seed}`) });
     const b = net.addNode('b', idB, optsB);
     a.engine.connect(idB.hit(), [b.locator], 0);
     b.engine.handlePacket(a.engine.pollTransmit()!.packet, a.locator, 0);
@@ -104,8 +104,15 @@ describe('the initiator solves puzzles without blocking its driver', () => {
   }
 
   it('a hard puzzle is solved in slices, each a due timer, and the BEX then completes', () => {
-    const { a, b } = toR1('slices', { puzzle: { difficulty: 12 } }, { puzzle: { sliceAttempts: 32 } });
-    expect(a.engine.pollTransmit()).toBeUndefined(); // not solved in the first slice
+    // The identities are fresh each run, so how many hashes a start #J needs varies: ~0.8 % of
+    // starts solve K=12 within the first 32. Take the first seed whose start does not, so the
+    // test always exercises the sliced path (ten misses in a row: ~1e-21).
+    let setup;
+    for (let i = 0; i < 10 && !setup; i++) {
+      const s = toR1(`slices-${i}`, { puzzle: { difficulty: 12 } }, { puzzle: { sliceAttempts: 32 } });
+      if (!s.a.engine.pollTransmit()) setup = s;
+    }
+    const { a, b } = setup!;
     expect(a.engine.association(idB.hit())!.state).toBe('I1-SENT');
     let slices = 1;
     let t;
@@ -114,7 +121,7 @@ describe('the initiator solves puzzles without blocking its driver', () => {
       a.engine.handleTimeout(0);
       slices++;
     }
-    expect(slices).toBeGreaterThan(2);
+    expect(slices).toBeGreaterThan(1);
     expect(t.packetType).toBe(PacketType.I2);
     b.engine.handlePacket(t.packet, a.locator, 1);
     expect(b.engine.association(idA.hit())!.state).toBe('R2-SENT');

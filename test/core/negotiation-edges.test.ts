@@ -118,6 +118,16 @@ function resignedR1(b: SimNode, bytes: Uint8Array, change: (p: HipPacket) => voi
   return sealPacket(nodeCrypto, p, undefined, { type: ParamType.HIP_SIGNATURE_2, key: me.signingKey, scheme: me.scheme, algorithm: me.hiAlgorithm });
 }
 
+describe('HIPv2 NULL suites', () => {
+  it('a responder that lists NULL without allowing it does not offer it, though the initiator would take it', () => {
+    const s = bex('v2-null-offer', 2, { allowInsecure: true, hipCiphers: [1, 2], espSuites: [7, 13] }, { hipCiphers: [1, 2], espSuites: [7, 13] });
+    const r1 = s.first(PacketType.R1)!;
+    expect(getParam(r1, ParamType.HIP_CIPHER)!.ciphers).toEqual([2]);
+    expect(getParam(r1, ParamType.ESP_TRANSFORM)!.suites).toEqual([13]);
+    expect(s.established[0]!.sa.suite).toBe(13);
+  });
+});
+
 describe('HIPv2 R1s the initiator refuses', () => {
   function refused(seed: string, change: (p: HipPacket) => void) {
     const net = new SimNetwork(seed);

@@ -97,6 +97,20 @@ describe('HIPv1 negotiation', () => {
     expect(n[0]!.detail).toBe('HIP cipher not offered');
     expect(s.b.engine.associationCount).toBe(0);
   });
+
+  it('a v1 I2 choosing the NULL ESP transform the responder did not allow is dropped (negotiation)', () => {
+    const nullEsp = (type: number, bytes: Uint8Array) => {
+      if (type !== PacketType.I2) return bytes;
+      const p = parsePacket(bytes.slice());
+      getParam(p, ParamType.ESP_TRANSFORM)!.suites = [7];
+      return reemit(p);
+    };
+    const s = bex('v1-i2-null-esp', 1, { allowInsecure: true, espSuitesV1: [7, 1] }, { espSuitesV1: [1, 7] }, nullEsp);
+    const n = drops(s.b, 'negotiation');
+    expect(n.length).toBeGreaterThanOrEqual(1);
+    expect(n[0]!.detail).toBe('ESP transform not offered');
+    expect(s.b.engine.associationCount).toBe(0);
+  });
 });
 
 /** A packet re-emitted with a changed parameter (MAC and signature stay as they were). */

@@ -87,7 +87,7 @@ export interface StreamConfig {
    * persist timer, does not linger after close, has no congestion window and ignores
    * `sendWindowSegments`; only the peer's window (flow control) limits what is sent, and
    * `write()` reports backpressure once `sendBufferBytes` are queued or unacknowledged. Sent
-   * data is kept until acknowledged so that {@link StreamConnection.carrierReplaced} can send
+   * data is kept until acknowledged so that `StreamConnection.carrierReplaced` can send
    * it again when the carrier was lost and replaced. Both ends must agree (the host sets it
    * from the carrier of the association). Default false.
    */

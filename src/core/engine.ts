@@ -39,6 +39,7 @@ import { sealPacket } from './sealing.js';
 import { discard, handleClose, handleCloseAck, handleNotify, startClose } from './teardown.js';
 import { backoff } from './timers.js';
 import { dataPath, pathInfo, type PathInfo } from './paths.js';
+import { dataSent, lossProbeAt } from './peer-loss.js';
 import { alive, announceLocators, checkLocator, handleUpdate, onUpdateTimer, probePath, requestRekey } from './update.js';
 
 /** Peer keys kept decoded and imported (least recently used evicted first). */
@@ -287,6 +288,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     const a = this.associations.get(hitKey(peerHit));
     if (!a) return;
     a.lastSent = now;
+    dataSent(a, now);
     // Our own sending: keeps the association from going idle, but (in R2-SENT) is no proof that
     // the peer got our R2.
     this.touch(peerHit, now, 'local');
@@ -389,6 +391,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
       at(a.update.timerAt);
       at(this.keepaliveAt(a));
       at(this.probeAt(a));
+      at(lossProbeAt(this.config, a));
     }
     return next;
   }
@@ -409,6 +412,8 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     if (k !== undefined && k <= now) this.sendKeepalive(a, now);
     const p = this.probeAt(a);
     if (p !== undefined && p <= now) probePath(this.ctx, a, now);
+    const l = lossProbeAt(this.config, a);
+    if (l !== undefined && l <= now) probePath(this.ctx, a, now, 'loss');
   }
 
   /** RFC 5770 §5.3: in UDP-ENCAPSULATION mode a keepalive is a HIP NOTIFY with no parameters. */

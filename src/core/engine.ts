@@ -364,6 +364,11 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     }
   }
 
+  /** When (driver clock) the peer last sent us something authenticated; undefined without an association. */
+  lastHeard(peerHit: Uint8Array): number | undefined {
+    return this.associations.get(hitKey(peerHit))?.lastReceived;
+  }
+
   /** The peer's locators and their states (current one included), for inspection. */
   paths(peerHit: Uint8Array): PathInfo[] {
     const a = this.associations.get(hitKey(peerHit));

@@ -65,4 +65,5 @@ export function checkEngineConfig(c: EngineConfig): void {
   checkNumber('keepaliveMs', c.keepaliveMs, 0);
   checkNumber('livenessMs', c.livenessMs, 0);
   checkNumber('peerLossMs', c.peerLossMs, 0);
+  checkInteger('maxAssociations', c.maxAssociations, 1);
 }

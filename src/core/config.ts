@@ -135,6 +135,16 @@ export interface EngineConfig {
    * 0 disables. Default 5000.
    */
   peerLossMs: number;
+  /**
+   * At most this many associations, in every state, in the table. When it is full, an I2 from a
+   * HIT with no association is dropped (`association-limit`) before any DH or signature work,
+   * and `connect()` to a new peer throws `ERR_HIP_ASSOCIATION_LIMIT`; an existing association
+   * is never evicted for a newcomer. Default 16384: at the ~33 KiB a host spends per
+   * association (ESP SAs, replay window, session) that is about 530 MiB, well under Node's
+   * default heap limit, so a flood of solved puzzles under fresh HITs meets this limit before it
+   * exhausts memory.
+   */
+  maxAssociations: number;
 }
 
 /**
@@ -175,6 +185,7 @@ export const DEFAULT_ENGINE_CONFIG: Readonly<EngineConfig> = Object.freeze({
   keepaliveMs: 0,
   livenessMs: 0,
   peerLossMs: 5000,
+  maxAssociations: 16_384,
 }) as Readonly<EngineConfig>;
 
 /** Options as a user writes them: any subset, nested objects partial too. */

@@ -13,7 +13,7 @@ import { rhashOfSuite } from '../crypto/hash-info.js';
 import type { HostIdentity } from '../crypto/identity.js';
 import { getProvider } from '../crypto/get-provider.js';
 import type { CryptoProvider } from '../crypto/provider.js';
-import { HipArgumentError, HipError, HipWireError } from '../errors.js';
+import { HipArgumentError, HipError, HipProtocolError, HipWireError } from '../errors.js';
 import {
   DiType,
   emitPacket,
@@ -33,6 +33,7 @@ import { resolveEngineConfig, type EngineConfig, type EngineOptions } from './co
 import { hitKey, type CachedPeerKey, type EngineContext, type EngineStats, type LocalSide } from './context.js';
 import type { DropReason, EngineEvent, EspSaParams, PeerLocator, Transmit } from './events.js';
 import { Registry, type LocatorCodec, type RegistrationRequest } from './registration.js';
+import { RelayService, type RelayServiceStats } from './relay.js';
 import { R1Factory } from './responder.js';
 import { PuzzleLoad } from './puzzle-load.js';
 import { sealPacket } from './sealing.js';
@@ -128,6 +129,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
   private readonly ctx: EngineContext<L>;
   /** Registrations (RFC 8003) held and granted, and the rendezvous service's counters. */
   readonly registry: Registry<L>;
+  private readonly relay: RelayService<L>;
 
   constructor(
     /** The host identity this engine speaks for: its HITs, signatures and HOST_ID. */
@@ -140,6 +142,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     const provider = this.provider;
     this.random = deps.random ?? ((n) => provider.randomBytes(n));
     this.registry = new Registry<L>(this.config.registrar, deps.locators);
+    const relay = (this.relay = new RelayService<L>(this.registry));
     this.r1 = new R1Factory({ provider: this.provider, random: this.random, rotationMs: this.config.puzzle.rotationMs });
     this.ctx = {
       config: this.config,
@@ -152,7 +155,8 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
       local: (v) => this.local(v),
       transmit: (t) => {
         this.stats.sent++;
-        this.transmits.push(t);
+        // A peer we reach through a relay server gets RELAY_TO and RELAY_HMAC (RFC 9028).
+        this.transmits.push(relay.wrap(this.ctx, t));
       },
       emit: (e) => this.events.push(e),
       drop: (reason, packetType, peerHit, detail) => this.recordDrop(reason, packetType, peerHit, detail),
@@ -161,6 +165,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
       notify: (version, peerHit, to, type, data, now, signed = false) => this.sendNotify(version, peerHit, to, type, data, now, signed),
       peerKey: (hostId, version, claimedHit) => this.peerKey(hostId, version, claimedHit),
       registry: this.registry,
+      relay,
     };
   }
 
@@ -176,6 +181,9 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
    * the locator when `peerHit` is null). Does nothing if an association already exists.
    * `register` asks the peer for a registration (RFC 8003) in the I2; the outcome comes as a
    * `registration` event.
+   *
+   * @throws `HipProtocolError` `ERR_HIP_ASSOCIATION_LIMIT` when the table already holds
+   *   `maxAssociations` associations and none with this peer.
    */
   connect(peerHit: Uint8Array | null, locators: L[], now: number, opts: { version?: 1 | 2; register?: RegistrationRequest } = {}): void {
     const version = opts.version ?? this.config.version;
@@ -190,6 +198,9 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     const key = peerHit ? hitKey(peerHit) : hitKey(opportunisticKey(first));
     const existing = this.associations.get(key);
     if (existing && existing.state !== HipState.CLOSED) return;
+    if (!existing && this.associations.size >= this.config.maxAssociations) {
+      throw new HipProtocolError('ERR_HIP_ASSOCIATION_LIMIT', `the association table is full (maxAssociations ${this.config.maxAssociations})`, { limit: this.config.maxAssociations });
+    }
     if (existing) discard(this.ctx, existing);
     if (opts.register && peerHit) this.registry.request(peerHit, opts.register);
     const a = new Association<L>(version, me.hit, peerHit ? peerHit.slice() : ZERO_HIT, first, now);
@@ -240,6 +251,9 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
       return this.recordDrop('malformed', pkt.type, pkt.senderHit, 'non-zero TLV padding');
     }
     try {
+      // A relay server forwards packets for its clients (RFC 5770 §4.12) before anything else.
+      if (this.relay.control(this.ctx, pkt, bytes, from, now)) return;
+      if (this.relay.accept(this.ctx, pkt, bytes, from, now) === 'bad') return this.recordDrop('bad-mac', pkt.type, pkt.senderHit, 'RELAY_HMAC');
       switch (pkt.type) {
         case PacketType.I1:
           return handleI1(this.ctx, pkt, from, now, bytes);
@@ -373,6 +387,24 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
   paths(peerHit: Uint8Array): PathInfo[] {
     const a = this.associations.get(hitKey(peerHit));
     return a ? pathInfo(a) : [];
+  }
+
+  /**
+   * Relay server: an ESP packet whose SPI the host does not own. Returns where to forward it
+   * unchanged (a registered relay client or its peer), or undefined to drop it.
+   */
+  relayEsp(bytes: Uint8Array, from: L, now: number): L | undefined {
+    return this.relay.esp(this.ctx, bytes, from, now);
+  }
+
+  /** Counters of the relay service (RFC 9028): control packets and ESP relayed, refused, limited. */
+  get relayStats(): Readonly<RelayServiceStats> {
+    return this.relay.stats;
+  }
+
+  /** Whether we reach `peerHit` through a relay server (we answered it via RELAY_TO). */
+  isRelayed(peerHit: Uint8Array): boolean {
+    return this.relay.isRelayed(peerHit);
   }
 
   /** Run every timer due at `now`. */

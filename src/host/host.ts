@@ -41,7 +41,7 @@ import {
   hostLocatorCodec,
   registrationEvent,
   registrationResult,
-  registrationType,
+  registrationTypes,
   renewalDelayMs,
   type HostRegistrationEvent,
   type RegisterOptions,
@@ -747,7 +747,7 @@ export class HipHost extends EventEmitter<HostEvents> {
    */
   async registerWith(server: RegisterOptions): Promise<Registration> {
     this.assertOpen();
-    const type = registrationType(server.type);
+    const types = registrationTypes(server.type);
     const hit = canonicalHit(server.hit);
     const lifetimeS = server.lifetime ?? 3600;
     if (!(lifetimeS > 0)) throw new HipArgumentError('ERR_HIP_BAD_ARGUMENT', `lifetime must be a positive number of seconds, got ${lifetimeS}`);
@@ -762,7 +762,7 @@ export class HipHost extends EventEmitter<HostEvents> {
       };
       this.on('registration', on);
     });
-    await this.connect(hit, { register: { types: [type], lifetimeS } });
+    await this.connect(hit, { register: { types, lifetimeS } });
     const reg = registrationResult(await answer);
     if (server.renew !== false) {
       const t = setTimeout(() => {
@@ -1111,7 +1111,7 @@ export class HipHost extends EventEmitter<HostEvents> {
     const spi = espSpi(bytes);
     const s = this.sessionsBySpi.get(spi);
     const sa = s?.inboundFor(spi);
-    if (!s || !sa) return this.count('unknown-spi');
+    if (!s || !sa) return this.relayEsp(bytes, from);
     let opened;
     try {
       opened = sa.open(bytes);
@@ -1147,6 +1147,13 @@ export class HipHost extends EventEmitter<HostEvents> {
     } else if (opened.nextHeader !== 59) {
       s.drop(innerProtocolDrop(opened.nextHeader));
     }
+  }
+
+  /** ESP with an SPI we do not own: a relay server forwards it for a client (RFC 9028), else it is dropped. */
+  private relayEsp(bytes: Uint8Array, from: HostLocator): void {
+    const to = from.carrier === 'udp' ? this.engine.relayEsp(bytes, from, this.now()) : undefined;
+    if (to?.carrier === 'udp' && this.udp) this.udp.sendPayload(bytes, to.peer);
+    else this.count('unknown-spi');
   }
 
   /** An ICMPv6 message between the HITs: answer an echo request (hipd's heartbeat), match a reply. */

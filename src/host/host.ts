@@ -714,6 +714,8 @@ export class HipHost extends EventEmitter<HostEvents> {
       // The peer answered the return-routability check there: a TCP connection it came back on
       // is no longer a stranger's, or the listener would close it at its verification deadline.
       loc.conn?.markVerified();
+      // A new TCP connection (resume): what the streams lost with the old one goes out again.
+      if (s && loc.conn !== undefined && loc.conn !== prev.conn) this.streams.carrierReplaced(s);
       this.emit('locator', { peerHit: hit, carrier: loc.carrier, address: loc.peer.address, port: loc.peer.port, previousAddress: prev.peer.address, previousPort: prev.peer.port });
     } else if (e.type === 'rekey-inbound') {
       if (!s || s.clearText) return;
@@ -1063,6 +1065,8 @@ export class HipHost extends EventEmitter<HostEvents> {
         const local = fresh.local;
         this.engine.updateLocators(announceAddresses(undefined, local.address, local.family), this.now(), moved.map((s) => s.peerHit));
         this.pump();
+        // After the UPDATE: what the streams lost with the old connection goes out on the new one.
+        for (const s of moved) this.streams.carrierReplaced(s);
         return;
       }
       if (fresh) fresh.destroy();

@@ -40,6 +40,7 @@ import { sealPacket } from './sealing.js';
 import { discard, handleClose, handleCloseAck, handleNotify, startClose } from './teardown.js';
 import { backoff } from './timers.js';
 import { dataPath, pathInfo, type PathInfo } from './paths.js';
+import { dataSent, lossProbeAt } from './peer-loss.js';
 import { alive, announceLocators, checkLocator, handleUpdate, onUpdateTimer, probePath, requestRekey } from './update.js';
 
 /** Peer keys kept decoded and imported (least recently used evicted first). */
@@ -307,6 +308,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     const a = this.associations.get(hitKey(peerHit));
     if (!a) return;
     a.lastSent = now;
+    dataSent(a, now);
     // Our own sending: keeps the association from going idle, but (in R2-SENT) is no proof that
     // the peer got our R2.
     this.touch(peerHit, now, 'local');
@@ -382,6 +384,11 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     }
   }
 
+  /** When (driver clock) the peer last sent us something authenticated; undefined without an association. */
+  lastHeard(peerHit: Uint8Array): number | undefined {
+    return this.associations.get(hitKey(peerHit))?.lastReceived;
+  }
+
   /** The peer's locators and their states (current one included), for inspection. */
   paths(peerHit: Uint8Array): PathInfo[] {
     const a = this.associations.get(hitKey(peerHit));
@@ -427,6 +434,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
       at(a.update.timerAt);
       at(this.keepaliveAt(a));
       at(this.probeAt(a));
+      at(lossProbeAt(this.config, a));
     }
     return next;
   }
@@ -447,6 +455,8 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     if (k !== undefined && k <= now) this.sendKeepalive(a, now);
     const p = this.probeAt(a);
     if (p !== undefined && p <= now) probePath(this.ctx, a, now);
+    const l = lossProbeAt(this.config, a);
+    if (l !== undefined && l <= now) probePath(this.ctx, a, now, 'loss');
   }
 
   /** RFC 5770 §5.3: in UDP-ENCAPSULATION mode a keepalive is a HIP NOTIFY with no parameters. */

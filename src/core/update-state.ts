@@ -8,14 +8,15 @@ import type { EspSaParams, PeerLocator } from './events.js';
 import type { HipKeys } from './session-keys.js';
 
 /** Why we sent an UPDATE that waits for its ACK. */
-export type UpdatePurpose = 'announce' | 'verify' | 'rekey' | 'probe';
+export type UpdatePurpose = 'announce' | 'verify' | 'rekey' | 'probe' | 'loss';
 
 /** Work waiting for the outstanding UPDATE to be acknowledged. */
 export type Want<L extends PeerLocator> =
   | { kind: 'announce'; addresses: Uint8Array[]; ports?: number[] }
   | { kind: 'verify'; locator: L }
   | { kind: 'rekey'; dh: boolean }
-  | { kind: 'probe' };
+  | { kind: 'probe' }
+  | { kind: 'loss' };
 
 export interface Outstanding<L extends PeerLocator> {
   seq: number;

@@ -41,6 +41,8 @@ import { newDhKey } from './dh-private.js';
 import type { PeerLocator } from './events.js';
 import { armIdle, errorText } from './lifecycle.js';
 import { abandonCheck, activatePath } from './paths.js';
+import { LOSS_PROBE_RETRIES } from './config.js';
+import { peerLost } from './peer-loss.js';
 import { authentic, sealForPeer } from './teardown.js';
 import { backoff } from './timers.js';
 import type { Outstanding, Rekey, UpdatePurpose, UpdateState, Want } from './update-state.js';
@@ -138,10 +140,13 @@ export function checkLocator<L extends PeerLocator>(ctx: EngineContext<L>, a: As
   pumpWants(ctx, a, now);
 }
 
-/** Probe the current path (liveness): an UPDATE with only SEQ, which the peer must ACK. */
-export function probePath<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, now: number): void {
+/**
+ * Probe the current path: an UPDATE with only SEQ, which the peer must ACK. `probe` (liveness)
+ * reports a dead path when unanswered; `loss` (data sent, nothing heard) reports the peer lost.
+ */
+export function probePath<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, now: number, kind: 'probe' | 'loss' = 'probe'): void {
   if (!canUpdate(a) || a.update.out || a.update.wants.length > 0) return;
-  queue(a.update, { kind: 'probe' });
+  queue(a.update, { kind });
   pumpWants(ctx, a, now);
 }
 
@@ -189,7 +194,8 @@ function pumpWants<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<
         break;
       }
       case 'probe':
-        sendOwn(ctx, a, 'probe', [], a.locator, now);
+      case 'loss':
+        sendOwn(ctx, a, w.kind, [], a.locator, now);
         break;
     }
   }
@@ -270,7 +276,8 @@ export function onUpdateTimer<L extends PeerLocator>(ctx: EngineContext<L>, a: A
   const o = u.out;
   u.timerAt = undefined;
   if (!o) return;
-  if (o.retries >= ctx.config.retransmit.updateRetries) {
+  const retries = o.purpose === 'loss' ? Math.min(LOSS_PROBE_RETRIES, ctx.config.retransmit.updateRetries) : ctx.config.retransmit.updateRetries;
+  if (o.retries >= retries) {
     u.out = undefined;
     giveUp(ctx, a, o);
     pumpWants(ctx, a, now);
@@ -292,6 +299,8 @@ function giveUp<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>,
       a.update.rekey = undefined;
       ctx.emit({ type: 'path', peerHit: a.peerHit, state: 'dead', locator: a.locator, detail: 'rekey UPDATE not acknowledged' });
       return;
+    case 'loss':
+      return peerLost(ctx, a);
     case 'announce':
     case 'probe':
       a.pathDead = true;
@@ -493,6 +502,7 @@ function rebased(
 /** Authenticated traffic from the peer: credit for announced paths, and the path is alive. */
 export function alive<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, bytes: number, now: number): void {
   a.lastReceived = now;
+  a.unansweredSince = undefined;
   a.paths.earn(bytes, now);
   if (a.pathDead) {
     a.pathDead = false;

@@ -39,6 +39,7 @@ export function checkEngineConfig(c: EngineConfig): void {
   }
   checkBoolean('encryptHostId', c.encryptHostId);
   checkBoolean('natMode', c.natMode);
+  checkBoolean('holePunching', c.holePunching);
   checkBoolean('opportunistic', c.opportunistic);
   const p = c.policy;
   if (p !== undefined && typeof p !== 'function' && !(Array.isArray(p) && p.every((h) => typeof h === 'string'))) {

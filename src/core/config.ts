@@ -86,6 +86,13 @@ export interface EngineConfig {
   encryptHostId: boolean;
   /** Offer/accept NAT_TRAVERSAL_MODE UDP-ENCAPSULATION in R1/I2. Default false. */
   natMode: boolean;
+  /**
+   * Hole punching (RFC 9028, simplified): a relay client that answered a peer through its relay
+   * server announces its server-reflexive address to the peer and both run connectivity checks
+   * (UPDATE with ECHO_REQUEST_SIGNED) on the direct path; data moves there when one succeeds
+   * and stays relayed otherwise. Default true.
+   */
+  holePunching: boolean;
   /** Accept an R1 from any HIT when `connect()` was given no HIT. Default false. */
   opportunistic: boolean;
   /** Responder policy. Default: accept every authenticated peer. */
@@ -164,6 +171,7 @@ export const DEFAULT_ENGINE_CONFIG: Readonly<EngineConfig> = Object.freeze({
   hipTransformsV1: [1],
   encryptHostId: false,
   natMode: false,
+  holePunching: true,
   opportunistic: false,
   policy: undefined,
   registrar: undefined,

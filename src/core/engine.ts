@@ -158,7 +158,10 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
         // A peer we reach through a relay server gets RELAY_TO and RELAY_HMAC (RFC 9028).
         this.transmits.push(relay.wrap(this.ctx, t));
       },
-      emit: (e) => this.events.push(e),
+      emit: (e) => {
+        this.events.push(e);
+        relay.noteEvent(e);
+      },
       drop: (reason, packetType, peerHit, detail) => this.recordDrop(reason, packetType, peerHit, detail),
       allocateSpi: () => this.spis.allocate(this.random),
       releaseSpi: (spi) => this.spis.release(spi),
@@ -277,6 +280,9 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     } catch (e) {
       // A peer must never be able to crash the host: anything unexpected is a counted drop.
       this.recordDrop('malformed', pkt.type, pkt.senderHit, e instanceof Error ? e.message : String(e));
+    } finally {
+      // A relayed peer just established: try a direct path (RFC 9028 hole punching).
+      this.relay.punch(this.ctx, now);
     }
   }
 

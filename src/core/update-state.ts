@@ -12,7 +12,7 @@ export type UpdatePurpose = 'announce' | 'verify' | 'rekey' | 'probe' | 'loss';
 
 /** Work waiting for the outstanding UPDATE to be acknowledged. */
 export type Want<L extends PeerLocator> =
-  | { kind: 'announce'; addresses: Uint8Array[] }
+  | { kind: 'announce'; addresses: Uint8Array[]; ports?: number[] }
   | { kind: 'verify'; locator: L }
   | { kind: 'rekey'; dh: boolean }
   | { kind: 'probe' }
@@ -28,6 +28,8 @@ export interface Outstanding<L extends PeerLocator> {
   pathKey?: string;
   /** announce: the addresses announced, to announce again if this UPDATE is cancelled. */
   addresses?: Uint8Array[];
+  /** announce: their ports, when they are transport candidates (RFC 9028). */
+  ports?: number[];
 }
 
 /** A rekey in progress (RFC 7402 §6.9). */

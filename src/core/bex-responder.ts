@@ -151,6 +151,12 @@ export function handleI2<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
   if (existing && existing.state === HipState.I2_SENT && !hitGreater(me.hit, pkt.senderHit)) {
     return ctx.drop('simultaneous-open-lost', pkt.type, pkt.senderHit);
   }
+  if (!existing && ctx.associations.size >= ctx.config.maxAssociations) {
+    // The table is full: a newcomer is refused before it costs a DH computation or a signature
+    // check, and no established association is evicted for it. No NOTIFY either: RFC 7401 has
+    // no error type for a responder out of resources, and a reply would be work for a stranger.
+    return ctx.drop('association-limit', pkt.type, pkt.senderHit, `${ctx.associations.size} associations`);
+  }
 
   const solution = getParam(pkt, ParamType.SOLUTION);
   const dhParam = getParam(pkt, ParamType.DIFFIE_HELLMAN);

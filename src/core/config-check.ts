@@ -64,4 +64,5 @@ export function checkEngineConfig(c: EngineConfig): void {
   checkNumber('notifyPerSecond', c.notifyPerSecond, 0);
   checkNumber('keepaliveMs', c.keepaliveMs, 0);
   checkNumber('livenessMs', c.livenessMs, 0);
+  checkInteger('maxAssociations', c.maxAssociations, 1);
 }

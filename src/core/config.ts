@@ -126,6 +126,16 @@ export interface EngineConfig {
    * `path` event reports it dead. 0 disables. Default 0; hosts in NAT mode use 30000.
    */
   livenessMs: number;
+  /**
+   * At most this many associations, in every state, in the table. When it is full, an I2 from a
+   * HIT with no association is dropped (`association-limit`) before any DH or signature work,
+   * and `connect()` to a new peer throws `ERR_HIP_ASSOCIATION_LIMIT`; an existing association
+   * is never evicted for a newcomer. Default 16384: at the ~33 KiB a host spends per
+   * association (ESP SAs, replay window, session) that is about 530 MiB, well under Node's
+   * default heap limit, so a flood of solved puzzles under fresh HITs meets this limit before it
+   * exhausts memory.
+   */
+  maxAssociations: number;
 }
 
 /** The defaults, frozen. Documented field by field in {@link EngineConfig}. */
@@ -158,6 +168,7 @@ export const DEFAULT_ENGINE_CONFIG: Readonly<EngineConfig> = Object.freeze({
   dhGroupsV1: [3],
   keepaliveMs: 0,
   livenessMs: 0,
+  maxAssociations: 16_384,
 }) as Readonly<EngineConfig>;
 
 /** Options as a user writes them: any subset, nested objects partial too. */

@@ -13,7 +13,7 @@ import { rhashOfSuite } from '../crypto/hash-info.js';
 import type { HostIdentity } from '../crypto/identity.js';
 import { getProvider } from '../crypto/get-provider.js';
 import type { CryptoProvider } from '../crypto/provider.js';
-import { HipArgumentError, HipError, HipWireError } from '../errors.js';
+import { HipArgumentError, HipError, HipProtocolError, HipWireError } from '../errors.js';
 import {
   DiType,
   emitPacket,
@@ -175,6 +175,9 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
    * the locator when `peerHit` is null). Does nothing if an association already exists.
    * `register` asks the peer for a registration (RFC 8003) in the I2; the outcome comes as a
    * `registration` event.
+   *
+   * @throws `HipProtocolError` `ERR_HIP_ASSOCIATION_LIMIT` when the table already holds
+   *   `maxAssociations` associations and none with this peer.
    */
   connect(peerHit: Uint8Array | null, locators: L[], now: number, opts: { version?: 1 | 2; register?: RegistrationRequest } = {}): void {
     const version = opts.version ?? this.config.version;
@@ -189,6 +192,9 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     const key = peerHit ? hitKey(peerHit) : hitKey(opportunisticKey(first));
     const existing = this.associations.get(key);
     if (existing && existing.state !== HipState.CLOSED) return;
+    if (!existing && this.associations.size >= this.config.maxAssociations) {
+      throw new HipProtocolError('ERR_HIP_ASSOCIATION_LIMIT', `the association table is full (maxAssociations ${this.config.maxAssociations})`, { limit: this.config.maxAssociations });
+    }
     if (existing) discard(this.ctx, existing);
     if (opts.register && peerHit) this.registry.request(peerHit, opts.register);
     const a = new Association<L>(version, me.hit, peerHit ? peerHit.slice() : ZERO_HIT, first, now);

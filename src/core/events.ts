@@ -76,7 +76,8 @@ export type DropReason =
   | 'bad-echo'
   | 'controls'
   | 'missing-parameter'
-  | 'rate-limited';
+  | 'rate-limited'
+  | 'association-limit';
 
 /**
  * Keys and parameters of one ESP security association pair, handed to the ESP layer once the

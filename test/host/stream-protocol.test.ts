@@ -438,7 +438,8 @@ describe('congestion control (NewReno) and RTT sampling', () => {
     sim.open();
     sim.run({
       until: () => {
-        if (sim.a.stats.retransmissions === 0) before = sim.a.congestionWindow;
+        // The window reacts when the loss is detected, which may be a paced moment before the resend.
+        if (sim.a.stats.retransmissions === 0 && sim.a.stats.lostBySack === 0) before = sim.a.congestionWindow;
         else if (afterFast === 0) afterFast = sim.a.congestionWindow;
         return false;
       },

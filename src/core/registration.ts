@@ -235,8 +235,8 @@ export class Registry<L extends PeerLocator> {
 
   /**
    * Requester: the REG_REQUEST to send in an UPDATE on an existing association (RFC 8003 §3.3),
-   * clamped to the registrar's REG_INFO when we saw one; the answer is then read by
-   * {@link result}. A lifetime of 0 cancels.
+   * clamped to the registrar's REG_INFO when we saw one; the answer, in the acknowledging
+   * UPDATE, is read as an R2's would be. A lifetime of 0 cancels.
    */
   updateRequest(peerHit: Uint8Array, req: RegistrationRequest): HipParam {
     const key = hitKey(peerHit);

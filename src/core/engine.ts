@@ -33,6 +33,7 @@ import { resolveEngineConfig, type EngineConfig, type EngineOptions } from './co
 import { hitKey, type CachedPeerKey, type EngineContext, type EngineStats, type LocalSide } from './context.js';
 import type { DropReason, EngineEvent, EspSaParams, PeerLocator, Transmit } from './events.js';
 import { Registry, type LocatorCodec, type RegistrationRequest } from './registration.js';
+import { RelayService, type RelayServiceStats } from './relay.js';
 import { R1Factory } from './responder.js';
 import { PuzzleLoad } from './puzzle-load.js';
 import { sealPacket } from './sealing.js';
@@ -127,6 +128,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
   private readonly ctx: EngineContext<L>;
   /** Registrations (RFC 8003) held and granted, and the rendezvous service's counters. */
   readonly registry: Registry<L>;
+  private readonly relay: RelayService<L>;
 
   constructor(
     /** The host identity this engine speaks for: its HITs, signatures and HOST_ID. */
@@ -139,6 +141,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     const provider = this.provider;
     this.random = deps.random ?? ((n) => provider.randomBytes(n));
     this.registry = new Registry<L>(this.config.registrar, deps.locators);
+    const relay = (this.relay = new RelayService<L>(this.registry));
     this.r1 = new R1Factory({ provider: this.provider, random: this.random, rotationMs: this.config.puzzle.rotationMs });
     this.ctx = {
       config: this.config,
@@ -151,7 +154,8 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
       local: (v) => this.local(v),
       transmit: (t) => {
         this.stats.sent++;
-        this.transmits.push(t);
+        // A peer we reach through a relay server gets RELAY_TO and RELAY_HMAC (RFC 9028).
+        this.transmits.push(relay.wrap(this.ctx, t));
       },
       emit: (e) => this.events.push(e),
       drop: (reason, packetType, peerHit, detail) => this.recordDrop(reason, packetType, peerHit, detail),
@@ -160,6 +164,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
       notify: (version, peerHit, to, type, data, now, signed = false) => this.sendNotify(version, peerHit, to, type, data, now, signed),
       peerKey: (hostId, version, claimedHit) => this.peerKey(hostId, version, claimedHit),
       registry: this.registry,
+      relay,
     };
   }
 
@@ -257,6 +262,9 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
       return this.recordDrop('malformed', pkt.type, pkt.senderHit, 'non-zero TLV padding');
     }
     try {
+      // A relay server forwards packets for its clients (RFC 5770 §4.12) before anything else.
+      if (this.relay.control(this.ctx, pkt, bytes, from, now)) return;
+      if (this.relay.accept(this.ctx, pkt, bytes, from, now) === 'bad') return this.recordDrop('bad-mac', pkt.type, pkt.senderHit, 'RELAY_HMAC');
       switch (pkt.type) {
         case PacketType.I1:
           return handleI1(this.ctx, pkt, from, now, bytes);
@@ -384,6 +392,24 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
   paths(peerHit: Uint8Array): PathInfo[] {
     const a = this.associations.get(hitKey(peerHit));
     return a ? pathInfo(a) : [];
+  }
+
+  /**
+   * Relay server: an ESP packet whose SPI the host does not own. Returns where to forward it
+   * unchanged (a registered relay client or its peer), or undefined to drop it.
+   */
+  relayEsp(bytes: Uint8Array, from: L, now: number): L | undefined {
+    return this.relay.esp(this.ctx, bytes, from, now);
+  }
+
+  /** Counters of the relay service (RFC 9028): control packets and ESP relayed, refused, limited. */
+  get relayStats(): Readonly<RelayServiceStats> {
+    return this.relay.stats;
+  }
+
+  /** Whether we reach `peerHit` through a relay server (we answered it via RELAY_TO). */
+  isRelayed(peerHit: Uint8Array): boolean {
+    return this.relay.isRelayed(peerHit);
   }
 
   /** Run every timer due at `now`. */

@@ -27,3 +27,4 @@ export {
   type WireTransportAddress,
   type LocatorAddress,
 } from './registration.js';
+export { type RelayLimits, type RelayServiceStats } from './relay.js';

@@ -33,6 +33,7 @@ import {
 import { HipState, type Association } from './association.js';
 import { hitKey, type EngineContext } from './context.js';
 import type { PeerLocator } from './events.js';
+import type { RelayLimits } from './relay.js';
 
 /** The HIP-over-UDP port (RFC 5770), assumed for an initiator whose FROM came without a port. */
 const HIP_UDP_PORT = 10500;
@@ -80,6 +81,8 @@ export interface RegistrarOptions {
   forwardPerSecond?: number;
   /** Clients registered at the same time. Default 1024. */
   maxClients?: number;
+  /** Per-client limits of the relay service (types 2 RELAY_UDP_HIP, 3 RELAY_UDP_ESP). */
+  relay?: RelayLimits;
 }
 
 /** A registration type a registrar refused, and why. */

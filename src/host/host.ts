@@ -698,6 +698,8 @@ export class HipHost extends EventEmitter<HostEvents> {
       // The peer answered the return-routability check there: a TCP connection it came back on
       // is no longer a stranger's, or the listener would close it at its verification deadline.
       loc.conn?.markVerified();
+      // A new TCP connection (resume): what the streams lost with the old one goes out again.
+      if (s && loc.conn !== undefined && loc.conn !== prev.conn) this.streams.carrierReplaced(s);
       this.emit('locator', { peerHit: hit, carrier: loc.carrier, address: loc.peer.address, port: loc.peer.port, previousAddress: prev.peer.address, previousPort: prev.peer.port });
     } else if (e.type === 'rekey-inbound') {
       if (!s || s.clearText) return;
@@ -1036,6 +1038,8 @@ export class HipHost extends EventEmitter<HostEvents> {
         const local = fresh.local;
         this.engine.updateLocators(announceAddresses(undefined, local.address, local.family), this.now(), moved.map((s) => s.peerHit));
         this.pump();
+        // After the UPDATE: what the streams lost with the old connection goes out on the new one.
+        for (const s of moved) this.streams.carrierReplaced(s);
         return;
       }
       if (fresh) fresh.destroy();
@@ -1084,7 +1088,7 @@ export class HipHost extends EventEmitter<HostEvents> {
     const spi = espSpi(bytes);
     const s = this.sessionsBySpi.get(spi);
     const sa = s?.inboundFor(spi);
-    if (!s || !sa) return this.count('unknown-spi');
+    if (!s || !sa) return this.relayEsp(bytes, from);
     let opened;
     try {
       opened = sa.open(bytes);
@@ -1120,6 +1124,13 @@ export class HipHost extends EventEmitter<HostEvents> {
     } else if (opened.nextHeader !== 59) {
       s.drop(innerProtocolDrop(opened.nextHeader));
     }
+  }
+
+  /** ESP with an SPI we do not own: a relay server forwards it for a client (RFC 9028), else it is dropped. */
+  private relayEsp(bytes: Uint8Array, from: HostLocator): void {
+    const to = from.carrier === 'udp' ? this.engine.relayEsp(bytes, from, this.now()) : undefined;
+    if (to?.carrier === 'udp' && this.udp) this.udp.sendPayload(bytes, to.peer);
+    else this.count('unknown-spi');
   }
 
   /** An ICMPv6 message between the HITs: answer an echo request (hipd's heartbeat), match a reply. */

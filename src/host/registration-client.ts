@@ -17,7 +17,7 @@ import type { HostLocator } from './locator.js';
 import { canonicalHit, type PeerAddress } from './peer-table.js';
 import {
   registrationResult,
-  registrationType,
+  registrationTypes,
   renewalDelayMs,
   type HostRegistrationEvent,
   type RegisterOptions,
@@ -49,13 +49,13 @@ export class RegistrationClient {
 
   /** Register (or renew, or change) with a server; see {@link HipHost.registerWith}. */
   async register(server: RegisterOptions): Promise<Registration> {
-    const type = registrationType(server.type);
+    const types = registrationTypes(server.type);
     const hit = canonicalHit(server.hit);
     const lifetimeS = server.lifetime ?? 3600;
     if (!(lifetimeS > 0)) throw new HipArgumentError('ERR_HIP_BAD_ARGUMENT', `lifetime must be a positive number of seconds, got ${lifetimeS}`);
     this.host.peers.add(hit, { carrier: 'udp', address: server.address, port: server.port ?? 10500 });
     this.stopRenewal(hit);
-    const reg = registrationResult(await this.exchange(hit, { types: [type], lifetimeS }));
+    const reg = registrationResult(await this.exchange(hit, { types, lifetimeS }));
     if (server.renew !== false && !this.closed) this.renewAfter(server, hit, renewalDelayMs(reg.lifetime, this.host.engine.config.idleTimeoutMs), reg.lifetime);
     return reg;
   }
@@ -68,7 +68,7 @@ export class RegistrationClient {
   async unregister(serverHit: string, type?: RegisterOptions['type']): Promise<HostRegistrationEvent | undefined> {
     const hit = canonicalHit(serverHit);
     this.stopRenewal(hit);
-    const types = type === undefined ? this.heldTypes(hit) : [registrationType(type)];
+    const types = type === undefined ? this.heldTypes(hit) : registrationTypes(type);
     if (types.length === 0) return undefined;
     return this.viaUpdate(hit, { types, lifetimeS: 0 });
   }

@@ -22,8 +22,11 @@ export interface RegisterOptions {
   address: string;
   /** The server's UDP port. Default 10500. */
   port?: number;
-  /** The service: 'rendezvous' (RFC 8004) or a registration type number. Default 'rendezvous'. */
-  type?: 'rendezvous' | number;
+  /**
+   * The service: 'rendezvous' (RFC 8004), 'relay' (RFC 9028 control and data relay: types
+   * RELAY_UDP_HIP and RELAY_UDP_ESP) or a registration type number. Default 'rendezvous'.
+   */
+  type?: 'rendezvous' | 'relay' | number;
   /** Wanted lifetime in seconds; the server clamps it to its bounds. Default 3600. */
   lifetime?: number;
   /** Register again before the granted lifetime ends. Default true. */
@@ -107,11 +110,12 @@ export function registrationEvent(o: RegistrationOutcome): HostRegistrationEvent
   return e;
 }
 
-/** The registration type number of a {@link RegisterOptions.type}. */
-export function registrationType(type: RegisterOptions['type']): number {
-  if (type === undefined || type === 'rendezvous') return RegType.RENDEZVOUS;
-  if (!Number.isInteger(type) || type < 1 || type > 255) throw new HipArgumentError('ERR_HIP_BAD_ARGUMENT', `registration type must be 'rendezvous' or 1..255, got ${String(type)}`);
-  return type;
+/** The registration type numbers of a {@link RegisterOptions.type}. */
+export function registrationTypes(type: RegisterOptions['type']): number[] {
+  if (type === undefined || type === 'rendezvous') return [RegType.RENDEZVOUS];
+  if (type === 'relay') return [RegType.RELAY_UDP_HIP, RegType.RELAY_UDP_ESP];
+  if (!Number.isInteger(type) || type < 1 || type > 255) throw new HipArgumentError('ERR_HIP_BAD_ARGUMENT', `registration type must be 'rendezvous', 'relay' or 1..255, got ${String(type)}`);
+  return [type];
 }
 
 /** Settle a registerWith() call from the server's answer. */

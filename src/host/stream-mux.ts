@@ -255,6 +255,19 @@ export class StreamMux {
     this.flush(stream);
   }
 
+  /**
+   * The association moved to another carrier connection (a broken TCP connection was replaced):
+   * every stream on it sends again what the peer has not acknowledged, and its window.
+   */
+  carrierReplaced(s: Session): void {
+    const now = this.host.now();
+    for (const stream of [...this.streams.values()]) {
+      if (stream.session !== s || !stream.conn) continue;
+      stream.conn.carrierReplaced(now);
+      this.flush(stream);
+    }
+  }
+
   /** Clear-text bytes from a libhipl TCP peer. */
   clearTextData(s: Session, bytes: Uint8Array): void {
     const hit = s.peerHitText;
@@ -378,14 +391,12 @@ export class StreamMux {
   }
 
   private newConn(stream: HostStream, role: 'client' | 'server'): StreamConnection {
-    // Over a TCP carrier, TCP already segments and orders, so segments can be as large as an
-    // ESP frame allows; over UDP they must fit a datagram on the path (default MSS).
-    // reliableCarrier (no retransmission layer) stays off: an association now survives the loss
-    // of its TCP connection (resume with UPDATE), and segments that died with the old
-    // connection must be sent again. It can come back once the host tells the stream that the
-    // carrier was replaced.
+    // Over a TCP carrier, TCP already segments, retransmits and orders, so segments can be as
+    // large as an ESP frame allows and the stream needs only flow control (no retransmission
+    // layer: segments lost with a broken connection come back through carrierReplaced); over
+    // UDP they must fit a datagram on the path (default MSS) and the stream recovers losses itself.
     const overTcp = stream.session?.locator.carrier === 'tcp';
-    const config = overTcp ? { mss: TCP_CARRIER_MSS, ...this.config } : this.config;
+    const config = overTcp ? { mss: TCP_CARRIER_MSS, ...this.config, reliableCarrier: true } : this.config;
     return new StreamConnection({ localPort: stream.localPort, remotePort: stream.remotePort, initialSeq: randomInt(0, 2 ** 32 - 1), role, config });
   }
 

@@ -40,6 +40,7 @@ import { sealPacket } from './sealing.js';
 import { discard, handleClose, handleCloseAck, handleNotify, startClose } from './teardown.js';
 import { backoff } from './timers.js';
 import { dataPath, pathInfo, type PathInfo } from './paths.js';
+import { dataSent, lossProbeAt } from './peer-loss.js';
 import { alive, announceLocators, checkLocator, handleUpdate, onUpdateTimer, probePath, requestRegistration, requestRekey } from './update.js';
 
 /** Peer keys kept decoded and imported (least recently used evicted first). */
@@ -157,7 +158,10 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
         // A peer we reach through a relay server gets RELAY_TO and RELAY_HMAC (RFC 9028).
         this.transmits.push(relay.wrap(this.ctx, t));
       },
-      emit: (e) => this.events.push(e),
+      emit: (e) => {
+        this.events.push(e);
+        relay.noteEvent(e);
+      },
       drop: (reason, packetType, peerHit, detail) => this.recordDrop(reason, packetType, peerHit, detail),
       allocateSpi: () => this.spis.allocate(this.random),
       releaseSpi: (spi) => this.spis.release(spi),
@@ -288,6 +292,9 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     } catch (e) {
       // A peer must never be able to crash the host: anything unexpected is a counted drop.
       this.recordDrop('malformed', pkt.type, pkt.senderHit, e instanceof Error ? e.message : String(e));
+    } finally {
+      // A relayed peer just established: try a direct path (RFC 9028 hole punching).
+      this.relay.punch(this.ctx, now);
     }
   }
 
@@ -313,6 +320,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     const a = this.associations.get(hitKey(peerHit));
     if (!a) return;
     a.lastSent = now;
+    dataSent(a, now);
     // Our own sending: keeps the association from going idle, but (in R2-SENT) is no proof that
     // the peer got our R2.
     this.touch(peerHit, now, 'local');
@@ -388,6 +396,11 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     }
   }
 
+  /** When (driver clock) the peer last sent us something authenticated; undefined without an association. */
+  lastHeard(peerHit: Uint8Array): number | undefined {
+    return this.associations.get(hitKey(peerHit))?.lastReceived;
+  }
+
   /** The peer's locators and their states (current one included), for inspection. */
   paths(peerHit: Uint8Array): PathInfo[] {
     const a = this.associations.get(hitKey(peerHit));
@@ -433,6 +446,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
       at(a.update.timerAt);
       at(this.keepaliveAt(a));
       at(this.probeAt(a));
+      at(lossProbeAt(this.config, a));
     }
     return next;
   }
@@ -453,6 +467,8 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     if (k !== undefined && k <= now) this.sendKeepalive(a, now);
     const p = this.probeAt(a);
     if (p !== undefined && p <= now) probePath(this.ctx, a, now);
+    const l = lossProbeAt(this.config, a);
+    if (l !== undefined && l <= now) probePath(this.ctx, a, now, 'loss');
   }
 
   /** RFC 5770 §5.3: in UDP-ENCAPSULATION mode a keepalive is a HIP NOTIFY with no parameters. */

@@ -34,6 +34,7 @@ import { tcpLocator, udpLocator, type HostLocator } from './locator.js';
 import { checkHostOptions } from './options.js';
 import { isWildcard, LocalAddressBook } from './local-address.js';
 import { PcapTap } from './pcap-tap.js';
+import { UnheardDatagrams } from './peer-loss.js';
 import { PingTable } from './ping.js';
 import { PortTable } from './port-table.js';
 import { RegistrationClient } from './registration-client.js';
@@ -325,6 +326,20 @@ export interface HostEvents {
       detail?: string;
     },
   ];
+  /**
+   * A peer stopped answering although we sent it data (a loss probe went unacknowledged): it most
+   * likely restarted and lost the association. Its streams fail with `ERR_HIP_PEER_LOST`, the
+   * base exchange runs again, and the `resending` datagrams sent since it was last heard go out
+   * again once it is established (`established` follows, or `failed`).
+   */
+  peerLost: [
+    {
+      /** Canonical HIT text of the peer. */
+      peerHit: string;
+      /** Datagrams that will be sent again on the new association. */
+      resending: number;
+    },
+  ];
   /** A carrier error not tied to one association (e.g. the UDP socket failed). */
   error: [HipError];
   /** A registration (RFC 8003) was granted, refused or cancelled, as registrar or as requester. */
@@ -374,6 +389,8 @@ export class HipHost extends EventEmitter<HostEvents> {
   private readonly waiting = new Map<string, Pending[]>();
   private readonly connectTimers = new Map<string, NodeJS.Timeout>();
   private readonly queued = new Map<string, { items: QueuedDatagram[]; bytes: number }>();
+  /** Datagrams sent since each peer was last heard, for a resend if it turns out lost. */
+  private readonly unheard = new UnheardDatagrams();
   private readonly pings = new PingTable();
   private readonly localAddresses = new LocalAddressBook();
   private readonly datagramPorts = new PortTable<(data: Uint8Array, info: DatagramInfo) => void>('datagram port');
@@ -844,8 +861,9 @@ export class HipHost extends EventEmitter<HostEvents> {
 
   private transmitDatagram(s: Session, d: QueuedDatagram): void {
     // libhipl: the carrier ports are the application's ports; data goes as is.
-    if (s.clearText) this.sendClear(s, d.data);
-    else this.sendEsp(s, INNER_UDP, encodeInnerDatagram(d, s.localHit, s.peerHit, { checksum: this.innerVisible }));
+    if (s.clearText) return this.sendClear(s, d.data);
+    this.sendEsp(s, INNER_UDP, encodeInnerDatagram(d, s.localHit, s.peerHit, { checksum: this.innerVisible }));
+    if (this.engine.config.peerLossMs > 0) this.unheard.record(s.peerHitText, d, this.now(), this.engine.lastHeard(s.peerHit));
   }
 
   // ---- ping -------------------------------------------------------------------------------
@@ -1195,6 +1213,8 @@ export class HipHost extends EventEmitter<HostEvents> {
         this.emit('closed', { peerHit: hit, by: e.by });
         return;
       }
+      case 'peer-lost':
+        return this.onPeerLost(e);
       case 'registration':
         this.emit('registration', registrationEvent(e));
         return;
@@ -1240,7 +1260,32 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.settle(hit);
   }
 
+  /**
+   * The peer stopped answering (restarted, state lost; see core/peer-loss.ts): streams fail as a
+   * TCP connection to a rebooted host does, the BEX runs again to the same locator, and the
+   * datagrams sent since the peer was last heard go out again once it is established.
+   */
+  private onPeerLost(e: Extract<EngineEvent, { type: 'peer-lost' }>): void {
+    const hit = formatHit(e.peerHit);
+    const resend = this.unheard.take(hit, e.lastHeard);
+    this.endSession(hit, new HipProtocolError('ERR_HIP_PEER_LOST', `${hit} stopped answering (restarted, or gone): association dropped, base exchange started again`, { peerHit: hit }));
+    let resending = 0;
+    for (const d of resend) {
+      try {
+        this.enqueue(hit, d);
+        resending++;
+      } catch {
+        break; // queueLimitBytes: the rest is lost, as it was before.
+      }
+    }
+    this.emit('peerLost', { peerHit: hit, resending });
+    const loc = e.locator as HostLocator;
+    // A failure is reported by 'failed' (and to whoever waits for this peer).
+    this.connect(hit, { via: { carrier: loc.carrier, address: loc.peer.address, port: loc.peer.port }, version: e.version }).catch(() => undefined);
+  }
+
   private endSession(hit: string, error?: HipError): void {
+    this.unheard.forget(hit);
     const s = this.sessionsByHit.get(hit);
     if (!s) return;
     this.sessionsByHit.delete(hit);

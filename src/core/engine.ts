@@ -386,13 +386,14 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
   }
 
   /**
-   * Sends to the locator with this key fail because the network is unreachable: a base exchange
-   * waiting on it fails now (`unreachable`) instead of after its whole retransmit schedule.
+   * Sends to the locator with this key fail (the system refused them: the network is
+   * unreachable, a firewall said no ...): a base exchange waiting on it fails now
+   * (`unreachable`, with `detail` if given) instead of after its whole retransmit schedule.
    */
-  unreachable(locatorKey: string): void {
+  unreachable(locatorKey: string, detail = `sending to ${locatorKey} failed: network unreachable`): void {
     for (const a of [...this.associations.values()]) {
       if (a.locator.key !== locatorKey) continue;
-      if (a.state === HipState.I1_SENT || a.state === HipState.I2_SENT) fail(this.ctx, a, 'unreachable', `sending to ${locatorKey} failed: network unreachable`);
+      if (a.state === HipState.I1_SENT || a.state === HipState.I2_SENT) fail(this.ctx, a, 'unreachable', detail);
     }
   }
 

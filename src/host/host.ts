@@ -391,6 +391,8 @@ export class HipHost extends EventEmitter<HostEvents> {
   private readonly queued = new Map<string, { items: QueuedDatagram[]; bytes: number }>();
   /** Datagrams sent since each peer was last heard, for a resend if it turns out lost. */
   private readonly unheard = new UnheardDatagrams();
+  /** During onUdpError: why a BEX is about to fail `unreachable` (the system's code, the locator). */
+  private readonly refusedSends = new Map<string, { osCode: string; locators: string[] }>();
   private readonly pings = new PingTable();
   private readonly localAddresses = new LocalAddressBook();
   private readonly datagramPorts = new PortTable<(data: Uint8Array, info: DatagramInfo) => void>('datagram port');
@@ -683,26 +685,6 @@ export class HipHost extends EventEmitter<HostEvents> {
   /** The peer's locators and their states (unverified, active, deprecated), for diagnostics. */
   peerPaths(peerHit: string | Uint8Array): ReturnType<HipEngine['paths']> {
     return this.engine.paths(parseHit(canonicalHit(peerHit)));
-  }
-
-  private onCarrierError(e: unknown): void {
-    const err = e instanceof HipError ? e : new HipError('ERR_TRANSPORT', String(e));
-    const gone = unreachableDestination(err);
-    if (gone && !this.closed) {
-      // The route or our address is gone: a BEX to there fails now, not after its retransmit
-      // schedule, and established peers hear our (new) addresses soon.
-      this.engine.unreachable(udpLocator({ address: gone.address, port: gone.port, family: gone.address.includes(':') ? 6 : 4 }).key);
-      if (!this.announceTimer) {
-        this.announceTimer = setTimeout(() => {
-          this.announceTimer = undefined;
-          this.updateLocators();
-        }, 500);
-        this.announceTimer.unref();
-      }
-      this.pump();
-    }
-    // One peer's refused send is that peer's failure (see onUdpError), not the host's.
-    if (err.code !== 'ERR_TRANSPORT_SEND') this.emit('error', err);
   }
 
   private onPathEvent(e: Extract<EngineEvent, { type: 'locator' | 'rekeyed' | 'rekey-inbound' | 'path' }>): void {
@@ -1017,25 +999,32 @@ export class HipHost extends EventEmitter<HostEvents> {
   }
 
   /**
-   * A UDP send the system refused (ENETUNREACH, EACCES ...) fails the BEX towards that address
-   * at once instead of leaving it to retransmit for nothing; other refusals are counted. Only a
-   * failure of the socket itself is the host's `'error'`.
+   * A UDP carrier error. A send the system refused (ENETUNREACH, EACCES ...) is that peer's
+   * failure, not the host's: the engine fails a BEX towards that address at once (one path for
+   * every code, `engine.unreachable`), and the error the BEX rejects with names the system's code
+   * and the locator. When the code says our route or address is gone, established peers also
+   * hear our addresses soon (mobility). Only a failure of the socket itself is `'error'`.
    */
   private onUdpError(e: Error): void {
     const err = e instanceof HipError ? e : new HipError('ERR_TRANSPORT', String(e));
-    // Unreachable destinations first (mobility: fail that BEX, announce our addresses).
-    this.onCarrierError(err);
-    if (err.code !== 'ERR_TRANSPORT_SEND') return;
+    if (err.code !== 'ERR_TRANSPORT_SEND') return void this.emit('error', err);
     this.count('send-error');
-    const { address, port } = (err.details ?? {}) as { address?: string; port?: number };
-    if (address === undefined || port === undefined) return;
+    const { address, port, osCode } = (err.details ?? {}) as { address?: string; port?: number; osCode?: unknown };
+    if (this.closed || address === undefined || port === undefined) return;
+    const os = typeof osCode === 'string' ? osCode : err.code;
     const key = udpLocator({ address, port, family: address.includes(':') ? 6 : 4 }).key;
-    for (const hitBytes of this.engine.associationsOn(key)) {
-      const hit = formatHit(hitBytes);
-      if (this.sessionsByHit.has(hit)) continue;
-      const os = typeof err.details?.osCode === 'string' ? err.details.osCode : err.code;
-      this.failBex(hit, new HipProtocolError('ERR_HIP_BEX_FAILED', `base exchange with ${hit} failed: the system refused to send to udp ${address}:${port} (${os})`, { peerHit: hit, reason: 'unreachable', osCode: os, locators: [`udp ${address}:${port}`] }), 'unreachable');
+    const refused = { osCode: os, locators: [`udp ${address}:${port}`] };
+    for (const hit of this.engine.associationsOn(key)) this.refusedSends.set(formatHit(hit), refused);
+    this.engine.unreachable(key, `the system refused to send to udp ${address}:${port} (${os})`);
+    if (unreachableDestination(err) && !this.announceTimer) {
+      this.announceTimer = setTimeout(() => {
+        this.announceTimer = undefined;
+        this.updateLocators();
+      }, 500);
+      this.announceTimer.unref();
     }
+    this.pump();
+    this.refusedSends.clear();
   }
 
   /**
@@ -1197,7 +1186,9 @@ export class HipHost extends EventEmitter<HostEvents> {
       case 'failed': {
         const hit = formatHit(e.peerHit);
         this.endSession(hit, new HipProtocolError('ERR_HIP_BEX_FAILED', `association with ${hit} failed: ${e.reason}`));
-        this.settle(hit, new HipProtocolError(`ERR_HIP_BEX_FAILED`, `base exchange with ${hit} failed: ${e.reason}${e.detail ? ` (${e.detail})` : ''}`, { reason: e.reason }));
+        // A refused send (onUdpError) adds the system's code and the locator to the error.
+        const refused = e.reason === 'unreachable' ? this.refusedSends.get(hit) : undefined;
+        this.settle(hit, new HipProtocolError(`ERR_HIP_BEX_FAILED`, `base exchange with ${hit} failed: ${e.reason}${e.detail ? ` (${e.detail})` : ''}`, { peerHit: hit, reason: e.reason, ...refused }));
         const ev: { peerHit: string; reason: FailureReason; detail?: string } = { peerHit: hit, reason: e.reason };
         if (e.detail !== undefined) ev.detail = e.detail;
         this.emit('failed', ev);

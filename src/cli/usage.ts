@@ -41,6 +41,8 @@ options of listen and connect:
   --wait MS         after the end of input, wait MS for replies before closing (default 200)
   --rvs HIT@ADDR:PORT  (listen, UDP) register with that rendezvous server first and stay
                     registered, so initiators can reach this host through it from behind a NAT
+                    (renewed by UPDATE before it ends; a failed renewal is logged and retried,
+                    and a restarted server is registered with again)
 
 Inside ESP, data goes to HIP port 7, not the carrier port (in --libhipl-cleartext
 mode there is no ESP and the carrier port is the data port, as in libhipl).

@@ -112,6 +112,8 @@ export class Association<L extends PeerLocator> {
   lastSent: number;
   /** A probe or announcement went unanswered: the path is reported dead until the peer is heard. */
   pathDead = false;
+  /** When we first sent data since the peer was last heard (peer loss); undefined when answered. */
+  unansweredSince: number | undefined;
   /** DH group of the base exchange, reused by a rekey with a new DH key. */
   dhGroup: number | undefined;
 

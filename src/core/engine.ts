@@ -40,7 +40,8 @@ import { sealPacket } from './sealing.js';
 import { discard, handleClose, handleCloseAck, handleNotify, startClose } from './teardown.js';
 import { backoff } from './timers.js';
 import { dataPath, pathInfo, type PathInfo } from './paths.js';
-import { alive, announceLocators, checkLocator, handleUpdate, onUpdateTimer, probePath, requestRekey } from './update.js';
+import { dataSent, lossProbeAt } from './peer-loss.js';
+import { alive, announceLocators, checkLocator, handleUpdate, onUpdateTimer, probePath, requestRegistration, requestRekey } from './update.js';
 
 /** Peer keys kept decoded and imported (least recently used evicted first). */
 const PEER_KEY_CACHE = 1024;
@@ -157,7 +158,10 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
         // A peer we reach through a relay server gets RELAY_TO and RELAY_HMAC (RFC 9028).
         this.transmits.push(relay.wrap(this.ctx, t));
       },
-      emit: (e) => this.events.push(e),
+      emit: (e) => {
+        this.events.push(e);
+        relay.noteEvent(e);
+      },
       drop: (reason, packetType, peerHit, detail) => this.recordDrop(reason, packetType, peerHit, detail),
       allocateSpi: () => this.spis.allocate(this.random),
       releaseSpi: (spi) => this.spis.release(spi),
@@ -206,6 +210,18 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     a.candidates = [...locators];
     this.associations.set(key, a);
     sendI1(this.ctx, a, now);
+  }
+
+  /**
+   * Renew, change or cancel (`lifetimeS: 0`) a registration with a registrar we have an
+   * established association with, by UPDATE (RFC 8003 §3.3-3.4); the outcome comes as a
+   * `registration` event (with `error` when the UPDATE is never acknowledged). False when there
+   * is no such association (register in a base exchange instead: {@link connect}).
+   */
+  register(peerHit: Uint8Array, request: RegistrationRequest, now: number): boolean {
+    const a = this.associations.get(hitKey(peerHit));
+    if (!a || !(a.state === HipState.ESTABLISHED || a.state === HipState.R2_SENT) || !a.sa) return false;
+    return requestRegistration(this.ctx, a, this.registry.updateRequest(peerHit, request), now);
   }
 
   /** Close the association with `peerHit` (sends CLOSE). Unknown peers are ignored. */
@@ -276,6 +292,9 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     } catch (e) {
       // A peer must never be able to crash the host: anything unexpected is a counted drop.
       this.recordDrop('malformed', pkt.type, pkt.senderHit, e instanceof Error ? e.message : String(e));
+    } finally {
+      // A relayed peer just established: try a direct path (RFC 9028 hole punching).
+      this.relay.punch(this.ctx, now);
     }
   }
 
@@ -301,6 +320,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     const a = this.associations.get(hitKey(peerHit));
     if (!a) return;
     a.lastSent = now;
+    dataSent(a, now);
     // Our own sending: keeps the association from going idle, but (in R2-SENT) is no proof that
     // the peer got our R2.
     this.touch(peerHit, now, 'local');
@@ -366,14 +386,20 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
   }
 
   /**
-   * Sends to the locator with this key fail because the network is unreachable: a base exchange
-   * waiting on it fails now (`unreachable`) instead of after its whole retransmit schedule.
+   * Sends to the locator with this key fail (the system refused them: the network is
+   * unreachable, a firewall said no ...): a base exchange waiting on it fails now
+   * (`unreachable`, with `detail` if given) instead of after its whole retransmit schedule.
    */
-  unreachable(locatorKey: string): void {
+  unreachable(locatorKey: string, detail = `sending to ${locatorKey} failed: network unreachable`): void {
     for (const a of [...this.associations.values()]) {
       if (a.locator.key !== locatorKey) continue;
-      if (a.state === HipState.I1_SENT || a.state === HipState.I2_SENT) fail(this.ctx, a, 'unreachable', `sending to ${locatorKey} failed: network unreachable`);
+      if (a.state === HipState.I1_SENT || a.state === HipState.I2_SENT) fail(this.ctx, a, 'unreachable', detail);
     }
+  }
+
+  /** When (driver clock) the peer last sent us something authenticated; undefined without an association. */
+  lastHeard(peerHit: Uint8Array): number | undefined {
+    return this.associations.get(hitKey(peerHit))?.lastReceived;
   }
 
   /** The peer's locators and their states (current one included), for inspection. */
@@ -421,6 +447,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
       at(a.update.timerAt);
       at(this.keepaliveAt(a));
       at(this.probeAt(a));
+      at(lossProbeAt(this.config, a));
     }
     return next;
   }
@@ -441,6 +468,8 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     if (k !== undefined && k <= now) this.sendKeepalive(a, now);
     const p = this.probeAt(a);
     if (p !== undefined && p <= now) probePath(this.ctx, a, now);
+    const l = lossProbeAt(this.config, a);
+    if (l !== undefined && l <= now) probePath(this.ctx, a, now, 'loss');
   }
 
   /** RFC 5770 §5.3: in UDP-ENCAPSULATION mode a keepalive is a HIP NOTIFY with no parameters. */
@@ -517,6 +546,9 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
         return;
       }
       case 'idle':
+        // A registration is a use of the association: a client and its server stay associated
+        // for as long as it lasts, data or not (renewals by UPDATE do not count as activity).
+        if (this.registry.carries(a.peerHit, now)) return armIdle(this.ctx, a, now);
         if (a.state === HipState.ESTABLISHED) {
           a.closeReason = 'idle';
           startClose(this.ctx, a, now);

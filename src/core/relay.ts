@@ -12,6 +12,8 @@
  * with it) makes us answer that peer through the server: every control packet we send it goes to
  * the server with RELAY_TO (copied from the RELAY_FROM) and RELAY_HMAC.
  *
+ * Hole punching: see {@link RelayService.punch}.
+ *
  * Data relay: RFC 9028 gives each client a RELAYED_ADDRESS (a TURN-like allocation). We use the
  * documented equivalent HIPL uses: ESP arrives at the server's one HIP port and is forwarded by
  * (source address, SPI), the SPIs read from the ESP_INFO of the relayed I2/R2 (and UPDATEs). A
@@ -34,7 +36,8 @@ import {
 } from '../wire/index.js';
 import { HipState, type Association } from './association.js';
 import { hitKey, type EngineContext } from './context.js';
-import type { PeerLocator, Transmit } from './events.js';
+import type { EngineEvent, PeerLocator, Transmit } from './events.js';
+import { announceCandidates, checkLocator } from './update.js';
 import type { Registry, WireTransportAddress } from './registration.js';
 
 /** Limits of the relay service, per client (engine option `registrar.relay`). */
@@ -111,6 +114,10 @@ export class RelayService<L extends PeerLocator> {
   private readonly pending = new Map<string, { spi: number; to: L }>();
   /** Client side: peers we answer through a relay server, by peer HIT hex. */
   private readonly relayed = new Map<string, RelayedPeer>();
+  /** Client side: our address and port as each server saw them (REG_FROM), by server HIT hex. */
+  private readonly reflexive = new Map<string, WireTransportAddress>();
+  /** Client side: relayed peers just established, to start hole punching with. */
+  private readonly toPunch: Uint8Array[] = [];
 
   constructor(private readonly registry: Registry<L>) {}
 
@@ -336,6 +343,33 @@ export class RelayService<L extends PeerLocator> {
     if (!server || !this.isLive(server)) return t;
     const withTo = appendParams(t.packet, [{ type: ParamType.RELAY_TO, port: entry.to.port, protocol: 17, reserved: 0, address: entry.to.address }], t.version);
     return { ...t, packet: appendParams(withTo, [{ type: ParamType.RELAY_HMAC, mac: this.mac(ctx, server, withTo, 'out') }], t.version) };
+  }
+
+  /** Client side: watch the engine's events for our reflexive address and new relayed peers. */
+  noteEvent(e: EngineEvent): void {
+    if (e.type === 'registration' && e.role === 'requester' && e.reflexive) this.reflexive.set(hitKey(e.peerHit), e.reflexive);
+    else if (e.type === 'established' && this.relayed.has(hitKey(e.peerHit))) this.toPunch.push(e.peerHit);
+  }
+
+  /**
+   * Client side, after each packet: hole punching with relayed peers just established (RFC 9028
+   * §4.6, simplified). We announce our server-reflexive candidate (the REG_FROM our server gave
+   * us) through the relay, and check the peer's (its RELAY_FROM) directly; that outgoing check
+   * opens our NAT for the peer's own check. The first echo returned moves the association to
+   * the direct path; checks that fail leave it on the relay.
+   */
+  punch(ctx: EngineContext<L>, now: number): void {
+    while (this.toPunch.length > 0) {
+      const peerHit = this.toPunch.shift()!;
+      const entry = this.relayed.get(hitKey(peerHit));
+      const a = ctx.associations.get(hitKey(peerHit));
+      if (!entry || !a || !ctx.config.holePunching || a.locator.key !== entry.serverKey) continue;
+      const mine = this.reflexive.get(entry.server);
+      if (mine) announceCandidates(ctx, a, [mine], now);
+      const theirs = this.registry.codec?.udpLocator(entry.to.address, entry.to.port);
+      // Queued behind the announcement (not pre-empting it): the peer needs our candidate first.
+      if (theirs && theirs.key !== a.locator.key) checkLocator(ctx, a, theirs, false, now, false);
+    }
   }
 
   /** Forget a peer's relay state (its association is gone). */

@@ -46,10 +46,11 @@ interface Seen {
   raw: Uint8Array;
 }
 
-function lab(opts: { relay?: NonNullable<EngineOptions['registrar']>['relay']; types?: number[] } = {}) {
+function lab(opts: { relay?: NonNullable<EngineOptions['registrar']>['relay']; types?: number[]; punch?: boolean } = {}) {
   const net = new SimNetwork('relay');
   const deps = { locators: codec(net) };
-  const base: EngineOptions = { idleTimeoutMs: 0 };
+  // Hole punching has its own tests below; without it everything stays on the relay.
+  const base: EngineOptions = { idleTimeoutMs: 0, holePunching: opts.punch ?? false };
   const registrar = {
     types: [RegType.RENDEZVOUS, RegType.RELAY_UDP_HIP, RegType.RELAY_UDP_ESP],
     minLifetimeS: 60,
@@ -223,5 +224,53 @@ describe('HIP relay: data plane (ESP relayed by source and SPI)', () => {
     expect(SimNetwork.eventsOf(i, 'established').length).toBe(1);
     expect(s.engine.relayEsp(esp(rInbound), i.locator, net.now)).toBeUndefined();
     expect(s.engine.relayEsp(esp(iInbound), r.locator, net.now)).toBeUndefined();
+  });
+});
+
+describe('hole punching (RFC 9028 connectivity checks, simplified)', () => {
+  function punchLab(direct: boolean) {
+    const l = lab({ punch: true });
+    l.register(l.r);
+    if (!direct) {
+      // Two NATs that let nothing through between the hosts: only the relay works.
+      const prev = l.net.hook!;
+      l.net.hook = (t, from, to) => ((from === l.i && to === l.r) || (from === l.r && to === l.i) ? undefined : prev(t, from, to));
+    }
+    l.seen.length = 0;
+    l.i.engine.connect(idR.hit(2), [l.s.locator], l.net.now);
+    l.net.run(l.net.now + 60_000);
+    return l;
+  }
+
+  it('the client announces its reflexive candidate through the relay; both checks succeed and both ends move to the direct path', () => {
+    const { s, r, i, seen } = punchLab(true);
+    const announce = seen.find((p) => p.from === 'r' && p.to === 's' && p.pkt.type === PacketType.UPDATE && getParam(p.pkt, ParamType.LOCATOR_SET))!;
+    expect(announce).toBeDefined();
+    const loc = getParam(announce.pkt, ParamType.LOCATOR_SET)!.locators[0]!;
+    expect(loc.locatorType).toBe(2);
+    // Connectivity checks went directly both ways, each answered with the echo.
+    const checks = seen.filter((p) => p.pkt.type === PacketType.UPDATE && getParam(p.pkt, ParamType.ECHO_REQUEST_SIGNED));
+    expect(checks.some((p) => p.from === 'i' && p.to === 'r')).toBe(true);
+    expect(checks.some((p) => p.from === 'r' && p.to === 'i')).toBe(true);
+    expect(i.engine.association(idR.hit(2))!.locator.key).toBe(r.locator.key);
+    expect(r.engine.association(idI.hit(2))!.locator.key).toBe(i.locator.key);
+    expect(SimNetwork.eventsOf(i, 'locator')).toHaveLength(1);
+    expect(SimNetwork.eventsOf(r, 'locator')).toHaveLength(1);
+    // Control packets on the direct path carry no relay parameters.
+    const after = seen.filter((p) => p.from === 'r' && p.to === 'i');
+    expect(after.every((p) => !getParam(p.pkt, ParamType.RELAY_TO))).toBe(true);
+    expect(s.engine.relayStats.controlRefused).toBe(0);
+  });
+
+  it('when no check gets through, both ends stay on the relay and the association lives on', () => {
+    const { net, s, r, i } = punchLab(false);
+    expect(i.engine.association(idR.hit(2))!.locator.key).toBe(s.locator.key);
+    expect(r.engine.association(idI.hit(2))!.locator.key).toBe(s.locator.key);
+    expect(SimNetwork.eventsOf(i, 'locator')).toHaveLength(0);
+    expect(SimNetwork.eventsOf(i, 'path').filter((e) => e.state === 'dead')).toHaveLength(0);
+    expect(i.engine.association(idR.hit(2))!.state).toBe(r.engine.association(idI.hit(2))!.state);
+    // The relayed data path still works.
+    const sa = i.engine.association(idR.hit(2))!.sa!;
+    expect(s.engine.relayEsp(esp(sa.peerSpi), i.locator, net.now)?.key).toBe(r.locator.key);
   });
 });

@@ -211,8 +211,13 @@ function pumpWants<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<
         break;
       }
       case 'probe':
+        sendOwn(ctx, a, 'probe', [], a.locator, now);
+        break;
       case 'loss':
-        sendOwn(ctx, a, w.kind, [], a.locator, now);
+        // SEQ alone must be acknowledged (RFC 7401 §6.11), but hipd answers only the UPDATE
+        // shapes of its readdress exchange; with an echo request this is the shape of a
+        // return-routability check, which it answers with ACK and ECHO_RESPONSE_SIGNED.
+        sendOwn(ctx, a, 'loss', [{ type: ParamType.ECHO_REQUEST_SIGNED, opaque: ctx.random(echoLength(a.version)) }], a.locator, now);
         break;
       case 'register':
         sendOwn(ctx, a, 'register', [w.request], a.locator, now);

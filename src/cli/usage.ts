@@ -27,7 +27,8 @@ usage:
 options of listen and connect:
   --key FILE        identity to use, created (mode 0600) if FILE does not exist
                     (default: HIPL_KEY, else a new one for this run)
-  --peer HIT=ADDR   where a HIT is (repeatable)
+  --peer HIT=ADDR   where a HIT is (repeatable; with several for one HIT, each round of
+                    I1s goes to each, e.g. two rendezvous servers: the first R1 wins)
   --hosts FILE      HIPL hosts file: "HIT name" and "IP name" lines
   --libhipl-cleartext
                     libhipl's mode: HIPv1, RSA key, data in CLEAR TEXT (INSECURE)
@@ -41,6 +42,8 @@ options of listen and connect:
   --wait MS         after the end of input, wait MS for replies before closing (default 200)
   --rvs HIT@ADDR:PORT  (listen, UDP) register with that rendezvous server first and stay
                     registered, so initiators can reach this host through it from behind a NAT
+                    (renewed by UPDATE before it ends; a failed renewal is logged and retried,
+                    and a restarted server is registered with again)
 
 Inside ESP, data goes to HIP port 7, not the carrier port (in --libhipl-cleartext
 mode there is no ESP and the carrier port is the data port, as in libhipl).

@@ -7,29 +7,43 @@
  *
  * The segments are TCP-shaped (see `stream-segment.ts`) and the behaviour follows TCP where it
  * matters: three-way handshake, cumulative acknowledgements, out-of-order buffering, RTO with
- * RFC 6298 estimation and exponential backoff, fast retransmit on three duplicate ACKs with
- * NewReno-style recovery of further holes, NewReno congestion control (RFC 5681/6582: a
- * 10-segment initial window, slow start, congestion avoidance, halving on fast retransmit, one
- * segment after a timeout), receiver flow control and half close. Left out on purpose:
- * selective acknowledgements, pacing, options, urgent data, simultaneous
- * open and TIME_WAIT (ESP already keeps segments of another association out).
+ * RFC 6298 estimation and exponential backoff, NewReno congestion control (RFC 5681/6582: a
+ * 10-segment initial window, slow start, congestion avoidance, halving on a loss, one segment
+ * after a timeout), receiver flow control and half close.
+ *
+ * Loss recovery follows RFC 9002 (QUIC) where TCP has only byte numbers: the receiver reports
+ * what it holds above a hole in SACK blocks (RFC 2018, `stream-sack.ts`), and the sender numbers
+ * every transmission (a packet number, retransmissions get a new one), so a segment is lost
+ * once one sent three transmissions later, or 9/8 of a round trip later, has been acknowledged;
+ * a lost retransmission is found the same way, with no timeout. Lost segments are resent as the
+ * congestion window allows, at most one window reduction per round trip, and data leaves paced
+ * (`stream-pacer.ts`). A peer that sends no SACK blocks gets the older TCP behaviour: fast
+ * retransmit on three duplicate ACKs and NewReno partial ACKs. Left out on purpose: urgent
+ * data, simultaneous open and TIME_WAIT (ESP already keeps segments of another association out).
  *
  * Over a reliable carrier (a TCP connection, `reliableCarrier: true`) TCP below already
- * retransmits and orders, so the machine shrinks to framing plus flow control: no copy of sent
- * data, no timers, no duplicate-ACK logic; only the peer's window and the send buffer limit it.
+ * retransmits and orders, so the machine shrinks to framing plus flow control: no timers, no
+ * loss detection, no congestion window or pacing; only the peer's window and the send buffer
+ * limit it. Sent data is still kept until acknowledged, without timers, because the carrier
+ * itself can be lost and replaced (TCP resume): {@link StreamConnection.carrierReplaced} then
+ * sends everything unacknowledged again on the new one.
  * @module
  */
 
 import { HipArgumentError, HipProtocolError } from '../errors.js';
+import { Pacer } from './stream-pacer.js';
+import { sackBlocks, sackCovers } from './stream-sack.js';
 import { SEGMENT_HEADER_BYTES, WINDOW_SCALE, type Segment } from './stream-segment.js';
 
 export {
   INNER_TCP,
+  MAX_SACK_BLOCKS,
   SEGMENT_HEADER_BYTES,
   WINDOW_SCALE,
   decodeSegment,
   encodeSegment,
   segmentChecksum,
+  type SackBlock,
   type Segment,
   type SegmentCodecOptions,
   type SegmentFlags,
@@ -70,8 +84,14 @@ export interface StreamConfig {
    * below again. Default 256 KiB.
    */
   sendBufferBytes: number;
-  /** Longest delay of an acknowledgement for a lone in-order segment (every second one is acknowledged at once). 0 acknowledges every segment at once. Default 10 ms. */
+  /** Longest delay of an acknowledgement for in-order data (see `ackEverySegments`). 0 acknowledges every segment at once. Default 10 ms. */
   ackDelayMs: number;
+  /**
+   * In-order data segments acknowledged by one ACK: the ACK leaves at once after this many,
+   * or `ackDelayMs` after the first of them. Out-of-order data and filled holes are always
+   * acknowledged at once (with SACK blocks). Default 2, as TCP and QUIC.
+   */
+  ackEverySegments: number;
   /**
    * How long a connection that sent the last ACK of a close keeps answering a retransmitted
    * FIN (the lost-last-ACK case, what TIME_WAIT does in TCP). Default `4 * maxRtoMs`, which
@@ -80,11 +100,13 @@ export interface StreamConfig {
   lingerMs: number;
   /**
    * The carrier below ESP is itself reliable and ordered (a TCP connection): segments are never
-   * lost, duplicated or reordered, so the machine keeps no copy of sent data, arms no
-   * retransmission or persist timer, does not linger after close, and ignores
+   * lost, duplicated or reordered while it lives, so the machine arms no retransmission or
+   * persist timer, does not linger after close, has no congestion window and ignores
    * `sendWindowSegments`; only the peer's window (flow control) limits what is sent, and
-   * `write()` reports backpressure once `sendBufferBytes` wait for that window. Both ends
-   * must agree (the host sets it from the carrier of the association). Default false.
+   * `write()` reports backpressure once `sendBufferBytes` are queued or unacknowledged. Sent
+   * data is kept until acknowledged so that `StreamConnection.carrierReplaced` can send it
+   * again when the carrier was lost and replaced. Both ends must agree (the host sets it from
+   * the carrier of the association). Default false.
    */
   reliableCarrier: boolean;
 }
@@ -145,6 +167,10 @@ export interface StreamStats {
   outOfOrder: number;
   /** Segments dropped for a bad checksum, as told by {@link StreamConnection.countBadChecksum}. */
   badChecksums: number;
+  /** Segments declared lost from the peer's SACK blocks (packet or time threshold), not by a timeout. */
+  lostBySack: number;
+  /** Times a data segment waited for the pacer. */
+  pacingDelays: number;
 }
 
 /** Options of the {@link StreamConnection} constructor. */
@@ -171,6 +197,7 @@ const DEFAULTS: Omit<StreamConfig, 'lingerMs'> = {
   maxRetries: 12,
   sendBufferBytes: 256 * 1024,
   ackDelayMs: 10,
+  ackEverySegments: 2,
   reliableCarrier: false,
 };
 
@@ -207,6 +234,7 @@ function resolveConfig(partial: Partial<StreamConfig> | undefined): StreamConfig
   need('maxRetries', 0);
   need('sendBufferBytes', 1);
   need('ackDelayMs', 0);
+  need('ackEverySegments', 1);
   need('lingerMs', 0);
   if (typeof cfg.reliableCarrier !== 'boolean') {
     throw new HipArgumentError('ERR_STREAM_BAD_CONFIG', 'stream config reliableCarrier must be a boolean', { field: 'reliableCarrier', value: cfg.reliableCarrier });
@@ -245,6 +273,12 @@ interface Outgoing {
   queued: boolean;
   /** Fully acknowledged: drop it if it is still in the outbox. */
   done: boolean;
+  /** Packet number of the latest transmission: grows with every (re)transmission, never reused. */
+  pn: number;
+  /** Covered by a SACK block: the peer holds it, it no longer counts as in flight. */
+  sacked: boolean;
+  /** Declared lost, waiting in the lost queue for room in the congestion window. */
+  lost: boolean;
 }
 
 function seqLength(r: Outgoing): number {
@@ -302,6 +336,8 @@ export class StreamConnection {
     duplicates: 0,
     outOfOrder: 0,
     badChecksums: 0,
+    lostBySack: 0,
+    pacingDelays: 0,
   };
   private readonly events: StreamEvent[] = [];
   /** Events in {@link events} that a paused reader still takes (see {@link pollEvent}). */
@@ -378,6 +414,33 @@ export class StreamConnection {
   /** In fast recovery (entered on three duplicate ACKs): the window does not grow until it ends. */
   private fastRecovery = false;
 
+  // ---- SACK-based recovery (RFC 9002 style), used once the peer has sent a SACK block ----
+  private peerSacks = false;
+  /** Packet number of the next transmission. */
+  private nextPn = 0;
+  /** Largest packet number the peer has acknowledged (cumulatively or by SACK), -1 before any. */
+  private largestAckedPn = -1;
+  /** Bytes of in-flight segments the peer has SACKed. */
+  private sackedBytes = 0;
+  /** Bytes of segments declared lost and not yet sent again. */
+  private lostBytes = 0;
+  /** Segments declared lost, resent from here as the congestion window allows. */
+  private lostQueue: Outgoing[] = [];
+  /** Losses of transmissions numbered below this belong to the current recovery period: no second reduction. */
+  private recoveryStartPn = 0;
+  /** When the oldest unacknowledged transmission below {@link largestAckedPn} crosses the time threshold. */
+  private lossAt: number | undefined;
+  /**
+   * Lost segments that may go even though the halved window is still full (RFC 6675 5: the
+   * first hole is resent at once, not half a round trip later when the pipe has drained).
+   */
+  private fastRetransmits = 0;
+  /** When the pacer lets the next data segment go. */
+  private paceAt: number | undefined;
+  private readonly pacer: Pacer;
+  /** Sequence number of the latest out-of-order arrival: its SACK block goes first. */
+  private recentOooSeq: number | undefined;
+
   /**
    * @throws HipArgumentError `ERR_STREAM_BAD_ARGUMENT` for a port or sequence number out of
    *   range or an unknown role; `ERR_STREAM_BAD_CONFIG` for a config field out of range.
@@ -401,6 +464,7 @@ export class StreamConnection {
     this.sndUna = this.iss;
     this.sndNxt = this.iss;
     this.cwnd = INITIAL_WINDOW_SEGMENTS * this.config.mss;
+    this.pacer = new Pacer(this.config.mss);
   }
 
   /** Congestion window in bytes (NewReno); the sender keeps at most this much new data in flight. */
@@ -452,6 +516,29 @@ export class StreamConnection {
     this.started = true;
     this.sndNxt = seqAdd(this.iss, 1);
     this.sendSyn(now);
+  }
+
+  /**
+   * The reliable carrier below was lost and replaced (a TCP connection that broke and was
+   * dialed again): whatever was sent on the old one may never have arrived, and neither may
+   * the peer's acknowledgements and window updates. Queue every unacknowledged segment again,
+   * in order, ahead of new data, and an acknowledgement that tells the peer our window. Over a
+   * reliable carrier this is the only way lost segments come back. Does nothing without
+   * `reliableCarrier` (the retransmission machinery recovers there).
+   */
+  carrierReplaced(now: number): void {
+    if (!this.config.reliableCarrier || this.closedFlag || !this.started) return;
+    for (const r of this.inflight) {
+      r.retransmitted = true;
+      r.sentAt = now;
+      r.queued = true;
+      this.counters.retransmissions++;
+    }
+    // Everything in the outbox is also in flight (tracked when queued), so the resend order is
+    // simply the flight's, which is sequence order.
+    this.outbox = this.inflight.slice();
+    if (this.irsKnown) this.ackNow = true;
+    this.flush(now);
   }
 
   /**
@@ -528,11 +615,15 @@ export class StreamConnection {
    * `sendBufferBytes` afterwards (the bytes are still queued), like `stream.write`; wait for
    * the `drain` event before writing more.
    *
+   * With `opts.more` (as `MSG_MORE`: the caller has more bytes at once) the bytes are only
+   * queued; they are cut into segments at the next write without it, {@link end} or
+   * {@link sendQueued}, so a burst of writes leaves in full-size segments.
+   *
    * @throws HipProtocolError `ERR_STREAM_WRITE_AFTER_END` after {@link end},
    *   `ERR_STREAM_CLOSED` once closed; HipArgumentError `ERR_STREAM_BAD_ARGUMENT` if `data`
    *   is not a Uint8Array.
    */
-  write(data: Uint8Array, now: number): boolean {
+  write(data: Uint8Array, now: number, opts?: { more?: boolean }): boolean {
     if (!(data instanceof Uint8Array)) {
       throw new HipArgumentError('ERR_STREAM_BAD_ARGUMENT', 'write() takes a Uint8Array');
     }
@@ -541,11 +632,16 @@ export class StreamConnection {
     if (data.length > 0) {
       this.chunks.push(data.slice());
       this.pendingBytes += data.length;
-      this.flush(now);
+      if (opts?.more !== true) this.flush(now);
     }
     const ok = this.bufferedBytes < this.config.sendBufferBytes;
     if (!ok) this.needDrain = true;
     return ok;
+  }
+
+  /** Cut what `write(..., { more: true })` queued into segments, as far as the windows allow. */
+  sendQueued(now: number): void {
+    this.flush(now);
   }
 
   /** Close this direction: a FIN follows the queued data. Repeated calls and calls after close do nothing. */
@@ -582,13 +678,18 @@ export class StreamConnection {
       this.rtxAt = undefined;
       this.onRetransmitTimeout(now);
     }
+    if (this.lossAt !== undefined && now >= this.lossAt) {
+      this.lossAt = undefined;
+      this.detectLosses(now);
+    }
+    if (this.paceAt !== undefined && now >= this.paceAt) this.paceAt = undefined;
     this.flush(now);
   }
 
   /** When {@link handleTimeout} should next run, or `undefined` when no timer is armed. */
   nextTimeout(): number | undefined {
     let t: number | undefined;
-    for (const x of [this.rtxAt, this.ackAt, this.lingerAt]) {
+    for (const x of [this.rtxAt, this.ackAt, this.lingerAt, this.lossAt, this.paceAt]) {
       if (x !== undefined && (t === undefined || x < t)) t = x;
     }
     return t;
@@ -611,7 +712,7 @@ export class StreamConnection {
       const data = this.take(Math.min(this.config.mss, this.pendingBytes));
       first.data = data;
       this.sndNxt = seqAdd(this.sndNxt, data.length);
-      if (!this.config.reliableCarrier) this.inflightBytes += data.length;
+      this.inflightBytes += data.length;
     }
     const reply = this.replies.shift();
     if (reply !== undefined) {
@@ -718,7 +819,7 @@ export class StreamConnection {
       const synAck = this.inflight[0];
       if (synAck?.syn === true) {
         this.retransmit(synAck, now);
-        this.rtxAt = now + this.rto;
+        if (!this.config.reliableCarrier) this.rtxAt = now + this.rto;
       }
       return;
     }
@@ -761,14 +862,27 @@ export class StreamConnection {
       this.sndWl2 = a;
     }
     if (this.config.reliableCarrier) {
-      // Nothing to retransmit or time: an ACK only moves the window along.
+      // Nothing to time: an ACK releases what it covers (kept only for a carrier replacement).
       if (seqDiff(a, this.sndUna) > 0) {
+        this.releaseAcked(a);
         this.sndUna = a;
         this.retries = 0;
         if (this.finSent && a === this.sndNxt) this.finAcked = true;
+        if (this.needDrain && this.bufferedBytes < this.config.sendBufferBytes) {
+          this.needDrain = false;
+          this.emitEvent({ type: 'drain' });
+        }
       }
       return true;
     }
+    if (seg.sack !== undefined && seg.sack.length > 0 && !this.peerSacks && this.established) {
+      // From now on the SACK scoreboard finds losses; a NewReno recovery under way ends here.
+      this.peerSacks = true;
+      this.inRecovery = false;
+      this.fastRecovery = false;
+      this.dupAcks = 0;
+    }
+    if (this.peerSacks) return this.processSackAck(seg, now);
     if (a === this.sndUna) {
       if (this.inflight.length === 0) {
         // Zero-window probing with the peer answering: it is alive, just full.
@@ -873,6 +987,187 @@ export class StreamConnection {
     return true;
   }
 
+  /** Reliable carrier: drop the segments that `a` acknowledges from the flight; trim one it covers in part. */
+  private releaseAcked(a: number): void {
+    let n = 0;
+    const flight = this.inflight;
+    while (n < flight.length) {
+      const r = flight[n]!;
+      if (seqDiff(seqAdd(r.seq, seqLength(r)), a) <= 0) {
+        r.done = true;
+        this.inflightBytes -= r.data.length;
+        n++;
+        continue;
+      }
+      if (seqDiff(a, r.seq) > 0) {
+        let k = seqDiff(a, r.seq);
+        if (r.syn) {
+          r.syn = false;
+          k--;
+        }
+        r.data = r.data.subarray(k);
+        this.inflightBytes -= k;
+        r.seq = a;
+      }
+      break;
+    }
+    if (n > 0) flight.splice(0, n);
+  }
+
+  /** Bytes in flight as congestion control counts them: sent, not acknowledged, not SACKed, not declared lost. */
+  private get pipe(): number {
+    return this.inflightBytes - this.sackedBytes - this.lostBytes;
+  }
+
+  /**
+   * An ACK from a peer that sends SACK blocks: take the cumulative ACK and the blocks, time the
+   * newest newly acknowledged transmission, declare losses (RFC 9002 6.1) and grow the window
+   * by what was newly acknowledged outside a recovery period.
+   */
+  private processSackAck(seg: Segment, now: number): boolean {
+    const a = seg.ack;
+    let newest: Outgoing | undefined;
+    let grow = 0;
+    const acked = (r: Outgoing, bytes: number): void => {
+      if (newest === undefined || r.pn > newest.pn) newest = r;
+      if (r.pn >= this.recoveryStartPn) grow += bytes;
+    };
+    const advanced = seqDiff(a, this.sndUna) > 0;
+    while (advanced && this.inflight.length > 0) {
+      const r = this.inflight[0]!;
+      const end = seqAdd(r.seq, seqLength(r));
+      if (seqDiff(end, a) <= 0) {
+        this.inflight.shift();
+        r.done = true;
+        this.inflightBytes -= r.data.length;
+        if (r.sacked) this.sackedBytes -= r.data.length;
+        else acked(r, r.data.length);
+        if (r.lost) this.unmarkLost(r);
+        if (r.fin) this.finAcked = true;
+        continue;
+      }
+      if (seqDiff(a, r.seq) > 0) {
+        // The peer took part of this segment (its buffer was short): keep only the rest.
+        let k = seqDiff(a, r.seq);
+        if (r.syn) {
+          r.syn = false;
+          k--;
+        }
+        if (r.lost) this.lostBytes -= k;
+        r.data = r.data.subarray(k);
+        this.inflightBytes -= k;
+        r.seq = a;
+        acked(r, k);
+      }
+      break;
+    }
+    const blocks = seg.sack;
+    if (blocks !== undefined && blocks.length > 0) {
+      for (const r of this.inflight) {
+        if (r.sacked || r.queued || !sackCovers(blocks, r.seq, r.data.length)) continue;
+        r.sacked = true;
+        this.sackedBytes += r.data.length;
+        if (r.lost) this.unmarkLost(r);
+        acked(r, r.data.length);
+      }
+    }
+    if (advanced) {
+      this.sndUna = a;
+      this.retries = 0;
+      this.backoff = 0;
+    } else if (this.inflight.length === 0 && this.sndWnd === 0) {
+      // Zero-window probing with the peer answering: it is alive, just full.
+      this.retries = 0;
+    }
+    if (newest !== undefined) {
+      this.largestAckedPn = Math.max(this.largestAckedPn, newest.pn);
+      // RFC 9002 5.1: the newest acknowledged transmission gives the sample, unless it was a
+      // retransmission (Karn: the ACK may be for the first copy).
+      if (!newest.retransmitted) this.sampleRtt(now - newest.sentAt);
+      this.detectLosses(now);
+      if (grow > 0) this.growWindow(grow);
+      this.rtxAt = this.inflight.length > 0 ? now + this.rto : undefined;
+    }
+    if (this.needDrain && this.bufferedBytes < this.config.sendBufferBytes) {
+      this.needDrain = false;
+      this.emitEvent({ type: 'drain' });
+    }
+    return true;
+  }
+
+  /**
+   * RFC 9002 6.1: a transmission is lost when one sent at least three transmissions later has
+   * been acknowledged, or when it is older than 9/8 of a round trip and a later one has been
+   * acknowledged; for the youngest of the latter the loss timer is armed.
+   */
+  private detectLosses(now: number): void {
+    if (!this.peerSacks || this.largestAckedPn < 0) return;
+    const rtt = this.srtt ?? this.baseRto;
+    const delay = Math.max(1, (9 / 8) * rtt);
+    let at: number | undefined;
+    let congestion = false;
+    for (const r of this.inflight) {
+      if (r.sacked || r.lost || r.queued || r.pn > this.largestAckedPn) continue;
+      if (this.largestAckedPn - r.pn >= 3 || r.sentAt + delay <= now) {
+        this.markLost(r);
+        this.counters.lostBySack++;
+        if (r.pn >= this.recoveryStartPn) congestion = true;
+      } else if (at === undefined || r.sentAt + delay < at) {
+        at = r.sentAt + delay;
+      }
+    }
+    this.lossAt = at;
+    if (congestion) {
+      // One reduction per round trip: losses of what was sent before this point belong to it.
+      // Halve what was really flying (RFC 5681's FlightSize): a window that grew past what flow
+      // control or sendWindowSegments let out says nothing about the path.
+      this.recoveryStartPn = this.nextPn;
+      this.ssthresh = Math.max(Math.floor(Math.min(this.cwnd, this.inflightBytes) / 2), 2 * this.config.mss);
+      this.cwnd = this.ssthresh;
+      this.fastRetransmits = 1;
+    }
+  }
+
+  private markLost(r: Outgoing): void {
+    r.lost = true;
+    this.lostBytes += r.data.length;
+    this.lostQueue.push(r);
+  }
+
+  /** Undo {@link markLost}: the segment was acknowledged or is being resent (it stays in the queue, which skips it). */
+  private unmarkLost(r: Outgoing): void {
+    r.lost = false;
+    this.lostBytes -= r.data.length;
+  }
+
+  /** Resend declared-lost segments, oldest declaration first, as the congestion window and the pacer allow. */
+  private resendLost(now: number): void {
+    let i = 0;
+    for (; i < this.lostQueue.length; i++) {
+      const r = this.lostQueue[i]!;
+      if (!r.lost || r.done) continue;
+      const len = r.data.length;
+      const overWindow = this.pipe > 0 && this.pipe + len > this.cwnd;
+      if (overWindow && this.fastRetransmits === 0) break;
+      if (!this.paced(len, now)) break;
+      if (overWindow) this.fastRetransmits--;
+      this.unmarkLost(r);
+      this.retransmit(r, now);
+      this.pacer.onSend(len);
+    }
+    this.lostQueue.splice(0, i);
+  }
+
+  /** Ask the pacer whether `bytes` of data may leave now; if not, arm the pacing timer. */
+  private paced(bytes: number, now: number): boolean {
+    if (this.pacer.canSend(bytes, now, this.cwnd, this.srtt)) return true;
+    if (this.paceAt === undefined) {
+      this.counters.pacingDelays++;
+      this.paceAt = this.pacer.nextSendTime(bytes, now, this.cwnd, this.srtt!);
+    }
+    return false;
+  }
+
   /** Additive increase: slow start below ssthresh (at most two segments per ACK, RFC 3465), then about one segment per round trip. */
   private growWindow(acked: number): void {
     const { mss } = this.config;
@@ -920,13 +1215,16 @@ export class StreamConnection {
         this.ackNow = true;
       } else if (take > 0) {
         this.segsUnacked++;
-        if (this.segsUnacked >= 2) this.ackNow = true;
+        if (this.segsUnacked >= this.config.ackEverySegments) this.ackNow = true;
         else if (this.ackAt === undefined) this.ackAt = now + this.config.ackDelayMs;
       }
     } else {
       this.counters.outOfOrder++;
       this.oweDupAck();
-      if (off + data.length <= free) this.storeOutOfOrder(seg.seq, data, hasFin);
+      if (off + data.length <= free) {
+        this.storeOutOfOrder(seg.seq, data, hasFin);
+        this.recentOooSeq = seg.seq;
+      }
     }
     if (this.remoteFinSeq !== undefined && this.rcvNxt === this.remoteFinSeq) {
       this.rcvNxt = seqAdd(this.rcvNxt, 1);
@@ -996,14 +1294,16 @@ export class StreamConnection {
     const { mss, sendWindowSegments } = this.config;
     const reliable = this.config.reliableCarrier;
     const wasIdle = this.inflight.length === 0;
+    if (this.lostQueue.length > 0) this.resendLost(now);
     let last: Outgoing | undefined;
     while (this.pendingBytes > 0 && (reliable || this.inflight.length < sendWindowSegments) && !this.finSent) {
       const usable = this.sndWnd - seqDiff(this.sndNxt, this.sndUna);
-      const room = reliable ? Infinity : this.cwnd - this.inflightBytes;
+      const room = reliable ? Infinity : this.cwnd - this.pipe;
       const n = Math.min(mss, this.pendingBytes, usable, room);
       if (n <= 0) break;
       // Sender-side silly-window avoidance: no small window-limited segments while others fly.
       if (n < mss && n < this.pendingBytes && seqDiff(this.sndNxt, this.sndUna) > 0) break;
+      if (!reliable && !this.paced(n, now)) break;
       last = this.sendNew(this.take(n), now);
     }
     if (this.localEnded && !this.finSent && this.pendingBytes === 0) {
@@ -1016,11 +1316,11 @@ export class StreamConnection {
       this.sndNxt = seqAdd(this.sndNxt, 1);
     }
     if (this.needDrain && this.bufferedBytes < this.config.sendBufferBytes) {
-      // Over a reliable carrier the buffer shrinks here, as queued data leaves within the window.
       this.needDrain = false;
       this.emitEvent({ type: 'drain' });
     }
-    // A reliable carrier loses nothing and delivers every window update: no timers.
+    // A reliable carrier loses nothing and delivers every window update while it lives (a
+    // replaced one is handled by carrierReplaced): no timers.
     if (reliable) return;
     if (this.inflight.length > 0) {
       // A timer armed while idle was the persist timer; the first segment in flight restarts it.
@@ -1034,14 +1334,14 @@ export class StreamConnection {
   private sendNew(data: Uint8Array, now: number): Outgoing {
     const r = this.track({ seq: this.sndNxt, data, syn: false, fin: false, psh: this.pendingBytes === 0 }, now);
     this.sndNxt = seqAdd(this.sndNxt, data.length);
-    if (!this.config.reliableCarrier) this.inflightBytes += data.length;
+    this.inflightBytes += data.length;
+    if (!this.config.reliableCarrier) this.pacer.onSend(data.length);
     return r;
   }
 
   private track(fields: Pick<Outgoing, 'seq' | 'data' | 'syn' | 'fin' | 'psh'>, now: number): Outgoing {
-    const r: Outgoing = { ...fields, sentAt: now, retransmitted: false, queued: true, done: false };
-    // Over a reliable carrier a segment is forgotten once it has been polled.
-    if (!this.config.reliableCarrier) this.inflight.push(r);
+    const r: Outgoing = { seq: fields.seq, data: fields.data, syn: fields.syn, fin: fields.fin, psh: fields.psh, sentAt: now, retransmitted: false, queued: true, done: false, pn: this.nextPn++, sacked: false, lost: false };
+    this.inflight.push(r);
     this.outbox.push(r);
     return r;
   }
@@ -1055,6 +1355,7 @@ export class StreamConnection {
   private retransmit(r: Outgoing, now: number): void {
     r.retransmitted = true;
     r.sentAt = now;
+    r.pn = this.nextPn++;
     this.lateDupAcks = 0;
     this.counters.retransmissions++;
     if (!r.queued) {
@@ -1071,7 +1372,20 @@ export class StreamConnection {
     this.retries++;
     this.backoff++;
     const oldest = this.inflight[0];
-    if (oldest !== undefined) {
+    if (oldest !== undefined && this.peerSacks && this.established) {
+      // Everything the peer has not SACKed is taken for lost and resent oldest first, one
+      // segment at first and more as ACKs open the window (RFC 5681 3.1, RFC 6675 5.1).
+      if (this.backoff === 1) this.ssthresh = Math.max(Math.floor(Math.min(this.cwnd, this.inflightBytes) / 2), 2 * this.config.mss);
+      this.cwnd = this.config.mss;
+      this.recoveryStartPn = this.nextPn;
+      for (const r of this.inflight) if (!r.sacked && !r.lost && !r.queued) this.markLost(r);
+      if (!oldest.sacked && oldest.lost) {
+        // The timer's own retransmission goes now, whatever the window and the pacer say.
+        this.unmarkLost(oldest);
+        this.retransmit(oldest, now);
+        this.pacer.onSend(oldest.data.length);
+      }
+    } else if (oldest !== undefined) {
       this.retransmit(oldest, now);
       if (this.established) {
         // A timeout: the path may have changed a lot; start again from one segment (RFC 5681
@@ -1124,6 +1438,8 @@ export class StreamConnection {
     this.closedFlag = true;
     this.rtxAt = undefined;
     this.ackAt = undefined;
+    this.lossAt = undefined;
+    this.paceAt = undefined;
     this.outbox = [];
     if (this.mayNeedLinger && !this.config.reliableCarrier) this.lingerAt = now + this.config.lingerMs;
     this.emitEvent({ type: 'closed' });
@@ -1148,6 +1464,11 @@ export class StreamConnection {
     this.oooBytes = 0;
     this.ackNow = false;
     this.dupAcksOwed = 0;
+    this.lostQueue = [];
+    this.lostBytes = 0;
+    this.sackedBytes = 0;
+    this.lossAt = undefined;
+    this.paceAt = undefined;
     this.rtxAt = undefined;
     this.ackAt = undefined;
     this.lingerAt = undefined;
@@ -1221,7 +1542,7 @@ export class StreamConnection {
       this.lastAdvertisedBytes = window * WINDOW_SCALE;
     }
     this.counters.segmentsSent++;
-    return {
+    const seg: Segment = {
       srcPort: this.localPort,
       dstPort: this.remotePort,
       seq: parts.seq,
@@ -1230,6 +1551,11 @@ export class StreamConnection {
       window,
       data: parts.data,
     };
+    if (parts.flags.ack && this.ooo.length > 0 && !this.config.reliableCarrier) {
+      const blocks = sackBlocks(this.ooo, this.rcvNxt, this.recentOooSeq);
+      if (blocks.length > 0) seg.sack = blocks;
+    }
+    return seg;
   }
 }
 

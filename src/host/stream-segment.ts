@@ -56,7 +56,23 @@ export interface Segment {
   window: number;
   /** Payload octets. */
   data: Uint8Array;
+  /**
+   * Selective acknowledgement blocks (RFC 2018 SACK option, kind 5): ranges `[start, end)` of
+   * sequence space received above `ack`, the most recently changed first, at most
+   * {@link MAX_SACK_BLOCKS}. Absent or empty: no option is sent.
+   */
+  sack?: readonly SackBlock[];
 }
+
+/** One SACK block: `[start, end)` in 32-bit sequence space. */
+export type SackBlock = readonly [start: number, end: number];
+
+/** Most SACK blocks one header carries: 20 + 4 + 4 * 8 = 56 bytes, under TCP's 60-byte header limit. */
+export const MAX_SACK_BLOCKS = 4;
+
+const OPT_EOL = 0;
+const OPT_NOP = 1;
+const OPT_SACK = 5;
 
 const FIN = 0x01;
 const SYN = 0x02;
@@ -129,7 +145,12 @@ export function encodeSegment(seg: Segment, srcHit: Uint8Array, dstHit: Uint8Arr
     throw badSegment(`segment data of ${seg.data.length} bytes exceeds ${MAX_DATA}`, { length: seg.data.length });
   }
   checkHits(srcHit, dstHit);
-  const out = new Uint8Array(SEGMENT_HEADER_BYTES + seg.data.length);
+  const sack = seg.sack;
+  const blocks = sack === undefined ? 0 : sack.length;
+  if (blocks > MAX_SACK_BLOCKS) throw badSegment(`at most ${MAX_SACK_BLOCKS} SACK blocks fit in a header`, { blocks });
+  // NOP, NOP, kind 5, length, then the blocks: a multiple of 4 bytes, as the data offset needs.
+  const header = SEGMENT_HEADER_BYTES + (blocks > 0 ? 4 + 8 * blocks : 0);
+  const out = new Uint8Array(header + seg.data.length);
   const v = new DataView(out.buffer);
   v.setUint16(0, seg.srcPort);
   v.setUint16(2, seg.dstPort);
@@ -137,10 +158,23 @@ export function encodeSegment(seg: Segment, srcHit: Uint8Array, dstHit: Uint8Arr
   v.setUint32(8, seg.ack);
   const f = seg.flags;
   const bits = (f.fin ? FIN : 0) | (f.syn ? SYN : 0) | (f.rst ? RST : 0) | (f.psh ? PSH : 0) | (f.ack ? ACK : 0);
-  v.setUint16(12, (5 << 12) | bits);
+  v.setUint16(12, ((header / 4) << 12) | bits);
   v.setUint16(14, seg.window);
   // Checksum (16..18) and urgent pointer (18..20) stay 0 while summing.
-  out.set(seg.data, SEGMENT_HEADER_BYTES);
+  if (blocks > 0) {
+    out[20] = OPT_NOP;
+    out[21] = OPT_NOP;
+    out[22] = OPT_SACK;
+    out[23] = 2 + 8 * blocks;
+    for (let i = 0; i < blocks; i++) {
+      const [start, end] = sack![i]!;
+      checkUint(start, 0xffffffff, 'sack start');
+      checkUint(end, 0xffffffff, 'sack end');
+      v.setUint32(24 + 8 * i, start);
+      v.setUint32(28 + 8 * i, end);
+    }
+  }
+  out.set(seg.data, header);
   if (opts?.checksum !== false) v.setUint16(16, segmentChecksum(srcHit, dstHit, out));
   return out;
 }
@@ -150,8 +184,9 @@ export function encodeSegment(seg: Segment, srcHit: Uint8Array, dstHit: Uint8Arr
  * `opts.checksum` is false). The data is a view into `bytes` when `opts.copy` is false, else a
  * copy, so the caller may reuse `bytes`.
  *
- * Header options (data offset above 5) are skipped, since a peer has no reason to send them
- * but they do no harm; the urgent pointer and the URG/ECE/CWR bits are ignored.
+ * Of the header options only SACK (kind 5) is read, into `sack`; the others are skipped, since
+ * they do no harm. A malformed option list ends the parsing of options, not of the segment. The
+ * urgent pointer and the URG/ECE/CWR bits are ignored.
  *
  * @throws HipProtocolError `ERR_STREAM_BAD_SEGMENT` (too short, bad data offset) or
  *   `ERR_STREAM_BAD_CHECKSUM`; both carry the ports in `details` when they could be read, so
@@ -178,7 +213,8 @@ export function decodeSegment(bytes: Uint8Array, srcHit: Uint8Array, dstHit: Uin
     });
   }
   const bits = bytes[13]!;
-  return {
+  const sack = offsetBytes > SEGMENT_HEADER_BYTES ? readSack(bytes, v, offsetBytes) : undefined;
+  const seg: Segment = {
     srcPort,
     dstPort,
     seq: v.getUint32(4),
@@ -193,4 +229,29 @@ export function decodeSegment(bytes: Uint8Array, srcHit: Uint8Array, dstHit: Uin
     window: v.getUint16(14),
     data: opts?.copy === false ? bytes.subarray(offsetBytes) : bytes.slice(offsetBytes),
   };
+  if (sack !== undefined) seg.sack = sack;
+  return seg;
+}
+
+/** The SACK blocks among the header options in `bytes[20..end)`, or `undefined` when there is no (well-formed) SACK option. */
+function readSack(bytes: Uint8Array, v: DataView, end: number): SackBlock[] | undefined {
+  let i = SEGMENT_HEADER_BYTES;
+  while (i < end) {
+    const kind = bytes[i]!;
+    if (kind === OPT_EOL) return undefined;
+    if (kind === OPT_NOP) {
+      i++;
+      continue;
+    }
+    if (i + 1 >= end) return undefined;
+    const len = bytes[i + 1]!;
+    if (len < 2 || i + len > end) return undefined;
+    if (kind === OPT_SACK && len >= 10 && (len - 2) % 8 === 0) {
+      const out: SackBlock[] = [];
+      for (let p = i + 2; p < i + len; p += 8) out.push([v.getUint32(p), v.getUint32(p + 4)]);
+      return out;
+    }
+    i += len;
+  }
+  return undefined;
 }

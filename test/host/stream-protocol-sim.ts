@@ -64,6 +64,8 @@ export interface SimOptions {
   issB?: number;
   /** No server listens: SYNs are answered with resetForUnmatched. */
   noListener?: boolean;
+  /** Remove the SACK blocks from every segment on the wire, as a peer without SACK would send. */
+  stripSack?: boolean;
 }
 
 interface Endpoint {
@@ -294,6 +296,7 @@ export class Sim {
 
   private transmit(from: Side, seg: Segment): void {
     const [src, dst] = from === 'a' ? [HIT_A, HIT_B] : [HIT_B, HIT_A];
+    if (this.opts.stripSack) delete seg.sack;
     const bytes = encodeSegment(seg, src, dst);
     const o = this.opts;
     const lost = (o.drop?.(seg, from, this.now) ?? false) || this.random() < o.loss;

@@ -65,7 +65,7 @@ describe('simultaneous open, both sides in I2-SENT', () => {
 });
 
 describe('how long the BEX took (elapsedMs of established)', () => {
-  it('counts from our own earlier attempt when the peer's BEX replaces one still in progress', () => {
+  it('counts from our own earlier attempt when the BEX of the peer replaces one still in progress', () => {
     const s = net2('elapsed-inprogress');
     // high starts a BEX whose I1s are all lost ...
     s.hold.add(PacketType.I1);
@@ -189,7 +189,7 @@ describe('I1 handling', () => {
     expect(drops(s.high, 'wrong-receiver-hit').map((d) => d.detail)).toEqual(['I1 from our own HIT']);
   });
 
-  it('not under load, the R1 uses the responder's first group the initiator offered, MODP included', () => {
+  it('not under load, the R1 uses the first group of the responder the initiator offered, MODP included', () => {
     const s = net2('modp-first', { dhGroups: [3, 7] }, { dhGroups: [3, 7] });
     s.low.engine.connect(highId.hit(), [s.high.locator], s.net.now);
     s.net.run(s.net.now + 1000);

@@ -251,8 +251,22 @@ async function registerAt(host: HiplHost, text: string, type: 'rendezvous' | 're
   if (c.carrier !== 'udp') throw new CliError(ExitCode.USAGE, `${flag}: the server is reached over UDP; drop --tcp`);
   const server = parseTarget(text);
   if (!server.address || !server.hit) throw new CliError(ExitCode.USAGE, `${flag}: expected HIT@ADDR:PORT`);
+  const what = type === 'relay' ? 'HIP relay' : 'rendezvous server';
   const reg = await host.core.registerWith({ hit: server.hit, address: server.address, port: server.port ?? 10500, type });
-  say(io, `registered with ${type === 'relay' ? 'HIP relay' : 'rendezvous server'} ${reg.hit} for ${Math.round(reg.lifetime)} s${reg.reflexive ? `, seen as ${reg.reflexive.address}:${reg.reflexive.port}` : ''}`);
+  say(io, `registered with ${what} ${reg.hit} for ${Math.round(reg.lifetime)} s${reg.reflexive ? `, seen as ${reg.reflexive.address}:${reg.reflexive.port}` : ''}`);
+  // Renewals go by UPDATE and are quiet; say when one fails (it is tried again) and when a
+  // registration comes back after a failure (e.g. the server restarted).
+  let lost = false;
+  host.core.on('registration', (e) => {
+    if (e.role !== 'requester' || e.peerHit !== reg.hit) return;
+    if (e.status === 'failed' || e.status === 'refused') {
+      lost = true;
+      say(io, `renewing the registration with ${reg.hit} failed (${e.error ?? e.failed.map((f) => `type ${f.type}: failure ${f.failureType}`).join(', ')})${e.status === 'failed' ? '; trying again' : ''}`);
+    } else if (e.status === 'granted' && lost) {
+      lost = false;
+      say(io, `registered with ${what} ${reg.hit} again for ${Math.round(e.lifetime)} s`);
+    }
+  });
 }
 
 /**

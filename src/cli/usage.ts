@@ -46,6 +46,8 @@ options of listen and connect:
   --wait MS         after the end of input, wait MS for replies before closing (default 200)
   --rvs HIT@ADDR:PORT  (listen, UDP) register with that rendezvous server first and stay
                     registered, so initiators can reach this host through it from behind a NAT
+                    (renewed by UPDATE before it ends; a failed renewal is logged and retried,
+                    and a restarted server is registered with again)
   --relay HIT@ADDR:PORT  (listen, UDP) register with that HIP relay instead: initiators (behind
                     NATs too) reach this host through it; a direct path is punched when the
                     NATs allow it, else data stays relayed

@@ -41,7 +41,7 @@ import { discard, handleClose, handleCloseAck, handleNotify, startClose } from '
 import { backoff } from './timers.js';
 import { dataPath, pathInfo, type PathInfo } from './paths.js';
 import { dataSent, lossProbeAt } from './peer-loss.js';
-import { alive, announceLocators, checkLocator, handleUpdate, onUpdateTimer, probePath, requestRekey } from './update.js';
+import { alive, announceLocators, checkLocator, handleUpdate, onUpdateTimer, probePath, requestRegistration, requestRekey } from './update.js';
 
 /** Peer keys kept decoded and imported (least recently used evicted first). */
 const PEER_KEY_CACHE = 1024;
@@ -212,6 +212,18 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     sendI1(this.ctx, a, now);
   }
 
+  /**
+   * Renew, change or cancel (`lifetimeS: 0`) a registration with a registrar we have an
+   * established association with, by UPDATE (RFC 8003 §3.3-3.4); the outcome comes as a
+   * `registration` event (with `error` when the UPDATE is never acknowledged). False when there
+   * is no such association (register in a base exchange instead: {@link connect}).
+   */
+  register(peerHit: Uint8Array, request: RegistrationRequest, now: number): boolean {
+    const a = this.associations.get(hitKey(peerHit));
+    if (!a || !(a.state === HipState.ESTABLISHED || a.state === HipState.R2_SENT) || !a.sa) return false;
+    return requestRegistration(this.ctx, a, this.registry.updateRequest(peerHit, request), now);
+  }
+
   /** Close the association with `peerHit` (sends CLOSE). Unknown peers are ignored. */
   close(peerHit: Uint8Array, now: number): void {
     const a = this.associations.get(hitKey(peerHit));
@@ -374,13 +386,14 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
   }
 
   /**
-   * Sends to the locator with this key fail because the network is unreachable: a base exchange
-   * waiting on it fails now (`unreachable`) instead of after its whole retransmit schedule.
+   * Sends to the locator with this key fail (the system refused them: the network is
+   * unreachable, a firewall said no ...): a base exchange waiting on it fails now
+   * (`unreachable`, with `detail` if given) instead of after its whole retransmit schedule.
    */
-  unreachable(locatorKey: string): void {
+  unreachable(locatorKey: string, detail = `sending to ${locatorKey} failed: network unreachable`): void {
     for (const a of [...this.associations.values()]) {
       if (a.locator.key !== locatorKey) continue;
-      if (a.state === HipState.I1_SENT || a.state === HipState.I2_SENT) fail(this.ctx, a, 'unreachable', `sending to ${locatorKey} failed: network unreachable`);
+      if (a.state === HipState.I1_SENT || a.state === HipState.I2_SENT) fail(this.ctx, a, 'unreachable', detail);
     }
   }
 
@@ -533,6 +546,9 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
         return;
       }
       case 'idle':
+        // A registration is a use of the association: a client and its server stay associated
+        // for as long as it lasts, data or not (renewals by UPDATE do not count as activity).
+        if (this.registry.carries(a.peerHit, now)) return armIdle(this.ctx, a, now);
         if (a.state === HipState.ESTABLISHED) {
           a.closeReason = 'idle';
           startClose(this.ctx, a, now);

@@ -5,8 +5,9 @@
  *
  * - Data we send starts a clock (`unansweredSince`); any authenticated packet from the peer (ESP,
  *   UPDATE) stops it. A peer that talks back, or a stream that is acknowledged, never gets here.
- * - When the clock reaches `peerLossMs`, the peer is probed with an UPDATE carrying only SEQ,
- *   which a live peer must acknowledge (RFC 7401 §6.11), so a live but quiet peer answers, is
+ * - When the clock reaches `peerLossMs`, the peer is probed with an UPDATE carrying SEQ and
+ *   ECHO_REQUEST_SIGNED, which a live peer must acknowledge (RFC 7401 §6.11; the echo makes it
+ *   the shape hipd answers too), so a live but quiet peer answers, is
  *   heard, and the clock stops until we send again: one signed UPDATE and its ACK per
  *   `peerLossMs` of one-way sending.
  * - An unanswered probe (after `LOSS_PROBE_RETRIES` retransmissions) means the peer lost

@@ -16,6 +16,8 @@
  *             B → A  ESP_INFO(old, new, index), SEQ, ACK, [DIFFIE_HELLMAN]
  *             A → B  ACK                          → both install the new SA pair
  * probe       A → B  SEQ;  B → A  ACK            (liveness: no ACK at all → path dead)
+ * register    C → S  REG_REQUEST, SEQ;  S → C  ACK, REG_RESPONSE | REG_FAILED, REG_FROM
+ *             (RFC 8003 §3.3-3.4: renewal, or cancellation with lifetime 0, of a registration)
  * ```
  * One UPDATE of ours is outstanding at a time; further work waits in a small queue (one entry
  * per kind, the newest request of a kind wins).
@@ -150,9 +152,24 @@ export function probePath<L extends PeerLocator>(ctx: EngineContext<L>, a: Assoc
   pumpWants(ctx, a, now);
 }
 
+/**
+ * Ask a registrar with which we have an association for `request` (a REG_REQUEST: renewal,
+ * change, or lifetime 0 to cancel) in an UPDATE. The answer comes as a `registration` event
+ * (from the registry, as for an R2). False when the association cannot send UPDATEs.
+ */
+export function requestRegistration<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, request: HipParam, now: number): boolean {
+  if (!canUpdate(a)) return false;
+  queue(a.update, { kind: 'register', request });
+  pumpWants(ctx, a, now);
+  return true;
+}
+
 function cancelOutstanding<L extends PeerLocator>(a: Association<L>): void {
   const o = a.update.out;
   if (!o) return;
+  if (o.purpose === 'register' && o.request && !a.update.wants.some((w) => w.kind === 'register')) {
+    a.update.wants.unshift({ kind: 'register', request: o.request });
+  }
   // Cancelled work is asked for again (after anything newer of its kind), never silently lost.
   if (o.purpose === 'verify' && o.pathKey) {
     const p = a.paths.get(o.pathKey);
@@ -194,8 +211,17 @@ function pumpWants<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<
         break;
       }
       case 'probe':
+        sendOwn(ctx, a, 'probe', [], a.locator, now);
+        break;
       case 'loss':
-        sendOwn(ctx, a, w.kind, [], a.locator, now);
+        // SEQ alone must be acknowledged (RFC 7401 §6.11), but hipd answers only the UPDATE
+        // shapes of its readdress exchange; with an echo request this is the shape of a
+        // return-routability check, which it answers with ACK and ECHO_RESPONSE_SIGNED.
+        sendOwn(ctx, a, 'loss', [{ type: ParamType.ECHO_REQUEST_SIGNED, opaque: ctx.random(echoLength(a.version)) }], a.locator, now);
+        break;
+      case 'register':
+        sendOwn(ctx, a, 'register', [w.request], a.locator, now);
+        u.out!.request = w.request;
         break;
     }
   }
@@ -299,6 +325,9 @@ function giveUp<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>,
       a.update.rekey = undefined;
       ctx.emit({ type: 'path', peerHit: a.peerHit, state: 'dead', locator: a.locator, detail: 'rekey UPDATE not acknowledged' });
       return;
+    case 'register':
+      ctx.registry.unanswered(ctx, a.peerHit, 'registration UPDATE not acknowledged');
+      return;
     case 'loss':
       return peerLost(ctx, a);
     case 'announce':
@@ -343,7 +372,10 @@ export function handleUpdate<L extends PeerLocator>(ctx: EngineContext<L>, pkt: 
     const p = a.paths.byNonce(echoResponse.opaque);
     if (p) activatePath(ctx, a, p, now);
   }
-  if (ack && u.out && ack.updateIds.includes(u.out.seq)) acknowledged(a);
+  if (ack && u.out && ack.updateIds.includes(u.out.seq)) {
+    // The answer to a REG_REQUEST rides on the UPDATE that acknowledges it (RFC 8003 §3.3).
+    if (acknowledged(a).purpose === 'register') ctx.registry.result(ctx, pkt, a, now);
+  }
   notePeerEspInfo(a, pkt);
 
   if (seq) answer(ctx, a, pkt, seq.updateId, from, now);
@@ -356,11 +388,12 @@ export function handleUpdate<L extends PeerLocator>(ctx: EngineContext<L>, pkt: 
   pumpWants(ctx, a, now);
 }
 
-function acknowledged<L extends PeerLocator>(a: Association<L>): void {
+function acknowledged<L extends PeerLocator>(a: Association<L>): Outstanding<L> {
   const o = a.update.out!;
   a.update.out = undefined;
   a.update.timerAt = undefined;
   if (o.purpose === 'rekey' && a.update.rekey) a.update.rekey.acked = true;
+  return o;
 }
 
 /** Process a new peer UPDATE that carries SEQ, and answer it. */
@@ -373,6 +406,9 @@ function answer<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>,
   const dh = getParam(pkt, ParamType.DIFFIE_HELLMAN);
   const extra: HipParam[] = [];
   if (echoRequest) extra.push({ type: ParamType.ECHO_RESPONSE_SIGNED, opaque: echoRequest.opaque });
+  // A client renewing or cancelling its registration (RFC 8003 §3.3): the answer goes in our
+  // reply, so a retransmitted request gets the same answer and is not granted twice.
+  if (getParam(pkt, ParamType.REG_REQUEST)) extra.push(...ctx.registry.answer(ctx, pkt, a, now, from));
 
   // ESP_INFO first (RFC 8046 §5.2): OLD != NEW with OLD = the SPI we send to is a rekey.
   let rekeyAnswer: HipParam[] | undefined;

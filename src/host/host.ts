@@ -37,16 +37,8 @@ import { PcapTap } from './pcap-tap.js';
 import { UnheardDatagrams } from './peer-loss.js';
 import { PingTable } from './ping.js';
 import { PortTable } from './port-table.js';
-import {
-  hostLocatorCodec,
-  registrationEvent,
-  registrationResult,
-  registrationTypes,
-  renewalDelayMs,
-  type HostRegistrationEvent,
-  type RegisterOptions,
-  type Registration,
-} from './registrations.js';
+import { RegistrationClient } from './registration-client.js';
+import { hostLocatorCodec, registrationEvent, type HostRegistrationEvent, type RegisterOptions, type Registration } from './registrations.js';
 import { canonicalHit, PeerTable, type PeerAddress } from './peer-table.js';
 import { Session, type SessionStats } from './session.js';
 import { StreamMux, type HostStream } from './stream-mux.js';
@@ -399,6 +391,8 @@ export class HipHost extends EventEmitter<HostEvents> {
   private readonly queued = new Map<string, { items: QueuedDatagram[]; bytes: number }>();
   /** Datagrams sent since each peer was last heard, for a resend if it turns out lost. */
   private readonly unheard = new UnheardDatagrams();
+  /** During onUdpError: why a BEX is about to fail `unreachable` (the system's code, the locator). */
+  private readonly refusedSends = new Map<string, { osCode: string; locators: string[] }>();
   private readonly pings = new PingTable();
   private readonly localAddresses = new LocalAddressBook();
   private readonly datagramPorts = new PortTable<(data: Uint8Array, info: DatagramInfo) => void>('datagram port');
@@ -419,7 +413,7 @@ export class HipHost extends EventEmitter<HostEvents> {
   /** Aborts TCP redials at shutdown. */
   private readonly resuming = new AbortController();
   private announceTimer: NodeJS.Timeout | undefined;
-  private readonly renewals = new Map<string, NodeJS.Timeout>();
+  private readonly registrations: RegistrationClient;
 
   private constructor(
     /** The host identity: its HIT is this host's address. */
@@ -431,6 +425,16 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.engine = new HipEngine<HostLocator>(identity, resolveNatMode(opts.natMode, opts.engine).engine, {
       provider: getProvider(opts.provider ?? 'node'),
       locators: hostLocatorCodec(() => this.udp?.local),
+    });
+    this.registrations = new RegistrationClient({
+      engine: this.engine,
+      peers: this.peers,
+      now: () => this.now(),
+      connect: (hit, o) => this.connect(hit, o),
+      pump: () => this.pump(),
+      on: (ev, fn) => this.on(ev, fn),
+      off: (ev, fn) => this.off(ev, fn),
+      emit: (ev, e) => this.emit(ev, e),
     });
     this.streams = new StreamMux(this, opts.stream ?? {});
     if (opts.libhiplClearText) {
@@ -596,8 +600,7 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.resuming.abort();
     this.watcher?.stop();
     if (this.announceTimer) clearTimeout(this.announceTimer);
-    for (const t of this.renewals.values()) clearTimeout(t);
-    this.renewals.clear();
+    this.registrations.close();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.streams.destroyAll();
@@ -684,26 +687,6 @@ export class HipHost extends EventEmitter<HostEvents> {
     return this.engine.paths(parseHit(canonicalHit(peerHit)));
   }
 
-  private onCarrierError(e: unknown): void {
-    const err = e instanceof HipError ? e : new HipError('ERR_TRANSPORT', String(e));
-    const gone = unreachableDestination(err);
-    if (gone && !this.closed) {
-      // The route or our address is gone: a BEX to there fails now, not after its retransmit
-      // schedule, and established peers hear our (new) addresses soon.
-      this.engine.unreachable(udpLocator({ address: gone.address, port: gone.port, family: gone.address.includes(':') ? 6 : 4 }).key);
-      if (!this.announceTimer) {
-        this.announceTimer = setTimeout(() => {
-          this.announceTimer = undefined;
-          this.updateLocators();
-        }, 500);
-        this.announceTimer.unref();
-      }
-      this.pump();
-    }
-    // One peer's refused send is that peer's failure (see onUdpError), not the host's.
-    if (err.code !== 'ERR_TRANSPORT_SEND') this.emit('error', err);
-  }
-
   private onPathEvent(e: Extract<EngineEvent, { type: 'locator' | 'rekeyed' | 'rekey-inbound' | 'path' }>): void {
     const hit = formatHit(e.peerHit);
     const s = this.sessionsByHit.get(hit);
@@ -735,11 +718,14 @@ export class HipHost extends EventEmitter<HostEvents> {
 
   /**
    * Register with a server (RFC 8003), e.g. a rendezvous server (RFC 8004) that then forwards to
-   * us the I1s of initiators who know only our HIT and the server. Runs a base exchange with the
-   * server carrying REG_REQUEST (a fresh one if an association exists, as HIPL does); resolves
-   * with what the server granted, rejects with `ERR_HIP_REGISTRATION_FAILED` (its `failed`
-   * detail has the RFC 8003 failure types) or the BEX error. Renews before expiry unless
-   * `renew: false`.
+   * us the I1s of initiators who know only our HIT and the server. With an association to the
+   * server already, the request goes in an UPDATE on it (RFC 8003 §3.3: renewal or change);
+   * otherwise in a base exchange. Resolves with what the server granted, rejects with
+   * `ERR_HIP_REGISTRATION_FAILED` (its `failed` detail has the RFC 8003 failure types) or the BEX
+   * error. Unless `renew: false`, renews by UPDATE at 80 % of the granted lifetime; a renewal
+   * the server never acknowledges (it restarted) falls back to a fresh base exchange, and one
+   * that fails altogether comes as a `registration` event with status `'failed'` (not as
+   * `'error'`) and is tried again within 30 s.
    *
    * @example
    * ```ts
@@ -749,32 +735,19 @@ export class HipHost extends EventEmitter<HostEvents> {
    */
   async registerWith(server: RegisterOptions): Promise<Registration> {
     this.assertOpen();
-    const types = registrationTypes(server.type);
-    const hit = canonicalHit(server.hit);
-    const lifetimeS = server.lifetime ?? 3600;
-    if (!(lifetimeS > 0)) throw new HipArgumentError('ERR_HIP_BAD_ARGUMENT', `lifetime must be a positive number of seconds, got ${lifetimeS}`);
-    this.peers.add(hit, { carrier: 'udp', address: server.address, port: server.port ?? 10500 });
-    clearTimeout(this.renewals.get(hit));
-    if (this.engine.association(parseHit(hit))) await this.close(hit);
-    const answer = new Promise<HostRegistrationEvent>((resolve) => {
-      const on = (e: HostRegistrationEvent) => {
-        if (e.role !== 'requester' || e.peerHit !== hit) return;
-        this.off('registration', on);
-        resolve(e);
-      };
-      this.on('registration', on);
-    });
-    await this.connect(hit, { register: { types, lifetimeS } });
-    const reg = registrationResult(await answer);
-    if (server.renew !== false) {
-      const t = setTimeout(() => {
-        this.renewals.delete(hit);
-        this.registerWith(server).catch((e: unknown) => this.emit('error', e instanceof HipError ? e : new HipError('ERR_HIP_REGISTRATION_FAILED', String(e))));
-      }, renewalDelayMs(reg.lifetime, this.engine.config.idleTimeoutMs));
-      t.unref();
-      this.renewals.set(hit, t);
-    }
-    return reg;
+    return this.registrations.register(server);
+  }
+
+  /**
+   * Cancel our registration with a server (RFC 8003 §3.3: lifetime 0 in an UPDATE) and stop
+   * renewing it; with `type`, only that registration type. The server stops serving us at once
+   * (a rendezvous server forwards no more I1s); the association itself stays. Resolves with the
+   * server's answer (status `'cancelled'`, or `'failed'` if it never answered), or undefined when
+   * there was no association to cancel on.
+   */
+  async unregisterFrom(serverHit: string | Uint8Array, type?: RegisterOptions['type']): Promise<HostRegistrationEvent | undefined> {
+    this.assertOpen();
+    return this.registrations.unregister(canonicalHit(serverHit), type);
   }
 
   /** Per-association traffic counters, or undefined. */
@@ -1026,25 +999,32 @@ export class HipHost extends EventEmitter<HostEvents> {
   }
 
   /**
-   * A UDP send the system refused (ENETUNREACH, EACCES ...) fails the BEX towards that address
-   * at once instead of leaving it to retransmit for nothing; other refusals are counted. Only a
-   * failure of the socket itself is the host's `'error'`.
+   * A UDP carrier error. A send the system refused (ENETUNREACH, EACCES ...) is that peer's
+   * failure, not the host's: the engine fails a BEX towards that address at once (one path for
+   * every code, `engine.unreachable`), and the error the BEX rejects with names the system's code
+   * and the locator. When the code says our route or address is gone, established peers also
+   * hear our addresses soon (mobility). Only a failure of the socket itself is `'error'`.
    */
   private onUdpError(e: Error): void {
     const err = e instanceof HipError ? e : new HipError('ERR_TRANSPORT', String(e));
-    // Unreachable destinations first (mobility: fail that BEX, announce our addresses).
-    this.onCarrierError(err);
-    if (err.code !== 'ERR_TRANSPORT_SEND') return;
+    if (err.code !== 'ERR_TRANSPORT_SEND') return void this.emit('error', err);
     this.count('send-error');
-    const { address, port } = (err.details ?? {}) as { address?: string; port?: number };
-    if (address === undefined || port === undefined) return;
+    const { address, port, osCode } = (err.details ?? {}) as { address?: string; port?: number; osCode?: unknown };
+    if (this.closed || address === undefined || port === undefined) return;
+    const os = typeof osCode === 'string' ? osCode : err.code;
     const key = udpLocator({ address, port, family: address.includes(':') ? 6 : 4 }).key;
-    for (const hitBytes of this.engine.associationsOn(key)) {
-      const hit = formatHit(hitBytes);
-      if (this.sessionsByHit.has(hit)) continue;
-      const os = typeof err.details?.osCode === 'string' ? err.details.osCode : err.code;
-      this.failBex(hit, new HipProtocolError('ERR_HIP_BEX_FAILED', `base exchange with ${hit} failed: the system refused to send to udp ${address}:${port} (${os})`, { peerHit: hit, reason: 'unreachable', osCode: os, locators: [`udp ${address}:${port}`] }), 'unreachable');
+    const refused = { osCode: os, locators: [`udp ${address}:${port}`] };
+    for (const hit of this.engine.associationsOn(key)) this.refusedSends.set(formatHit(hit), refused);
+    this.engine.unreachable(key, `the system refused to send to udp ${address}:${port} (${os})`);
+    if (unreachableDestination(err) && !this.announceTimer) {
+      this.announceTimer = setTimeout(() => {
+        this.announceTimer = undefined;
+        this.updateLocators();
+      }, 500);
+      this.announceTimer.unref();
     }
+    this.pump();
+    this.refusedSends.clear();
   }
 
   /**
@@ -1206,7 +1186,9 @@ export class HipHost extends EventEmitter<HostEvents> {
       case 'failed': {
         const hit = formatHit(e.peerHit);
         this.endSession(hit, new HipProtocolError('ERR_HIP_BEX_FAILED', `association with ${hit} failed: ${e.reason}`));
-        this.settle(hit, new HipProtocolError(`ERR_HIP_BEX_FAILED`, `base exchange with ${hit} failed: ${e.reason}${e.detail ? ` (${e.detail})` : ''}`, { reason: e.reason }));
+        // A refused send (onUdpError) adds the system's code and the locator to the error.
+        const refused = e.reason === 'unreachable' ? this.refusedSends.get(hit) : undefined;
+        this.settle(hit, new HipProtocolError(`ERR_HIP_BEX_FAILED`, `base exchange with ${hit} failed: ${e.reason}${e.detail ? ` (${e.detail})` : ''}`, { peerHit: hit, reason: e.reason, ...refused }));
         const ev: { peerHit: string; reason: FailureReason; detail?: string } = { peerHit: hit, reason: e.reason };
         if (e.detail !== undefined) ev.detail = e.detail;
         this.emit('failed', ev);

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineOptions } from '../../src/core/config.js';
 import { HostIdentity } from '../../src/crypto/identity.js';
-import { PacketType } from '../../src/wire/index.js';
+import { getParam, PacketType, ParamType, parsePacket } from '../../src/wire/index.js';
 import { SimNetwork } from './sim.js';
 
 const idA = HostIdentity.generate({ algorithm: 'ecdsa-p256' });
@@ -65,7 +65,19 @@ describe('peer loss: a restarted peer that stays silent', () => {
 
   it('a live peer that only receives answers the probe and is left alone', () => {
     const { net, a, hitB } = pair('quiet');
+    const seen: { from: string; seq: boolean; ack: boolean; echo: 'request' | 'response' | undefined }[] = [];
+    net.hook = (t, from) => {
+      if (t.packetType === PacketType.UPDATE) {
+        const p = parsePacket(t.packet);
+        const echo = getParam(p, ParamType.ECHO_REQUEST_SIGNED) ? 'request' : getParam(p, ParamType.ECHO_RESPONSE_SIGNED) ? 'response' : undefined;
+        seen.push({ from: from.name, seq: !!getParam(p, ParamType.SEQ), ack: !!getParam(p, ParamType.ACK), echo });
+      }
+      return t.packet;
+    };
     sendData(net, a, hitB, 60_000);
+    // The probe is SEQ + ECHO_REQUEST_SIGNED; the answer ACK + ECHO_RESPONSE_SIGNED.
+    expect(seen[0]).toEqual({ from: 'a', seq: true, ack: false, echo: 'request' });
+    expect(seen[1]).toEqual({ from: 'b', seq: false, ack: true, echo: 'response' });
     expect(SimNetwork.eventsOf(a, 'peer-lost')).toEqual([]);
     expect(a.engine.association(hitB)?.state).toBe('ESTABLISHED');
     // One probe and its ACK per peerLossMs of one-way sending, not more.

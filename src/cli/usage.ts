@@ -32,7 +32,8 @@ usage:
 options of listen and connect:
   --key FILE        identity to use, created (mode 0600) if FILE does not exist
                     (default: HIPL_KEY, else a new one for this run)
-  --peer HIT=ADDR   where a HIT is (repeatable)
+  --peer HIT=ADDR   where a HIT is (repeatable; with several for one HIT, each round of
+                    I1s goes to each, e.g. two rendezvous servers: the first R1 wins)
   --hosts FILE      HIPL hosts file: "HIT name" and "IP name" lines
   --libhipl-cleartext
                     libhipl's mode: HIPv1, RSA key, data in CLEAR TEXT (INSECURE)

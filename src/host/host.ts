@@ -7,10 +7,12 @@
  * and every stream.
  * @module
  */
+import { byteLength } from '../bytes.js';
 import { EventEmitter } from 'eventemitter3';
 import type { EngineOptions } from '../core/config.js';
 import type { RegistrationRequest } from '../core/registration.js';
 import { HipEngine } from '../core/engine.js';
+import { SHOTGUN_LOCATORS } from '../core/shotgun.js';
 import type { BexStep, DropReason, EngineEvent, EspSaParams, FailureReason } from '../core/events.js';
 import { getProvider } from '../crypto/get-provider.js';
 import { formatHit, hitVersion, parseHit } from '../crypto/hit.js';
@@ -529,10 +531,10 @@ export class HipHost extends EventEmitter<HostEvents> {
     if (!this.engine.association(hitBytes)) {
       // Find the locator first: a TCP connect that fails must not leave a waiter behind.
       const locator = await this.locatorFor(via, version, opts);
-      // Shotgun (HIPL manual ch. 11): the first I1 also goes to the peer's other UDP locators
-      // (e.g. a second rendezvous server), so one dead address does not stop the BEX; the first
-      // R1 wins.
-      const others = opts.via || via.carrier !== 'udp' ? [] : (entry?.locators ?? []).filter((l) => l !== via && l.carrier === 'udp').slice(0, 2);
+      // Shotgun (HIPL manual ch. 11): each round of I1s also goes to the peer's other UDP
+      // locators (e.g. a second rendezvous server), so one dead address does not stop the BEX;
+      // the first R1 wins.
+      const others = opts.via || via.carrier !== 'udp' ? [] : (entry?.locators ?? []).filter((l) => l !== via && l.carrier === 'udp').slice(0, SHOTGUN_LOCATORS - 1);
       const candidates = [locator, ...(await Promise.all(others.map((l) => this.locatorFor(l, version, opts))))];
       if (!this.engine.association(hitBytes)) {
         try {
@@ -906,11 +908,14 @@ export class HipHost extends EventEmitter<HostEvents> {
     return this.sessionsByHit.get(hit);
   }
 
-  /** @internal Seal and send one inner packet to an established peer. */
-  sendEsp(s: Session, nextHeader: number, payload: Uint8Array): void {
-    let packet: Uint8Array;
+  /**
+   * @internal Seal and send one inner packet to an established peer. A payload given as pieces
+   * (segment header, data) is sealed and written as pieces, without joining copies.
+   */
+  sendEsp(s: Session, nextHeader: number, payload: Uint8Array | readonly Uint8Array[]): void {
+    let packet: Uint8Array | Buffer[];
     try {
-      packet = s.outbound!.seal(payload, nextHeader);
+      packet = Array.isArray(payload) ? s.outbound!.sealParts(payload, nextHeader) : s.outbound!.seal(payload as Uint8Array, nextHeader);
     } catch (e) {
       // The SA is used up (a rekey should have replaced it long before; a '32bit' SA stops at
       // 2^32 - 1): the packet is lost, never sent with a wrapped sequence number, and no caller
@@ -927,9 +932,9 @@ export class HipHost extends EventEmitter<HostEvents> {
       queueMicrotask(() => this.pump());
     }
     // The engine says where data goes: the verified locator, or an announced one on credit.
-    this.sendPayload(this.engine.dataLocator(s.peerHit, packet.length, now) ?? s.locator, packet);
+    this.sendPayload(this.engine.dataLocator(s.peerHit, byteLength(packet), now) ?? s.locator, packet);
     s.stats.packetsOut++;
-    s.stats.bytesOut += payload.length;
+    s.stats.bytesOut += byteLength(payload);
     this.engine.sent(s.peerHit, now);
   }
 
@@ -1157,11 +1162,13 @@ export class HipHost extends EventEmitter<HostEvents> {
     handler(d.data, { hit: s.peerHitText, port: d.srcPort, localPort: d.dstPort, address: s.locator.peer.address, family: s.locator.peer.family });
   }
 
-  private sendPayload(loc: HostLocator, bytes: Uint8Array): void {
+  private sendPayload(loc: HostLocator, bytes: Uint8Array | readonly Uint8Array[]): void {
+    const whole = (): Uint8Array => (Array.isArray(bytes) ? Buffer.concat(bytes) : (bytes as Uint8Array));
     // The capture shows the wire as it was: a packet is recorded once the system took it.
-    const sent = this.pcap ? () => this.record('out', loc, bytes, false) : undefined;
-    if (loc.carrier === 'udp') this.udp?.sendPayload(bytes, loc.peer, sent);
-    else loc.conn?.sendPayload(bytes, sent);
+    const sent = this.pcap ? () => this.record('out', loc, whole(), false) : undefined;
+    if (loc.carrier === 'udp') this.udp?.sendPayload(whole(), loc.peer, sent);
+    else if (Array.isArray(bytes)) loc.conn?.sendPayloadParts(bytes, sent);
+    else loc.conn?.sendPayload(bytes as Uint8Array, sent);
   }
 
   /** Drain the engine: send its packets, act on its events, then re-arm the timer. */

@@ -15,7 +15,7 @@ import { decodeSegment, encodeSegment, resetForUnmatched, StreamConnection, type
 /** What the multiplexer needs from its host. */
 export interface StreamHost {
   sessionFor(hit: string): Session | undefined;
-  sendEsp(s: Session, nextHeader: number, payload: Uint8Array): void;
+  sendEsp(s: Session, nextHeader: number, payload: Uint8Array | readonly Uint8Array[]): void;
   sendClear(s: Session, data: Uint8Array): void;
   connect(hit: string, opts?: { streamLocalPort?: number }): Promise<unknown>;
   close(hit: string): Promise<void>;
@@ -30,6 +30,7 @@ export interface StreamHost {
 }
 
 const INNER_TCP = 6;
+const EMPTY = new Uint8Array(0);
 /**
  * Stream segment size over a TCP carrier: the 64 KiB hipl frame less room for the largest ESP
  * overhead (header, IV, padding, trailer, ICV) and the segment header.
@@ -59,6 +60,7 @@ export class HostStream extends Duplex {
   /** @internal */ pending: { chunk: Uint8Array; cb: (e?: Error | null) => void }[] = [];
   /** @internal */ endRequested = false;
   /** @internal The association closed: nothing more can be written. */ gone = false;
+  /** @internal Written bytes wait for a microtask that cuts them into segments. */ sendScheduled = false;
   /** @internal Write callbacks held back until the connection drains. */ blocked: ((e?: Error | null) => void)[] = [];
   /** Bytes received (net.Socket's `bytesRead`). */
   bytesRead = 0;
@@ -320,9 +322,21 @@ export class StreamMux {
       cb();
       return;
     }
-    if (stream.conn!.write(chunk, this.host.now())) cb();
+    // Over a TCP carrier a burst of writes (a writer's loop, or Node releasing what it held
+    // during backpressure) is cut into segments once, at the end of the burst: full-size ESP
+    // frames instead of one frame plus a small remainder per write.
+    const more = s.locator.carrier === 'tcp';
+    if (stream.conn!.write(chunk, this.host.now(), { more })) cb();
     else stream.blocked.push(cb); // released on the connection's 'drain': Node's backpressure
-    this.flush(stream);
+    if (!more) this.flush(stream);
+    else if (!stream.sendScheduled) {
+      stream.sendScheduled = true;
+      queueMicrotask(() => {
+        stream.sendScheduled = false;
+        if (stream.conn && stream.conn.state !== 'closed') stream.conn.sendQueued(this.host.now());
+        this.flush(stream);
+      });
+    }
   }
 
   end(stream: HostStream): void {
@@ -457,7 +471,10 @@ export class StreamMux {
       while (!tcp.needsDrain) {
         const seg = conn.pollSegment();
         if (!seg) break;
-        this.host.sendEsp(s, INNER_TCP, encodeSegment(seg, s.localHit, s.peerHit, { checksum }));
+        // Without a checksum the header does not depend on the data: header and data go to ESP
+        // as two pieces, so the data is never copied behind its header.
+        if (checksum || seg.data.length === 0) this.host.sendEsp(s, INNER_TCP, encodeSegment(seg, s.localHit, s.peerHit, { checksum }));
+        else this.host.sendEsp(s, INNER_TCP, [encodeSegment({ ...seg, data: EMPTY }, s.localHit, s.peerHit, { checksum: false }), seg.data]);
       }
       tcp.uncork();
       if (tcp.needsDrain) this.waitForDrain(tcp, s);

@@ -615,11 +615,15 @@ export class StreamConnection {
    * `sendBufferBytes` afterwards (the bytes are still queued), like `stream.write`; wait for
    * the `drain` event before writing more.
    *
+   * With `opts.more` (as `MSG_MORE`: the caller has more bytes at once) the bytes are only
+   * queued; they are cut into segments at the next write without it, {@link end} or
+   * {@link sendQueued}, so a burst of writes leaves in full-size segments.
+   *
    * @throws HipProtocolError `ERR_STREAM_WRITE_AFTER_END` after {@link end},
    *   `ERR_STREAM_CLOSED` once closed; HipArgumentError `ERR_STREAM_BAD_ARGUMENT` if `data`
    *   is not a Uint8Array.
    */
-  write(data: Uint8Array, now: number): boolean {
+  write(data: Uint8Array, now: number, opts?: { more?: boolean }): boolean {
     if (!(data instanceof Uint8Array)) {
       throw new HipArgumentError('ERR_STREAM_BAD_ARGUMENT', 'write() takes a Uint8Array');
     }
@@ -628,11 +632,16 @@ export class StreamConnection {
     if (data.length > 0) {
       this.chunks.push(data.slice());
       this.pendingBytes += data.length;
-      this.flush(now);
+      if (opts?.more !== true) this.flush(now);
     }
     const ok = this.bufferedBytes < this.config.sendBufferBytes;
     if (!ok) this.needDrain = true;
     return ok;
+  }
+
+  /** Cut what `write(..., { more: true })` queued into segments, as far as the windows allow. */
+  sendQueued(now: number): void {
+    this.flush(now);
   }
 
   /** Close this direction: a FIN follows the queued data. Repeated calls and calls after close do nothing. */

@@ -67,3 +67,11 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): -1 | 0 | 1 {
 export function view(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
+
+/** The number of bytes in `bytes`, or in all its pieces together when given as pieces. */
+export function byteLength(bytes: Uint8Array | readonly Uint8Array[]): number {
+  if (!Array.isArray(bytes)) return (bytes as Uint8Array).length;
+  let n = 0;
+  for (const b of bytes as readonly Uint8Array[]) n += b.length;
+  return n;
+}

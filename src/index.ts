@@ -46,3 +46,4 @@ export type { EngineOptions, PuzzleConfig, RetransmitConfig, PeerPolicy } from '
 export type { BexStep, FailureReason } from './core/events.js';
 export type { CarrierPeer } from './transport/peer.js';
 export { createRelay, RelayServer, loadWhitelist, parseWhitelist, type RelayClient, type RelayOptions, type RelayStats } from './relay/index.js';
+export type { RelayLimits, RelayServiceStats } from './core/relay.js';

@@ -89,6 +89,8 @@ export class Association<L extends PeerLocator> {
   pending: Uint8Array | undefined;
   pendingType = 0;
   retries = 0;
+  /** Initiator in I1-SENT: the round of I1s to the candidates (shotgun.ts). */
+  shotgun: { next: number; roundAt: number } | undefined;
   timerAt: number | undefined;
   timerKind: TimerKind | undefined;
   /**
@@ -112,6 +114,8 @@ export class Association<L extends PeerLocator> {
   lastSent: number;
   /** A probe or announcement went unanswered: the path is reported dead until the peer is heard. */
   pathDead = false;
+  /** When we first sent data since the peer was last heard (peer loss); undefined when answered. */
+  unansweredSince: number | undefined;
   /** DH group of the base exchange, reused by a rekey with a new DH key. */
   dhGroup: number | undefined;
 

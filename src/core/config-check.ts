@@ -39,6 +39,7 @@ export function checkEngineConfig(c: EngineConfig): void {
   }
   checkBoolean('encryptHostId', c.encryptHostId);
   checkBoolean('natMode', c.natMode);
+  checkBoolean('holePunching', c.holePunching);
   checkBoolean('opportunistic', c.opportunistic);
   const p = c.policy;
   if (p !== undefined && typeof p !== 'function' && !(Array.isArray(p) && p.every((h) => typeof h === 'string'))) {
@@ -64,5 +65,6 @@ export function checkEngineConfig(c: EngineConfig): void {
   checkNumber('notifyPerSecond', c.notifyPerSecond, 0);
   checkNumber('keepaliveMs', c.keepaliveMs, 0);
   checkNumber('livenessMs', c.livenessMs, 0);
+  checkNumber('peerLossMs', c.peerLossMs, 0);
   checkInteger('maxAssociations', c.maxAssociations, 1);
 }

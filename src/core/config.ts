@@ -86,6 +86,13 @@ export interface EngineConfig {
   encryptHostId: boolean;
   /** Offer/accept NAT_TRAVERSAL_MODE UDP-ENCAPSULATION in R1/I2. Default false. */
   natMode: boolean;
+  /**
+   * Hole punching (RFC 9028, simplified): a relay client that answered a peer through its relay
+   * server announces its server-reflexive address to the peer and both run connectivity checks
+   * (UPDATE with ECHO_REQUEST_SIGNED) on the direct path; data moves there when one succeeds
+   * and stays relayed otherwise. Default true.
+   */
+  holePunching: boolean;
   /** Accept an R1 from any HIT when `connect()` was given no HIT. Default false. */
   opportunistic: boolean;
   /** Responder policy. Default: accept every authenticated peer. */
@@ -127,6 +134,15 @@ export interface EngineConfig {
    */
   livenessMs: number;
   /**
+   * Peer loss (a peer that restarted and lost its state, and drops our packets without a word):
+   * when we have sent the peer data and heard nothing from it for this many ms, probe it with an
+   * UPDATE it must acknowledge; if no ACK comes after {@link LOSS_PROBE_RETRIES} retransmissions,
+   * the association is dropped and a `peer-lost` event tells the driver to run the BEX again and
+   * resend what it sent since `lastHeard`. A live peer answers the probe and is not disturbed.
+   * 0 disables. Default 5000.
+   */
+  peerLossMs: number;
+  /**
    * At most this many associations, in every state, in the table. When it is full, an I2 from a
    * HIT with no association is dropped (`association-limit`) before any DH or signature work,
    * and `connect()` to a new peer throws `ERR_HIP_ASSOCIATION_LIMIT`; an existing association
@@ -138,6 +154,13 @@ export interface EngineConfig {
   maxAssociations: number;
 }
 
+/**
+ * Retransmissions of a peer-loss probe before the peer counts as lost (fewer than
+ * `retransmit.updateRetries`: with the default timers the probe is sent at 0, 1, 3 and 7 s and
+ * given up at 15 s).
+ */
+export const LOSS_PROBE_RETRIES = 3;
+
 /** The defaults, frozen. Documented field by field in {@link EngineConfig}. */
 export const DEFAULT_ENGINE_CONFIG: Readonly<EngineConfig> = Object.freeze({
   version: 2,
@@ -148,6 +171,7 @@ export const DEFAULT_ENGINE_CONFIG: Readonly<EngineConfig> = Object.freeze({
   hipTransformsV1: [1],
   encryptHostId: false,
   natMode: false,
+  holePunching: true,
   opportunistic: false,
   policy: undefined,
   registrar: undefined,
@@ -168,6 +192,7 @@ export const DEFAULT_ENGINE_CONFIG: Readonly<EngineConfig> = Object.freeze({
   dhGroupsV1: [3],
   keepaliveMs: 0,
   livenessMs: 0,
+  peerLossMs: 5000,
   maxAssociations: 16_384,
 }) as Readonly<EngineConfig>;
 

@@ -12,6 +12,7 @@ import type { Association } from './association.js';
 import type { EngineConfig } from './config.js';
 import type { DropReason, EngineEvent, PeerLocator, Transmit } from './events.js';
 import type { Registry } from './registration.js';
+import type { RelayService } from './relay.js';
 import type { R1Factory } from './responder.js';
 import type { PuzzleLoad } from './puzzle-load.js';
 
@@ -79,6 +80,8 @@ export interface EngineContext<L extends PeerLocator> {
   notify(version: 1 | 2, peerHit: Uint8Array, to: L, notifyType: number, data: Uint8Array, now: number, signed?: boolean): void;
   /** Registrations (RFC 8003) and the rendezvous service (RFC 8004). */
   readonly registry: Registry<L>;
+  /** The HIP relay (RFC 5770 / RFC 9028), server and client side. */
+  readonly relay: RelayService<L>;
 }
 
 /** A peer key with its provider handle. */

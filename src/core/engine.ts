@@ -33,13 +33,16 @@ import { resolveEngineConfig, type EngineConfig, type EngineOptions } from './co
 import { hitKey, type CachedPeerKey, type EngineContext, type EngineStats, type LocalSide } from './context.js';
 import type { DropReason, EngineEvent, EspSaParams, PeerLocator, Transmit } from './events.js';
 import { Registry, type LocatorCodec, type RegistrationRequest } from './registration.js';
+import { RelayService, type RelayServiceStats } from './relay.js';
 import { R1Factory } from './responder.js';
 import { PuzzleLoad } from './puzzle-load.js';
 import { sealPacket } from './sealing.js';
 import { discard, handleClose, handleCloseAck, handleNotify, startClose } from './teardown.js';
 import { backoff } from './timers.js';
 import { dataPath, pathInfo, type PathInfo } from './paths.js';
-import { alive, announceLocators, checkLocator, handleUpdate, onUpdateTimer, probePath, requestRekey } from './update.js';
+import { dropCandidate, nextI1, roundPending, startI1Round } from './shotgun.js';
+import { dataSent, lossProbeAt } from './peer-loss.js';
+import { alive, announceLocators, checkLocator, handleUpdate, onUpdateTimer, probePath, requestRegistration, requestRekey } from './update.js';
 
 /** Peer keys kept decoded and imported (least recently used evicted first). */
 const PEER_KEY_CACHE = 1024;
@@ -127,6 +130,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
   private readonly ctx: EngineContext<L>;
   /** Registrations (RFC 8003) held and granted, and the rendezvous service's counters. */
   readonly registry: Registry<L>;
+  private readonly relay: RelayService<L>;
 
   constructor(
     /** The host identity this engine speaks for: its HITs, signatures and HOST_ID. */
@@ -139,6 +143,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     const provider = this.provider;
     this.random = deps.random ?? ((n) => provider.randomBytes(n));
     this.registry = new Registry<L>(this.config.registrar, deps.locators);
+    const relay = (this.relay = new RelayService<L>(this.registry));
     this.r1 = new R1Factory({ provider: this.provider, random: this.random, rotationMs: this.config.puzzle.rotationMs });
     this.ctx = {
       config: this.config,
@@ -151,15 +156,20 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
       local: (v) => this.local(v),
       transmit: (t) => {
         this.stats.sent++;
-        this.transmits.push(t);
+        // A peer we reach through a relay server gets RELAY_TO and RELAY_HMAC (RFC 9028).
+        this.transmits.push(relay.wrap(this.ctx, t));
       },
-      emit: (e) => this.events.push(e),
+      emit: (e) => {
+        this.events.push(e);
+        relay.noteEvent(e);
+      },
       drop: (reason, packetType, peerHit, detail) => this.recordDrop(reason, packetType, peerHit, detail),
       allocateSpi: () => this.spis.allocate(this.random),
       releaseSpi: (spi) => this.spis.release(spi),
       notify: (version, peerHit, to, type, data, now, signed = false) => this.sendNotify(version, peerHit, to, type, data, now, signed),
       peerKey: (hostId, version, claimedHit) => this.peerKey(hostId, version, claimedHit),
       registry: this.registry,
+      relay,
     };
   }
 
@@ -201,6 +211,18 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     a.candidates = [...locators];
     this.associations.set(key, a);
     sendI1(this.ctx, a, now);
+  }
+
+  /**
+   * Renew, change or cancel (`lifetimeS: 0`) a registration with a registrar we have an
+   * established association with, by UPDATE (RFC 8003 §3.3-3.4); the outcome comes as a
+   * `registration` event (with `error` when the UPDATE is never acknowledged). False when there
+   * is no such association (register in a base exchange instead: {@link connect}).
+   */
+  register(peerHit: Uint8Array, request: RegistrationRequest, now: number): boolean {
+    const a = this.associations.get(hitKey(peerHit));
+    if (!a || !(a.state === HipState.ESTABLISHED || a.state === HipState.R2_SENT) || !a.sa) return false;
+    return requestRegistration(this.ctx, a, this.registry.updateRequest(peerHit, request), now);
   }
 
   /** Close the association with `peerHit` (sends CLOSE). Unknown peers are ignored. */
@@ -245,6 +267,9 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
       return this.recordDrop('malformed', pkt.type, pkt.senderHit, 'non-zero TLV padding');
     }
     try {
+      // A relay server forwards packets for its clients (RFC 5770 §4.12) before anything else.
+      if (this.relay.control(this.ctx, pkt, bytes, from, now)) return;
+      if (this.relay.accept(this.ctx, pkt, bytes, from, now) === 'bad') return this.recordDrop('bad-mac', pkt.type, pkt.senderHit, 'RELAY_HMAC');
       switch (pkt.type) {
         case PacketType.I1:
           return handleI1(this.ctx, pkt, from, now, bytes);
@@ -268,6 +293,9 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     } catch (e) {
       // A peer must never be able to crash the host: anything unexpected is a counted drop.
       this.recordDrop('malformed', pkt.type, pkt.senderHit, e instanceof Error ? e.message : String(e));
+    } finally {
+      // A relayed peer just established: try a direct path (RFC 9028 hole punching).
+      this.relay.punch(this.ctx, now);
     }
   }
 
@@ -293,6 +321,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     const a = this.associations.get(hitKey(peerHit));
     if (!a) return;
     a.lastSent = now;
+    dataSent(a, now);
     // Our own sending: keeps the association from going idle, but (in R2-SENT) is no proof that
     // the peer got our R2.
     this.touch(peerHit, now, 'local');
@@ -358,20 +387,47 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
   }
 
   /**
-   * Sends to the locator with this key fail because the network is unreachable: a base exchange
-   * waiting on it fails now (`unreachable`) instead of after its whole retransmit schedule.
+   * Sends to the locator with this key fail (the system refused them: the network is
+   * unreachable, a firewall said no ...): a base exchange waiting on it fails now
+   * (`unreachable`, with `detail` if given) instead of after its whole retransmit schedule.
+   * In I1-SENT with other locators to try (shotgun), only this one is dropped.
    */
-  unreachable(locatorKey: string): void {
+  unreachable(locatorKey: string, detail = `sending to ${locatorKey} failed: network unreachable`): void {
     for (const a of [...this.associations.values()]) {
-      if (a.locator.key !== locatorKey) continue;
-      if (a.state === HipState.I1_SENT || a.state === HipState.I2_SENT) fail(this.ctx, a, 'unreachable', `sending to ${locatorKey} failed: network unreachable`);
+      if (a.locator.key !== locatorKey && !a.candidates.some((c) => c.key === locatorKey)) continue;
+      if (a.state !== HipState.I1_SENT && a.state !== HipState.I2_SENT) continue;
+      // One unreachable locator of several (shotgun) is dropped; the exchange fails with the last.
+      if (dropCandidate(a, locatorKey)) fail(this.ctx, a, 'unreachable', detail);
     }
+  }
+
+  /** When (driver clock) the peer last sent us something authenticated; undefined without an association. */
+  lastHeard(peerHit: Uint8Array): number | undefined {
+    return this.associations.get(hitKey(peerHit))?.lastReceived;
   }
 
   /** The peer's locators and their states (current one included), for inspection. */
   paths(peerHit: Uint8Array): PathInfo[] {
     const a = this.associations.get(hitKey(peerHit));
     return a ? pathInfo(a) : [];
+  }
+
+  /**
+   * Relay server: an ESP packet whose SPI the host does not own. Returns where to forward it
+   * unchanged (a registered relay client or its peer), or undefined to drop it.
+   */
+  relayEsp(bytes: Uint8Array, from: L, now: number): L | undefined {
+    return this.relay.esp(this.ctx, bytes, from, now);
+  }
+
+  /** Counters of the relay service (RFC 9028): control packets and ESP relayed, refused, limited. */
+  get relayStats(): Readonly<RelayServiceStats> {
+    return this.relay.stats;
+  }
+
+  /** Whether we reach `peerHit` through a relay server (we answered it via RELAY_TO). */
+  isRelayed(peerHit: Uint8Array): boolean {
+    return this.relay.isRelayed(peerHit);
   }
 
   /** Run every timer due at `now`. */
@@ -395,6 +451,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
       at(a.update.timerAt);
       at(this.keepaliveAt(a));
       at(this.probeAt(a));
+      at(lossProbeAt(this.config, a));
     }
     return next;
   }
@@ -415,6 +472,8 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     if (k !== undefined && k <= now) this.sendKeepalive(a, now);
     const p = this.probeAt(a);
     if (p !== undefined && p <= now) probePath(this.ctx, a, now);
+    const l = lossProbeAt(this.config, a);
+    if (l !== undefined && l <= now) probePath(this.ctx, a, now, 'loss');
   }
 
   /** RFC 5770 §5.3: in UDP-ENCAPSULATION mode a keepalive is a HIP NOTIFY with no parameters. */
@@ -470,6 +529,8 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     const rt = this.config.retransmit;
     switch (kind) {
       case 'retransmit': {
+        // The rest of a round of I1s to the peer's other locators (shotgun), a few ms apart.
+        if (roundPending(a)) return nextI1(this.ctx, a, now);
         const limit = a.state === HipState.I1_SENT ? rt.i1Retries : a.state === HipState.I2_SENT ? rt.i2Retries : rt.closeRetries;
         if (a.retries >= limit) {
           if (a.state === HipState.CLOSING) {
@@ -484,13 +545,21 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
           return;
         }
         a.retries++;
+        if (a.state === HipState.I1_SENT) {
+          // Every retransmission of the I1 is a round to all the peer's known locators (shotgun).
+          startI1Round(this.ctx, a, now);
+          bexEvent(this.ctx, a, 'i1-sent', PacketType.I1, now, true);
+          return;
+        }
         if (a.pending) this.ctx.transmit({ to: a.locator, packet: a.pending, packetType: a.pendingType, version: a.version });
-        if (a.state === HipState.I1_SENT) bexEvent(this.ctx, a, 'i1-sent', PacketType.I1, now, true);
         if (a.state === HipState.I2_SENT) bexEvent(this.ctx, a, 'i2-sent', PacketType.I2, now, true);
         a.setTimer('retransmit', now + backoff(rt, a.retries));
         return;
       }
       case 'idle':
+        // A registration is a use of the association: a client and its server stay associated
+        // for as long as it lasts, data or not (renewals by UPDATE do not count as activity).
+        if (this.registry.carries(a.peerHit, now)) return armIdle(this.ctx, a, now);
         if (a.state === HipState.ESTABLISHED) {
           a.closeReason = 'idle';
           startClose(this.ctx, a, now);

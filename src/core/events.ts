@@ -169,6 +169,23 @@ export type EngineEvent =
       by: 'local' | 'peer' | 'idle' | 'timeout' | 'transport';
     }
   | {
+      /**
+       * The peer stopped answering although we sent it data: a loss probe (UPDATE with SEQ) got
+       * no ACK, so the peer most likely restarted and lost the association (or is gone). The
+       * engine has forgotten the association; run the BEX again (`connect()` to `locator`) and
+       * resend what was sent since `lastHeard`.
+       */
+      type: 'peer-lost';
+      /** The peer's HIT. */
+      peerHit: Uint8Array;
+      /** Where the peer was reached. */
+      locator: PeerLocator;
+      /** HIP version of the lost association. */
+      version: 1 | 2;
+      /** When (driver clock) the peer was last heard: data sent since may never have arrived. */
+      lastHeard: number;
+    }
+  | {
       /** A NOTIFY arrived from a peer; informational only, it changes no state. */
       type: 'notify';
       /** The sender's HIT. */

@@ -6,7 +6,7 @@
  * @module hipl/engine
  */
 export { HipEngine, type EngineDeps, type AssociationInfo } from './engine.js';
-export { resolveEngineConfig, DEFAULT_ENGINE_CONFIG, type EngineConfig, type EngineOptions, type PuzzleConfig, type RetransmitConfig, type PeerPolicy } from './config.js';
+export { resolveEngineConfig, DEFAULT_ENGINE_CONFIG, LOSS_PROBE_RETRIES, type EngineConfig, type EngineOptions, type PuzzleConfig, type RetransmitConfig, type PeerPolicy } from './config.js';
 export type { BexStep, DropReason, EngineEvent, EspSaParams, FailureReason, PeerLocator, Transmit } from './events.js';
 export { HipState, type HipStateValue } from './association.js';
 export type { EngineStats } from './context.js';
@@ -27,3 +27,4 @@ export {
   type WireTransportAddress,
   type LocatorAddress,
 } from './registration.js';
+export { type RelayLimits, type RelayServiceStats } from './relay.js';

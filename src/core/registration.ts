@@ -33,6 +33,7 @@ import {
 import { HipState, type Association } from './association.js';
 import { hitKey, type EngineContext } from './context.js';
 import type { PeerLocator } from './events.js';
+import type { RelayLimits } from './relay.js';
 
 /** The HIP-over-UDP port (RFC 5770), assumed for an initiator whose FROM came without a port. */
 const HIP_UDP_PORT = 10500;
@@ -80,6 +81,8 @@ export interface RegistrarOptions {
   forwardPerSecond?: number;
   /** Clients registered at the same time. Default 1024. */
   maxClients?: number;
+  /** Per-client limits of the relay service (types 2 RELAY_UDP_HIP, 3 RELAY_UDP_ESP). */
+  relay?: RelayLimits;
 }
 
 /** A registration type a registrar refused, and why. */
@@ -138,6 +141,8 @@ export interface RegistrationOutcome {
   failed: RegFailureEntry[];
   /** Requester: our transport address as the registrar saw it (REG_FROM), if it said. */
   reflexive?: WireTransportAddress;
+  /** Requester: why no answer came at all (e.g. the registration UPDATE was never acknowledged). */
+  error?: string;
 }
 
 /** Counters of the registrar and rendezvous service. */
@@ -191,6 +196,8 @@ export class Registry<L extends PeerLocator> {
   private readonly grants = new Map<string, Grant>();
   private readonly held = new Map<string, RegistrationInfo>();
   private readonly pending = new Map<string, RegistrationRequest>();
+  /** REG_INFO of each registrar seen in an R1: its bounds clamp later requests sent by UPDATE. */
+  private readonly offers = new Map<string, { minLifetime: number; maxLifetime: number; regTypes: number[] }>();
 
   constructor(
     /** What we offer as a registrar (none: we are not one). */
@@ -225,12 +232,49 @@ export class Registry<L extends PeerLocator> {
     const key = hitKey(peerHit);
     this.grants.delete(key);
     this.held.delete(key);
+    this.offers.delete(key);
+    this.pending.delete(key);
+  }
+
+  /**
+   * Requester: the REG_REQUEST to send in an UPDATE on an existing association (RFC 8003 §3.3),
+   * clamped to the registrar's REG_INFO when we saw one; the answer, in the acknowledging
+   * UPDATE, is read as an R2's would be. A lifetime of 0 cancels.
+   */
+  updateRequest(peerHit: Uint8Array, req: RegistrationRequest): HipParam {
+    const key = hitKey(peerHit);
+    this.pending.set(key, { types: [...req.types], lifetimeS: req.lifetimeS });
+    const info = this.offers.get(key);
+    let lifetime = encodeLifetime(req.lifetimeS);
+    if (lifetime !== 0 && info) lifetime = Math.min(info.maxLifetime, Math.max(info.minLifetime, lifetime));
+    return { type: ParamType.REG_REQUEST, lifetime, regTypes: [...req.types] };
+  }
+
+  /** @internal Requester: a registration request got no answer at all; report it failed. */
+  unanswered(ctx: EngineContext<L>, peerHit: Uint8Array, error: string): void {
+    const key = hitKey(peerHit);
+    const asked = this.pending.get(key);
+    if (!asked) return;
+    this.pending.delete(key);
+    ctx.emit({ type: 'registration', role: 'requester', peerHit: peerHit.slice(), granted: [], lifetimeS: 0, failed: [], error });
   }
 
   /** Registrar: the granted types of a client that are live at `now`. */
   isGranted(peerHit: Uint8Array, type: number, now: number): boolean {
     const exp = this.grants.get(hitKey(peerHit))?.types.get(type);
     return exp !== undefined && exp > now;
+  }
+
+  /**
+   * Whether the association with `peerHit` carries a live registration, either way. Such an
+   * association is in use even without data: the idle timer (UAL) does not close it.
+   */
+  carries(peerHit: Uint8Array, now: number): boolean {
+    const key = hitKey(peerHit);
+    const held = this.held.get(key);
+    if (held && held.expiresAt > now) return true;
+    const g = this.grants.get(key);
+    return g !== undefined && [...g.types.values()].some((exp) => exp > now);
   }
 
   /** Requester: whether we hold a live registration of `type` with `peerHit`. */
@@ -256,9 +300,10 @@ export class Registry<L extends PeerLocator> {
    */
   regRequest(ctx: EngineContext<L>, peerHit: Uint8Array, r1: HipPacket): HipParam | undefined {
     const key = hitKey(peerHit);
+    const info = getParam(r1, ParamType.REG_INFO);
+    if (info) this.offers.set(key, { minLifetime: info.minLifetime, maxLifetime: info.maxLifetime, regTypes: [...info.regTypes] });
     const req = this.pending.get(key);
     if (!req) return undefined;
-    const info = getParam(r1, ParamType.REG_INFO);
     const offered = info?.regTypes ?? [];
     const types = req.types.filter((t) => offered.includes(t));
     const missing = req.types.filter((t) => !offered.includes(t));
@@ -279,9 +324,13 @@ export class Registry<L extends PeerLocator> {
     return { type: ParamType.REG_REQUEST, lifetime, regTypes: types };
   }
 
-  /** @internal R2 (registrar): grant or refuse an I2's REG_REQUEST; returns REG_RESPONSE / REG_FAILED / REG_FROM. */
-  answer(ctx: EngineContext<L>, i2: HipPacket, a: Association<L>, now: number): HipParam[] {
-    const req = getParam(i2, ParamType.REG_REQUEST);
+  /**
+   * @internal
+   * Registrar: grant or refuse the REG_REQUEST of an I2 or an UPDATE (`seen`: where it came
+   * from); returns REG_RESPONSE / REG_FAILED / REG_FROM for the R2 or the answering UPDATE.
+   */
+  answer(ctx: EngineContext<L>, pkt: HipPacket, a: Association<L>, now: number, seen: L = a.locator): HipParam[] {
+    const req = getParam(pkt, ParamType.REG_REQUEST);
     if (!req) return [];
     const key = hitKey(a.peerHit);
     const r = this.registrar;
@@ -321,8 +370,8 @@ export class Registry<L extends PeerLocator> {
     for (const ft of [...new Set(failed.map((f) => f.failureType))].sort((x, y) => x - y)) {
       out.push({ type: ParamType.REG_FAILED, failureType: ft, regTypes: failed.filter((f) => f.failureType === ft).map((f) => f.type) });
     }
-    const seen = this.codec?.addressOf(a.locator);
-    if (seen) out.push({ type: ParamType.REG_FROM, port: seen.port, protocol: seen.protocol, reserved: 0, address: seen.address });
+    const reflexive = this.codec?.addressOf(seen);
+    if (reflexive) out.push({ type: ParamType.REG_FROM, port: reflexive.port, protocol: reflexive.protocol, reserved: 0, address: reflexive.address });
     ctx.emit({
       type: 'registration',
       role: 'registrar',
@@ -334,7 +383,7 @@ export class Registry<L extends PeerLocator> {
     return out;
   }
 
-  /** @internal R2 (requester): record what the registrar granted and report it. */
+  /** @internal R2 or answering UPDATE (requester): record what the registrar granted and report it. */
   result(ctx: EngineContext<L>, r2: HipPacket, a: Association<L>, now: number): void {
     const resp = getParam(r2, ParamType.REG_RESPONSE);
     const fails = getParams(r2, ParamType.REG_FAILED);

@@ -4,18 +4,22 @@
  * @module
  */
 import type { DhKeyPair } from '../crypto/provider.js';
+import type { HipParam } from '../wire/index.js';
 import type { EspSaParams, PeerLocator } from './events.js';
 import type { HipKeys } from './session-keys.js';
 
 /** Why we sent an UPDATE that waits for its ACK. */
-export type UpdatePurpose = 'announce' | 'verify' | 'rekey' | 'probe';
+export type UpdatePurpose = 'announce' | 'verify' | 'rekey' | 'probe' | 'loss' | 'register';
 
 /** Work waiting for the outstanding UPDATE to be acknowledged. */
 export type Want<L extends PeerLocator> =
-  | { kind: 'announce'; addresses: Uint8Array[] }
+  | { kind: 'announce'; addresses: Uint8Array[]; ports?: number[] }
   | { kind: 'verify'; locator: L }
   | { kind: 'rekey'; dh: boolean }
-  | { kind: 'probe' };
+  | { kind: 'probe' }
+  | { kind: 'loss' }
+  /** A REG_REQUEST (RFC 8003 §3.3: renewal, change or cancellation of a registration). */
+  | { kind: 'register'; request: HipParam };
 
 export interface Outstanding<L extends PeerLocator> {
   seq: number;
@@ -27,6 +31,10 @@ export interface Outstanding<L extends PeerLocator> {
   pathKey?: string;
   /** announce: the addresses announced, to announce again if this UPDATE is cancelled. */
   addresses?: Uint8Array[];
+  /** announce: their ports, when they are transport candidates (RFC 9028). */
+  ports?: number[];
+  /** register: the REG_REQUEST sent, to send again if this UPDATE is cancelled. */
+  request?: HipParam;
 }
 
 /** A rekey in progress (RFC 7402 §6.9). */

@@ -16,6 +16,8 @@
  *             B → A  ESP_INFO(old, new, index), SEQ, ACK, [DIFFIE_HELLMAN]
  *             A → B  ACK                          → both install the new SA pair
  * probe       A → B  SEQ;  B → A  ACK            (liveness: no ACK at all → path dead)
+ * register    C → S  REG_REQUEST, SEQ;  S → C  ACK, REG_RESPONSE | REG_FAILED, REG_FROM
+ *             (RFC 8003 §3.3-3.4: renewal, or cancellation with lifetime 0, of a registration)
  * ```
  * One UPDATE of ours is outstanding at a time; further work waits in a small queue (one entry
  * per kind, the newest request of a kind wins).
@@ -24,6 +26,7 @@
 import { bytesEqual } from '../bytes.js';
 import type { DhKeyPair } from '../crypto/provider.js';
 import {
+  decodeLocatorValue,
   encodeLocatorValue,
   getParam,
   LocatorTrafficType,
@@ -40,6 +43,8 @@ import { newDhKey } from './dh-private.js';
 import type { PeerLocator } from './events.js';
 import { armIdle, errorText } from './lifecycle.js';
 import { abandonCheck, activatePath } from './paths.js';
+import { LOSS_PROBE_RETRIES } from './config.js';
+import { peerLost } from './peer-loss.js';
 import { authentic, sealForPeer } from './teardown.js';
 import { backoff } from './timers.js';
 import type { Outstanding, Rekey, UpdatePurpose, UpdateState, Want } from './update-state.js';
@@ -74,6 +79,46 @@ export function announceLocators<L extends PeerLocator>(ctx: EngineContext<L>, a
   pumpWants(ctx, a, now);
 }
 
+/**
+ * Announce transport candidates (address and port, RFC 9028 §5.7 LOCATOR_SET with transport
+ * locators) to the peer on its current path, so it can run connectivity checks to them.
+ */
+export function announceCandidates<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, candidates: { address: Uint8Array; port: number }[], now: number): void {
+  if (!canUpdate(a) || candidates.length === 0) return;
+  queue(a.update, { kind: 'announce', addresses: candidates.map((c) => c.address.slice()), ports: candidates.map((c) => c.port) });
+  pumpWants(ctx, a, now);
+}
+
+/** At most this many transport candidates of a peer are checked (each check is one UPDATE exchange). */
+const MAX_CANDIDATES = 4;
+
+/**
+ * The peer announced transport candidates (a relayed peer, RFC 9028; authenticated UPDATE): run a
+ * connectivity check to each, an UPDATE with ECHO_REQUEST_SIGNED sent there directly. The one
+ * that returns the echo becomes the path; one that never does is abandoned (data stays where
+ * it is).
+ */
+function checkCandidates<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, pkt: HipPacket, from: L, now: number): void {
+  const set = getParam(pkt, ParamType.LOCATOR_SET);
+  const codec = ctx.registry.codec;
+  if (!set || !codec || !ctx.config.holePunching) return;
+  let n = 0;
+  for (const l of set.locators) {
+    if (l.locatorType !== LocatorType.TRANSPORT || n >= MAX_CANDIDATES) continue;
+    let v;
+    try {
+      v = decodeLocatorValue(l);
+    } catch {
+      continue;
+    }
+    if (v.locatorType !== LocatorType.TRANSPORT || v.protocol !== 17) continue;
+    const loc = codec.udpLocator(v.address, v.port);
+    if (!loc || loc.key === a.locator.key) continue;
+    n++;
+    checkLocator(ctx, a, loc, false, now);
+  }
+}
+
 /** Ask for a rekey (new ESP SAs; with `dh`, a new DH secret too). Ignored while one runs. */
 export function requestRekey<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, now: number, dh = false): boolean {
   if (!canUpdate(a) || a.update.rekey || a.update.wants.some((w) => w.kind === 'rekey')) return false;
@@ -84,28 +129,47 @@ export function requestRekey<L extends PeerLocator>(ctx: EngineContext<L>, a: As
 
 /**
  * Start a return-routability check of `locator` (ESP from an address we do not use yet).
- * Does nothing if that locator is being checked already or the table is full.
+ * Does nothing if that locator is being checked already or the table is full. With `preempt`
+ * (the default) an outstanding announce or probe is cancelled and sent again after the check.
  */
-export function checkLocator<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, locator: L, announced: boolean, now: number): void {
+export function checkLocator<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, locator: L, announced: boolean, now: number, preempt = true): void {
   if (!canUpdate(a) || locator.key === a.locator.key) return;
   const p = a.paths.candidate(locator, announced, now);
   if (!p || p.nonce) return;
   if (a.update.out?.purpose === 'verify' && a.update.out.pathKey === locator.key) return;
   queue(a.update, { kind: 'verify', locator });
-  if (a.update.out && a.update.out.purpose !== 'rekey' && a.update.out.purpose !== 'verify') cancelOutstanding(a);
+  if (preempt && a.update.out && a.update.out.purpose !== 'rekey' && a.update.out.purpose !== 'verify') cancelOutstanding(a);
   pumpWants(ctx, a, now);
 }
 
-/** Probe the current path (liveness): an UPDATE with only SEQ, which the peer must ACK. */
-export function probePath<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, now: number): void {
+/**
+ * Probe the current path: an UPDATE with only SEQ, which the peer must ACK. `probe` (liveness)
+ * reports a dead path when unanswered; `loss` (data sent, nothing heard) reports the peer lost.
+ */
+export function probePath<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, now: number, kind: 'probe' | 'loss' = 'probe'): void {
   if (!canUpdate(a) || a.update.out || a.update.wants.length > 0) return;
-  queue(a.update, { kind: 'probe' });
+  queue(a.update, { kind });
   pumpWants(ctx, a, now);
+}
+
+/**
+ * Ask a registrar with which we have an association for `request` (a REG_REQUEST: renewal,
+ * change, or lifetime 0 to cancel) in an UPDATE. The answer comes as a `registration` event
+ * (from the registry, as for an R2). False when the association cannot send UPDATEs.
+ */
+export function requestRegistration<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, request: HipParam, now: number): boolean {
+  if (!canUpdate(a)) return false;
+  queue(a.update, { kind: 'register', request });
+  pumpWants(ctx, a, now);
+  return true;
 }
 
 function cancelOutstanding<L extends PeerLocator>(a: Association<L>): void {
   const o = a.update.out;
   if (!o) return;
+  if (o.purpose === 'register' && o.request && !a.update.wants.some((w) => w.kind === 'register')) {
+    a.update.wants.unshift({ kind: 'register', request: o.request });
+  }
   // Cancelled work is asked for again (after anything newer of its kind), never silently lost.
   if (o.purpose === 'verify' && o.pathKey) {
     const p = a.paths.get(o.pathKey);
@@ -115,7 +179,7 @@ function cancelOutstanding<L extends PeerLocator>(a: Association<L>): void {
     }
   }
   if (o.purpose === 'announce' && o.addresses && !a.update.wants.some((w) => w.kind === 'announce')) {
-    a.update.wants.unshift({ kind: 'announce', addresses: o.addresses });
+    a.update.wants.unshift({ kind: 'announce', addresses: o.addresses, ...(o.ports ? { ports: o.ports } : {}) });
   }
   a.update.out = undefined;
   a.update.timerAt = undefined;
@@ -127,8 +191,9 @@ function pumpWants<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<
     const w = u.wants.shift()!;
     switch (w.kind) {
       case 'announce':
-        sendOwn(ctx, a, 'announce', [espInfoSame(a), locatorSet(a, w.addresses)], a.locator, now);
+        sendOwn(ctx, a, 'announce', [espInfoSame(a), locatorSet(a, w.addresses, w.ports)], a.locator, now);
         u.out!.addresses = w.addresses;
+        if (w.ports) u.out!.ports = w.ports;
         break;
       case 'verify': {
         const p = a.paths.candidate(w.locator, false, now);
@@ -148,6 +213,16 @@ function pumpWants<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<
       case 'probe':
         sendOwn(ctx, a, 'probe', [], a.locator, now);
         break;
+      case 'loss':
+        // SEQ alone must be acknowledged (RFC 7401 §6.11), but hipd answers only the UPDATE
+        // shapes of its readdress exchange; with an echo request this is the shape of a
+        // return-routability check, which it answers with ACK and ECHO_RESPONSE_SIGNED.
+        sendOwn(ctx, a, 'loss', [{ type: ParamType.ECHO_REQUEST_SIGNED, opaque: ctx.random(echoLength(a.version)) }], a.locator, now);
+        break;
+      case 'register':
+        sendOwn(ctx, a, 'register', [w.request], a.locator, now);
+        u.out!.request = w.request;
+        break;
     }
   }
 }
@@ -157,10 +232,15 @@ function espInfoSame<L extends PeerLocator>(a: Association<L>): HipParam {
   return { type: ParamType.ESP_INFO, reserved: 0, keymatIndex: a.hipKeys!.keymatNext, oldSpi: spi, newSpi: spi };
 }
 
-function locatorSet<L extends PeerLocator>(a: Association<L>, addresses: Uint8Array[]): HipParam {
+function locatorSet<L extends PeerLocator>(a: Association<L>, addresses: Uint8Array[], ports?: number[]): HipParam {
   const spi = a.sa!.localSpi;
   const locators: Locator[] = addresses.map((address, i) => {
-    const v = encodeLocatorValue({ locatorType: LocatorType.ESP_SPI_ADDRESS, spi, address });
+    const port = ports?.[i];
+    // A transport candidate (RFC 9028): server-reflexive, priority by order.
+    const v =
+      port !== undefined
+        ? encodeLocatorValue({ locatorType: LocatorType.TRANSPORT, port, protocol: 17, kind: 1, priority: 0x7fff_ffff - i, spi, address })
+        : encodeLocatorValue({ locatorType: LocatorType.ESP_SPI_ADDRESS, spi, address });
     return { trafficType: LocatorTrafficType.BOTH, locatorType: v.locatorType, preferred: i === 0, reserved: 0, lifetime: LOCATOR_LIFETIME_S, value: v.value };
   });
   return { type: ParamType.LOCATOR_SET, locators };
@@ -222,7 +302,8 @@ export function onUpdateTimer<L extends PeerLocator>(ctx: EngineContext<L>, a: A
   const o = u.out;
   u.timerAt = undefined;
   if (!o) return;
-  if (o.retries >= ctx.config.retransmit.updateRetries) {
+  const retries = o.purpose === 'loss' ? Math.min(LOSS_PROBE_RETRIES, ctx.config.retransmit.updateRetries) : ctx.config.retransmit.updateRetries;
+  if (o.retries >= retries) {
     u.out = undefined;
     giveUp(ctx, a, o);
     pumpWants(ctx, a, now);
@@ -244,6 +325,11 @@ function giveUp<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>,
       a.update.rekey = undefined;
       ctx.emit({ type: 'path', peerHit: a.peerHit, state: 'dead', locator: a.locator, detail: 'rekey UPDATE not acknowledged' });
       return;
+    case 'register':
+      ctx.registry.unanswered(ctx, a.peerHit, 'registration UPDATE not acknowledged');
+      return;
+    case 'loss':
+      return peerLost(ctx, a);
     case 'announce':
     case 'probe':
       a.pathDead = true;
@@ -286,10 +372,14 @@ export function handleUpdate<L extends PeerLocator>(ctx: EngineContext<L>, pkt: 
     const p = a.paths.byNonce(echoResponse.opaque);
     if (p) activatePath(ctx, a, p, now);
   }
-  if (ack && u.out && ack.updateIds.includes(u.out.seq)) acknowledged(a);
+  if (ack && u.out && ack.updateIds.includes(u.out.seq)) {
+    // The answer to a REG_REQUEST rides on the UPDATE that acknowledges it (RFC 8003 §3.3).
+    if (acknowledged(a).purpose === 'register') ctx.registry.result(ctx, pkt, a, now);
+  }
   notePeerEspInfo(a, pkt);
 
   if (seq) answer(ctx, a, pkt, seq.updateId, from, now);
+  checkCandidates(ctx, a, pkt, from, now);
   prepareRekey(ctx, a);
   finishRekey(ctx, a);
   // Authentic, but from an address we do not use and without a LOCATOR_SET (a rebound peer's
@@ -298,11 +388,12 @@ export function handleUpdate<L extends PeerLocator>(ctx: EngineContext<L>, pkt: 
   pumpWants(ctx, a, now);
 }
 
-function acknowledged<L extends PeerLocator>(a: Association<L>): void {
+function acknowledged<L extends PeerLocator>(a: Association<L>): Outstanding<L> {
   const o = a.update.out!;
   a.update.out = undefined;
   a.update.timerAt = undefined;
   if (o.purpose === 'rekey' && a.update.rekey) a.update.rekey.acked = true;
+  return o;
 }
 
 /** Process a new peer UPDATE that carries SEQ, and answer it. */
@@ -315,6 +406,9 @@ function answer<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>,
   const dh = getParam(pkt, ParamType.DIFFIE_HELLMAN);
   const extra: HipParam[] = [];
   if (echoRequest) extra.push({ type: ParamType.ECHO_RESPONSE_SIGNED, opaque: echoRequest.opaque });
+  // A client renewing or cancelling its registration (RFC 8003 §3.3): the answer goes in our
+  // reply, so a retransmitted request gets the same answer and is not granted twice.
+  if (getParam(pkt, ParamType.REG_REQUEST)) extra.push(...ctx.registry.answer(ctx, pkt, a, now, from));
 
   // ESP_INFO first (RFC 8046 §5.2): OLD != NEW with OLD = the SPI we send to is a rekey.
   let rekeyAnswer: HipParam[] | undefined;
@@ -324,7 +418,8 @@ function answer<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>,
 
   // A LOCATOR_SET from an address we do not use: the peer moved there. Check it before use; the
   // source address is what counts behind a NAT (RFC 5770 §5.x), the set itself is informational.
-  const moved = locators !== undefined && from.key !== a.locator.key;
+  // A set of transport candidates (RFC 9028) is no move: its addresses get connectivity checks.
+  const moved = locators !== undefined && from.key !== a.locator.key && !locators.locators.some((l) => l.locatorType === LocatorType.TRANSPORT);
   if (moved) {
     const p = a.paths.candidate(from, true, now);
     if (p && !p.nonce && !(u.out?.purpose === 'verify' && u.out.pathKey === from.key)) {
@@ -443,6 +538,7 @@ function rebased(
 /** Authenticated traffic from the peer: credit for announced paths, and the path is alive. */
 export function alive<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, bytes: number, now: number): void {
   a.lastReceived = now;
+  a.unansweredSince = undefined;
   a.paths.earn(bytes, now);
   if (a.pathDead) {
     a.pathDead = false;

@@ -304,9 +304,70 @@ export class OutboundSa {
     if (!(payload instanceof Uint8Array)) {
       throw new HipEspError('ERR_ESP_BAD_ARGUMENT', 'payload must be a Uint8Array');
     }
-    if (!Number.isInteger(nextHeader) || nextHeader < 0 || nextHeader > 255) {
-      throw new HipEspError('ERR_ESP_BAD_ARGUMENT', `next header must be an integer in 0..255, got ${String(nextHeader)}`);
+    checkNextHeader(nextHeader);
+    this.#advance();
+    const hi = this.#hi;
+    const lo = this.#lo;
+    const p = this.#p;
+    let out: Buffer;
+    if (p.kind === Kind.Cbc) out = this.#sealCbc(payload, nextHeader, hi, lo);
+    else if (p.kind === Kind.Gcm) out = this.#sealGcm(payload, nextHeader, hi, lo);
+    else out = this.#sealNull(payload, nextHeader, hi, lo);
+    this.stats.packets++;
+    this.stats.bytes += payload.length;
+    return out;
+  }
+
+  /**
+   * Protect one payload given as consecutive pieces (e.g. a segment header and the data it
+   * carries) and return the ESP packet as pieces too, to be written out together (a gathered
+   * write): with AES-GCM neither the payload nor the packet is ever copied into one buffer,
+   * which for 64 KiB packets is most of what sealing allocates. Other suites seal the joined
+   * pieces and return one buffer. The bytes are exactly those {@link seal} would produce.
+   *
+   * @throws as {@link seal}.
+   */
+  sealParts(parts: readonly Uint8Array[], nextHeader: number): Buffer[] {
+    let len = 0;
+    for (const part of parts) {
+      if (!(part instanceof Uint8Array)) throw new HipEspError('ERR_ESP_BAD_ARGUMENT', 'payload pieces must be Uint8Arrays');
+      len += part.length;
     }
+    const p = this.#p;
+    if (p.kind !== Kind.Gcm) return [this.seal(parts.length === 1 ? parts[0]! : Buffer.concat(parts), nextHeader) as Buffer];
+    checkNextHeader(nextHeader);
+    this.#advance();
+    const hi = this.#hi;
+    const lo = this.#lo;
+    const head = Buffer.allocUnsafe(HEADER + GCM_IV);
+    head.writeUInt32BE(p.spi, 0);
+    head.writeUInt32BE(lo, 4);
+    head.writeUInt32BE(hi, 8);
+    head.writeUInt32BE(lo, 12);
+    const nonce = this.#nonce;
+    nonce.writeUInt32BE(hi, 4);
+    nonce.writeUInt32BE(lo, 8);
+    const aad = this.#aad;
+    writeAad(aad, hi, lo);
+    const c = createCipheriv(p.cipher as CipherGCMTypes, p.enc!, nonce, { authTagLength: p.icv });
+    c.setAAD(aad);
+    const out: Buffer[] = [head];
+    // GCM is a counter mode: each update() returns exactly as many bytes as it was given.
+    for (const part of parts) if (part.length > 0) out.push(c.update(part));
+    const trailer = paddedLength(Kind.Gcm, len) - len;
+    const tail = Buffer.allocUnsafe(trailer + p.icv);
+    writeTrailer(tail, 0, trailer, nextHeader);
+    c.update(tail.subarray(0, trailer)).copy(tail, 0);
+    c.final();
+    c.getAuthTag().copy(tail, trailer);
+    out.push(tail);
+    this.stats.packets++;
+    this.stats.bytes += len;
+    return out;
+  }
+
+  /** Take the next sequence number (into #hi/#lo), or refuse once the space is used up. */
+  #advance(): void {
     let hi = this.#hi;
     let lo = this.#lo + 1;
     if (!this.#esn && lo > MAX_SEQ_32) {
@@ -324,14 +385,6 @@ export class OutboundSa {
     if (!this.#needsRekey && (hi > this.#rekeyHi || (hi === this.#rekeyHi && lo >= this.#rekeyLo))) {
       this.#needsRekey = true;
     }
-    const p = this.#p;
-    let out: Buffer;
-    if (p.kind === Kind.Cbc) out = this.#sealCbc(payload, nextHeader, hi, lo);
-    else if (p.kind === Kind.Gcm) out = this.#sealGcm(payload, nextHeader, hi, lo);
-    else out = this.#sealNull(payload, nextHeader, hi, lo);
-    this.stats.packets++;
-    this.stats.bytes += payload.length;
-    return out;
   }
 
   #sealCbc(payload: Uint8Array, nextHeader: number, hi: number, lo: number): Buffer {
@@ -397,6 +450,12 @@ export class OutboundSa {
     c.final();
     c.getAuthTag().copy(out, ctEnd);
     return out;
+  }
+}
+
+function checkNextHeader(nextHeader: number): void {
+  if (!Number.isInteger(nextHeader) || nextHeader < 0 || nextHeader > 255) {
+    throw new HipEspError('ERR_ESP_BAD_ARGUMENT', `next header must be an integer in 0..255, got ${String(nextHeader)}`);
   }
 }
 

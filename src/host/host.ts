@@ -7,10 +7,12 @@
  * and every stream.
  * @module
  */
+import { byteLength } from '../bytes.js';
 import { EventEmitter } from 'eventemitter3';
 import type { EngineOptions } from '../core/config.js';
 import type { RegistrationRequest } from '../core/registration.js';
 import { HipEngine } from '../core/engine.js';
+import { SHOTGUN_LOCATORS } from '../core/shotgun.js';
 import type { BexStep, DropReason, EngineEvent, EspSaParams, FailureReason } from '../core/events.js';
 import { getProvider } from '../crypto/get-provider.js';
 import { formatHit, hitVersion, parseHit } from '../crypto/hit.js';
@@ -34,18 +36,11 @@ import { tcpLocator, udpLocator, type HostLocator } from './locator.js';
 import { checkHostOptions } from './options.js';
 import { isWildcard, LocalAddressBook } from './local-address.js';
 import { PcapTap } from './pcap-tap.js';
+import { UnheardDatagrams } from './peer-loss.js';
 import { PingTable } from './ping.js';
 import { PortTable } from './port-table.js';
-import {
-  hostLocatorCodec,
-  registrationEvent,
-  registrationResult,
-  registrationType,
-  renewalDelayMs,
-  type HostRegistrationEvent,
-  type RegisterOptions,
-  type Registration,
-} from './registrations.js';
+import { RegistrationClient } from './registration-client.js';
+import { hostLocatorCodec, registrationEvent, type HostRegistrationEvent, type RegisterOptions, type Registration } from './registrations.js';
 import { canonicalHit, PeerTable, type PeerAddress } from './peer-table.js';
 import { Session, type SessionStats } from './session.js';
 import { StreamMux, type HostStream } from './stream-mux.js';
@@ -333,6 +328,20 @@ export interface HostEvents {
       detail?: string;
     },
   ];
+  /**
+   * A peer stopped answering although we sent it data (a loss probe went unacknowledged): it most
+   * likely restarted and lost the association. Its streams fail with `ERR_HIP_PEER_LOST`, the
+   * base exchange runs again, and the `resending` datagrams sent since it was last heard go out
+   * again once it is established (`established` follows, or `failed`).
+   */
+  peerLost: [
+    {
+      /** Canonical HIT text of the peer. */
+      peerHit: string;
+      /** Datagrams that will be sent again on the new association. */
+      resending: number;
+    },
+  ];
   /** A carrier error not tied to one association (e.g. the UDP socket failed). */
   error: [HipError];
   /** A registration (RFC 8003) was granted, refused or cancelled, as registrar or as requester. */
@@ -382,6 +391,10 @@ export class HipHost extends EventEmitter<HostEvents> {
   private readonly waiting = new Map<string, Pending[]>();
   private readonly connectTimers = new Map<string, NodeJS.Timeout>();
   private readonly queued = new Map<string, { items: QueuedDatagram[]; bytes: number }>();
+  /** Datagrams sent since each peer was last heard, for a resend if it turns out lost. */
+  private readonly unheard = new UnheardDatagrams();
+  /** During onUdpError: why a BEX is about to fail `unreachable` (the system's code, the locator). */
+  private readonly refusedSends = new Map<string, { osCode: string; locators: string[] }>();
   private readonly pings = new PingTable();
   private readonly localAddresses = new LocalAddressBook();
   private readonly datagramPorts = new PortTable<(data: Uint8Array, info: DatagramInfo) => void>('datagram port');
@@ -402,7 +415,7 @@ export class HipHost extends EventEmitter<HostEvents> {
   /** Aborts TCP redials at shutdown. */
   private readonly resuming = new AbortController();
   private announceTimer: NodeJS.Timeout | undefined;
-  private readonly renewals = new Map<string, NodeJS.Timeout>();
+  private readonly registrations: RegistrationClient;
 
   private constructor(
     /** The host identity: its HIT is this host's address. */
@@ -414,6 +427,16 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.engine = new HipEngine<HostLocator>(identity, resolveNatMode(opts.natMode, opts.engine).engine, {
       provider: getProvider(opts.provider ?? 'node'),
       locators: hostLocatorCodec(() => this.udp?.local),
+    });
+    this.registrations = new RegistrationClient({
+      engine: this.engine,
+      peers: this.peers,
+      now: () => this.now(),
+      connect: (hit, o) => this.connect(hit, o),
+      pump: () => this.pump(),
+      on: (ev, fn) => this.on(ev, fn),
+      off: (ev, fn) => this.off(ev, fn),
+      emit: (ev, e) => this.emit(ev, e),
     });
     this.streams = new StreamMux(this, opts.stream ?? {});
     if (opts.libhiplClearText) {
@@ -508,10 +531,10 @@ export class HipHost extends EventEmitter<HostEvents> {
     if (!this.engine.association(hitBytes)) {
       // Find the locator first: a TCP connect that fails must not leave a waiter behind.
       const locator = await this.locatorFor(via, version, opts);
-      // Shotgun (HIPL manual ch. 11): the first I1 also goes to the peer's other UDP locators
-      // (e.g. a second rendezvous server), so one dead address does not stop the BEX; the first
-      // R1 wins.
-      const others = opts.via || via.carrier !== 'udp' ? [] : (entry?.locators ?? []).filter((l) => l !== via && l.carrier === 'udp').slice(0, 2);
+      // Shotgun (HIPL manual ch. 11): each round of I1s also goes to the peer's other UDP
+      // locators (e.g. a second rendezvous server), so one dead address does not stop the BEX;
+      // the first R1 wins.
+      const others = opts.via || via.carrier !== 'udp' ? [] : (entry?.locators ?? []).filter((l) => l !== via && l.carrier === 'udp').slice(0, SHOTGUN_LOCATORS - 1);
       const candidates = [locator, ...(await Promise.all(others.map((l) => this.locatorFor(l, version, opts))))];
       if (!this.engine.association(hitBytes)) {
         try {
@@ -579,8 +602,7 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.resuming.abort();
     this.watcher?.stop();
     if (this.announceTimer) clearTimeout(this.announceTimer);
-    for (const t of this.renewals.values()) clearTimeout(t);
-    this.renewals.clear();
+    this.registrations.close();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.streams.destroyAll();
@@ -667,26 +689,6 @@ export class HipHost extends EventEmitter<HostEvents> {
     return this.engine.paths(parseHit(canonicalHit(peerHit)));
   }
 
-  private onCarrierError(e: unknown): void {
-    const err = e instanceof HipError ? e : new HipError('ERR_TRANSPORT', String(e));
-    const gone = unreachableDestination(err);
-    if (gone && !this.closed) {
-      // The route or our address is gone: a BEX to there fails now, not after its retransmit
-      // schedule, and established peers hear our (new) addresses soon.
-      this.engine.unreachable(udpLocator({ address: gone.address, port: gone.port, family: gone.address.includes(':') ? 6 : 4 }).key);
-      if (!this.announceTimer) {
-        this.announceTimer = setTimeout(() => {
-          this.announceTimer = undefined;
-          this.updateLocators();
-        }, 500);
-        this.announceTimer.unref();
-      }
-      this.pump();
-    }
-    // One peer's refused send is that peer's failure (see onUdpError), not the host's.
-    if (err.code !== 'ERR_TRANSPORT_SEND') this.emit('error', err);
-  }
-
   private onPathEvent(e: Extract<EngineEvent, { type: 'locator' | 'rekeyed' | 'rekey-inbound' | 'path' }>): void {
     const hit = formatHit(e.peerHit);
     const s = this.sessionsByHit.get(hit);
@@ -697,6 +699,8 @@ export class HipHost extends EventEmitter<HostEvents> {
       // The peer answered the return-routability check there: a TCP connection it came back on
       // is no longer a stranger's, or the listener would close it at its verification deadline.
       loc.conn?.markVerified();
+      // A new TCP connection (resume): what the streams lost with the old one goes out again.
+      if (s && loc.conn !== undefined && loc.conn !== prev.conn) this.streams.carrierReplaced(s);
       this.emit('locator', { peerHit: hit, carrier: loc.carrier, address: loc.peer.address, port: loc.peer.port, previousAddress: prev.peer.address, previousPort: prev.peer.port });
     } else if (e.type === 'rekey-inbound') {
       if (!s || s.clearText) return;
@@ -716,11 +720,14 @@ export class HipHost extends EventEmitter<HostEvents> {
 
   /**
    * Register with a server (RFC 8003), e.g. a rendezvous server (RFC 8004) that then forwards to
-   * us the I1s of initiators who know only our HIT and the server. Runs a base exchange with the
-   * server carrying REG_REQUEST (a fresh one if an association exists, as HIPL does); resolves
-   * with what the server granted, rejects with `ERR_HIP_REGISTRATION_FAILED` (its `failed`
-   * detail has the RFC 8003 failure types) or the BEX error. Renews before expiry unless
-   * `renew: false`.
+   * us the I1s of initiators who know only our HIT and the server. With an association to the
+   * server already, the request goes in an UPDATE on it (RFC 8003 §3.3: renewal or change);
+   * otherwise in a base exchange. Resolves with what the server granted, rejects with
+   * `ERR_HIP_REGISTRATION_FAILED` (its `failed` detail has the RFC 8003 failure types) or the BEX
+   * error. Unless `renew: false`, renews by UPDATE at 80 % of the granted lifetime; a renewal
+   * the server never acknowledges (it restarted) falls back to a fresh base exchange, and one
+   * that fails altogether comes as a `registration` event with status `'failed'` (not as
+   * `'error'`) and is tried again within 30 s.
    *
    * @example
    * ```ts
@@ -730,32 +737,19 @@ export class HipHost extends EventEmitter<HostEvents> {
    */
   async registerWith(server: RegisterOptions): Promise<Registration> {
     this.assertOpen();
-    const type = registrationType(server.type);
-    const hit = canonicalHit(server.hit);
-    const lifetimeS = server.lifetime ?? 3600;
-    if (!(lifetimeS > 0)) throw new HipArgumentError('ERR_HIP_BAD_ARGUMENT', `lifetime must be a positive number of seconds, got ${lifetimeS}`);
-    this.peers.add(hit, { carrier: 'udp', address: server.address, port: server.port ?? 10500 });
-    clearTimeout(this.renewals.get(hit));
-    if (this.engine.association(parseHit(hit))) await this.close(hit);
-    const answer = new Promise<HostRegistrationEvent>((resolve) => {
-      const on = (e: HostRegistrationEvent) => {
-        if (e.role !== 'requester' || e.peerHit !== hit) return;
-        this.off('registration', on);
-        resolve(e);
-      };
-      this.on('registration', on);
-    });
-    await this.connect(hit, { register: { types: [type], lifetimeS } });
-    const reg = registrationResult(await answer);
-    if (server.renew !== false) {
-      const t = setTimeout(() => {
-        this.renewals.delete(hit);
-        this.registerWith(server).catch((e: unknown) => this.emit('error', e instanceof HipError ? e : new HipError('ERR_HIP_REGISTRATION_FAILED', String(e))));
-      }, renewalDelayMs(reg.lifetime, this.engine.config.idleTimeoutMs));
-      t.unref();
-      this.renewals.set(hit, t);
-    }
-    return reg;
+    return this.registrations.register(server);
+  }
+
+  /**
+   * Cancel our registration with a server (RFC 8003 §3.3: lifetime 0 in an UPDATE) and stop
+   * renewing it; with `type`, only that registration type. The server stops serving us at once
+   * (a rendezvous server forwards no more I1s); the association itself stays. Resolves with the
+   * server's answer (status `'cancelled'`, or `'failed'` if it never answered), or undefined when
+   * there was no association to cancel on.
+   */
+  async unregisterFrom(serverHit: string | Uint8Array, type?: RegisterOptions['type']): Promise<HostRegistrationEvent | undefined> {
+    this.assertOpen();
+    return this.registrations.unregister(canonicalHit(serverHit), type);
   }
 
   /** Per-association traffic counters, or undefined. */
@@ -851,8 +845,9 @@ export class HipHost extends EventEmitter<HostEvents> {
 
   private transmitDatagram(s: Session, d: QueuedDatagram): void {
     // libhipl: the carrier ports are the application's ports; data goes as is.
-    if (s.clearText) this.sendClear(s, d.data);
-    else this.sendEsp(s, INNER_UDP, encodeInnerDatagram(d, s.localHit, s.peerHit, { checksum: this.innerVisible }));
+    if (s.clearText) return this.sendClear(s, d.data);
+    this.sendEsp(s, INNER_UDP, encodeInnerDatagram(d, s.localHit, s.peerHit, { checksum: this.innerVisible }));
+    if (this.engine.config.peerLossMs > 0) this.unheard.record(s.peerHitText, d, this.now(), this.engine.lastHeard(s.peerHit));
   }
 
   // ---- ping -------------------------------------------------------------------------------
@@ -913,11 +908,14 @@ export class HipHost extends EventEmitter<HostEvents> {
     return this.sessionsByHit.get(hit);
   }
 
-  /** @internal Seal and send one inner packet to an established peer. */
-  sendEsp(s: Session, nextHeader: number, payload: Uint8Array): void {
-    let packet: Uint8Array;
+  /**
+   * @internal Seal and send one inner packet to an established peer. A payload given as pieces
+   * (segment header, data) is sealed and written as pieces, without joining copies.
+   */
+  sendEsp(s: Session, nextHeader: number, payload: Uint8Array | readonly Uint8Array[]): void {
+    let packet: Uint8Array | Buffer[];
     try {
-      packet = s.outbound!.seal(payload, nextHeader);
+      packet = Array.isArray(payload) ? s.outbound!.sealParts(payload, nextHeader) : s.outbound!.seal(payload as Uint8Array, nextHeader);
     } catch (e) {
       // The SA is used up (a rekey should have replaced it long before; a '32bit' SA stops at
       // 2^32 - 1): the packet is lost, never sent with a wrapped sequence number, and no caller
@@ -934,9 +932,9 @@ export class HipHost extends EventEmitter<HostEvents> {
       queueMicrotask(() => this.pump());
     }
     // The engine says where data goes: the verified locator, or an announced one on credit.
-    this.sendPayload(this.engine.dataLocator(s.peerHit, packet.length, now) ?? s.locator, packet);
+    this.sendPayload(this.engine.dataLocator(s.peerHit, byteLength(packet), now) ?? s.locator, packet);
     s.stats.packetsOut++;
-    s.stats.bytesOut += payload.length;
+    s.stats.bytesOut += byteLength(payload);
     this.engine.sent(s.peerHit, now);
   }
 
@@ -1006,25 +1004,32 @@ export class HipHost extends EventEmitter<HostEvents> {
   }
 
   /**
-   * A UDP send the system refused (ENETUNREACH, EACCES ...) fails the BEX towards that address
-   * at once instead of leaving it to retransmit for nothing; other refusals are counted. Only a
-   * failure of the socket itself is the host's `'error'`.
+   * A UDP carrier error. A send the system refused (ENETUNREACH, EACCES ...) is that peer's
+   * failure, not the host's: the engine fails a BEX towards that address at once (one path for
+   * every code, `engine.unreachable`), and the error the BEX rejects with names the system's code
+   * and the locator. When the code says our route or address is gone, established peers also
+   * hear our addresses soon (mobility). Only a failure of the socket itself is `'error'`.
    */
   private onUdpError(e: Error): void {
     const err = e instanceof HipError ? e : new HipError('ERR_TRANSPORT', String(e));
-    // Unreachable destinations first (mobility: fail that BEX, announce our addresses).
-    this.onCarrierError(err);
-    if (err.code !== 'ERR_TRANSPORT_SEND') return;
+    if (err.code !== 'ERR_TRANSPORT_SEND') return void this.emit('error', err);
     this.count('send-error');
-    const { address, port } = (err.details ?? {}) as { address?: string; port?: number };
-    if (address === undefined || port === undefined) return;
+    const { address, port, osCode } = (err.details ?? {}) as { address?: string; port?: number; osCode?: unknown };
+    if (this.closed || address === undefined || port === undefined) return;
+    const os = typeof osCode === 'string' ? osCode : err.code;
     const key = udpLocator({ address, port, family: address.includes(':') ? 6 : 4 }).key;
-    for (const hitBytes of this.engine.associationsOn(key)) {
-      const hit = formatHit(hitBytes);
-      if (this.sessionsByHit.has(hit)) continue;
-      const os = typeof err.details?.osCode === 'string' ? err.details.osCode : err.code;
-      this.failBex(hit, new HipProtocolError('ERR_HIP_BEX_FAILED', `base exchange with ${hit} failed: the system refused to send to udp ${address}:${port} (${os})`, { peerHit: hit, reason: 'unreachable', osCode: os, locators: [`udp ${address}:${port}`] }), 'unreachable');
+    const refused = { osCode: os, locators: [`udp ${address}:${port}`] };
+    for (const hit of this.engine.associationsOn(key)) this.refusedSends.set(formatHit(hit), refused);
+    this.engine.unreachable(key, `the system refused to send to udp ${address}:${port} (${os})`);
+    if (unreachableDestination(err) && !this.announceTimer) {
+      this.announceTimer = setTimeout(() => {
+        this.announceTimer = undefined;
+        this.updateLocators();
+      }, 500);
+      this.announceTimer.unref();
     }
+    this.pump();
+    this.refusedSends.clear();
   }
 
   /**
@@ -1045,6 +1050,8 @@ export class HipHost extends EventEmitter<HostEvents> {
         const local = fresh.local;
         this.engine.updateLocators(announceAddresses(undefined, local.address, local.family), this.now(), moved.map((s) => s.peerHit));
         this.pump();
+        // After the UPDATE: what the streams lost with the old connection goes out on the new one.
+        for (const s of moved) this.streams.carrierReplaced(s);
         return;
       }
       if (fresh) fresh.destroy();
@@ -1093,7 +1100,7 @@ export class HipHost extends EventEmitter<HostEvents> {
     const spi = espSpi(bytes);
     const s = this.sessionsBySpi.get(spi);
     const sa = s?.inboundFor(spi);
-    if (!s || !sa) return this.count('unknown-spi');
+    if (!s || !sa) return this.relayEsp(bytes, from);
     let opened;
     try {
       opened = sa.open(bytes);
@@ -1131,6 +1138,13 @@ export class HipHost extends EventEmitter<HostEvents> {
     }
   }
 
+  /** ESP with an SPI we do not own: a relay server forwards it for a client (RFC 9028), else it is dropped. */
+  private relayEsp(bytes: Uint8Array, from: HostLocator): void {
+    const to = from.carrier === 'udp' ? this.engine.relayEsp(bytes, from, this.now()) : undefined;
+    if (to?.carrier === 'udp' && this.udp) this.udp.sendPayload(bytes, to.peer);
+    else this.count('unknown-spi');
+  }
+
   /** An ICMPv6 message between the HITs: answer an echo request (hipd's heartbeat), match a reply. */
   private onIcmpv6(s: Session, bytes: Uint8Array): void {
     const m = readIcmpv6(bytes, s.peerHit, s.localHit);
@@ -1148,11 +1162,13 @@ export class HipHost extends EventEmitter<HostEvents> {
     handler(d.data, { hit: s.peerHitText, port: d.srcPort, localPort: d.dstPort, address: s.locator.peer.address, family: s.locator.peer.family });
   }
 
-  private sendPayload(loc: HostLocator, bytes: Uint8Array): void {
+  private sendPayload(loc: HostLocator, bytes: Uint8Array | readonly Uint8Array[]): void {
+    const whole = (): Uint8Array => (Array.isArray(bytes) ? Buffer.concat(bytes) : (bytes as Uint8Array));
     // The capture shows the wire as it was: a packet is recorded once the system took it.
-    const sent = this.pcap ? () => this.record('out', loc, bytes, false) : undefined;
-    if (loc.carrier === 'udp') this.udp?.sendPayload(bytes, loc.peer, sent);
-    else loc.conn?.sendPayload(bytes, sent);
+    const sent = this.pcap ? () => this.record('out', loc, whole(), false) : undefined;
+    if (loc.carrier === 'udp') this.udp?.sendPayload(whole(), loc.peer, sent);
+    else if (Array.isArray(bytes)) loc.conn?.sendPayloadParts(bytes, sent);
+    else loc.conn?.sendPayload(bytes as Uint8Array, sent);
   }
 
   /** Drain the engine: send its packets, act on its events, then re-arm the timer. */
@@ -1177,7 +1193,9 @@ export class HipHost extends EventEmitter<HostEvents> {
       case 'failed': {
         const hit = formatHit(e.peerHit);
         this.endSession(hit, new HipProtocolError('ERR_HIP_BEX_FAILED', `association with ${hit} failed: ${e.reason}`));
-        this.settle(hit, new HipProtocolError(`ERR_HIP_BEX_FAILED`, `base exchange with ${hit} failed: ${e.reason}${e.detail ? ` (${e.detail})` : ''}`, { reason: e.reason }));
+        // A refused send (onUdpError) adds the system's code and the locator to the error.
+        const refused = e.reason === 'unreachable' ? this.refusedSends.get(hit) : undefined;
+        this.settle(hit, new HipProtocolError(`ERR_HIP_BEX_FAILED`, `base exchange with ${hit} failed: ${e.reason}${e.detail ? ` (${e.detail})` : ''}`, { peerHit: hit, reason: e.reason, ...refused }));
         const ev: { peerHit: string; reason: FailureReason; detail?: string } = { peerHit: hit, reason: e.reason };
         if (e.detail !== undefined) ev.detail = e.detail;
         this.emit('failed', ev);
@@ -1193,6 +1211,8 @@ export class HipHost extends EventEmitter<HostEvents> {
         this.emit('closed', { peerHit: hit, by: e.by });
         return;
       }
+      case 'peer-lost':
+        return this.onPeerLost(e);
       case 'registration':
         this.emit('registration', registrationEvent(e));
         return;
@@ -1238,7 +1258,32 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.settle(hit);
   }
 
+  /**
+   * The peer stopped answering (restarted, state lost; see core/peer-loss.ts): streams fail as a
+   * TCP connection to a rebooted host does, the BEX runs again to the same locator, and the
+   * datagrams sent since the peer was last heard go out again once it is established.
+   */
+  private onPeerLost(e: Extract<EngineEvent, { type: 'peer-lost' }>): void {
+    const hit = formatHit(e.peerHit);
+    const resend = this.unheard.take(hit, e.lastHeard);
+    this.endSession(hit, new HipProtocolError('ERR_HIP_PEER_LOST', `${hit} stopped answering (restarted, or gone): association dropped, base exchange started again`, { peerHit: hit }));
+    let resending = 0;
+    for (const d of resend) {
+      try {
+        this.enqueue(hit, d);
+        resending++;
+      } catch {
+        break; // queueLimitBytes: the rest is lost, as it was before.
+      }
+    }
+    this.emit('peerLost', { peerHit: hit, resending });
+    const loc = e.locator as HostLocator;
+    // A failure is reported by 'failed' (and to whoever waits for this peer).
+    this.connect(hit, { via: { carrier: loc.carrier, address: loc.peer.address, port: loc.peer.port }, version: e.version }).catch(() => undefined);
+  }
+
   private endSession(hit: string, error?: HipError): void {
+    this.unheard.forget(hit);
     const s = this.sessionsByHit.get(hit);
     if (!s) return;
     this.sessionsByHit.delete(hit);

@@ -12,4 +12,4 @@ export type { SessionStats } from './session.js';
 export { KeyLogWriter, espSaUatLine, tsharkEspOptions, tsharkDecodeAsUdpEsp, type KeylogSa, type EspSaUatOptions } from './keylog.js';
 export type { StreamConfig } from './stream-protocol.js';
 export { NAT_KEEPALIVE_MS, type NatModeOptions } from './mobility.js';
-export type { HostRegistrationEvent, RegisterOptions, Registration, TransportAddress } from './registrations.js';
+export type { HostRegistrationEvent, RegisterOptions, Registration, RegistrationStatus, TransportAddress } from './registrations.js';

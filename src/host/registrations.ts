@@ -1,7 +1,7 @@
 /**
  * The host's side of registration (RFC 8003) and rendezvous (RFC 8004): the locator codec the
- * engine needs to read and write FROM / RELAY_FROM / REG_FROM addresses, and `registerWith()`,
- * which registers this host with a server and renews the registration before it expires.
+ * engine needs to read and write FROM / RELAY_FROM / REG_FROM addresses, and the options, results
+ * and events of `registerWith()` / `unregisterFrom()` (the client itself: registration-client.ts).
  * @module
  */
 import { isIP } from 'node:net';
@@ -22,8 +22,11 @@ export interface RegisterOptions {
   address: string;
   /** The server's UDP port. Default 10500. */
   port?: number;
-  /** The service: 'rendezvous' (RFC 8004) or a registration type number. Default 'rendezvous'. */
-  type?: 'rendezvous' | number;
+  /**
+   * The service: 'rendezvous' (RFC 8004), 'relay' (RFC 9028 control and data relay: types
+   * RELAY_UDP_HIP and RELAY_UDP_ESP) or a registration type number. Default 'rendezvous'.
+   */
+  type?: 'rendezvous' | 'relay' | number;
   /** Wanted lifetime in seconds; the server clamps it to its bounds. Default 3600. */
   lifetime?: number;
   /** Register again before the granted lifetime ends. Default true. */
@@ -50,10 +53,20 @@ export interface Registration {
   reflexive?: TransportAddress;
 }
 
+/**
+ * What a registration exchange came to: `'granted'` (some type granted, lifetime > 0),
+ * `'cancelled'` (lifetime 0 answered: the registration is gone), `'refused'` (REG_FAILED only:
+ * see `failed`), `'failed'` (no answer at all: the server is unreachable or lost our
+ * association; see `error`).
+ */
+export type RegistrationStatus = 'granted' | 'cancelled' | 'refused' | 'failed';
+
 /** A registration event of the host, for either role. */
 export interface HostRegistrationEvent {
-  /** 'registrar': a client registered with us (or was refused); 'requester': a server answered us. */
+  /** 'registrar': a client registered with us (or was refused); 'requester': a server answered us (or did not). */
   role: 'registrar' | 'requester';
+  /** What came of it. */
+  status: RegistrationStatus;
   /** The other side's HIT (canonical text). */
   peerHit: string;
   /** Types granted. */
@@ -64,6 +77,8 @@ export interface HostRegistrationEvent {
   failed: RegFailureEntry[];
   /** Requester: our address as the server saw it (REG_FROM). */
   reflexive?: TransportAddress;
+  /** Status `'failed'`: why no answer came (text, for logs). */
+  error?: string;
 }
 
 /** The engine's locator codec over the host's UDP carrier. */
@@ -87,21 +102,26 @@ export function hostLocatorCodec(udp: () => CarrierPeer | undefined): LocatorCod
 
 /** The host's event for an engine registration outcome. */
 export function registrationEvent(o: RegistrationOutcome): HostRegistrationEvent {
-  const e: HostRegistrationEvent = { role: o.role, peerHit: formatHit(o.peerHit), granted: o.granted, lifetime: o.lifetimeS, failed: o.failed };
+  const status: RegistrationStatus =
+    o.error !== undefined ? 'failed' : o.granted.length === 0 ? 'refused' : o.lifetimeS === 0 ? 'cancelled' : 'granted';
+  const e: HostRegistrationEvent = { role: o.role, status, peerHit: formatHit(o.peerHit), granted: o.granted, lifetime: o.lifetimeS, failed: o.failed };
+  if (o.error !== undefined) e.error = o.error;
   if (o.reflexive) e.reflexive = { address: addressText(o.reflexive.address), port: o.reflexive.port };
   return e;
 }
 
-/** The registration type number of a {@link RegisterOptions.type}. */
-export function registrationType(type: RegisterOptions['type']): number {
-  if (type === undefined || type === 'rendezvous') return RegType.RENDEZVOUS;
-  if (!Number.isInteger(type) || type < 1 || type > 255) throw new HipArgumentError('ERR_HIP_BAD_ARGUMENT', `registration type must be 'rendezvous' or 1..255, got ${String(type)}`);
-  return type;
+/** The registration type numbers of a {@link RegisterOptions.type}. */
+export function registrationTypes(type: RegisterOptions['type']): number[] {
+  if (type === undefined || type === 'rendezvous') return [RegType.RENDEZVOUS];
+  if (type === 'relay') return [RegType.RELAY_UDP_HIP, RegType.RELAY_UDP_ESP];
+  if (!Number.isInteger(type) || type < 1 || type > 255) throw new HipArgumentError('ERR_HIP_BAD_ARGUMENT', `registration type must be 'rendezvous', 'relay' or 1..255, got ${String(type)}`);
+  return [type];
 }
 
 /** Settle a registerWith() call from the server's answer. */
 export function registrationResult(e: HostRegistrationEvent): Registration {
-  if (e.granted.length === 0 || e.lifetime === 0) {
+  if (e.status !== 'granted') {
+    if (e.status === 'failed') throw new HipProtocolError('ERR_HIP_REGISTRATION_FAILED', `${e.peerHit} did not answer the registration (${e.error ?? 'no answer'})`, { failed: e.failed });
     const why = e.failed.map((f) => `type ${f.type}: ${FAILURES[f.failureType] ?? `failure type ${f.failureType}`}`).join(', ');
     throw new HipProtocolError('ERR_HIP_REGISTRATION_FAILED', `${e.peerHit} refused the registration (${why || 'no answer to the request'})`, { failed: e.failed });
   }
@@ -116,7 +136,11 @@ const FAILURES: Record<number, string> = {
   2: 'server full',
 };
 
-/** When to renew a registration of `lifetimeS` (and before an idle association would close). */
+/**
+ * When to renew a registration of `lifetimeS`: at 80 % of it (RFC 8003 leaves it to the
+ * requester; the rest leaves room for UPDATE retransmissions and a fallback base exchange), and
+ * before an idle association would close at a server that does not keep registered clients.
+ */
 export function renewalDelayMs(lifetimeS: number, idleTimeoutMs: number): number {
   const byLifetime = lifetimeS * 1000 * 0.8;
   return idleTimeoutMs > 0 ? Math.min(byLifetime, idleTimeoutMs * 0.8) : byLifetime;

@@ -15,7 +15,7 @@ import { decodeSegment, encodeSegment, resetForUnmatched, StreamConnection, type
 /** What the multiplexer needs from its host. */
 export interface StreamHost {
   sessionFor(hit: string): Session | undefined;
-  sendEsp(s: Session, nextHeader: number, payload: Uint8Array): void;
+  sendEsp(s: Session, nextHeader: number, payload: Uint8Array | readonly Uint8Array[]): void;
   sendClear(s: Session, data: Uint8Array): void;
   connect(hit: string, opts?: { streamLocalPort?: number }): Promise<unknown>;
   close(hit: string): Promise<void>;
@@ -30,11 +30,19 @@ export interface StreamHost {
 }
 
 const INNER_TCP = 6;
+const EMPTY = new Uint8Array(0);
 /**
  * Stream segment size over a TCP carrier: the 64 KiB hipl frame less room for the largest ESP
  * overhead (header, IV, padding, trailer, ICV) and the segment header.
  */
 const TCP_CARRIER_MSS = 65280;
+/**
+ * Stream defaults over a TCP carrier (the host's `stream` option overrides them): ESP-frame-sized
+ * segments; a send buffer as large as the peer's default window, so that the writer keeps
+ * the window full; and one ACK per 8 segments (~512 KiB, half the window), since over TCP an
+ * ACK only releases kept data and moves the window: every ACK is an ESP packet both ends pay for.
+ */
+const TCP_CARRIER_STREAM = { mss: TCP_CARRIER_MSS, sendBufferBytes: 1024 * 1024, ackEverySegments: 8 };
 
 /**
  * A byte stream to a peer named by its HIT: a Node Duplex. Exported publicly as `HiplStream`;
@@ -59,6 +67,7 @@ export class HostStream extends Duplex {
   /** @internal */ pending: { chunk: Uint8Array; cb: (e?: Error | null) => void }[] = [];
   /** @internal */ endRequested = false;
   /** @internal The association closed: nothing more can be written. */ gone = false;
+  /** @internal Written bytes wait for a microtask that cuts them into segments. */ sendScheduled = false;
   /** @internal Write callbacks held back until the connection drains. */ blocked: ((e?: Error | null) => void)[] = [];
   /** Bytes received (net.Socket's `bytesRead`). */
   bytesRead = 0;
@@ -255,6 +264,19 @@ export class StreamMux {
     this.flush(stream);
   }
 
+  /**
+   * The association moved to another carrier connection (a broken TCP connection was replaced):
+   * every stream on it sends again what the peer has not acknowledged, and its window.
+   */
+  carrierReplaced(s: Session): void {
+    const now = this.host.now();
+    for (const stream of [...this.streams.values()]) {
+      if (stream.session !== s || !stream.conn) continue;
+      stream.conn.carrierReplaced(now);
+      this.flush(stream);
+    }
+  }
+
   /** Clear-text bytes from a libhipl TCP peer. */
   clearTextData(s: Session, bytes: Uint8Array): void {
     const hit = s.peerHitText;
@@ -307,9 +329,21 @@ export class StreamMux {
       cb();
       return;
     }
-    if (stream.conn!.write(chunk, this.host.now())) cb();
+    // Over a TCP carrier a burst of writes (a writer's loop, or Node releasing what it held
+    // during backpressure) is cut into segments once, at the end of the burst: full-size ESP
+    // frames instead of one frame plus a small remainder per write.
+    const more = s.locator.carrier === 'tcp';
+    if (stream.conn!.write(chunk, this.host.now(), { more })) cb();
     else stream.blocked.push(cb); // released on the connection's 'drain': Node's backpressure
-    this.flush(stream);
+    if (!more) this.flush(stream);
+    else if (!stream.sendScheduled) {
+      stream.sendScheduled = true;
+      queueMicrotask(() => {
+        stream.sendScheduled = false;
+        if (stream.conn && stream.conn.state !== 'closed') stream.conn.sendQueued(this.host.now());
+        this.flush(stream);
+      });
+    }
   }
 
   end(stream: HostStream): void {
@@ -378,14 +412,12 @@ export class StreamMux {
   }
 
   private newConn(stream: HostStream, role: 'client' | 'server'): StreamConnection {
-    // Over a TCP carrier, TCP already segments and orders, so segments can be as large as an
-    // ESP frame allows; over UDP they must fit a datagram on the path (default MSS).
-    // reliableCarrier (no retransmission layer) stays off: an association now survives the loss
-    // of its TCP connection (resume with UPDATE), and segments that died with the old
-    // connection must be sent again. It can come back once the host tells the stream that the
-    // carrier was replaced.
+    // Over a TCP carrier, TCP already segments, retransmits and orders, so segments can be as
+    // large as an ESP frame allows and the stream needs only flow control (no retransmission
+    // layer: segments lost with a broken connection come back through carrierReplaced); over
+    // UDP they must fit a datagram on the path (default MSS) and the stream recovers losses itself.
     const overTcp = stream.session?.locator.carrier === 'tcp';
-    const config = overTcp ? { mss: TCP_CARRIER_MSS, ...this.config } : this.config;
+    const config = overTcp ? { ...TCP_CARRIER_STREAM, ...this.config, reliableCarrier: true } : this.config;
     return new StreamConnection({ localPort: stream.localPort, remotePort: stream.remotePort, initialSeq: randomInt(0, 2 ** 32 - 1), role, config });
   }
 
@@ -446,7 +478,10 @@ export class StreamMux {
       while (!tcp.needsDrain) {
         const seg = conn.pollSegment();
         if (!seg) break;
-        this.host.sendEsp(s, INNER_TCP, encodeSegment(seg, s.localHit, s.peerHit, { checksum }));
+        // Without a checksum the header does not depend on the data: header and data go to ESP
+        // as two pieces, so the data is never copied behind its header.
+        if (checksum || seg.data.length === 0) this.host.sendEsp(s, INNER_TCP, encodeSegment(seg, s.localHit, s.peerHit, { checksum }));
+        else this.host.sendEsp(s, INNER_TCP, [encodeSegment({ ...seg, data: EMPTY }, s.localHit, s.peerHit, { checksum: false }), seg.data]);
       }
       tcp.uncork();
       if (tcp.needsDrain) this.waitForDrain(tcp, s);

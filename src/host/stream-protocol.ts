@@ -22,8 +22,11 @@
  * data, simultaneous open and TIME_WAIT (ESP already keeps segments of another association out).
  *
  * Over a reliable carrier (a TCP connection, `reliableCarrier: true`) TCP below already
- * retransmits and orders, so the machine shrinks to framing plus flow control: no copy of sent
- * data, no timers, no duplicate-ACK logic; only the peer's window and the send buffer limit it.
+ * retransmits and orders, so the machine shrinks to framing plus flow control: no timers, no
+ * loss detection, no congestion window or pacing; only the peer's window and the send buffer
+ * limit it. Sent data is still kept until acknowledged, without timers, because the carrier
+ * itself can be lost and replaced (TCP resume): {@link StreamConnection.carrierReplaced} then
+ * sends everything unacknowledged again on the new one.
  * @module
  */
 
@@ -102,11 +105,13 @@ export interface StreamConfig {
   lingerMs: number;
   /**
    * The carrier below ESP is itself reliable and ordered (a TCP connection): segments are never
-   * lost, duplicated or reordered, so the machine keeps no copy of sent data, arms no
-   * retransmission or persist timer, does not linger after close, and ignores
+   * lost, duplicated or reordered while it lives, so the machine arms no retransmission or
+   * persist timer, does not linger after close, has no congestion window and ignores
    * `sendWindowSegments`; only the peer's window (flow control) limits what is sent, and
-   * `write()` reports backpressure once `sendBufferBytes` wait for that window. Both ends
-   * must agree (the host sets it from the carrier of the association). Default false.
+   * `write()` reports backpressure once `sendBufferBytes` are queued or unacknowledged. Sent
+   * data is kept until acknowledged so that `StreamConnection.carrierReplaced` can send it
+   * again when the carrier was lost and replaced. Both ends must agree (the host sets it from
+   * the carrier of the association). Default false.
    */
   reliableCarrier: boolean;
 }
@@ -519,6 +524,29 @@ export class StreamConnection {
   }
 
   /**
+   * The reliable carrier below was lost and replaced (a TCP connection that broke and was
+   * dialed again): whatever was sent on the old one may never have arrived, and neither may
+   * the peer's acknowledgements and window updates. Queue every unacknowledged segment again,
+   * in order, ahead of new data, and an acknowledgement that tells the peer our window. Over a
+   * reliable carrier this is the only way lost segments come back. Does nothing without
+   * `reliableCarrier` (the retransmission machinery recovers there).
+   */
+  carrierReplaced(now: number): void {
+    if (!this.config.reliableCarrier || this.closedFlag || !this.started) return;
+    for (const r of this.inflight) {
+      r.retransmitted = true;
+      r.sentAt = now;
+      r.queued = true;
+      this.counters.retransmissions++;
+    }
+    // Everything in the outbox is also in flight (tracked when queued), so the resend order is
+    // simply the flight's, which is sequence order.
+    this.outbox = this.inflight.slice();
+    if (this.irsKnown) this.ackNow = true;
+    this.flush(now);
+  }
+
+  /**
    * Server: answer the SYN that created this connection with a SYN+ACK. Data on the SYN (a
    * client's first write, see {@link pollSegment}) is taken as far as the receive buffer allows
    * and acknowledged by the SYN+ACK; a FIN on the SYN is ignored (sent again later).
@@ -592,11 +620,15 @@ export class StreamConnection {
    * `sendBufferBytes` afterwards (the bytes are still queued), like `stream.write`; wait for
    * the `drain` event before writing more.
    *
+   * With `opts.more` (as `MSG_MORE`: the caller has more bytes at once) the bytes are only
+   * queued; they are cut into segments at the next write without it, {@link end} or
+   * {@link sendQueued}, so a burst of writes leaves in full-size segments.
+   *
    * @throws HipProtocolError `ERR_STREAM_WRITE_AFTER_END` after {@link end},
    *   `ERR_STREAM_CLOSED` once closed; HipArgumentError `ERR_STREAM_BAD_ARGUMENT` if `data`
    *   is not a Uint8Array.
    */
-  write(data: Uint8Array, now: number): boolean {
+  write(data: Uint8Array, now: number, opts?: { more?: boolean }): boolean {
     if (!(data instanceof Uint8Array)) {
       throw new HipArgumentError('ERR_STREAM_BAD_ARGUMENT', 'write() takes a Uint8Array');
     }
@@ -605,11 +637,16 @@ export class StreamConnection {
     if (data.length > 0) {
       this.chunks.push(data.slice());
       this.pendingBytes += data.length;
-      this.flush(now);
+      if (opts?.more !== true) this.flush(now);
     }
     const ok = this.bufferedBytes < this.config.sendBufferBytes;
     if (!ok) this.needDrain = true;
     return ok;
+  }
+
+  /** Cut what `write(..., { more: true })` queued into segments, as far as the windows allow. */
+  sendQueued(now: number): void {
+    this.flush(now);
   }
 
   /** Close this direction: a FIN follows the queued data. Repeated calls and calls after close do nothing. */
@@ -680,7 +717,7 @@ export class StreamConnection {
       const data = this.take(Math.min(this.config.mss, this.pendingBytes));
       first.data = data;
       this.sndNxt = seqAdd(this.sndNxt, data.length);
-      if (!this.config.reliableCarrier) this.inflightBytes += data.length;
+      this.inflightBytes += data.length;
     }
     const reply = this.replies.shift();
     if (reply !== undefined) {
@@ -787,7 +824,7 @@ export class StreamConnection {
       const synAck = this.inflight[0];
       if (synAck?.syn === true) {
         this.retransmit(synAck, now);
-        this.rtxAt = now + this.rto;
+        if (!this.config.reliableCarrier) this.rtxAt = now + this.rto;
       }
       return;
     }
@@ -830,11 +867,16 @@ export class StreamConnection {
       this.sndWl2 = a;
     }
     if (this.config.reliableCarrier) {
-      // Nothing to retransmit or time: an ACK only moves the window along.
+      // Nothing to time: an ACK releases what it covers (kept only for a carrier replacement).
       if (seqDiff(a, this.sndUna) > 0) {
+        this.releaseAcked(a);
         this.sndUna = a;
         this.retries = 0;
         if (this.finSent && a === this.sndNxt) this.finAcked = true;
+        if (this.needDrain && this.bufferedBytes < this.config.sendBufferBytes) {
+          this.needDrain = false;
+          this.emitEvent({ type: 'drain' });
+        }
       }
       return true;
     }
@@ -948,6 +990,33 @@ export class StreamConnection {
       this.emitEvent({ type: 'drain' });
     }
     return true;
+  }
+
+  /** Reliable carrier: drop the segments that `a` acknowledges from the flight; trim one it covers in part. */
+  private releaseAcked(a: number): void {
+    let n = 0;
+    const flight = this.inflight;
+    while (n < flight.length) {
+      const r = flight[n]!;
+      if (seqDiff(seqAdd(r.seq, seqLength(r)), a) <= 0) {
+        r.done = true;
+        this.inflightBytes -= r.data.length;
+        n++;
+        continue;
+      }
+      if (seqDiff(a, r.seq) > 0) {
+        let k = seqDiff(a, r.seq);
+        if (r.syn) {
+          r.syn = false;
+          k--;
+        }
+        r.data = r.data.subarray(k);
+        this.inflightBytes -= k;
+        r.seq = a;
+      }
+      break;
+    }
+    if (n > 0) flight.splice(0, n);
   }
 
   /** Bytes in flight as congestion control counts them: sent, not acknowledged, not SACKed, not declared lost. */
@@ -1252,11 +1321,11 @@ export class StreamConnection {
       this.sndNxt = seqAdd(this.sndNxt, 1);
     }
     if (this.needDrain && this.bufferedBytes < this.config.sendBufferBytes) {
-      // Over a reliable carrier the buffer shrinks here, as queued data leaves within the window.
       this.needDrain = false;
       this.emitEvent({ type: 'drain' });
     }
-    // A reliable carrier loses nothing and delivers every window update: no timers.
+    // A reliable carrier loses nothing and delivers every window update while it lives (a
+    // replaced one is handled by carrierReplaced): no timers.
     if (reliable) return;
     if (this.inflight.length > 0) {
       // A timer armed while idle was the persist timer; the first segment in flight restarts it.
@@ -1270,17 +1339,14 @@ export class StreamConnection {
   private sendNew(data: Uint8Array, now: number): Outgoing {
     const r = this.track({ seq: this.sndNxt, data, syn: false, fin: false, psh: this.pendingBytes === 0 }, now);
     this.sndNxt = seqAdd(this.sndNxt, data.length);
-    if (!this.config.reliableCarrier) {
-      this.inflightBytes += data.length;
-      this.pacer.onSend(data.length);
-    }
+    this.inflightBytes += data.length;
+    if (!this.config.reliableCarrier) this.pacer.onSend(data.length);
     return r;
   }
 
   private track(fields: Pick<Outgoing, 'seq' | 'data' | 'syn' | 'fin' | 'psh'>, now: number): Outgoing {
-    const r: Outgoing = { ...fields, sentAt: now, retransmitted: false, queued: true, done: false, pn: this.nextPn++, sacked: false, lost: false };
-    // Over a reliable carrier a segment is forgotten once it has been polled.
-    if (!this.config.reliableCarrier) this.inflight.push(r);
+    const r: Outgoing = { seq: fields.seq, data: fields.data, syn: fields.syn, fin: fields.fin, psh: fields.psh, sentAt: now, retransmitted: false, queued: true, done: false, pn: this.nextPn++, sacked: false, lost: false };
+    this.inflight.push(r);
     this.outbox.push(r);
     return r;
   }

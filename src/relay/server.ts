@@ -1,11 +1,14 @@
 /**
- * A rendezvous server (RFC 8004) anyone can run: a HIP host that registers whitelisted clients
- * (RFC 8003, within lifetime bounds) and forwards the I1s addressed to their HITs, rate limited
- * per client, with counters and one log line per event. `hipl rvs` runs it from the command line.
+ * A rendezvous server (RFC 8004) and HIP relay (RFC 5770 / RFC 9028) anyone can run: a HIP host
+ * that registers whitelisted clients (RFC 8003, within lifetime bounds), forwards the I1s
+ * addressed to their HITs (rendezvous), and with `relay` on relays all their control packets
+ * (RELAY_UDP_HIP) and their ESP (RELAY_UDP_ESP), rate limited per client, with counters and one
+ * log line per event. `hipl rvs` (and `hipl relay`) run it from the command line.
  * @module
  */
 import { RegType } from '../wire/index.js';
 import type { RegistryStats } from '../core/registration.js';
+import type { RelayLimits, RelayServiceStats } from '../core/relay.js';
 import { HostIdentity } from '../crypto/identity.js';
 import { formatHit } from '../crypto/hit.js';
 import { HipArgumentError } from '../errors.js';
@@ -30,6 +33,13 @@ export interface RelayOptions {
   forwardPerSecond?: number;
   /** Clients registered at once. Default 1024. */
   maxClients?: number;
+  /** Offer the rendezvous service (registration type 1). Default true. */
+  rendezvous?: boolean;
+  /**
+   * Offer the HIP relay (RFC 9028 types 2 RELAY_UDP_HIP and 3 RELAY_UDP_ESP): `true`, or the
+   * per-client limits (control packets per second, ESP bytes per second, peers). Default off.
+   */
+  relay?: boolean | RelayLimits;
   /** Receives one line per event (registrations, refusals). Default: none. */
   log?: (line: string) => void;
   /** More host options (pcap, engine tuning). */
@@ -37,7 +47,7 @@ export interface RelayOptions {
 }
 
 /** Counters of a running server. */
-export interface RelayStats extends RegistryStats {
+export interface RelayStats extends RegistryStats, RelayServiceStats {
   /** Clients registered now. */
   clients: number;
   /** HIP packets received. */
@@ -68,6 +78,11 @@ export class RelayServer {
     }
     const allow = opts.whitelist === 'any' ? () => true : [...opts.whitelist];
     const log = opts.log ?? (() => undefined);
+    const types = [
+      ...(opts.rendezvous === false ? [] : [RegType.RENDEZVOUS]),
+      ...(opts.relay ? [RegType.RELAY_UDP_HIP, RegType.RELAY_UDP_ESP] : []),
+    ];
+    if (types.length === 0) throw new HipArgumentError('ERR_HIP_BAD_ARGUMENT', 'a server with neither rendezvous nor relay offers nothing');
     const host = await HipHost.create({
       ...opts.host,
       identity: opts.identity ?? HostIdentity.generate(),
@@ -76,7 +91,8 @@ export class RelayServer {
       engine: {
         ...opts.host?.engine,
         registrar: {
-          types: [RegType.RENDEZVOUS],
+          types,
+          ...(typeof opts.relay === 'object' ? { relay: opts.relay } : {}),
           minLifetimeS: opts.minLifetime ?? 60,
           maxLifetimeS: opts.maxLifetime ?? 3600,
           allow,
@@ -107,10 +123,10 @@ export class RelayServer {
     return this.host.udpAddress!;
   }
 
-  /** Live counters: registrations, forwarded and rate-limited I1s, clients. */
+  /** Live counters: registrations, forwarded and rate-limited I1s, relayed control packets and ESP, clients. */
   stats(): RelayStats {
     const engine = this.host.engine;
-    return { ...engine.registry.stats, clients: engine.registry.clients(this.host.now()).length, received: engine.stats.received };
+    return { ...engine.registry.stats, ...engine.relayStats, clients: engine.registry.clients(this.host.now()).length, received: engine.stats.received };
   }
 
   /** The clients registered now, with their types and remaining seconds. */
@@ -126,12 +142,14 @@ export class RelayServer {
 }
 
 /**
- * Start a rendezvous server.
+ * Start a rendezvous server (and, with `relay`, a HIP relay).
  *
  * @example
  * ```ts
  * const rvs = await createRelay({ whitelist: loadWhitelist('whitelist.txt'), log: console.log });
  * console.log(`rendezvous server ${rvs.hit} on port ${rvs.address.port}`);
+ * // A relay for clients behind NATs that cannot be reached directly, 2 MB/s of ESP each:
+ * const relay = await createRelay({ whitelist: ['2001:2a:1234::1'], relay: { espBytesPerSecond: 2e6 } });
  * ```
  */
 export function createRelay(opts: RelayOptions): Promise<RelayServer> {
@@ -140,6 +158,8 @@ export function createRelay(opts: RelayOptions): Promise<RelayServer> {
 
 const FAILURE: Record<number, string> = { 0: 'not on the whitelist', 1: 'type not offered', 2: 'server full' };
 
+const TYPE_NAMES: Record<number, string> = { [RegType.RENDEZVOUS]: 'rendezvous', [RegType.RELAY_UDP_HIP]: 'relay', [RegType.RELAY_UDP_ESP]: 'data-relay' };
+
 function typeName(t: number): string {
-  return t === RegType.RENDEZVOUS ? 'rendezvous' : `type ${t}`;
+  return TYPE_NAMES[t] ?? `type ${t}`;
 }

@@ -137,6 +137,13 @@ export interface HiplHostEvents {
   /** The path to a peer stopped answering (`dead`), or answers again (`alive`). */
   path: HostEvents['path'];
   /**
+   * A peer we sent data to stopped answering, even a probe: it most likely restarted and lost
+   * the association. Its streams fail (`ERR_HIP_PEER_LOST`), the base exchange runs again, and
+   * the datagrams sent since it was last heard are sent again once it is back (README: "When a
+   * peer restarts").
+   */
+  peerLost: HostEvents['peerLost'];
+  /**
    * An association ended: CLOSE sent or received, idle, timed out, or its TCP carrier broke.
    * (Named for what it is; `'close'` is the host's own end, as everywhere in Node.)
    */
@@ -236,6 +243,7 @@ export class HiplHost extends NodeEmitter<HiplHostEvents> {
     core.on('locator', (e) => this.emit('locator', e));
     core.on('rekeyed', (e) => this.emit('rekeyed', e));
     core.on('path', (e) => this.emit('path', e));
+    core.on('peerLost', (e) => this.emit('peerLost', e));
   }
 
   /** The host's identity. */

@@ -258,6 +258,33 @@ export class TcpConnection extends EventEmitter<TcpConnectionEvents> {
     return true;
   }
 
+  /**
+   * {@link sendPayload} for an ESP packet given as consecutive pieces (as `OutboundSa.sealParts`
+   * returns it): length field and pieces leave in one gathered write, none of them copied.
+   * With libhipl framing the pieces are joined first.
+   *
+   * @throws as {@link sendPayload}; the first piece must hold at least the SPI.
+   */
+  sendPayloadParts(parts: readonly Uint8Array[], onSent?: () => void): boolean {
+    if (!this.#hipl || parts.length === 0) return this.sendPayload(parts.length === 1 ? parts[0]! : Buffer.concat(parts), onSent);
+    if (!this.#writable()) return false;
+    let length = 0;
+    for (const p of parts) length += p.length;
+    const header = this.#encode(() => encodeHiplPayloadHeader(parts[0]!, length));
+    if (!header) return false;
+    this.stats.payloadOut++;
+    this.stats.bytesOut += header.length + length;
+    const s = this.#socket;
+    s.cork();
+    s.write(header);
+    const last = parts.length - 1;
+    for (let i = 0; i < last; i++) s.write(parts[i]!);
+    if (onSent) s.write(parts[last]!, (err) => (err ? undefined : onSent()));
+    else s.write(parts[last]!);
+    s.uncork();
+    return true;
+  }
+
   /** True once {@link markVerified} was called. */
   get verified(): boolean {
     return this.#verified;

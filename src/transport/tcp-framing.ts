@@ -68,17 +68,18 @@ export function encodeHiplPayload(bytes: Uint8Array): Buffer {
 /**
  * Just the length field of the hipl frame that carries `bytes` (an ESP packet), for a writer
  * that sends header and packet as two buffers of one gathered write instead of copying the
- * packet behind the header. Same checks and errors as {@link encodeHiplPayload}.
+ * packet behind the header. Same checks and errors as {@link encodeHiplPayload}. `length` is
+ * the whole packet's length when `bytes` is only its first piece (at least its 4-byte SPI).
  */
-export function encodeHiplPayloadHeader(bytes: Uint8Array): Buffer {
-  if (bytes.length < 4 || hasZeroMarker(bytes)) {
+export function encodeHiplPayloadHeader(bytes: Uint8Array, length: number = bytes.length): Buffer {
+  if (bytes.length < 4 || hasZeroMarker(bytes) || length < bytes.length) {
     throw new HipArgumentError(
       TransportErrorCode.BAD_ARGUMENT,
       'hipl TCP framing carries ESP packets: at least 4 bytes starting with a non-zero SPI',
       { length: bytes.length },
     );
   }
-  const total = HIPL_LENGTH_FIELD + bytes.length;
+  const total = HIPL_LENGTH_FIELD + length;
   checkFrameSize(total);
   const out = Buffer.allocUnsafe(HIPL_LENGTH_FIELD);
   out.writeUInt16BE(total, 0);
@@ -185,7 +186,10 @@ export class HiplFrameDecoder {
   /** Grow the frame buffer to hold `size` bytes: at least double, never past the frame. */
   #reserve(size: number): void {
     if (size <= this.#frame.length) return;
-    const grown = new Uint8Array(Math.min(this.#need, Math.max(size, this.#frame.length * 2, 256)));
+    // Once half the frame is here the sender has shown it means the rest: take the announced
+    // size at once rather than growing (and copying) once more.
+    const whole = size * 2 >= this.#need ? this.#need : 0;
+    const grown = new Uint8Array(Math.min(this.#need, Math.max(size, this.#frame.length * 2, 256, whole)));
     grown.set(this.#frame.subarray(0, this.#filled));
     this.#frame = grown;
   }

@@ -124,6 +124,15 @@ export class SimNetwork {
     this.nodes.set(key, node);
   }
 
+  /**
+   * The node restarts: same identity and address, a fresh engine that knows nothing of its
+   * associations (a crashed and restarted peer). Packets in flight to it reach the new engine.
+   */
+  restart(node: SimNode, identity: HostIdentity, options: EngineOptions = {}): void {
+    node.engine = new HipEngine(identity, options, { random: seededRandom(`${node.name}:restarted`) });
+    node.events.length = 0;
+  }
+
   /** Deliver a raw packet to a node now (for replay and forgery tests). */
   inject(to: SimNode, packet: Uint8Array, from: SimNode): void {
     to.engine.handlePacket(packet, from.locator, this.now);

@@ -65,7 +65,18 @@ describe('a send the system refuses', () => {
     a.on('error', (e) => errors.push(e));
     const hit = HostIdentity.generate().hitString();
     a.peers.add(hit, { address: REFUSED, port: 9 });
-    await expect(a.connect(hit)).rejects.toMatchObject({ code: 'ERR_HIP_BEX_FAILED', details: { reason: 'unreachable' } });
+    const events: string[] = [];
+    a.on('failed', (e) => events.push(`failed:${e.reason}`));
+    a.on('closed', (e) => events.push(`closed:${e.by}`));
+    // ENETUNREACH goes the same one way as any other refusal: the error says which call of the
+    // system refused, and to which locator.
+    const err = await a.connect(hit).then(
+      () => undefined,
+      (e: unknown) => e as { code: string; message: string; details: Record<string, unknown> },
+    );
+    expect(err).toMatchObject({ code: 'ERR_HIP_BEX_FAILED', details: { peerHit: hit, reason: 'unreachable', osCode: 'ENETUNREACH', locators: [`udp ${REFUSED}:9`] } });
+    expect(err!.message).toContain('ENETUNREACH');
+    expect(events).toEqual(['failed:unreachable']);
     expect(errors).toEqual([]); // one peer's refusal is not a failure of the host
     await a.shutdown(0);
     const frames = readCapture(new Uint8Array(readFileSync(pcap)));

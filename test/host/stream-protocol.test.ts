@@ -778,18 +778,49 @@ describe('over a reliable carrier (reliableCarrier: true)', () => {
     expect(sim.b.nextTimeout()).toBeUndefined();
   });
 
-  it('keeps no sent data: bufferedBytes counts only what waits for the window', () => {
+  it('keeps sent data until it is acknowledged, with no timer for it; bufferedBytes counts it', () => {
     const sim = new Sim({ config: { ...reliable, sendBufferBytes: 50_000 }, configB: { ...reliable, receiveBufferBytes: 64_000 } });
     sim.open();
     sim.run({ until: () => sim.ep.b.conn !== undefined && sim.b.state === 'established' });
+    sim.run();
     sim.setPaused('b', true);
-    // 40 kB fit the window: once polled they are the carrier's, not ours.
     expect(sim.a.write(new Uint8Array(40_000), sim.now)).toBe(true);
-    while (sim.a.pollSegment());
+    sim.pump();
+    // On the carrier but not acknowledged: still kept (a replaced carrier needs it), untimed.
+    expect(sim.a.bufferedBytes).toBe(40_000);
+    expect(sim.a.nextTimeout()).toBeUndefined();
+    sim.run();
     expect(sim.a.bufferedBytes).toBe(0);
     // Past the 64 kB window the rest waits, and write() says so.
     expect(sim.a.write(new Uint8Array(80_000), sim.now)).toBe(false);
     expect(sim.a.bufferedBytes).toBeGreaterThanOrEqual(50_000);
+  });
+
+  it('a replaced carrier: everything unacknowledged goes out again, and the window with it', () => {
+    // The carrier breaks in the middle of both transfers: every segment sent while it is down
+    // (data and acknowledgements, both ways) is lost, and no timer brings anything back.
+    let n = 0;
+    const sim = new Sim({ config: reliable, drop: () => (++n > 12 && n <= 40) });
+    const da = payload(600_000, 41);
+    const db = payload(300_000, 42);
+    sim.send('a', da, { end: true });
+    sim.send('b', db, { end: true });
+    sim.open();
+    sim.run();
+    expect(n).toBeGreaterThan(40);
+    expect(sim.received('b').length).toBeLessThan(da.length);
+    expect(sim.a.state).not.toBe('closed');
+    // The host tells both ends that a new connection carries the association now.
+    const before = sim.a.stats.retransmissions;
+    sim.a.carrierReplaced(sim.now);
+    sim.b.carrierReplaced(sim.now);
+    sim.pump();
+    sim.run();
+    expect(sim.a.stats.retransmissions).toBeGreaterThan(before);
+    expect(Buffer.compare(sim.received('b'), da)).toBe(0);
+    expect(Buffer.compare(sim.received('a'), db)).toBe(0);
+    expect(sim.a.state).toBe('closed');
+    expect(sim.b.state).toBe('closed');
   });
 
   it('a stalled reader stops the writer; reading again sends a window update and drain follows', () => {

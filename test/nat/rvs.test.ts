@@ -3,9 +3,13 @@
  * with the server in the public namespace (RFC 8003), a public initiator that knows only the
  * responder's HIT and the server sends its I1 there, the server forwards it (RFC 8004), and the
  * responder answers directly through its NAT. Then datagrams and a stream both ways. A HIT not
- * on the whitelist is refused; a short registration is renewed, and one left to expire is no
- * longer served.
+ * on the whitelist is refused; a short registration is renewed (by UPDATE), one left to expire
+ * is no longer served, one cancelled is removed at the server; a server that crashes and restarts
+ * is registered with again.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Peer } from '../host/processes.js';
 import { NetLab, PUBLIC_NET, skipWithoutNetns, type NatRouter } from '../helpers/netns.js';
@@ -83,9 +87,14 @@ describe.skipIf(skipWithoutNetns())('real NAT: responder behind MASQUERADE, reac
     const { lab, s, sHit, r, rHit } = await setup({ minLifetime: 1, maxLifetime: 4 });
     r.send({ op: 'register', hit: sHit, address: RVS_ADDRESS, port: 10500, lifetime: 2, renew: true });
     expect(((await r.waitFor('registered')).registered as { lifetime: number }).lifetime).toBe(2);
-    // Renewed at 80 % of its 2 s: three registrations within a few seconds, each a fresh BEX.
+    // Renewed at 80 % of its 2 s: three registrations within a few seconds, each by UPDATE on the
+    // one association (RFC 8003 §3.3), never a fresh BEX.
     const registrations = () => s.lines.filter((m) => typeof m.log === 'string' && m.log.startsWith('registered')).length;
     await s.waitLine(() => registrations() >= 3, 15_000);
+    const withServer = r.lines.filter((l) => 'established' in l && (l.established as { peerHit: string }).peerHit === sHit);
+    expect(withServer).toHaveLength(1);
+    const granted = () => r.lines.filter((l) => 'registration' in l && (l.registration as { status: string }).status === 'granted').length;
+    await r.waitLine(() => granted() >= 3, 15_000);
     const i = await lab.startPeer(await lab.publicHost('i', 20), { peer: { hit: rHit, address: RVS_ADDRESS, port: 10500 } }, NAT_PEER);
     i.send({ op: 'connect' });
     await i.waitFor('established');
@@ -109,6 +118,52 @@ describe.skipIf(skipWithoutNetns())('real NAT: responder behind MASQUERADE, reac
     expect(st).toMatchObject({ forwarded: 0, clients: 0 });
     expect(st.notRegistered).toBeGreaterThan(0);
     expect(i.lines.some((l) => 'established' in l)).toBe(false);
+  });
+
+  it('a cancelled registration (unregisterFrom: lifetime 0 by UPDATE) is removed at the server, which serves it no more', async () => {
+    const { lab, s, sHit, r, rHit } = await setup();
+    r.send({ op: 'register', hit: sHit, address: RVS_ADDRESS, port: 10500, lifetime: 600 });
+    await r.waitFor('registered');
+    expect(await stats(s)).toMatchObject({ clients: 1 });
+    r.send({ op: 'unregister', hit: sHit });
+    expect((await r.waitFor('unregistered')).unregistered).toMatchObject({ status: 'cancelled', lifetime: 0 });
+    expect((await s.waitLine((l) => typeof l.log === 'string' && l.log.startsWith('cancelled'))).log).toContain(rHit);
+    expect(await stats(s)).toMatchObject({ clients: 0, cancelled: 1 });
+    const i = await lab.startPeer(await lab.publicHost('i', 20), { peer: { hit: rHit, address: RVS_ADDRESS, port: 10500 } }, NAT_PEER);
+    i.send({ op: 'connect' });
+    const deadline = Date.now() + 10_000;
+    let st = await stats(s);
+    while (st.notRegistered === 0 && Date.now() < deadline) {
+      await new Promise((res) => setTimeout(res, 200));
+      st = await stats(s);
+    }
+    expect(st).toMatchObject({ forwarded: 0 });
+    expect(st.notRegistered).toBeGreaterThan(0);
+    expect(i.lines.some((l) => 'established' in l)).toBe(false);
+  });
+
+  it('the server crashes and restarts (same identity): the responder registers again and is reachable again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hipl-rvs-'));
+    try {
+      const keyFile = join(dir, 'rvs.pem');
+      const { lab, s, sHit, r, rHit } = await setup({ minLifetime: 1, maxLifetime: 4, keyFile });
+      r.send({ op: 'register', hit: sHit, address: RVS_ADDRESS, port: 10500, lifetime: 2, renew: true });
+      await r.waitFor('registered');
+      s.child.kill('SIGKILL');
+      await s.exited;
+      const s2 = await lab.startPeer(lab.nsName('rvs'), { whitelist: [rHit], minLifetime: 1, maxLifetime: 4, keyFile }, RVS);
+      expect(((await s2.waitFor('ready')).ready as { hit: string }).hit).toBe(sHit);
+      // The renewal UPDATE goes unanswered (the new process has no association), so the
+      // responder runs a fresh BEX with the restarted server.
+      await s2.waitLine((l) => typeof l.log === 'string' && l.log.startsWith('registered'), 30_000);
+      const i = await lab.startPeer(await lab.publicHost('i', 20), { peer: { hit: rHit, address: RVS_ADDRESS, port: 10500 } }, NAT_PEER);
+      i.send({ op: 'connect' });
+      await i.waitFor('established', 15_000);
+      expect(await stats(s2)).toMatchObject({ forwarded: 1 });
+      await bothWays(i, r);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a crashed server with a second one known: the first I1 goes to both (shotgun) and the BEX gets through', async () => {

@@ -1,7 +1,9 @@
 /**
  * Issue 9, section 2: a peer that restarts mid-association (same identity, state lost). When it
  * speaks first, its I1 re-runs the BEX and data flows again; when it stays silent, disconnect()
- * lets go after its grace time instead of ~15 s of CLOSE retransmissions.
+ * lets go after its grace time instead of ~15 s of CLOSE retransmissions, and a sender notices
+ * (its data goes unanswered, then a probe), runs the BEX again and resends what went into the
+ * void; a live peer that only listens is left alone.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { HostIdentity } from '../../src/crypto/identity.js';
@@ -20,10 +22,13 @@ async function host(opts: Parameters<typeof createHost>[0] = {}): Promise<HiplHo
   return h;
 }
 
+/** Peer loss tuned for a test: probe after 300 ms of unanswered data, give up after ~1.5 s. */
+const FAST_LOSS = { engine: { peerLossMs: 300, retransmit: { initialMs: 100 } } };
+
 /** a and b with an association; then b loses its state (no CLOSE) and, optionally, restarts. */
-async function restartedPeer(): Promise<{ a: HiplHost; b: HiplHost; bId: HostIdentity; port: number }> {
+async function restartedPeer(aOpts: Parameters<typeof createHost>[0] = {}): Promise<{ a: HiplHost; b: HiplHost; bId: HostIdentity; port: number }> {
   const bId = HostIdentity.generate();
-  const a = await host();
+  const a = await host(aOpts);
   const b0 = await host({ identity: bId });
   const port = b0.address().udp!.port;
   a.peers.add(b0.hit, { address: LO, port });
@@ -65,4 +70,80 @@ describe('a peer restarted mid-association', () => {
     await a.createSocket('udp').send('after', b.hit, 9);
     expect(await got).toBe('after');
   }, 10_000);
+
+  it('silent: data sent after the restart is not lost: the sender notices, runs the BEX again and resends', async () => {
+    const { a, b } = await restartedPeer(FAST_LOSS);
+    const sink = b.createSocket('udp');
+    await sink.bind(9);
+    const got: string[] = [];
+    sink.on('message', (d) => got.push(d.toString()));
+    const lost = new Promise<{ peerHit: string; resending: number }>((resolve) => a.once('peerLost', resolve));
+    const aSock = a.createSocket('udp');
+    // Sent into the void: the restarted b drops ESP for an SPI it does not know, silently.
+    for (const text of ['after-1', 'after-2', 'after-3']) await aSock.send(text, b.hit, 9);
+    const ev = await lost;
+    // Everything sent since b was last heard (the end of the BEX): 'before' too, which only b's
+    // previous incarnation received.
+    expect(ev).toEqual({ peerHit: b.hit, resending: 4 });
+    await until(() => got.length >= 4);
+    await aSock.send('after-4', b.hit, 9);
+    await until(() => got.length >= 5);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(got).toEqual(['before', 'after-1', 'after-2', 'after-3', 'after-4']);
+    expect(a.isEstablished(b.hit)).toBe(true);
+  }, 15_000);
+
+  it('a live peer that only listens is probed, answers, and gets every datagram exactly once', async () => {
+    // Probes as often, but a slow retransmission schedule (~7.5 s to give up): a loaded machine
+    // must not make a live peer look lost.
+    const a = await host({ engine: { peerLossMs: 300, retransmit: { initialMs: 500 } } });
+    const b = await host();
+    a.peers.add(b.hit, { address: LO, port: b.address().udp!.port });
+    const sink = b.createSocket('udp');
+    await sink.bind(9);
+    const got: string[] = [];
+    sink.on('message', (d) => got.push(d.toString()));
+    let lostEvents = 0;
+    a.on('peerLost', () => lostEvents++);
+    const aSock = a.createSocket('udp');
+    // One-way for about ten loss bounds: several probes, each answered.
+    const sent: string[] = [];
+    for (let n = 0; n < 30; n++) {
+      sent.push(`one-way-${n}`);
+      await aSock.send(`one-way-${n}`, b.hit, 9);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await until(() => got.length >= sent.length);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(got).toEqual(sent);
+    expect(lostEvents).toBe(0);
+    // b heard more than the BEX (I1, I2): the probes, which it answered.
+    expect(b.core.engine.stats.received).toBeGreaterThan(2);
+  }, 15_000);
+
+  it('silent: a stream to the restarted peer fails with ERR_HIP_PEER_LOST instead of stalling', async () => {
+    const bId = HostIdentity.generate();
+    const a = await host(FAST_LOSS);
+    const b0 = await host({ identity: bId });
+    const port = b0.address().udp!.port;
+    a.peers.add(b0.hit, { address: LO, port });
+    await b0.createServer((s) => s.pipe(s)).listen(7);
+    const stream = a.connect({ hit: b0.hit, port: 7 });
+    let echoed = '';
+    stream.on('data', (d: Buffer) => (echoed += d.toString()));
+    stream.write('hello|');
+    await until(() => echoed === 'hello|');
+    // A crash: nothing more leaves b0 (closing it normally would reset its streams first).
+    (b0.core as unknown as { sendPayload: () => void }).sendPayload = () => undefined;
+    await b0.close(0);
+    await host({ identity: bId, udp: { address: LO, port } });
+    const failed = new Promise<{ code?: string }>((resolve) => stream.once('error', resolve));
+    stream.write('into the void|');
+    expect((await failed).code).toBe('ERR_HIP_PEER_LOST');
+  }, 15_000);
 });
+
+/** Poll until `cond` holds (the test's own timeout bounds it). */
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setTimeout(r, 10));
+}

@@ -89,6 +89,8 @@ export class Association<L extends PeerLocator> {
   pending: Uint8Array | undefined;
   pendingType = 0;
   retries = 0;
+  /** Initiator in I1-SENT: the round of I1s to the candidates (shotgun.ts). */
+  shotgun: { next: number; roundAt: number } | undefined;
   timerAt: number | undefined;
   timerKind: TimerKind | undefined;
   /**

@@ -27,6 +27,7 @@ import { checkMac, sealPacket, verifySigned } from './sealing.js';
 import { deriveSessionKeys, hipEncKeyLength } from './session-keys.js';
 import { newDhKey } from './dh-private.js';
 import { backoff } from './timers.js';
+import { startI1Round } from './shotgun.js';
 
 /** The I1 for an association (v1: header only; v2: DH_GROUP_LIST). */
 export function buildI1(ctx: EngineContext<PeerLocator>, a: Association<PeerLocator>): Uint8Array {
@@ -39,17 +40,14 @@ export function buildI1(ctx: EngineContext<PeerLocator>, a: Association<PeerLoca
   );
 }
 
-/** Start a BEX: send I1 to up to three candidate locators and arm the I1 timer. */
+/** Start a BEX: send I1 to each candidate locator in turn (shotgun.ts) and arm the I1 timer. */
 export function sendI1<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, now: number): void {
   a.offeredGroups = [...ctx.config.dhGroups];
   a.state = HipState.I1_SENT;
   a.pending = buildI1(ctx as EngineContext<PeerLocator>, a as Association<PeerLocator>);
   a.pendingType = PacketType.I1;
   a.retries = 0;
-  for (const to of a.candidates.slice(0, 3)) {
-    ctx.transmit({ to, packet: a.pending, packetType: PacketType.I1, version: a.version });
-  }
-  a.setTimer('retransmit', now + backoff(ctx.config.retransmit, 0));
+  startI1Round(ctx, a, now);
   bexEvent(ctx, a, 'i1-sent', PacketType.I1, now, false);
 }
 

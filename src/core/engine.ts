@@ -39,6 +39,7 @@ import { sealPacket } from './sealing.js';
 import { discard, handleClose, handleCloseAck, handleNotify, startClose } from './teardown.js';
 import { backoff } from './timers.js';
 import { dataPath, pathInfo, type PathInfo } from './paths.js';
+import { dropCandidate, nextI1, roundPending, startI1Round } from './shotgun.js';
 import { dataSent, lossProbeAt } from './peer-loss.js';
 import { alive, announceLocators, checkLocator, handleUpdate, onUpdateTimer, probePath, requestRegistration, requestRekey } from './update.js';
 
@@ -384,11 +385,14 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
    * Sends to the locator with this key fail (the system refused them: the network is
    * unreachable, a firewall said no ...): a base exchange waiting on it fails now
    * (`unreachable`, with `detail` if given) instead of after its whole retransmit schedule.
+   * In I1-SENT with other locators to try (shotgun), only this one is dropped.
    */
   unreachable(locatorKey: string, detail = `sending to ${locatorKey} failed: network unreachable`): void {
     for (const a of [...this.associations.values()]) {
-      if (a.locator.key !== locatorKey) continue;
-      if (a.state === HipState.I1_SENT || a.state === HipState.I2_SENT) fail(this.ctx, a, 'unreachable', detail);
+      if (a.locator.key !== locatorKey && !a.candidates.some((c) => c.key === locatorKey)) continue;
+      if (a.state !== HipState.I1_SENT && a.state !== HipState.I2_SENT) continue;
+      // One unreachable locator of several (shotgun) is dropped; the exchange fails with the last.
+      if (dropCandidate(a, locatorKey)) fail(this.ctx, a, 'unreachable', detail);
     }
   }
 
@@ -520,6 +524,8 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     const rt = this.config.retransmit;
     switch (kind) {
       case 'retransmit': {
+        // The rest of a round of I1s to the peer's other locators (shotgun), a few ms apart.
+        if (roundPending(a)) return nextI1(this.ctx, a, now);
         const limit = a.state === HipState.I1_SENT ? rt.i1Retries : a.state === HipState.I2_SENT ? rt.i2Retries : rt.closeRetries;
         if (a.retries >= limit) {
           if (a.state === HipState.CLOSING) {
@@ -534,8 +540,13 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
           return;
         }
         a.retries++;
+        if (a.state === HipState.I1_SENT) {
+          // Every retransmission of the I1 is a round to all the peer's known locators (shotgun).
+          startI1Round(this.ctx, a, now);
+          bexEvent(this.ctx, a, 'i1-sent', PacketType.I1, now, true);
+          return;
+        }
         if (a.pending) this.ctx.transmit({ to: a.locator, packet: a.pending, packetType: a.pendingType, version: a.version });
-        if (a.state === HipState.I1_SENT) bexEvent(this.ctx, a, 'i1-sent', PacketType.I1, now, true);
         if (a.state === HipState.I2_SENT) bexEvent(this.ctx, a, 'i2-sent', PacketType.I2, now, true);
         a.setTimer('retransmit', now + backoff(rt, a.retries));
         return;

@@ -12,6 +12,7 @@ import { EventEmitter } from 'eventemitter3';
 import type { EngineOptions } from '../core/config.js';
 import type { RegistrationRequest } from '../core/registration.js';
 import { HipEngine } from '../core/engine.js';
+import { SHOTGUN_LOCATORS } from '../core/shotgun.js';
 import type { BexStep, DropReason, EngineEvent, EspSaParams, FailureReason } from '../core/events.js';
 import { getProvider } from '../crypto/get-provider.js';
 import { formatHit, hitVersion, parseHit } from '../crypto/hit.js';
@@ -530,10 +531,10 @@ export class HipHost extends EventEmitter<HostEvents> {
     if (!this.engine.association(hitBytes)) {
       // Find the locator first: a TCP connect that fails must not leave a waiter behind.
       const locator = await this.locatorFor(via, version, opts);
-      // Shotgun (HIPL manual ch. 11): the first I1 also goes to the peer's other UDP locators
-      // (e.g. a second rendezvous server), so one dead address does not stop the BEX; the first
-      // R1 wins.
-      const others = opts.via || via.carrier !== 'udp' ? [] : (entry?.locators ?? []).filter((l) => l !== via && l.carrier === 'udp').slice(0, 2);
+      // Shotgun (HIPL manual ch. 11): each round of I1s also goes to the peer's other UDP
+      // locators (e.g. a second rendezvous server), so one dead address does not stop the BEX;
+      // the first R1 wins.
+      const others = opts.via || via.carrier !== 'udp' ? [] : (entry?.locators ?? []).filter((l) => l !== via && l.carrier === 'udp').slice(0, SHOTGUN_LOCATORS - 1);
       const candidates = [locator, ...(await Promise.all(others.map((l) => this.locatorFor(l, version, opts))))];
       if (!this.engine.association(hitBytes)) {
         try {

@@ -36,6 +36,13 @@ const EMPTY = new Uint8Array(0);
  * overhead (header, IV, padding, trailer, ICV) and the segment header.
  */
 const TCP_CARRIER_MSS = 65280;
+/**
+ * Stream defaults over a TCP carrier (the host's `stream` option overrides them): ESP-frame-sized
+ * segments; a send buffer as large as the peer's default window, so that the writer keeps
+ * the window full; and one ACK per 8 segments (~512 KiB, half the window), since over TCP an
+ * ACK only releases kept data and moves the window: every ACK is an ESP packet both ends pay for.
+ */
+const TCP_CARRIER_STREAM = { mss: TCP_CARRIER_MSS, sendBufferBytes: 1024 * 1024, ackEverySegments: 8 };
 
 /**
  * A byte stream to a peer named by its HIT: a Node Duplex. Exported publicly as `HiplStream`;
@@ -410,7 +417,7 @@ export class StreamMux {
     // layer: segments lost with a broken connection come back through carrierReplaced); over
     // UDP they must fit a datagram on the path (default MSS) and the stream recovers losses itself.
     const overTcp = stream.session?.locator.carrier === 'tcp';
-    const config = overTcp ? { mss: TCP_CARRIER_MSS, ...this.config, reliableCarrier: true } : this.config;
+    const config = overTcp ? { ...TCP_CARRIER_STREAM, ...this.config, reliableCarrier: true } : this.config;
     return new StreamConnection({ localPort: stream.localPort, remotePort: stream.remotePort, initialSeq: randomInt(0, 2 ** 32 - 1), role, config });
   }
 

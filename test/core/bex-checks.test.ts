@@ -80,14 +80,18 @@ describe('I1 checks', () => {
     expect(steps(s.b)).toEqual(['i1-received:false', 'r1-sent:false', 'i2-received:false', 'r2-sent:false']);
   });
 
-  it('an I1 is sent to at most three candidate locators', () => {
+  it('an I1 is sent to at most three candidate locators (one round, paced: shotgun.ts)', () => {
     const net = new SimNetwork('candidates');
     const a = net.addNode('a', idA);
     const locs = [1, 2, 3, 4, 5].map((n) => ({ key: `nowhere:${n}` }));
     a.engine.connect(idB.hit(), locs, 0);
-    let n = 0;
-    for (let t = a.engine.pollTransmit(); t; t = a.engine.pollTransmit()) n++;
-    expect(n).toBe(3);
+    const to: string[] = [];
+    // The first retransmission round starts at 1000 ms: everything before is the first round.
+    for (let now = 0; now < 1000; now = a.engine.nextTimeout()!) {
+      a.engine.handleTimeout(now);
+      for (let t = a.engine.pollTransmit(); t; t = a.engine.pollTransmit()) to.push(t.to.key);
+    }
+    expect(to).toEqual(['nowhere:1', 'nowhere:2', 'nowhere:3']);
   });
 });
 

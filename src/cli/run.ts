@@ -14,7 +14,15 @@ import { rvs } from './rvs.js';
 import { connect, listen } from './session.js';
 import { USAGE } from './usage.js';
 
-const COMMANDS: Readonly<Record<string, (args: string[], io: CliIo) => Promise<number>>> = { keygen, hit, listen, connect, rvs };
+const COMMANDS: Readonly<Record<string, (args: string[], io: CliIo) => Promise<number>>> = {
+  keygen,
+  hit,
+  listen,
+  connect,
+  rvs,
+  // `hipl relay` is `hipl rvs --relay`: one server, both services.
+  relay: (args, io) => rvs(['--relay', ...args], io),
+};
 
 /**
  * Our package.json's version. Looked up from this module's own file (src/cli/, or a bundled

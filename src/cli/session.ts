@@ -43,6 +43,7 @@ const COMMON = {
   wait: { type: 'string' },
   nat: { type: 'boolean' },
   rvs: { type: 'string' },
+  relay: { type: 'string' },
 } as const;
 
 interface Common {
@@ -231,7 +232,8 @@ export async function listen(args: string[], io: CliIo): Promise<number> {
         pipeStream(stream, io, end);
       });
     }
-    if (values.rvs !== undefined) await registerAtRvs(host, values.rvs, c, io);
+    if (values.rvs !== undefined) await registerAt(host, values.rvs, 'rendezvous', c, io);
+    if (values.relay !== undefined) await registerAt(host, values.relay, 'relay', c, io);
     say(io, `listening on ${c.carrier} ${local.address}:${local.port} as HIT ${host.hit}, ${keySource}`);
     say(io, connectLine(c, host.hit, local.address, local.port));
     return await end.done;
@@ -240,13 +242,18 @@ export async function listen(args: string[], io: CliIo): Promise<number> {
   }
 }
 
-/** `listen --rvs HIT@ADDR:PORT`: register with the rendezvous server (renewed while we run). */
-async function registerAtRvs(host: HiplHost, text: string, c: Common, io: CliIo): Promise<void> {
-  if (c.carrier !== 'udp') throw new CliError(ExitCode.USAGE, '--rvs: a rendezvous server is reached over UDP; drop --tcp');
+/**
+ * `listen --rvs HIT@ADDR:PORT` / `listen --relay HIT@ADDR:PORT`: register with the rendezvous
+ * server or the HIP relay (RFC 9028; control and data relay), renewed while we run.
+ */
+async function registerAt(host: HiplHost, text: string, type: 'rendezvous' | 'relay', c: Common, io: CliIo): Promise<void> {
+  const flag = type === 'relay' ? '--relay' : '--rvs';
+  if (c.carrier !== 'udp') throw new CliError(ExitCode.USAGE, `${flag}: the server is reached over UDP; drop --tcp`);
   const server = parseTarget(text);
-  if (!server.address || !server.hit) throw new CliError(ExitCode.USAGE, '--rvs: expected HIT@ADDR:PORT');
-  const reg = await host.core.registerWith({ hit: server.hit, address: server.address, port: server.port ?? 10500 });
-  say(io, `registered with rendezvous server ${reg.hit} for ${Math.round(reg.lifetime)} s${reg.reflexive ? `, seen as ${reg.reflexive.address}:${reg.reflexive.port}` : ''}`);
+  if (!server.address || !server.hit) throw new CliError(ExitCode.USAGE, `${flag}: expected HIT@ADDR:PORT`);
+  const what = type === 'relay' ? 'HIP relay' : 'rendezvous server';
+  const reg = await host.core.registerWith({ hit: server.hit, address: server.address, port: server.port ?? 10500, type });
+  say(io, `registered with ${what} ${reg.hit} for ${Math.round(reg.lifetime)} s${reg.reflexive ? `, seen as ${reg.reflexive.address}:${reg.reflexive.port}` : ''}`);
   // Renewals go by UPDATE and are quiet; say when one fails (it is tried again) and when a
   // registration comes back after a failure (e.g. the server restarted).
   let lost = false;
@@ -257,7 +264,7 @@ async function registerAtRvs(host: HiplHost, text: string, c: Common, io: CliIo)
       say(io, `renewing the registration with ${reg.hit} failed (${e.error ?? e.failed.map((f) => `type ${f.type}: failure ${f.failureType}`).join(', ')})${e.status === 'failed' ? '; trying again' : ''}`);
     } else if (e.status === 'granted' && lost) {
       lost = false;
-      say(io, `registered with rendezvous server ${reg.hit} again for ${Math.round(e.lifetime)} s`);
+      say(io, `registered with ${what} ${reg.hit} again for ${Math.round(e.lifetime)} s`);
     }
   });
 }

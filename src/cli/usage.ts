@@ -18,11 +18,16 @@ usage:
         (IPv6: HIT@[::1]:PORT; or HIT or a hosts-file NAME with --port and --peer/--hosts). To reach a host behind a
         NAT through its rendezvous server, give the server's address: HIT@RVS-ADDR:10500
   hipl rvs --whitelist FILE|--open [--port N] [--address IP] [--key FILE]
-           [--min-lifetime S] [--max-lifetime S] [--rate N]
+           [--min-lifetime S] [--max-lifetime S] [--rate N] [--relay [--relay-bytes N]]
         run a rendezvous server (RFC 8004): whitelisted hosts (one HIT per line in FILE) register,
         and I1s for their HITs are forwarded to them, at most N per second per client
         (default 20); lifetimes granted within S..S seconds (default 60..3600); prints its HIT,
-        logs each registration, stops on Ctrl-C with its counters
+        logs each registration, stops on Ctrl-C with its counters. With --relay it is also a HIP
+        relay (RFC 9028) for hosts behind any NAT: it relays all their HIP packets and, when no
+        direct path can be punched, their ESP, at most N bytes per second per client
+        (--relay-bytes, default 4000000); only whitelisted, registered hosts are served
+  hipl relay --whitelist FILE|--open [rvs options] [--relay-bytes N]
+        the same as hipl rvs --relay
 
 options of listen and connect:
   --key FILE        identity to use, created (mode 0600) if FILE does not exist
@@ -44,6 +49,9 @@ options of listen and connect:
                     registered, so initiators can reach this host through it from behind a NAT
                     (renewed by UPDATE before it ends; a failed renewal is logged and retried,
                     and a restarted server is registered with again)
+  --relay HIT@ADDR:PORT  (listen, UDP) register with that HIP relay instead: initiators (behind
+                    NATs too) reach this host through it; a direct path is punched when the
+                    NATs allow it, else data stays relayed
 
 Inside ESP, data goes to HIP port 7, not the carrier port (in --libhipl-cleartext
 mode there is no ESP and the carrier port is the data port, as in libhipl).

@@ -29,6 +29,7 @@ import {
   authenticatedBytes,
   emitParam,
   getParam,
+  PacketType,
   ParamType,
   RegType,
   type HipPacket,
@@ -46,7 +47,7 @@ export interface RelayLimits {
   controlPerSecond?: number;
   /** ESP bytes relayed per second for one client, both ways (burst: one second's worth). Default 4 MB/s. */
   espBytesPerSecond?: number;
-  /** Peers one client may have data relayed with at once. Default 16. */
+  /** Peers one client may have data relayed with at once (the least recently used one gives way). Default 16. */
   maxPeersPerClient?: number;
 }
 
@@ -66,7 +67,7 @@ export interface RelayServiceStats {
   espBytes: number;
   /** ESP packets dropped by a client's byte budget. */
   espRateLimited: number;
-  /** ESP routes refused (no RELAY_UDP_ESP registration, too many peers, SPI taken). */
+  /** ESP routes refused: the SPI is another client's route already. */
   espRoutesRefused: number;
 }
 
@@ -83,7 +84,8 @@ interface ClientBudget {
   control: number;
   esp: number;
   at: number;
-  peers: Set<string>;
+  /** Peers with routes, and when each last had a packet relayed (least recently used first). */
+  peers: Map<string, number>;
 }
 
 interface RelayedPeer {
@@ -191,7 +193,7 @@ export class RelayService<L extends PeerLocator> {
     const packet = cutBefore(raw, ParamType.RELAY_HMAC);
     ctx.transmit({ to, packet, packetType: pkt.type, version: pkt.version });
     this.stats.controlFromClient++;
-    if (this.registry.isGranted(client.peerHit, RegType.RELAY_UDP_ESP, now)) this.learnRoutes(client, pkt, to);
+    if (this.registry.isGranted(client.peerHit, RegType.RELAY_UDP_ESP, now)) this.learnRoutes(client, pkt, to, now);
     return true;
   }
 
@@ -200,27 +202,44 @@ export class RelayService<L extends PeerLocator> {
    * inbound SPI goes to the client, and a pending peer SPI (from the peer's I2 or UPDATE) is
    * confirmed: ESP from the client with it goes to the peer.
    */
-  private learnRoutes(client: Association<L>, pkt: HipPacket, to: L): void {
+  private learnRoutes(client: Association<L>, pkt: HipPacket, to: L, now: number): void {
     const clientKey = hitKey(client.peerHit);
     const peerKey = hitKey(pkt.receiverHit);
+    if (pkt.type === PacketType.CLOSE || pkt.type === PacketType.CLOSE_ACK) {
+      // The client ends the association: its routes with that peer go.
+      this.dropPeer(clientKey, peerKey);
+      return;
+    }
     const info = getParam(pkt, ParamType.ESP_INFO);
-    if (info && info.newSpi !== 0) this.addRoute(`${to.key}|${info.newSpi}`, { client: clientKey, peer: peerKey, to: undefined });
+    if (info && info.newSpi !== 0) this.addRoute(`${to.key}|${info.newSpi}`, { client: clientKey, peer: peerKey, to: undefined }, now);
     const p = this.pending.get(`${clientKey}|${peerKey}`);
     if (p && p.to.key === to.key) {
       this.pending.delete(`${clientKey}|${peerKey}`);
-      this.addRoute(`${client.locator.key}|${p.spi}`, { client: clientKey, peer: peerKey, to: p.to });
+      this.addRoute(`${client.locator.key}|${p.spi}`, { client: clientKey, peer: peerKey, to: p.to }, now);
     }
   }
 
-  private addRoute(key: string, route: Route<L>): void {
+  private addRoute(key: string, route: Route<L>, now: number): void {
     const old = this.routes.get(key);
-    const budget = this.budget(route.client, 0);
-    if ((old && old.client !== route.client) || (!budget.peers.has(route.peer) && budget.peers.size >= this.limits.maxPeersPerClient)) {
+    const budget = this.budget(route.client, now);
+    if (old && old.client !== route.client) {
       this.stats.espRoutesRefused++;
       return;
     }
-    budget.peers.add(route.peer);
+    if (!budget.peers.has(route.peer) && budget.peers.size >= this.limits.maxPeersPerClient) {
+      // Only the client confirms routes, so only it can churn them: its least recently used
+      // peer makes room (the number of routes per client stays bounded).
+      const [lru] = [...budget.peers].sort((x, y) => x[1] - y[1])[0]!;
+      this.dropPeer(route.client, lru);
+    }
+    budget.peers.set(route.peer, budget.peers.get(route.peer) ?? now);
     this.routes.set(key, route);
+  }
+
+  /** Forget the routes between a client and one peer. */
+  private dropPeer(client: string, peer: string): void {
+    for (const [k, r] of this.routes) if (r.client === client && r.peer === peer) this.routes.delete(k);
+    this.budgets.get(client)?.peers.delete(peer);
   }
 
   // ---- server: data plane -----------------------------------------------------------------
@@ -244,6 +263,7 @@ export class RelayService<L extends PeerLocator> {
       this.stats.espRateLimited++;
       return undefined;
     }
+    this.budgets.get(route.client)?.peers.set(route.peer, now);
     this.stats.espPackets++;
     this.stats.espBytes += bytes.length;
     return route.to ?? client.locator;
@@ -274,7 +294,7 @@ export class RelayService<L extends PeerLocator> {
     let b = this.budgets.get(client);
     if (!b) {
       const l = this.limits;
-      b = { control: l.controlPerSecond, esp: l.espBytesPerSecond, at: now, peers: new Set() };
+      b = { control: l.controlPerSecond, esp: l.espBytesPerSecond, at: now, peers: new Map() };
       this.budgets.set(client, b);
     }
     return b;
@@ -345,10 +365,11 @@ export class RelayService<L extends PeerLocator> {
     return { ...t, packet: appendParams(withTo, [{ type: ParamType.RELAY_HMAC, mac: this.mac(ctx, server, withTo, 'out') }], t.version) };
   }
 
-  /** Client side: watch the engine's events for our reflexive address and new relayed peers. */
+  /** Client side: watch the engine's events for our reflexive address, new relayed peers and ended ones. */
   noteEvent(e: EngineEvent): void {
     if (e.type === 'registration' && e.role === 'requester' && e.reflexive) this.reflexive.set(hitKey(e.peerHit), e.reflexive);
     else if (e.type === 'established' && this.relayed.has(hitKey(e.peerHit))) this.toPunch.push(e.peerHit);
+    else if (e.type === 'closed' || e.type === 'failed') this.relayed.delete(hitKey(e.peerHit));
   }
 
   /**
@@ -372,10 +393,6 @@ export class RelayService<L extends PeerLocator> {
     }
   }
 
-  /** Forget a peer's relay state (its association is gone). */
-  forgetPeer(peerHit: Uint8Array): void {
-    this.relayed.delete(hitKey(peerHit));
-  }
 }
 
 /** A packet with TLVs appended (Header Length adjusted, checksum left for the carrier). */

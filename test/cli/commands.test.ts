@@ -64,6 +64,17 @@ describe('usage', () => {
     expect((await hipl(['listen', '--port', '70000'])).code).toBe(ExitCode.USAGE);
   });
 
+  it('the relay server and its client flag: documented, misuse exits 1', async () => {
+    const help = await hipl(['--help']);
+    expect(help.out).toContain('hipl relay --whitelist FILE|--open');
+    expect(help.out).toContain('--relay HIT@ADDR:PORT');
+    // A byte limit for a server that relays nothing, a server with no whitelist, a bad limit.
+    expect((await hipl(['rvs', '--open', '--relay-bytes', '1000'])).err).toMatch(/--relay-bytes limits the relay/);
+    expect((await hipl(['relay'])).code).toBe(ExitCode.USAGE);
+    expect((await hipl(['relay', '--open', '--relay-bytes', 'lots'])).code).toBe(ExitCode.USAGE);
+    expect((await hipl(['listen', '--tcp', '--relay', `${HostIdentity.generate().hitString()}@127.0.0.1:1`])).err).toMatch(/--relay: the server is reached over UDP/);
+  });
+
   it('connect without an address for the HIT exits 1 and says how to give one', async () => {
     const r = await hipl(['connect', HostIdentity.generate().hitString(), '--port', '7']);
     expect(r.code).toBe(ExitCode.USAGE);

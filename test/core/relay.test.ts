@@ -219,6 +219,22 @@ describe('HIP relay: data plane (ESP relayed by source and SPI)', () => {
     expect(s.engine.relayEsp(esp(rInbound, 200), i.locator, net.now + 1000)).toBeDefined();
   });
 
+  it('routes end with the association (CLOSE through the relay), and a client has at most maxPeersPerClient peers', () => {
+    const { net, s, r, i, x, iInbound, rInbound } = relayedPair({ relay: { maxPeersPerClient: 1 } });
+    expect(s.engine.relayEsp(esp(rInbound), i.locator, net.now)).toBeDefined();
+    // A second peer of the same client takes the only slot: the first peer's routes give way.
+    x.engine.connect(idR.hit(2), [s.locator], net.now);
+    net.run(net.now + 2000);
+    const xSa = x.engine.association(idR.hit(2))!.sa!;
+    expect(s.engine.relayEsp(esp(xSa.peerSpi), x.locator, net.now)?.key).toBe(r.locator.key);
+    expect(s.engine.relayEsp(esp(rInbound), i.locator, net.now)).toBeUndefined();
+    expect(s.engine.relayEsp(esp(iInbound), r.locator, net.now)).toBeUndefined();
+    // The client closes with x: nothing is relayed for that pair any more.
+    r.engine.close(idX.hit(2), net.now);
+    net.run(net.now + 5000);
+    expect(s.engine.relayEsp(esp(xSa.peerSpi), x.locator, net.now)).toBeUndefined();
+  });
+
   it('a client registered for the control relay only gets no data relay', () => {
     const { net, s, i, iInbound, rInbound, r } = relayedPair({ types: [RegType.RELAY_UDP_HIP] });
     expect(SimNetwork.eventsOf(i, 'established').length).toBe(1);

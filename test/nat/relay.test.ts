@@ -3,8 +3,8 @@
  * namespace (issue 12): the responder registers for the control and data relay, the initiator
  * knows only the responder's HIT and the relay; the base exchange goes through the relay.
  * Without hole punching all ESP is relayed (counted there); with it, the connectivity checks
- * succeed and data bypasses the relay; with `--random-fully` NATs the checks fail and data stays
- * relayed and correct. A HIT not on the whitelist is refused.
+ * succeed and data bypasses the relay (which may then crash without harm); with `--random-fully`
+ * NATs the checks fail and data stays relayed and correct. A HIT not on the whitelist is refused.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Peer } from '../host/processes.js';
@@ -126,6 +126,17 @@ describe.skipIf(skipWithoutNetns())('real NATs: both hosts behind MASQUERADE, re
     await bothWays(i, r);
     const after = await stats(s);
     expect(after.espPackets).toBe(before.espPackets);
+  });
+
+  it('once punched, the hosts no longer need the relay: it crashes and data still flows both ways', async () => {
+    const { nat2, s, sHit, r, rHit } = await setup({ punch: true });
+    await registerRelay(r, sHit);
+    const i = await relayedInitiator(nat2, rHit, r);
+    await i.waitFor('locator', 20_000);
+    await r.waitFor('locator', 20_000);
+    s.child.kill('SIGKILL');
+    await s.exited;
+    await bothWays(i, r);
   });
 
   it('with --random-fully NATs punching fails: data stays relayed, and correct', async () => {

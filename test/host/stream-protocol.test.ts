@@ -433,6 +433,7 @@ describe('congestion control (NewReno) and RTT sampling', () => {
       minDelay: 10,
       maxDelay: 10,
       drop: (seg, from) => from === 'a' && seg.data.length > 0 && ++dataSeen === 60,
+      config: { sendWindowSegments: 64 },
     });
     sim.send('a', payload(1200 * 150, 42), { end: true });
     sim.open();

@@ -265,14 +265,16 @@ export function handleI2<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
 
   // Accepted: a new association replaces any earlier one with this peer (RFC 7401 4.4.3).
   if (existing?.sa) ctx.releaseSpi(existing.sa.localSpi);
-  const a = new Association<L>(pkt.version, me.hit, pkt.senderHit.slice(), from, existing?.startedAt ?? now);
+  const a = new Association<L>(pkt.version, me.hit, pkt.senderHit.slice(), from, now);
   a.role = 'responder';
   a.peer = { publicKey: peer.publicKey, verifyingKey, schemes: peer.schemes, hiAlgorithm: hostId.algorithm };
   a.hipKeys = keys.hip;
   a.sa = { ...keys.esp, localSpi: ctx.allocateSpi(), peerSpi: espInfo.newSpi };
   a.lastI2 = raw.slice();
   ctx.associations.set(hitKey(a.peerHit), a);
-  if (existing && existing.state !== HipState.ESTABLISHED && existing.state !== HipState.R2_SENT) a.startedAt = existing.startedAt;
+  // A BEX of ours still under way with this peer started the exchange (elapsedMs counts from
+  // it); an association that was set up or torn down before did not: this BEX is a new one.
+  if (existing && (existing.state === HipState.I1_SENT || existing.state === HipState.I2_SENT)) a.startedAt = existing.startedAt;
 
   const template = ctx.r1.template(gen, pkt.version, dhValue.group, () => {
     throw new Error('R1 template vanished');

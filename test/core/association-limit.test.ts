@@ -53,6 +53,7 @@ describe('association limit', () => {
     // Every I2 the newcomer sent was refused before the DH step; it got R1s (the precomputed,
     // already signed template) and nothing else: no R2, no NOTIFY.
     expect(b.engine.stats.dropped['association-limit']).toBeGreaterThan(0);
+    expect(SimNetwork.eventsOf(b, 'dropped').find((d) => d.reason === 'association-limit')?.detail).toBe('2 associations');
     expect(c.dh()).toBe(dh);
     expect(c.signs()).toBe(signs);
     expect(toA3.length).toBeGreaterThan(0);

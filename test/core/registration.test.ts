@@ -164,6 +164,7 @@ describe('rendezvous (RFC 8004)', () => {
     i.engine.connect(ids[1]!.hit(2), [s.locator], net.now);
     net.run(net.now + 500);
     expect(r.engine.stats.dropped['bad-mac']).toBeGreaterThan(0);
+    expect(SimNetwork.eventsOf(r, 'dropped').find((d) => d.reason === 'bad-mac')?.detail).toBe('RVS_HMAC');
     expect(SimNetwork.eventsOf(i, 'established')).toHaveLength(0);
   });
 

@@ -50,7 +50,11 @@ export interface PuzzleConfig {
    * raised, I1s get an ECDH group only (an I1 cannot make us pay for MODP). Default true.
    */
   adaptive: boolean;
-  /** Responder: I2 DH computations per second that count as load. Default 200. */
+  /**
+   * Responder: I2 DH computations per second that count as load. Default 1000: an I2 costs the
+   * responder about 0.5 ms of CPU, so this is about half a core; at 200, K rose under ordinary
+   * traffic (a few hundred handshakes a second) and throttled legitimate clients to ~50/s.
+   */
   loadThreshold: number;
   /** Responder: the highest K load can raise the difficulty to. Default 16. */
   maxAdaptiveDifficulty: number;
@@ -176,7 +180,7 @@ export const DEFAULT_ENGINE_CONFIG: Readonly<EngineConfig> = Object.freeze({
   policy: undefined,
   registrar: undefined,
   allowInsecure: false,
-  puzzle: Object.freeze({ difficulty: 1, lifetime: 37, rotationMs: 120_000, maxDifficulty: 20, sliceAttempts: 4096, adaptive: true, loadThreshold: 200, maxAdaptiveDifficulty: 16 }),
+  puzzle: Object.freeze({ difficulty: 1, lifetime: 37, rotationMs: 120_000, maxDifficulty: 20, sliceAttempts: 4096, adaptive: true, loadThreshold: 1000, maxAdaptiveDifficulty: 16 }),
   retransmit: Object.freeze({
     initialMs: 1000,
     maxMs: 16_000,

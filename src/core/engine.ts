@@ -5,7 +5,6 @@
  * randomness from the injected source, so a whole BEX replays identically in tests.
  * @module
  */
-import { bytesToHex } from '../bytes.js';
 import { SpiAllocator } from '../esp/spi.js';
 import { hitsEqual, ZERO_HIT } from '../crypto/hit.js';
 import { signatureSchemeFor } from '../crypto/host-id.js';
@@ -27,7 +26,7 @@ import {
 import { Association, HipState, type HipStateValue } from './association.js';
 import { continueSolving, handleR1, handleR2, sendI1 } from './bex-initiator.js';
 import { armIdle, bexEvent, fail, opportunisticKey } from './lifecycle.js';
-import { decodePeerKey } from './peer-key.js';
+import { cachedPeerKey } from './peer-key-cache.js';
 import { handleI1, handleI2 } from './bex-responder.js';
 import { resolveEngineConfig, type EngineConfig, type EngineOptions } from './config.js';
 import { hitKey, type CachedPeerKey, type EngineContext, type EngineStats, type LocalSide } from './context.js';
@@ -43,9 +42,6 @@ import { dataPath, pathInfo, type PathInfo } from './paths.js';
 import { dropCandidate, nextI1, roundPending, startI1Round } from './shotgun.js';
 import { dataSent, lossProbeAt } from './peer-loss.js';
 import { alive, announceLocators, checkLocator, handleUpdate, onUpdateTimer, probePath, requestRegistration, requestRekey } from './update.js';
-
-/** Peer keys kept decoded and imported (least recently used evicted first). */
-const PEER_KEY_CACHE = 1024;
 
 /** Injected dependencies of an engine: crypto, randomness and, for registration, locator details. */
 export interface EngineDeps<L extends PeerLocator = PeerLocator> {
@@ -125,7 +121,6 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
   private readonly sides = new Map<1 | 2, LocalSide | null>();
   private notifyWindowStart = -Infinity;
   private notifyWindowCount = 0;
-  private readonly peerKeys = new Map<string, CachedPeerKey>();
   private readonly r1: R1Factory;
   private readonly ctx: EngineContext<L>;
   /** Registrations (RFC 8003) held and granted, and the rendezvous service's counters. */
@@ -620,18 +615,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
   }
 
   private peerKey(hostId: HostIdParam, version: 1 | 2, claimedHit: Uint8Array): CachedPeerKey {
-    // The suite nibble of the claimed HIT picks the hash, so it is part of the key.
-    const key = `${version}:${hostId.algorithm}:${version === 2 ? claimedHit[3]! & 0x0f : 0}:${bytesToHex(hostId.hostIdentity)}`;
-    let k = this.peerKeys.get(key);
-    if (k) {
-      this.peerKeys.delete(key);
-    } else {
-      const decoded = decodePeerKey(hostId, version, claimedHit);
-      k = { ...decoded, verifyingKey: this.provider.importVerifyingKey(decoded.publicKey) };
-      if (this.peerKeys.size >= PEER_KEY_CACHE) this.peerKeys.delete(this.peerKeys.keys().next().value!);
-    }
-    this.peerKeys.set(key, k); // most recently used last
-    return k;
+    return cachedPeerKey(this.provider, hostId, version, claimedHit);
   }
 
   private recordDrop(reason: DropReason, packetType?: number, peerHit?: Uint8Array, detail?: string): void {

@@ -8,6 +8,12 @@
  * {@link SHOTGUN_PACE_MS} apart (a round), and one round per retransmission timeout, with the
  * usual backoff. HIPL sent only its first I1 this way; we repeat every round, since the first I1
  * to the live locator may be the one that is lost.
+ *
+ * The same for a readdress UPDATE (ours, with LOCATOR_SET: "UPDATE-with-locator", which HIPL's
+ * shotgun never did): the first goes to the peer's current locator; each retransmission is a
+ * round to that one and the peer's other known locators (the ones it announced, then the ones
+ * we dialled), so both ends moving at once (a double jump) or the peer's current address dying
+ * does not lose contact while another of its addresses works.
  * @module
  */
 import { PacketType } from '../wire/index.js';
@@ -59,4 +65,15 @@ export function dropCandidate<L extends PeerLocator>(a: Association<L>, locatorK
   a.candidates = left;
   if (a.locator.key === locatorKey) a.locator = left[0]!;
   return false;
+}
+
+/** Where the rounds of a readdress UPDATE go: `first`, then the peer's other known locators. */
+export function updateTargets<L extends PeerLocator>(a: Association<L>, first: L): L[] {
+  const out: L[] = [first];
+  const add = (l: L) => {
+    if (!out.some((x) => x.key === l.key)) out.push(l);
+  };
+  for (const p of a.paths.paths.values()) if (p.announced && p.state !== 'deprecated') add(p.locator);
+  for (const c of a.candidates) add(c);
+  return out.slice(0, SHOTGUN_LOCATORS);
 }

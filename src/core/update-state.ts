@@ -35,6 +35,8 @@ export interface Outstanding<L extends PeerLocator> {
   ports?: number[];
   /** register: the REG_REQUEST sent, to send again if this UPDATE is cancelled. */
   request?: HipParam;
+  /** announce: the retransmission round to the peer's known locators in progress (shotgun.ts). */
+  round?: { targets: L[]; next: number; at: number };
 }
 
 /** A rekey in progress (RFC 7402 §6.9). */

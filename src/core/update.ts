@@ -46,6 +46,7 @@ import { abandonCheck, activatePath } from './paths.js';
 import { LOSS_PROBE_RETRIES } from './config.js';
 import { peerLost } from './peer-loss.js';
 import { authentic, sealForPeer } from './teardown.js';
+import { SHOTGUN_PACE_MS, updateTargets } from './shotgun.js';
 import { backoff } from './timers.js';
 import type { Outstanding, Rekey, UpdatePurpose, UpdateState, Want } from './update-state.js';
 
@@ -302,6 +303,7 @@ export function onUpdateTimer<L extends PeerLocator>(ctx: EngineContext<L>, a: A
   const o = u.out;
   u.timerAt = undefined;
   if (!o) return;
+  if (o.round && o.round.next < o.round.targets.length) return nextInRound(ctx, a, o, now);
   const retries = o.purpose === 'loss' ? Math.min(LOSS_PROBE_RETRIES, ctx.config.retransmit.updateRetries) : ctx.config.retransmit.updateRetries;
   if (o.retries >= retries) {
     u.out = undefined;
@@ -310,8 +312,22 @@ export function onUpdateTimer<L extends PeerLocator>(ctx: EngineContext<L>, a: A
     return;
   }
   o.retries++;
+  // A readdress that went unanswered may be lost, or the peer gone from its current address:
+  // the retransmission is a round to its other known locators as well (shotgun).
+  const targets = o.purpose === 'announce' ? updateTargets(a, o.to) : [o.to];
+  if (targets.length > 1) {
+    o.round = { targets, next: 0, at: now };
+    return nextInRound(ctx, a, o, now);
+  }
   send(ctx, a, o.packet, o.to, now);
   u.timerAt = now + backoff(ctx.config.retransmit, o.retries);
+}
+
+/** Send the next UPDATE of a retransmission round; arm the timer for the one after, or the next round. */
+function nextInRound<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, o: Outstanding<L>, now: number): void {
+  const r = o.round!;
+  send(ctx, a, o.packet, r.targets[r.next++]!, now);
+  a.update.timerAt = r.next < r.targets.length ? now + SHOTGUN_PACE_MS : r.at + backoff(ctx.config.retransmit, o.retries);
 }
 
 function giveUp<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, o: Outstanding<L>): void {

@@ -125,3 +125,58 @@ describe('shotgun: I1 rounds to every known locator', () => {
     expect(SimNetwork.eventsOf(i, 'failed').map((e) => e.reason)).toEqual(['unreachable']);
   });
 });
+
+describe('shotgun: readdress UPDATE retransmissions to every known locator', () => {
+  const NEW_M = mapIpv4(new Uint8Array([10, 77, 0, 11]));
+  const NEW_P = mapIpv4(new Uint8Array([10, 77, 0, 22]));
+
+  /** M dialled P at P's two addresses (sim:p works, sim:p2 does not exist yet); established via sim:p. */
+  function pair(seed: string) {
+    const net = new SimNetwork(seed);
+    const m = net.addNode('m', idI, { idleTimeoutMs: 0 });
+    const p = net.addNode('p', idR, { idleTimeoutMs: 0 });
+    m.engine.connect(idR.hit(2), [p.locator, { key: 'sim:p2' }], net.now);
+    net.run(net.now + 5000);
+    expect(m.engine.association(idR.hit(2))?.locator.key).toBe('sim:p');
+    net.log.length = 0;
+    return { net, m, p };
+  }
+
+  it('a double jump (both ends move at once): the retransmitted readdress reaches the peer at its other known address and both ends find each other', () => {
+    const { net, m, p } = pair('double-jump');
+    net.move(m, 'sim:m2');
+    net.move(p, 'sim:p2');
+    m.engine.updateLocators([NEW_M], net.now);
+    p.engine.updateLocators([NEW_P], net.now);
+    net.run(net.now + 30_000);
+    expect(m.engine.association(idR.hit(2))?.locator.key).toBe('sim:p2');
+    expect(p.engine.association(idI.hit(2))?.locator.key).toBe('sim:m2');
+    // M's first readdress went to sim:p (gone); its first retransmission round also to sim:p2.
+    const toP2 = net.log.filter((l) => l.from === 'm' && l.to === 'p' && l.packetType === PacketType.UPDATE);
+    expect(toP2.length).toBeGreaterThan(0);
+    expect(SimNetwork.eventsOf(m, 'path').filter((e) => e.state === 'dead')).toHaveLength(0);
+  });
+
+  it('the first readdress goes to the current locator alone; each retransmission is a paced round to the known ones', () => {
+    const { net, m } = pair('rounds');
+    m.engine.updateLocators([NEW_M], net.now);
+    const sent: { to: string; at: number }[] = [];
+    const drain = (now: number) => {
+      for (let t = m.engine.pollTransmit(); t; t = m.engine.pollTransmit()) if (t.packetType === PacketType.UPDATE) sent.push({ to: t.to.key, at: now });
+    };
+    drain(net.now);
+    // Nothing answers (the packets are never delivered): run M's timers through two rounds.
+    for (let now = m.engine.nextTimeout()!; now < net.now + 3500; now = m.engine.nextTimeout()!) {
+      m.engine.handleTimeout(now);
+      drain(now);
+    }
+    const t0 = sent[0]!.at;
+    expect(sent.map((s) => [s.to, s.at - t0])).toEqual([
+      ['sim:p', 0],
+      ['sim:p', 1000],
+      ['sim:p2', 1000 + SHOTGUN_PACE_MS],
+      ['sim:p', 3000],
+      ['sim:p2', 3000 + SHOTGUN_PACE_MS],
+    ]);
+  });
+});

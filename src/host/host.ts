@@ -437,6 +437,10 @@ export class HipHost extends EventEmitter<HostEvents> {
       on: (ev, fn) => this.on(ev, fn),
       off: (ev, fn) => this.off(ev, fn),
       emit: (ev, e) => this.emit(ev, e),
+      onPeerLost: (fn) => {
+        this.on('path', (e) => e.state === 'dead' && fn(e.peerHit));
+        this.on('closed', (e) => e.by === 'peer' && fn(e.peerHit));
+      },
     });
     this.streams = new StreamMux(this, opts.stream ?? {});
     if (opts.libhiplClearText) {
@@ -727,7 +731,8 @@ export class HipHost extends EventEmitter<HostEvents> {
    * error. Unless `renew: false`, renews by UPDATE at 80 % of the granted lifetime; a renewal
    * the server never acknowledges (it restarted) falls back to a fresh base exchange, and one
    * that fails altogether comes as a `registration` event with status `'failed'` (not as
-   * `'error'`) and is tried again within 30 s.
+   * `'error'`) and is tried again within 30 s. A server found gone before then (dead path, or
+   * its CLOSE) is registered with again at once.
    *
    * @example
    * ```ts

@@ -96,6 +96,9 @@ interface RelayedPeer {
   to: WireTransportAddress;
 }
 
+/** Peer SPIs waiting for their client's confirmation, all clients together. */
+const MAX_PENDING = 4096;
+
 /** The relay service of one engine (server and client side). @internal */
 export class RelayService<L extends PeerLocator> {
   /** Counters (server side). */
@@ -114,6 +117,8 @@ export class RelayService<L extends PeerLocator> {
   private readonly routes = new Map<string, Route<L>>();
   /** Peer-side SPIs waiting for the client's confirmation: `${client}|${peer}` → route key parts. */
   private readonly pending = new Map<string, { spi: number; to: L }>();
+  /** Route keys of each (client, peer, direction), oldest first. */
+  private readonly pairRoutes = new Map<string, string[]>();
   /** Client side: peers we answer through a relay server, by peer HIT hex. */
   private readonly relayed = new Map<string, RelayedPeer>();
   /** Client side: our address and port as each server saw them (REG_FROM), by server HIT hex. */
@@ -170,7 +175,13 @@ export class RelayService<L extends PeerLocator> {
     this.stats.controlToClient++;
     // The peer's inbound SPI: ESP the client sends with it goes to the peer, once confirmed.
     const info = getParam(pkt, ParamType.ESP_INFO);
-    if (info && info.newSpi !== 0) this.pending.set(`${clientKey}|${hitKey(pkt.senderHit)}`, { spi: info.newSpi, to: from });
+    if (info && info.newSpi !== 0) {
+      // Anyone can send a client an I2: unconfirmed SPIs are few, the oldest forgotten first.
+      const key = `${clientKey}|${hitKey(pkt.senderHit)}`;
+      this.pending.delete(key);
+      if (this.pending.size >= MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);
+      this.pending.set(key, { spi: info.newSpi, to: from });
+    }
     return true;
   }
 
@@ -233,12 +244,21 @@ export class RelayService<L extends PeerLocator> {
       this.dropPeer(route.client, lru);
     }
     budget.peers.set(route.peer, budget.peers.get(route.peer) ?? now);
+    // Each rekey adds an SPI: keep the newest two per direction (the old one still carries
+    // packets in flight), so a pair's routes stay bounded however often it rekeys.
+    const pair = `${route.client}|${route.peer}|${route.to ? 'out' : 'in'}`;
+    const keys = (this.pairRoutes.get(pair) ?? []).filter((k) => k !== key && this.routes.get(k) !== undefined);
+    while (keys.length >= 2) this.routes.delete(keys.shift()!);
+    keys.push(key);
+    this.pairRoutes.set(pair, keys);
     this.routes.set(key, route);
   }
 
   /** Forget the routes between a client and one peer. */
   private dropPeer(client: string, peer: string): void {
     for (const [k, r] of this.routes) if (r.client === client && r.peer === peer) this.routes.delete(k);
+    this.pairRoutes.delete(`${client}|${peer}|in`);
+    this.pairRoutes.delete(`${client}|${peer}|out`);
     this.budgets.get(client)?.peers.delete(peer);
   }
 
@@ -273,6 +293,7 @@ export class RelayService<L extends PeerLocator> {
   private dropClient(client: string): void {
     for (const [k, r] of this.routes) if (r.client === client) this.routes.delete(k);
     for (const k of this.pending.keys()) if (k.startsWith(`${client}|`)) this.pending.delete(k);
+    for (const k of this.pairRoutes.keys()) if (k.startsWith(`${client}|`)) this.pairRoutes.delete(k);
     this.budgets.delete(client);
   }
 

@@ -235,6 +235,25 @@ describe('HIP relay: data plane (ESP relayed by source and SPI)', () => {
     expect(s.engine.relayEsp(esp(xSa.peerSpi), x.locator, net.now)).toBeUndefined();
   });
 
+  it('a rekey through the relay: the new SPIs of both sides are relayed too (learnt from the UPDATEs)', () => {
+    const { net, s, r, i } = relayedPair();
+    expect(i.engine.rekey(idR.hit(2), net.now)).toBe(true);
+    net.run(net.now + 5000);
+    expect(SimNetwork.eventsOf(i, 'rekeyed')).toHaveLength(1);
+    const sa = i.engine.association(idR.hit(2))!.sa!;
+    expect(s.engine.relayEsp(esp(sa.peerSpi), i.locator, net.now)?.key).toBe(r.locator.key);
+    expect(s.engine.relayEsp(esp(sa.localSpi), r.locator, net.now)?.key).toBe(i.locator.key);
+    // Two more rekeys: the relay keeps the newest two SPIs per direction, not every one.
+    for (let k = 0; k < 2; k++) {
+      i.engine.rekey(idR.hit(2), net.now);
+      net.run(net.now + 5000);
+    }
+    expect(SimNetwork.eventsOf(i, 'rekeyed')).toHaveLength(3);
+    const last = i.engine.association(idR.hit(2))!.sa!;
+    expect(s.engine.relayEsp(esp(last.peerSpi), i.locator, net.now)?.key).toBe(r.locator.key);
+    expect(s.engine.relayEsp(esp(sa.peerSpi), i.locator, net.now)).toBeUndefined();
+  });
+
   it('a client registered for the control relay only gets no data relay', () => {
     const { net, s, i, iInbound, rInbound, r } = relayedPair({ types: [RegType.RELAY_UDP_HIP] });
     expect(SimNetwork.eventsOf(i, 'established').length).toBe(1);

@@ -1,36 +1,40 @@
 /**
- * One bulk transfer between two processes over the TCP carrier, for profiling each side
- * (node --cpu-prof): npx tsx bench/bulk-two.ts [MiB]. The receiver is a child process.
+ * One bulk transfer (64 KiB writes) between two processes, for any contestant of the benchmark,
+ * reporting the rate and each side's CPU time per MB (steadier than wall time on a shared
+ * machine); for profiling each side run it under `node --import tsx --cpu-prof`:
+ * npx tsx bench/bulk-two.ts [hipl-tcp|tls|tcp|hipl-udp] [MiB]. The receiver is a child process.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { HipHost } from '../src/host/host.js';
+import { streamClient, streamServer, type Impl, type ServerInfo } from './impls.js';
 
-const mib = Number(process.argv[2] ?? 64);
-if (process.argv[3] === 'server') {
-  const b = await HipHost.create({ udp: false, tcp: { address: '127.0.0.1' }, ...(process.env.SB ? { stream: { sendBufferBytes: Number(process.env.SB), receiveBufferBytes: Number(process.env.RB ?? 1048576) } } : {}) });
-  b.listenStream(9, (s) => {
+const impl = (process.argv[2] ?? 'hipl-tcp') as Impl;
+const mib = Number(process.argv[3] ?? 64);
+if (process.argv[4] === 'server') {
+  const server = await streamServer(impl, (s) => {
     let got = 0;
     const c0 = process.cpuUsage();
+    s.on('error', () => undefined);
     s.on('data', (d: Buffer) => (got += d.length));
     s.on('end', () => {
       const c = process.cpuUsage(c0);
       process.send!({ got, cpu: (c.user + c.system) / 1000 });
-      void b.shutdown(0).then(() => process.exit(0));
+      s.end();
+      void server.close();
+      setTimeout(() => process.exit(0), 100);
     });
   });
-  process.send!({ hit: b.hit(), port: b.tcpAddress!.port });
+  process.send!({ info: server.info });
 } else {
-  const child = fork(fileURLToPath(import.meta.url), [String(mib), 'server'], { execArgv: process.execArgv });
-  const info = await new Promise<{ hit: string; port: number }>((r) => child.once('message', (m) => r(m as { hit: string; port: number })));
-  const a = await HipHost.create({ udp: false, ...(process.env.SB ? { stream: { sendBufferBytes: Number(process.env.SB), receiveBufferBytes: Number(process.env.RB ?? 1048576) } } : {}) });
-  a.peers.add(info.hit, { carrier: 'tcp', address: '127.0.0.1', port: info.port });
-  const s = a.openStream(info.hit, 9);
-  s.on("error", () => undefined);
-  await new Promise((r) => s.once("connect", r));
+  const child = fork(fileURLToPath(import.meta.url), [impl, String(mib), 'server'], { execArgv: process.execArgv });
+  const next = <T>(): Promise<T> => new Promise((r) => child.once('message', (m) => r(m as T)));
+  const { info } = await next<{ info: ServerInfo }>();
+  const client = await streamClient(impl, info);
+  const s = await client.open();
+  s.on('error', () => undefined);
   const chunk = Buffer.alloc(64 * 1024, 1);
   const total = mib * 2 ** 20;
-  const done = new Promise<{ got: number; cpu: number }>((r) => child.once('message', (m) => r(m as { got: number; cpu: number })));
+  const done = next<{ got: number; cpu: number }>();
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   let off = 0;
@@ -46,8 +50,9 @@ if (process.argv[3] === 'server') {
   const secs = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0);
   const mine = (c.user + c.system) / 1000;
-  // CPU ms per MB on each side: steadier than wall time on a shared machine.
-  console.log(`tcp two processes: ${(got / secs / 1e6).toFixed(1)} MB/s; CPU ms/MB sender ${(mine / (got / 1e6)).toFixed(2)}, receiver ${(cpu / (got / 1e6)).toFixed(2)}`);
-  if (process.env.STATS) console.log(a.associationStats(info.hit));
-  await a.shutdown(0);
+  const mb = got / 1e6;
+  console.log(`${impl}: ${(mb / secs).toFixed(1)} MB/s; CPU ms/MB sender ${(mine / mb).toFixed(2)}, receiver ${(cpu / mb).toFixed(2)}`);
+  s.destroy();
+  await client.close();
+  process.exit(0);
 }

@@ -44,6 +44,7 @@ function cleanup(): void {
 }
 process.on('exit', cleanup);
 process.on('SIGINT', () => process.exit(130));
+process.on('SIGTERM', () => process.exit(143));
 
 /** The kernel's netem qdisc, if this kernel has it (microVM kernels often do not). */
 function haveNetem(): boolean {
@@ -189,3 +190,5 @@ for (const r of results) {
 }
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/netem.json', import.meta.url), JSON.stringify({ date: new Date().toISOString(), seconds, rounds, results }, null, 2));
+// The delay link (a child with a pipe) would keep the process alive; the exit handlers remove it and the namespaces.
+process.exit(0);

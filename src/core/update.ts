@@ -304,7 +304,10 @@ export function onUpdateTimer<L extends PeerLocator>(ctx: EngineContext<L>, a: A
   u.timerAt = undefined;
   if (!o) return;
   if (o.round && o.round.next < o.round.targets.length) return nextInRound(ctx, a, o, now);
-  const retries = o.purpose === 'loss' ? Math.min(LOSS_PROBE_RETRIES, ctx.config.retransmit.updateRetries) : ctx.config.retransmit.updateRetries;
+  // A registration UPDATE has a fallback (a fresh base exchange with the server, which may have
+  // restarted and forgotten us): no need to wait out the whole schedule, as for a loss probe.
+  const bounded = o.purpose === 'loss' || o.purpose === 'register';
+  const retries = bounded ? Math.min(LOSS_PROBE_RETRIES, ctx.config.retransmit.updateRetries) : ctx.config.retransmit.updateRetries;
   if (o.retries >= retries) {
     u.out = undefined;
     giveUp(ctx, a, o);

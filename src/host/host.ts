@@ -27,7 +27,7 @@ import {
   type TcpConnection,
   type TcpListenerStats,
 } from '../transport/index.js';
-import { decodeInnerDatagram, encodeInnerDatagram, INNER_UDP } from './inner-datagram.js';
+import { decodeInnerDatagram, encodeInnerDatagram, innerDatagramHeader, INNER_UDP } from './inner-datagram.js';
 import { echoRequest, innerProtocolDrop, INNER_ICMPV6, readIcmpv6 } from './inner-icmpv6.js';
 import { KeyLogWriter } from './keylog.js';
 import { redial, TCP_RESUME_MS } from './tcp-resume.js';
@@ -437,6 +437,10 @@ export class HipHost extends EventEmitter<HostEvents> {
       on: (ev, fn) => this.on(ev, fn),
       off: (ev, fn) => this.off(ev, fn),
       emit: (ev, e) => this.emit(ev, e),
+      onPeerLost: (fn) => {
+        this.on('path', (e) => e.state === 'dead' && fn(e.peerHit));
+        this.on('closed', (e) => e.by === 'peer' && fn(e.peerHit));
+      },
     });
     this.streams = new StreamMux(this, opts.stream ?? {});
     if (opts.libhiplClearText) {
@@ -727,7 +731,8 @@ export class HipHost extends EventEmitter<HostEvents> {
    * error. Unless `renew: false`, renews by UPDATE at 80 % of the granted lifetime; a renewal
    * the server never acknowledges (it restarted) falls back to a fresh base exchange, and one
    * that fails altogether comes as a `registration` event with status `'failed'` (not as
-   * `'error'`) and is tried again within 30 s.
+   * `'error'`) and is tried again within 30 s. A server found gone before then (dead path, or
+   * its CLOSE) is registered with again at once.
    *
    * @example
    * ```ts
@@ -846,7 +851,10 @@ export class HipHost extends EventEmitter<HostEvents> {
   private transmitDatagram(s: Session, d: QueuedDatagram): void {
     // libhipl: the carrier ports are the application's ports; data goes as is.
     if (s.clearText) return this.sendClear(s, d.data);
-    this.sendEsp(s, INNER_UDP, encodeInnerDatagram(d, s.localHit, s.peerHit, { checksum: this.innerVisible }));
+    // A checksum (for captures) needs the whole datagram; without one, header and data are
+    // sealed and sent as pieces, so the data is never copied.
+    if (this.innerVisible) this.sendEsp(s, INNER_UDP, encodeInnerDatagram(d, s.localHit, s.peerHit));
+    else this.sendEsp(s, INNER_UDP, [innerDatagramHeader(d), d.data]);
     if (this.engine.config.peerLossMs > 0) this.unheard.record(s.peerHitText, d, this.now(), this.engine.lastHeard(s.peerHit));
   }
 
@@ -1166,7 +1174,7 @@ export class HipHost extends EventEmitter<HostEvents> {
     const whole = (): Uint8Array => (Array.isArray(bytes) ? Buffer.concat(bytes) : (bytes as Uint8Array));
     // The capture shows the wire as it was: a packet is recorded once the system took it.
     const sent = this.pcap ? () => this.record('out', loc, whole(), false) : undefined;
-    if (loc.carrier === 'udp') this.udp?.sendPayload(whole(), loc.peer, sent);
+    if (loc.carrier === 'udp') this.udp?.sendPayload(bytes, loc.peer, sent);
     else if (Array.isArray(bytes)) loc.conn?.sendPayloadParts(bytes, sent);
     else loc.conn?.sendPayload(bytes as Uint8Array, sent);
   }

@@ -19,6 +19,25 @@ export interface InnerDatagram {
 }
 
 /**
+ * The 8-byte UDP header of `d` with checksum 0 ("none", as UDP allows: the ESP ICV already
+ * authenticates every byte), for a sender that seals header and data as separate pieces.
+ *
+ * @throws HipProtocolError `ERR_HIP_DATAGRAM_TOO_LARGE` as {@link encodeInnerDatagram}.
+ */
+export function innerDatagramHeader(d: InnerDatagram): Uint8Array {
+  const len = 8 + d.data.length;
+  if (len > 0xffff) throw new HipProtocolError('ERR_HIP_DATAGRAM_TOO_LARGE', `datagram of ${d.data.length} bytes is too large`);
+  const out = new Uint8Array(8);
+  out[0] = d.srcPort >> 8;
+  out[1] = d.srcPort & 0xff;
+  out[2] = d.dstPort >> 8;
+  out[3] = d.dstPort & 0xff;
+  out[4] = len >> 8;
+  out[5] = len & 0xff;
+  return out;
+}
+
+/**
  * Build the inner UDP datagram for `data` from `srcPort` to `dstPort` between two HITs. With
  * `checksum: false` the checksum field is 0 ("none", as UDP allows): inside ESP the ICV already
  * authenticates every byte, so only a reader of decrypted captures needs it.

@@ -7,6 +7,9 @@
  * our association, or moved), the old association is dropped and a fresh base exchange registers
  * again. A renewal that fails altogether is reported as a `registration` event with status
  * `'failed'`, never as an `'error'`, and is tried again later: the server may be restarting.
+ * A server that is lost before the renewal is due (its path dead: the liveness probes of NAT
+ * mode went unanswered; or it closed our association) is registered with again at once, so a
+ * restarted server does not leave us unreachable until the next renewal.
  * @module
  */
 import type { HipEngine } from '../core/engine.js';
@@ -35,6 +38,8 @@ export interface RegistrationHost {
   on(event: 'registration', fn: (e: HostRegistrationEvent) => void): unknown;
   off(event: 'registration', fn: (e: HostRegistrationEvent) => void): unknown;
   emit(event: 'registration', e: HostRegistrationEvent): unknown;
+  /** Call `fn` with a peer's HIT when its path is dead or it closed our association. */
+  onPeerLost(fn: (hit: string) => void): void;
 }
 
 /** Longest wait before a failed renewal is tried again, ms. */
@@ -43,9 +48,16 @@ const MAX_RETRY_MS = 30_000;
 /** Registrations this host holds with servers, and their renewal timers. @internal */
 export class RegistrationClient {
   private readonly renewals = new Map<string, NodeJS.Timeout>();
+  /** What each server with a renewal scheduled was asked for (to register again at once). */
+  private readonly servers = new Map<string, { server: RegisterOptions; lifetimeS: number }>();
   private closed = false;
 
-  constructor(private readonly host: RegistrationHost) {}
+  constructor(private readonly host: RegistrationHost) {
+    host.onPeerLost((hit) => {
+      const s = this.servers.get(hit);
+      if (s && this.renewals.has(hit) && !this.closed) this.renewAfter(s.server, hit, 0, s.lifetimeS);
+    });
+  }
 
   /** Register (or renew, or change) with a server; see {@link HipHost.registerWith}. */
   async register(server: RegisterOptions): Promise<Registration> {
@@ -131,9 +143,12 @@ export class RegistrationClient {
   private stopRenewal(hit: string): void {
     clearTimeout(this.renewals.get(hit));
     this.renewals.delete(hit);
+    this.servers.delete(hit);
   }
 
   private renewAfter(server: RegisterOptions, hit: string, delayMs: number, lifetimeS: number): void {
+    clearTimeout(this.renewals.get(hit));
+    this.servers.set(hit, { server, lifetimeS });
     const t = setTimeout(() => {
       this.renewals.delete(hit);
       this.register(server).catch((e: unknown) => {

@@ -31,6 +31,8 @@ export interface StreamHost {
 
 const INNER_TCP = 6;
 const EMPTY = new Uint8Array(0);
+/** Segments with at least this much data are sealed and written as pieces (header, data). */
+const GATHER_MIN = 4096;
 /**
  * Stream segment size over a TCP carrier: the 64 KiB hipl frame less room for the largest ESP
  * overhead (header, IV, padding, trailer, ICV) and the segment header.
@@ -478,9 +480,10 @@ export class StreamMux {
       while (!tcp.needsDrain) {
         const seg = conn.pollSegment();
         if (!seg) break;
-        // Without a checksum the header does not depend on the data: header and data go to ESP
-        // as two pieces, so the data is never copied behind its header.
-        if (checksum || seg.data.length === 0) this.host.sendEsp(s, INNER_TCP, encodeSegment(seg, s.localHit, s.peerHit, { checksum }));
+        // Without a checksum the header does not depend on the data: header and data of a large
+        // segment go to ESP as two pieces, so the data is never copied behind its header (a
+        // small one is cheaper copied than sealed and written in pieces).
+        if (checksum || seg.data.length < GATHER_MIN) this.host.sendEsp(s, INNER_TCP, encodeSegment(seg, s.localHit, s.peerHit, { checksum }));
         else this.host.sendEsp(s, INNER_TCP, [encodeSegment({ ...seg, data: EMPTY }, s.localHit, s.peerHit, { checksum: false }), seg.data]);
       }
       tcp.uncork();

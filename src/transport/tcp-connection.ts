@@ -15,8 +15,12 @@ import {
   LibhiplStreamDecoder,
   type RecordKind,
   encodeHiplHip,
+  encodeHiplPayload,
   encodeHiplPayloadHeader,
 } from './tcp-framing.js';
+
+/** ESP packets up to this size go out copied behind their length in one buffer, larger ones gathered. */
+const SMALL_PACKET = 2048;
 
 /** Default quiet time around a libhipl control message, in milliseconds. */
 export const DEFAULT_CONTROL_PAUSE_MS = 20;
@@ -238,6 +242,16 @@ export class TcpConnection extends EventEmitter<TcpConnectionEvents> {
   sendPayload(bytes: Uint8Array, onSent?: () => void): boolean {
     if (this.#hipl) {
       if (!this.#writable()) return false;
+      if (bytes.length <= SMALL_PACKET) {
+        // A small packet is cheaper copied behind its length than gathered (one plain write).
+        const frame = this.#encode(() => encodeHiplPayload(bytes));
+        if (!frame) return false;
+        this.stats.payloadOut++;
+        this.stats.bytesOut += frame.length;
+        if (onSent) this.#socket.write(frame, (err) => (err ? undefined : onSent()));
+        else this.#socket.write(frame);
+        return true;
+      }
       const header = this.#encode(() => encodeHiplPayloadHeader(bytes));
       if (!header) return false;
       this.stats.payloadOut++;

@@ -175,15 +175,19 @@ export class UdpCarrier extends EventEmitter<UdpCarrierEvents> {
 
   /**
    * Send bytes as one datagram, unchanged (an ESP packet, or clear text to a libhipl peer).
-   * Returns false when the datagram was dropped (see the class notes); `onSent` runs once the
+   * Pieces (an ESP packet as `OutboundSa.sealParts` gives it) go out as one datagram by a
+   * gathered send, never joined in a copy. Returns false when the datagram was dropped (see the class notes); `onSent` runs once the
    * system has accepted it.
    *
    * @throws `HipArgumentError` `ERR_TRANSPORT_BAD_ARGUMENT` for a bad destination.
    */
-  sendPayload(bytes: Uint8Array, to: CarrierPeer, onSent?: () => void): boolean {
+  sendPayload(bytes: Uint8Array | readonly Uint8Array[], to: CarrierPeer, onSent?: () => void): boolean {
     const dest = this.#destination(to);
     if (dest === null) return false;
-    if (!this.#fits(bytes.length, to)) return false;
+    let length = 0;
+    if (bytes instanceof Uint8Array) length = bytes.length;
+    else for (const part of bytes) length += part.length;
+    if (!this.#fits(length, to)) return false;
     this.#send(bytes, dest, to, onSent);
     this.stats.payloadOut++;
     return true;
@@ -284,8 +288,9 @@ export class UdpCarrier extends EventEmitter<UdpCarrierEvents> {
     return false;
   }
 
-  #send(bytes: Uint8Array, address: string, to: CarrierPeer, onSent?: () => void): void {
-    this.stats.bytesOut += bytes.length;
+  #send(bytes: Uint8Array | readonly Uint8Array[], address: string, to: CarrierPeer, onSent?: () => void): void {
+    if (bytes instanceof Uint8Array) this.stats.bytesOut += bytes.length;
+    else for (const part of bytes) this.stats.bytesOut += part.length;
     this.#inFlight++;
     try {
       this.#socket.send(bytes, to.port, address, (err) => {

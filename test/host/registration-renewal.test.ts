@@ -19,14 +19,14 @@ afterEach(async () => {
 
 const FAST: HostOptions['engine'] = { retransmit: { initialMs: 100, maxMs: 400, i1Retries: 3, i2Retries: 3, updateRetries: 3 } };
 
-async function host(): Promise<HipHost> {
-  const h = await HipHost.create({ udp: { address: LO, port: 0 }, tcp: false, engine: FAST });
+async function host(engine: HostOptions['engine'] = {}): Promise<HipHost> {
+  const h = await HipHost.create({ udp: { address: LO, port: 0 }, tcp: false, engine: { ...FAST, ...engine } });
   cleanup.push(() => h.shutdown(0));
   return h;
 }
 
-async function relay(identity: HostIdentity, whitelist: string[], port = 0): Promise<RelayServer> {
-  const s = await createRelay({ identity, whitelist, address: LO, port, minLifetime: 1, maxLifetime: 2 });
+async function relay(identity: HostIdentity, whitelist: string[], port = 0, lifetimes = { minLifetime: 1, maxLifetime: 2 }): Promise<RelayServer> {
+  const s = await createRelay({ identity, whitelist, address: LO, port, ...lifetimes });
   cleanup.push(() => s.close());
   return s;
 }
@@ -110,5 +110,26 @@ describe('registration renewal and cancellation by UPDATE (real sockets)', () =>
     await i.connect(r.hit());
     expect(s2.stats().forwarded).toBe(1);
     expect(errors).toEqual([]);
+  });
+
+  it('a server that crashes long before the renewal is due: its dead path (liveness probes) makes the client register again at once', async () => {
+    // Liveness probes every 300 ms (NAT mode uses 30 s); the registration lasts 10 minutes.
+    const r = await host({ livenessMs: 300 });
+    const sId = HostIdentity.generate();
+    const long = { minLifetime: 600, maxLifetime: 600 };
+    const s = await relay(sId, [r.hit()], 0, long);
+    const port = s.address.port;
+    const w = watch(r);
+    const reg = await r.registerWith({ hit: s.hit, address: LO, port, lifetime: 600 });
+    expect(reg.lifetime).toBeGreaterThanOrEqual(600);
+    // A crash: the server's process ends without a CLOSE to anyone.
+    await s.host.shutdown(0);
+    const s2 = await relay(sId, [r.hit()], port, long);
+    await w.until((e) => e.status === 'granted' && w.events.length > 1);
+    expect(s2.clients().map((c) => c.hit)).toEqual([r.hit()]);
+    const i = await host();
+    i.peers.add(r.hit(), { address: LO, port });
+    await i.connect(r.hit());
+    expect(s2.stats().forwarded).toBe(1);
   });
 });

@@ -128,6 +128,18 @@ describe('UdpCarrier over IPv4', () => {
     expect(from).toEqual(a.local);
   });
 
+  it('a payload given as pieces leaves as one datagram, counted once, with the pieces in order', async () => {
+    const a = await carrier();
+    const b = await carrier();
+    const ev = nextEvent<[Uint8Array, CarrierPeer]>(b, 'payload');
+    const esp = cute.esp[0]!;
+    expect(a.sendPayload([esp.subarray(0, 8), esp.subarray(8, 8), esp.subarray(8)], b.local)).toBe(true);
+    const [packet] = await ev;
+    expect(hex(packet)).toBe(hex(esp));
+    expect(a.stats.payloadOut).toBe(1);
+    expect(a.stats.bytesOut).toBe(esp.length);
+  });
+
   it('close is idempotent, emits close once, and later sends are counted, not thrown', async () => {
     const c = await UdpCarrier.bind({ address: '127.0.0.1' });
     let closes = 0;

@@ -49,6 +49,7 @@ import {
   createHmac,
   createSecretKey,
   timingSafeEqual,
+  type CipherGCM,
   type CipherGCMTypes,
   type KeyObject,
 } from 'node:crypto';
@@ -340,17 +341,7 @@ export class OutboundSa {
     const hi = this.#hi;
     const lo = this.#lo;
     const head = Buffer.allocUnsafe(HEADER + GCM_IV);
-    head.writeUInt32BE(p.spi, 0);
-    head.writeUInt32BE(lo, 4);
-    head.writeUInt32BE(hi, 8);
-    head.writeUInt32BE(lo, 12);
-    const nonce = this.#nonce;
-    nonce.writeUInt32BE(hi, 4);
-    nonce.writeUInt32BE(lo, 8);
-    const aad = this.#aad;
-    writeAad(aad, hi, lo);
-    const c = createCipheriv(p.cipher as CipherGCMTypes, p.enc!, nonce, { authTagLength: p.icv });
-    c.setAAD(aad);
+    const c = this.#gcmStart(head, hi, lo);
     const out: Buffer[] = [head];
     // GCM is a counter mode: each update() returns exactly as many bytes as it was given.
     for (const part of parts) if (part.length > 0) out.push(c.update(part));
@@ -428,11 +419,12 @@ export class OutboundSa {
     d.copy(out, end, 0, p.icv);
   }
 
-  #sealGcm(payload: Uint8Array, nextHeader: number, hi: number, lo: number): Buffer {
+  /**
+   * Write the ESP header and IV (the 64-bit sequence number, RFC 4106 §3.1) for sequence `hi:lo`
+   * at the start of `out`, and return a GCM cipher keyed with this SA's nonce and AAD for it.
+   */
+  #gcmStart(out: Buffer, hi: number, lo: number): CipherGCM {
     const p = this.#p;
-    const ctStart = HEADER + GCM_IV;
-    const ctEnd = ctStart + paddedLength(Kind.Gcm, payload.length);
-    const out = Buffer.allocUnsafe(ctEnd + p.icv);
     out.writeUInt32BE(p.spi, 0);
     out.writeUInt32BE(lo, 4);
     out.writeUInt32BE(hi, 8);
@@ -442,10 +434,19 @@ export class OutboundSa {
     nonce.writeUInt32BE(lo, 8);
     const aad = this.#aad;
     writeAad(aad, hi, lo);
-    out.set(payload, ctStart);
-    writeTrailer(out, ctStart + payload.length, ctEnd, nextHeader);
     const c = createCipheriv(p.cipher as CipherGCMTypes, p.enc!, nonce, { authTagLength: p.icv });
     c.setAAD(aad);
+    return c;
+  }
+
+  #sealGcm(payload: Uint8Array, nextHeader: number, hi: number, lo: number): Buffer {
+    const p = this.#p;
+    const ctStart = HEADER + GCM_IV;
+    const ctEnd = ctStart + paddedLength(Kind.Gcm, payload.length);
+    const out = Buffer.allocUnsafe(ctEnd + p.icv);
+    const c = this.#gcmStart(out, hi, lo);
+    out.set(payload, ctStart);
+    writeTrailer(out, ctStart + payload.length, ctEnd, nextHeader);
     c.update(out.subarray(ctStart, ctEnd)).copy(out, ctStart);
     c.final();
     c.getAuthTag().copy(out, ctEnd);

@@ -25,15 +25,8 @@ export interface InnerDatagram {
  * @throws HipProtocolError `ERR_HIP_DATAGRAM_TOO_LARGE` as {@link encodeInnerDatagram}.
  */
 export function innerDatagramHeader(d: InnerDatagram): Uint8Array {
-  const len = 8 + d.data.length;
-  if (len > 0xffff) throw new HipProtocolError('ERR_HIP_DATAGRAM_TOO_LARGE', `datagram of ${d.data.length} bytes is too large`);
   const out = new Uint8Array(8);
-  out[0] = d.srcPort >> 8;
-  out[1] = d.srcPort & 0xff;
-  out[2] = d.dstPort >> 8;
-  out[3] = d.dstPort & 0xff;
-  out[4] = len >> 8;
-  out[5] = len & 0xff;
+  writeHeader(out, d);
   return out;
 }
 
@@ -44,14 +37,8 @@ export function innerDatagramHeader(d: InnerDatagram): Uint8Array {
  */
 export function encodeInnerDatagram(d: InnerDatagram, srcHit: Uint8Array, dstHit: Uint8Array, opts?: { checksum?: boolean }): Uint8Array {
   const len = 8 + d.data.length;
-  if (len > 0xffff) throw new HipProtocolError('ERR_HIP_DATAGRAM_TOO_LARGE', `datagram of ${d.data.length} bytes is too large`);
   const out = new Uint8Array(len);
-  out[0] = d.srcPort >> 8;
-  out[1] = d.srcPort & 0xff;
-  out[2] = d.dstPort >> 8;
-  out[3] = d.dstPort & 0xff;
-  out[4] = len >> 8;
-  out[5] = len & 0xff;
+  writeHeader(out, d);
   out.set(d.data, 8);
   if (opts?.checksum === false) return out;
   const c = upperLayerChecksum(srcHit, dstHit, INNER_UDP, out) || 0xffff;
@@ -73,4 +60,16 @@ export function decodeInnerDatagram(bytes: Uint8Array, srcHit: Uint8Array, dstHi
     throw new HipProtocolError('ERR_HIP_BAD_DATAGRAM', 'inner datagram checksum mismatch');
   }
   return { srcPort: (bytes[0]! << 8) | bytes[1]!, dstPort: (bytes[2]! << 8) | bytes[3]!, data: bytes.subarray(8) };
+}
+
+/** Ports and length of the inner UDP header at the start of `out`; the checksum stays 0. */
+function writeHeader(out: Uint8Array, d: InnerDatagram): void {
+  const len = 8 + d.data.length;
+  if (len > 0xffff) throw new HipProtocolError('ERR_HIP_DATAGRAM_TOO_LARGE', `datagram of ${d.data.length} bytes is too large`);
+  out[0] = d.srcPort >> 8;
+  out[1] = d.srcPort & 0xff;
+  out[2] = d.dstPort >> 8;
+  out[3] = d.dstPort & 0xff;
+  out[4] = len >> 8;
+  out[5] = len & 0xff;
 }

@@ -873,10 +873,7 @@ export class StreamConnection {
         this.sndUna = a;
         this.retries = 0;
         if (this.finSent && a === this.sndNxt) this.finAcked = true;
-        if (this.needDrain && this.bufferedBytes < this.config.sendBufferBytes) {
-          this.needDrain = false;
-          this.emitEvent({ type: 'drain' });
-        }
+        this.drainIfRoom();
       }
       return true;
     }
@@ -985,11 +982,16 @@ export class StreamConnection {
     }
     if (!this.fastRecovery) this.growWindow(ackedBytes);
     this.rtxAt = this.inflight.length > 0 ? now + this.rto : undefined;
+    this.drainIfRoom();
+    return true;
+  }
+
+  /** 'drain' once, when a writer told to wait (write() returned false) has room again. */
+  private drainIfRoom(): void {
     if (this.needDrain && this.bufferedBytes < this.config.sendBufferBytes) {
       this.needDrain = false;
       this.emitEvent({ type: 'drain' });
     }
-    return true;
   }
 
   /** Reliable carrier: drop the segments that `a` acknowledges from the flight; trim one it covers in part. */
@@ -1093,10 +1095,7 @@ export class StreamConnection {
       if (grow > 0) this.growWindow(grow);
       this.rtxAt = this.inflight.length > 0 ? now + this.rto : undefined;
     }
-    if (this.needDrain && this.bufferedBytes < this.config.sendBufferBytes) {
-      this.needDrain = false;
-      this.emitEvent({ type: 'drain' });
-    }
+    this.drainIfRoom();
     return true;
   }
 
@@ -1320,10 +1319,7 @@ export class StreamConnection {
       }
       this.sndNxt = seqAdd(this.sndNxt, 1);
     }
-    if (this.needDrain && this.bufferedBytes < this.config.sendBufferBytes) {
-      this.needDrain = false;
-      this.emitEvent({ type: 'drain' });
-    }
+    this.drainIfRoom();
     // A reliable carrier loses nothing and delivers every window update while it lives (a
     // replaced one is handled by carrierReplaced): no timers.
     if (reliable) return;

@@ -4,13 +4,13 @@
  * another NAT by the listener's HIT and the relay's address. A line goes each way, and the
  * relay's counters at Ctrl-C show what it relayed.
  */
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HostIdentity } from '../../src/crypto/identity.js';
+import { watch } from '../helpers/child-output.js';
 import { NetLab, PUBLIC_NET, skipWithoutNetns } from '../helpers/netns.js';
 
 const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -23,35 +23,6 @@ afterEach(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
   dir = undefined;
 });
-
-/** Collects a child's output; `wait(re)` resolves with the first match in stdout+stderr. */
-function watch(child: ChildProcess) {
-  let text = '';
-  const waiters: (() => void)[] = [];
-  const on = (d: Buffer) => {
-    text += d.toString();
-    for (const w of [...waiters]) w();
-  };
-  child.stdout!.on('data', on);
-  child.stderr!.on('data', on);
-  return {
-    text: () => text,
-    wait(re: RegExp, ms = 20_000): Promise<RegExpMatchArray> {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const m = re.exec(text);
-          if (!m) return;
-          waiters.splice(waiters.indexOf(check), 1);
-          clearTimeout(t);
-          resolve(m);
-        };
-        const t = setTimeout(() => reject(new Error(`no ${re} within ${ms} ms in:\n${text}`)), ms);
-        waiters.push(check);
-        check();
-      });
-    },
-  };
-}
 
 describe.skipIf(skipWithoutNetns())('hipl relay / listen --relay / connect, both ends behind NATs', () => {
   it('the three-terminal walkthrough: a line each way through the relay', async () => {

@@ -941,17 +941,7 @@ export class StreamConnection {
         if (r.fin) this.finAcked = true;
         continue;
       }
-      if (seqDiff(a, r.seq) > 0) {
-        // The peer took part of this segment (its buffer was short): keep only the rest.
-        let k = seqDiff(a, r.seq);
-        if (r.syn) {
-          r.syn = false;
-          k--;
-        }
-        r.data = r.data.subarray(k);
-        this.inflightBytes -= k;
-        r.seq = a;
-      }
+      this.trimFront(r, a);
       break;
     }
     this.sndUna = a;
@@ -994,6 +984,19 @@ export class StreamConnection {
     }
   }
 
+  /** The peer took the part of `r` before `a` (its buffer was short): keep only the rest. */
+  private trimFront(r: (typeof this.inflight)[number], a: number): void {
+    if (seqDiff(a, r.seq) <= 0) return;
+    let k = seqDiff(a, r.seq);
+    if (r.syn) {
+      r.syn = false;
+      k--;
+    }
+    r.data = r.data.subarray(k);
+    this.inflightBytes -= k;
+    r.seq = a;
+  }
+
   /** Reliable carrier: drop the segments that `a` acknowledges from the flight; trim one it covers in part. */
   private releaseAcked(a: number): void {
     let n = 0;
@@ -1006,16 +1009,7 @@ export class StreamConnection {
         n++;
         continue;
       }
-      if (seqDiff(a, r.seq) > 0) {
-        let k = seqDiff(a, r.seq);
-        if (r.syn) {
-          r.syn = false;
-          k--;
-        }
-        r.data = r.data.subarray(k);
-        this.inflightBytes -= k;
-        r.seq = a;
-      }
+      this.trimFront(r, a);
       break;
     }
     if (n > 0) flight.splice(0, n);

@@ -14,7 +14,7 @@ import type { EngineOptions } from '../../src/core/config.js';
 import { hitKey, type EngineContext } from '../../src/core/context.js';
 import type { PeerLocator } from '../../src/core/events.js';
 import type { LocatorCodec } from '../../src/core/registration.js';
-import { sealForPeer } from '../../src/core/teardown.js';
+import { sealPacket } from '../../src/core/sealing.js';
 import { announceCandidates, seqAfter } from '../../src/core/update.js';
 import { HostIdentity } from '../../src/crypto/identity.js';
 import {
@@ -46,10 +46,25 @@ interface Inside {
 const inside = (n: SimNode): Inside => n.engine as unknown as Inside;
 const assoc = (n: SimNode, peerHit: Uint8Array): Association<PeerLocator> => inside(n).associations.get(hitKey(peerHit))!;
 
-/** An UPDATE `from` sends its peer, sealed with its real keys (HIP_MAC and HIP_SIGNATURE good). */
-function sealUpdate(from: SimNode, peerHit: Uint8Array, params: HipParam[]): Uint8Array {
-  return sealForPeer(inside(from).ctx, assoc(from, peerHit), PacketType.UPDATE, [...params].sort((x, y) => x.type - y.type));
+/**
+ * An UPDATE `from` sends its peer, sealed with its real keys (HIP_MAC and HIP_SIGNATURE good);
+ * `header` changes the header before sealing (version, receiver HIT).
+ */
+function sealUpdate(from: SimNode, peerHit: Uint8Array, params: HipParam[], header: Partial<HipPacket> = {}): Uint8Array {
+  const ctx = inside(from).ctx;
+  const a = assoc(from, peerHit);
+  const me = ctx.local(a.version)!;
+  const sorted = [...params].sort((x, y) => x.type - y.type);
+  return sealPacket(
+    ctx.provider,
+    { version: a.version, type: PacketType.UPDATE, controls: 0, checksum: 0, senderHit: a.localHit, receiverHit: a.peerHit, params: sorted, ...header },
+    { type: ParamType.HIP_MAC, hash: a.hipKeys!.macHash, key: a.hipKeys!.macOut },
+    { type: ParamType.HIP_SIGNATURE, key: me.signingKey, scheme: me.scheme, algorithm: me.hiAlgorithm },
+  );
 }
+
+/** Drops a node recorded, as [reason, detail]. */
+const drops = (n: SimNode): [string, string | undefined][] => SimNetwork.eventsOf(n, 'dropped').map((e) => [e.reason, e.detail]);
 
 interface Sent {
   from: string;
@@ -330,5 +345,276 @@ describe('return-routability checks: one per locator, bounded by the path table'
     expect(checked.size).toBeGreaterThan(1);
     expect(checked.size).toBeLessThanOrEqual(7);
     expect(l.b.engine.association(l.hitA)!.locator.key).toBe('sim:a');
+  });
+});
+
+const seqParam = (updateId: number): HipParam => ({ type: ParamType.SEQ, updateId });
+const ackParam = (...updateIds: number[]): HipParam => ({ type: ParamType.ACK, updateIds });
+const fromTo = (l: Lab, from: string, to?: string): Sent[] => l.sent.filter((s) => s.from === from && (to === undefined || s.to === to));
+
+describe('handleUpdate: what is refused before anything changes', () => {
+  it('an UPDATE for a peer we have no association with', () => {
+    const l = lab('no-assoc');
+    const c = l.net.addNode('c', HostIdentity.generate({ algorithm: 'ecdsa-p256' }));
+    l.deliver(c, sealUpdate(l.a, l.hitB, [seqParam(1)]), 'sim:a');
+    expect(drops(c)).toEqual([['no-association', undefined]]);
+    expect(l.sent).toEqual([]);
+  });
+
+  it('an UPDATE of the other HIP version, or to another HIT of ours, or in a state without keys', () => {
+    const l = lab('wrong-header');
+    l.deliver(l.b, sealUpdate(l.a, l.hitB, [seqParam(1)], { version: 1 }), 'sim:a');
+    l.deliver(l.b, sealUpdate(l.a, l.hitB, [seqParam(1)], { receiverHit: idA.hit(2) }), 'sim:a');
+    expect(drops(l.b)).toEqual([
+      ['wrong-state', undefined],
+      ['wrong-receiver-hit', undefined],
+    ]);
+    expect(l.sent).toEqual([]);
+    // The same UPDATE with the right header is answered.
+    l.deliver(l.b, sealUpdate(l.a, l.hitB, [seqParam(1)]), 'sim:a');
+    expect(fromTo(l, 'b')).toHaveLength(1);
+    // A closing association takes no UPDATE.
+    const u = sealUpdate(l.a, l.hitB, [seqParam(2)]);
+    l.b.engine.close(l.hitA, l.net.now);
+    l.net.flush();
+    l.b.events.length = 0;
+    l.deliver(l.b, u, 'sim:a');
+    expect(drops(l.b)).toEqual([['wrong-state', undefined]]);
+  });
+
+  it('an UPDATE with neither SEQ nor ACK', () => {
+    const l = lab('no-seq-ack');
+    l.deliver(l.b, sealUpdate(l.a, l.hitB, [{ type: ParamType.ECHO_REQUEST_SIGNED, opaque: new Uint8Array(16) }]), 'sim:a');
+    expect(drops(l.b)).toEqual([['missing-parameter', 'UPDATE without SEQ or ACK']]);
+    expect(l.sent).toEqual([]);
+    // With only SEQ, or only ACK, it is taken.
+    l.deliver(l.b, sealUpdate(l.a, l.hitB, [seqParam(1)]), 'sim:a');
+    l.deliver(l.b, sealUpdate(l.a, l.hitB, [ackParam(0)]), 'sim:a');
+    expect(drops(l.b)).toHaveLength(1);
+  });
+
+  it('an UPDATE with a bad HIP_MAC is refused, and nothing of it is used', () => {
+    const l = lab('bad-mac');
+    const u = sealUpdate(l.a, l.hitB, [seqParam(1), { type: ParamType.ECHO_REQUEST_SIGNED, opaque: new Uint8Array(16) }]);
+    const forged = u.slice();
+    // Flip a bit in the echo request: the MAC no longer matches.
+    forged[60]! ^= 1;
+    l.deliver(l.b, forged, 'sim:a');
+    expect(drops(l.b).map((d) => d[0])).toEqual(['bad-mac']);
+    expect(l.sent).toEqual([]);
+  });
+
+  it('a stale Update ID is dropped unanswered; the last one is answered again from the stored reply, to where it came from', () => {
+    const l = lab('stale');
+    l.deliver(l.b, sealUpdate(l.a, l.hitB, [seqParam(5)]), 'sim:a');
+    const [reply] = fromTo(l, 'b', 'a');
+    expect(getParam(reply!.pkt, ParamType.ACK)!.updateIds).toEqual([5]);
+    l.deliver(l.b, sealUpdate(l.a, l.hitB, [seqParam(4)]), 'sim:a');
+    l.deliver(l.b, sealUpdate(l.a, l.hitB, [seqParam(0x8000_0005)]), 'sim:a');
+    expect(drops(l.b)).toEqual([
+      ['duplicate', 'stale UPDATE 4'],
+      ['duplicate', `stale UPDATE ${0x8000_0005}`],
+    ]);
+    expect(fromTo(l, 'b')).toHaveLength(1);
+    // The same ID again (our answer was lost): the same bytes again, now to the new source.
+    const c = l.net.addNode('c', idA);
+    l.deliver(l.b, sealUpdate(l.a, l.hitB, [seqParam(5)]), 'sim:c');
+    expect(drops(l.b)[2]).toEqual(['duplicate', 'UPDATE 5 again']);
+    const again = fromTo(l, 'b');
+    expect(again.map((s) => s.to)).toEqual(['a', 'c']);
+    expect(emitted(again[1]!.pkt)).toEqual(emitted(reply!.pkt));
+    expect(c.events).toEqual([]);
+    // A newer ID is taken.
+    l.deliver(l.b, sealUpdate(l.a, l.hitB, [seqParam(6)]), 'sim:a');
+    expect(fromTo(l, 'b')).toHaveLength(3);
+  });
+});
+
+const emitted = (p: HipPacket): string => JSON.stringify(p.params, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
+
+/** Drop every UPDATE from `who` (after recording it): the test answers in its place. */
+function silence(l: Lab, who: string): void {
+  const record = l.net.hook!;
+  l.net.hook = (t, from, to) => {
+    const bytes = record(t, from, to);
+    return from.name === who && t.packetType === PacketType.UPDATE ? undefined : bytes;
+  };
+}
+
+describe('SEQ/ACK matching: only the ACK of our Update ID completes our UPDATE', () => {
+  it('an ACK of another ID leaves the announcement outstanding (retransmitted); the right one, among others, completes it', () => {
+    const l = lab('ack-match');
+    silence(l, 'b');
+    l.a.engine.updateLocators([X], l.net.now);
+    l.net.flush();
+    const seq = getParam(fromTo(l, 'a')[0]!.pkt, ParamType.SEQ)!.updateId;
+    l.deliver(l.a, sealUpdate(l.b, l.hitA, [ackParam(seq + 1)]), 'sim:b');
+    l.net.run(l.net.now + 1500);
+    expect(fromTo(l, 'a').length).toBeGreaterThan(1);
+    l.deliver(l.a, sealUpdate(l.b, l.hitA, [ackParam(seq + 7, seq)]), 'sim:b');
+    const before = fromTo(l, 'a').length;
+    l.net.run(l.net.now + 60_000);
+    expect(fromTo(l, 'a').length).toBe(before);
+    expect(SimNetwork.eventsOf(l.a, 'path')).toEqual([]);
+  });
+
+  it('an ACK with nothing outstanding changes nothing', () => {
+    const l = lab('ack-none');
+    l.deliver(l.a, sealUpdate(l.b, l.hitA, [ackParam(0)]), 'sim:b');
+    expect(drops(l.a)).toEqual([]);
+    expect(l.sent).toEqual([]);
+  });
+});
+
+describe('the echo: a locator becomes the path only when its own nonce comes back', () => {
+  function checking(seed: string) {
+    const l = lab(seed);
+    const a2 = l.net.addNode('a2', idA);
+    silence(l, 'a');
+    l.b.engine.received(l.hitA, { key: 'sim:a2' }, 100, l.net.now);
+    l.net.flush();
+    const check = fromTo(l, 'b', 'a2')[0]!.pkt;
+    return { l, a2, nonce: getParam(check, ParamType.ECHO_REQUEST_SIGNED)!.opaque, seq: getParam(check, ParamType.SEQ)!.updateId };
+  }
+
+  it('a wrong nonce moves nothing; the right one moves the peer there', () => {
+    const { l, nonce, seq } = checking('echo-wrong');
+    const wrong = nonce.slice();
+    wrong[0]! ^= 0xff;
+    l.deliver(l.b, sealUpdate(l.a, l.hitB, [ackParam(seq), { type: ParamType.ECHO_RESPONSE_SIGNED, opaque: wrong }]), 'sim:a2');
+    expect(l.b.engine.association(l.hitA)!.locator.key).toBe('sim:a');
+    expect(SimNetwork.eventsOf(l.b, 'locator')).toEqual([]);
+    expect(drops(l.b)).toEqual([]);
+    expect(l.b.engine.paths(l.hitA).find((p) => p.key === 'sim:a2')).toMatchObject({ state: 'unverified' });
+    l.deliver(l.b, sealUpdate(l.a, l.hitB, [seqParam(1), { type: ParamType.ECHO_RESPONSE_SIGNED, opaque: nonce }]), 'sim:a2');
+    expect(l.b.engine.association(l.hitA)!.locator.key).toBe('sim:a2');
+    expect(SimNetwork.eventsOf(l.b, 'locator').map((e) => e.locator.key)).toEqual(['sim:a2']);
+  });
+});
+
+const espInfo = (oldSpi: number, newSpi: number, keymatIndex = 0): HipParam => ({ type: ParamType.ESP_INFO, reserved: 0, keymatIndex, oldSpi, newSpi });
+
+describe('rekeying: only an ESP_INFO that names the SA in use, with a new non-zero SPI, starts or answers one', () => {
+  /** b asks a (forged, a's answers recorded only) for a rekey; returns what a answered. */
+  function ask(l: Lab, params: HipParam[], seq = 1): HipPacket {
+    l.deliver(l.a, sealUpdate(l.b, l.hitA, [seqParam(seq), ...params]), 'sim:b');
+    const answers = fromTo(l, 'a', 'b');
+    return answers[answers.length - 1]!.pkt;
+  }
+  const spis = (l: Lab) => ({ aPeer: l.a.engine.association(l.hitB)!.sa!.peerSpi });
+
+  it('an ESP_INFO naming another SA, a new SPI 0, or OLD = NEW (a readdress) gets a plain ACK', () => {
+    const l = lab('peer-rekey-bad');
+    silence(l, 'a');
+    const { aPeer } = spis(l);
+    for (const [i, info] of [espInfo(aPeer + 1, 0x5000), espInfo(aPeer, 0), espInfo(aPeer, aPeer)].entries()) {
+      const answer = ask(l, [info], i + 1);
+      expect(getParam(answer, ParamType.ESP_INFO), `case ${i}`).toBeUndefined();
+      expect(getParam(answer, ParamType.SEQ), `case ${i}`).toBeUndefined();
+      expect(getParam(answer, ParamType.ACK)!.updateIds).toEqual([i + 1]);
+    }
+    expect(assoc(l.a, l.hitB).update.rekey).toBeUndefined();
+  });
+
+  it('a good ESP_INFO is answered with ours: a fresh SPI, the later of the two KEYMAT indexes, SEQ and ACK', () => {
+    const l = lab('peer-rekey-index');
+    silence(l, 'a');
+    const next = assoc(l.a, l.hitB).hipKeys!.keymatNext;
+    const later = ask(l, [espInfo(spis(l).aPeer, 0x5000, next + 64)]);
+    const info = getParam(later, ParamType.ESP_INFO)!;
+    expect(info.keymatIndex).toBe(next + 64);
+    expect(info.oldSpi).toBe(l.a.engine.association(l.hitB)!.sa!.localSpi);
+    expect(info.newSpi).not.toBe(info.oldSpi);
+    expect(getParam(later, ParamType.SEQ)).toBeDefined();
+    expect(getParam(later, ParamType.ACK)!.updateIds).toEqual([1]);
+    expect(getParam(later, ParamType.DIFFIE_HELLMAN)).toBeUndefined();
+
+    const l2 = lab('peer-rekey-index2');
+    silence(l2, 'a');
+    const next2 = assoc(l2.a, l2.hitB).hipKeys!.keymatNext;
+    const earlier = ask(l2, [espInfo(spis(l2).aPeer, 0x5000, 0)]);
+    expect(getParam(earlier, ParamType.ESP_INFO)!.keymatIndex).toBe(next2);
+  });
+
+  it('a rekey asked for while our own UPDATE is outstanding, or with a DH group we do not allow, gets a plain ACK', () => {
+    const l = lab('peer-rekey-busy', { dhGroups: [7] });
+    silence(l, 'a');
+    l.a.engine.updateLocators([X], l.net.now);
+    l.net.flush();
+    const busy = ask(l, [espInfo(spis(l).aPeer, 0x5000)]);
+    expect(getParam(busy, ParamType.ESP_INFO)).toBeUndefined();
+    expect(getParam(busy, ParamType.ACK)!.updateIds).toEqual([1]);
+    // Nothing half-started either (no SPI taken, no rekey state to block a later one).
+    expect(assoc(l.a, l.hitB).update.rekey).toBeUndefined();
+
+    const l2 = lab('peer-rekey-group', { dhGroups: [7] });
+    silence(l2, 'a');
+    const dh = { type: ParamType.DIFFIE_HELLMAN, values: [{ group: 8, publicValue: new Uint8Array(132).fill(1) }] } as HipParam;
+    const refused = ask(l2, [espInfo(spis(l2).aPeer, 0x5000), dh]);
+    expect(getParam(refused, ParamType.ESP_INFO)).toBeUndefined();
+    expect(assoc(l2.a, l2.hitB).update.rekey).toBeUndefined();
+  });
+
+  it('a DH rekey starts the KEYMAT over at 0 with a new key of the peer group', () => {
+    const l = lab('peer-rekey-dh');
+    silence(l, 'a');
+    // P-256, the group the base exchange used.
+    const group = 7;
+    const key = inside(l.b).ctx.provider.dhGenerate(group);
+    const answer = ask(l, [espInfo(spis(l).aPeer, 0x5000, 40), { type: ParamType.DIFFIE_HELLMAN, values: [{ group, publicValue: key.publicValue }] } as HipParam]);
+    expect(getParam(answer, ParamType.ESP_INFO)!.keymatIndex).toBe(0);
+    expect(getParam(answer, ParamType.DIFFIE_HELLMAN)!.values[0]!.group).toBe(group);
+  });
+});
+
+describe('the rekey initiator takes only an answer that names the SA in use', () => {
+  /** a starts a rekey (b silenced); returns a's UPDATE and the SPIs in use. */
+  function started(seed: string, dh = false) {
+    const l = lab(seed);
+    silence(l, 'b');
+    expect(l.a.engine.rekey(l.hitB, l.net.now, { dh })).toBe(true);
+    l.net.flush();
+    const mine = fromTo(l, 'a', 'b')[0]!.pkt;
+    const sa = l.b.engine.association(l.hitA)!.sa!;
+    return { l, mine, seq: getParam(mine, ParamType.SEQ)!.updateId, bLocal: sa.localSpi, bPeer: sa.peerSpi };
+  }
+
+  it('an answer whose ESP_INFO names another SA, or a new SPI 0, or OLD = NEW, completes nothing; the right one does', () => {
+    const { l, seq, bLocal } = started('note-bad');
+    const bad = [espInfo(bLocal + 1, 0x6000), espInfo(bLocal, 0), espInfo(bLocal, bLocal)];
+    for (const [i, info] of bad.entries()) l.deliver(l.a, sealUpdate(l.b, l.hitA, [seqParam(i + 1), ackParam(seq), info]), 'sim:b');
+    expect(SimNetwork.eventsOf(l.a, 'rekey-inbound')).toEqual([]);
+    expect(SimNetwork.eventsOf(l.a, 'rekeyed')).toEqual([]);
+    l.deliver(l.a, sealUpdate(l.b, l.hitA, [seqParam(9), espInfo(bLocal, 0x6000)]), 'sim:b');
+    const [done] = SimNetwork.eventsOf(l.a, 'rekeyed');
+    expect(done!.sa.peerSpi).toBe(0x6000);
+  });
+
+  it('the first good answer wins: a second ESP_INFO does not change the new SA', () => {
+    const { l, seq, bLocal } = started('note-twice');
+    l.deliver(l.a, sealUpdate(l.b, l.hitA, [seqParam(1), espInfo(bLocal, 0x6000)]), 'sim:b');
+    const [inbound] = SimNetwork.eventsOf(l.a, 'rekey-inbound');
+    expect(inbound!.sa.peerSpi).toBe(0x6000);
+    l.deliver(l.a, sealUpdate(l.b, l.hitA, [seqParam(2), ackParam(seq), espInfo(bLocal, 0x7000)]), 'sim:b');
+    expect(SimNetwork.eventsOf(l.a, 'rekey-inbound')).toHaveLength(1);
+    expect(SimNetwork.eventsOf(l.a, 'rekeyed')[0]!.sa.peerSpi).toBe(0x6000);
+  });
+
+  it('a DH rekey waits for the peer DH value; a value that does not work ends the rekey with bad-dh and frees it for a new one', () => {
+    const { l, seq, bLocal } = started('note-bad-dh', true);
+    const localBefore = l.a.engine.association(l.hitB)!.sa!.localSpi;
+    // ESP_INFO without DIFFIE_HELLMAN: nothing to derive yet.
+    l.deliver(l.a, sealUpdate(l.b, l.hitA, [seqParam(1), ackParam(seq), espInfo(bLocal, 0x6000)]), 'sim:b');
+    expect(SimNetwork.eventsOf(l.a, 'rekey-inbound')).toEqual([]);
+    expect(assoc(l.a, l.hitB).update.rekey).toBeDefined();
+    // Now a public value that is not a point of the curve.
+    const { l: l2, seq: seq2, bLocal: bLocal2 } = started('note-bad-dh2', true);
+    const notAPoint = { type: ParamType.DIFFIE_HELLMAN, values: [{ group: 7, publicValue: new Uint8Array(64).fill(7) }] } as HipParam;
+    l2.deliver(l2.a, sealUpdate(l2.b, l2.hitA, [seqParam(1), ackParam(seq2), espInfo(bLocal2, 0x6000), notAPoint]), 'sim:b');
+    expect(drops(l2.a).map((d) => d[0])).toEqual(['bad-dh']);
+    expect(SimNetwork.eventsOf(l2.a, 'rekey-inbound')).toEqual([]);
+    expect(assoc(l2.a, l2.hitB).update.rekey).toBeUndefined();
+    expect(l2.a.engine.rekey(l2.hitB, l2.net.now)).toBe(true);
+    expect(l.a.engine.association(l.hitB)!.sa!.localSpi).toBe(localBefore);
   });
 });

@@ -618,3 +618,161 @@ describe('the rekey initiator takes only an answer that names the SA in use', ()
     expect(l.a.engine.association(l.hitB)!.sa!.localSpi).toBe(localBefore);
   });
 });
+
+describe('retransmission and giving up', () => {
+  const gaps = (xs: Sent[]): number[] => xs.slice(1).map((s, i) => s.at - xs[i]!.at);
+
+  it('a check is retransmitted on the backoff schedule, then abandoned; work queued behind it goes out then', () => {
+    const l = lab('check-schedule');
+    l.net.addNode('a2', idA);
+    silence(l, 'a');
+    l.b.engine.received(l.hitA, { key: 'sim:a2' }, 100, l.net.now);
+    // A rekey asked for meanwhile waits: a check is not cancelled for it.
+    expect(l.b.engine.rekey(l.hitA, l.net.now)).toBe(true);
+    l.net.run(l.net.now + 200_000);
+    const checks = fromTo(l, 'b', 'a2');
+    expect(gaps(checks)).toEqual([1000, 2000, 4000, 8000, 16000]);
+    expect(l.b.engine.paths(l.hitA).find((p) => p.key === 'sim:a2')).toMatchObject({ state: 'deprecated', checking: false });
+    const rekey = fromTo(l, 'b', 'a').filter((s) => getParam(s.pkt, ParamType.ESP_INFO));
+    expect(rekey[0]!.at).toBe(checks[checks.length - 1]!.at + 16000);
+    expect(l.b.engine.association(l.hitA)!.locator.key).toBe('sim:a');
+  });
+
+  it('updateRetries bounds every UPDATE; a loss probe or a registration at most LOSS_PROBE_RETRIES', () => {
+    const l = lab('check-retries', { retransmit: { updateRetries: 2 } });
+    l.net.addNode('a2', idA);
+    silence(l, 'a');
+    l.b.engine.received(l.hitA, { key: 'sim:a2' }, 100, l.net.now);
+    l.net.run(l.net.now + 200_000);
+    expect(fromTo(l, 'b', 'a2')).toHaveLength(3);
+  });
+
+  it('an unanswered announcement, probe or rekey reports the path dead, saying which; a rekey can be asked for again', () => {
+    for (const kind of ['announce', 'probe', 'rekey'] as const) {
+      const l = lab(`dead-${kind}`, kind === 'probe' ? { livenessMs: 30_000 } : {});
+      silence(l, 'b');
+      if (kind === 'announce') l.a.engine.updateLocators([X], l.net.now);
+      if (kind === 'rekey') l.a.engine.rekey(l.hitB, l.net.now);
+      l.net.run(l.net.now + (kind === 'probe' ? 100_000 : 70_000));
+      const dead = SimNetwork.eventsOf(l.a, 'path');
+      expect(dead.map((e) => [e.state, e.detail]), kind).toEqual([['dead', `${kind} UPDATE not acknowledged`]]);
+      expect(dead[0]!.locator.key).toBe('sim:b');
+      if (kind === 'rekey') {
+        expect(assoc(l.a, l.hitB).update.rekey).toBeUndefined();
+        expect(l.a.engine.rekey(l.hitB, l.net.now)).toBe(true);
+      }
+    }
+  });
+});
+
+describe('what our UPDATEs carry', () => {
+  it('an announcement: ESP_INFO with OLD = NEW = our SPI at the next KEYMAT index, and a LOCATOR_SET of SPI + address, the first preferred', () => {
+    const l = lab('announce-shape');
+    l.a.engine.updateLocators([X, Y], l.net.now);
+    l.net.flush();
+    const p = fromTo(l, 'a')[0]!.pkt;
+    const sa = l.a.engine.association(l.hitB)!.sa!;
+    expect(getParam(p, ParamType.ESP_INFO)).toMatchObject({ oldSpi: sa.localSpi, newSpi: sa.localSpi, keymatIndex: assoc(l.a, l.hitB).hipKeys!.keymatNext });
+    const set = getParam(p, ParamType.LOCATOR_SET)!.locators;
+    expect(set.map((x) => [x.trafficType, x.locatorType, x.preferred, x.lifetime])).toEqual([
+      [LocatorTrafficType.BOTH, LocatorType.ESP_SPI_ADDRESS, true, 3600],
+      [LocatorTrafficType.BOTH, LocatorType.ESP_SPI_ADDRESS, false, 3600],
+    ]);
+    expect(set.map((x) => decodeLocatorValue(x))).toEqual([
+      { locatorType: LocatorType.ESP_SPI_ADDRESS, spi: sa.localSpi, address: X },
+      { locatorType: LocatorType.ESP_SPI_ADDRESS, spi: sa.localSpi, address: Y },
+    ]);
+  });
+
+  it('transport candidates: UDP, server-reflexive, in falling priority by order, each with its port', () => {
+    const l = lab('candidates-shape');
+    announceCandidates(inside(l.a).ctx, assoc(l.a, l.hitB), [{ address: X, port: 4000 }, { address: Y, port: 5000 }], l.net.now);
+    l.net.flush();
+    const set = getParam(fromTo(l, 'a')[0]!.pkt, ParamType.LOCATOR_SET)!.locators;
+    const spi = l.a.engine.association(l.hitB)!.sa!.localSpi;
+    expect(set.map((x) => x.preferred)).toEqual([true, false]);
+    expect(set.map((x) => decodeLocatorValue(x))).toEqual([
+      { locatorType: LocatorType.TRANSPORT, port: 4000, protocol: 17, kind: 1, priority: 0x7fff_ffff, spi, address: X },
+      { locatorType: LocatorType.TRANSPORT, port: 5000, protocol: 17, kind: 1, priority: 0x7fff_fffe, spi, address: Y },
+    ]);
+  });
+
+  it('Update IDs wrap from 2^32 - 1 to 0, and the peer takes the wrapped one as new', () => {
+    const l = lab('seq-wrap');
+    assoc(l.a, l.hitB).update.nextSeq = 0xffff_ffff;
+    l.a.engine.rekey(l.hitB, l.net.now);
+    l.net.run(l.net.now + 10_000);
+    l.a.engine.updateLocators([X], l.net.now);
+    l.net.run(l.net.now + 10_000);
+    const seqs = fromTo(l, 'a').map((s) => getParam(s.pkt, ParamType.SEQ)?.updateId).filter((x) => x !== undefined);
+    expect(seqs).toEqual([0xffff_ffff, 0]);
+    // Both acknowledged: nothing retransmitted, nothing reported dead.
+    expect(SimNetwork.eventsOf(l.a, 'rekeyed')).toHaveLength(1);
+    expect(SimNetwork.eventsOf(l.a, 'path')).toEqual([]);
+  });
+
+  it('a loss probe asks for an echo (the shape hipd answers), 16 bytes in HIPv2', () => {
+    const l = lab('loss-shape', { peerLossMs: 5000 });
+    silence(l, 'b');
+    for (let t = 0; t < 10; t++) {
+      l.a.engine.sent(l.hitB, l.net.now);
+      l.net.run(l.net.now + 1000);
+      l.net.now += 1000;
+    }
+    const [probe] = fromTo(l, 'a');
+    expect(getParam(probe!.pkt, ParamType.ECHO_REQUEST_SIGNED)!.opaque).toHaveLength(16);
+    expect(getParam(probe!.pkt, ParamType.SEQ)).toBeDefined();
+  });
+
+  it('a loss probe is retransmitted at most min(LOSS_PROBE_RETRIES, updateRetries) times', () => {
+    for (const [updateRetries, sends] of [
+      [5, 4],
+      [1, 2],
+    ] as const) {
+      const l = lab(`loss-bound-${updateRetries}`, { peerLossMs: 5000, retransmit: { updateRetries } });
+      silence(l, 'b');
+      for (let t = 0; t < 60; t++) {
+        if (!l.a.engine.association(l.hitB)) break;
+        l.a.engine.sent(l.hitB, l.net.now);
+        const next = l.net.now + 1000;
+        l.net.run(next);
+        l.net.now = next;
+      }
+      expect(fromTo(l, 'a'), `updateRetries ${updateRetries}`).toHaveLength(sends);
+      expect(SimNetwork.eventsOf(l.a, 'peer-lost')).toHaveLength(1);
+    }
+  });
+});
+
+describe('rekey KEYMAT positions', () => {
+  it('the initiator uses the later of its index and the answer index', () => {
+    for (const higher of [false, true]) {
+      const l = lab(`rekey-index-${higher}`);
+      silence(l, 'b');
+      l.a.engine.rekey(l.hitB, l.net.now);
+      l.net.flush();
+      const mine = getParam(fromTo(l, 'a')[0]!.pkt, ParamType.ESP_INFO)!;
+      const theirs = higher ? mine.keymatIndex + 96 : 0;
+      const bLocal = l.b.engine.association(l.hitA)!.sa!.localSpi;
+      const seq = getParam(fromTo(l, 'a')[0]!.pkt, ParamType.SEQ)!.updateId;
+      l.deliver(l.a, sealUpdate(l.b, l.hitA, [seqParam(1), ackParam(seq), espInfo(bLocal, 0x6000, theirs)]), 'sim:b');
+      expect(SimNetwork.eventsOf(l.a, 'rekeyed')[0]!.sa.keymatIndex, `higher ${higher}`).toBe(Math.max(mine.keymatIndex, theirs));
+    }
+  });
+
+  it('after a DH rekey, the next rekey draws from the new KEYMAT, never from the old one', () => {
+    const l = lab('rekey-rebased');
+    const old = assoc(l.a, l.hitB).hipKeys!;
+    l.a.engine.rekey(l.hitB, l.net.now, { dh: true });
+    l.net.run(l.net.now + 10_000);
+    l.a.engine.rekey(l.hitB, l.net.now);
+    l.net.run(l.net.now + 10_000);
+    const [, second] = SimNetwork.eventsOf(l.a, 'rekeyed');
+    expect(second).toBeDefined();
+    const fromOld = old.espKeysAt(second!.sa.keymatIndex);
+    expect(bytesEqual(second!.sa.outbound.enc, fromOld.outbound.enc)).toBe(false);
+    // Both ends agree on it all the same.
+    const [, theirs] = SimNetwork.eventsOf(l.b, 'rekeyed');
+    expect(bytesEqual(second!.sa.outbound.enc, theirs!.sa.inbound.enc)).toBe(true);
+  });
+});

@@ -776,3 +776,155 @@ describe('rekey KEYMAT positions', () => {
     expect(bytesEqual(second!.sa.outbound.enc, theirs!.sa.inbound.enc)).toBe(true);
   });
 });
+
+describe('a LOCATOR_SET from an address we do not use: the answer is the check', () => {
+  const locatorSet = (n: number): HipParam => ({ type: ParamType.LOCATOR_SET, locators: [espAddress(n)] });
+  const echoTo = (l: Lab, to: string): Sent[] => fromTo(l, 'b', to).filter((s) => getParam(s.pkt, ParamType.ECHO_REQUEST_SIGNED));
+
+  it('from the current address it is no move: a plain ACK', () => {
+    const l = lab('set-current');
+    l.deliver(l.b, sealUpdate(l.a, l.hitB, [seqParam(1), locatorSet(1)]), 'sim:a');
+    const [reply] = fromTo(l, 'b');
+    expect(getParam(reply!.pkt, ParamType.ECHO_REQUEST_SIGNED)).toBeUndefined();
+    expect(getParam(reply!.pkt, ParamType.SEQ)).toBeUndefined();
+    expect(getParam(reply!.pkt, ParamType.ACK)!.updateIds).toEqual([1]);
+  });
+
+  it('from a new address: one UPDATE that acknowledges, asks for the echo and, for a readdress, carries our ESP_INFO; a repeat gets the same bytes', () => {
+    const l = lab('set-moved');
+    l.net.addNode('a2', idA);
+    silence(l, 'a');
+    const sa = l.b.engine.association(l.hitA)!.sa!;
+    const u = sealUpdate(l.a, l.hitB, [seqParam(1), locatorSet(1), espInfo(sa.peerSpi, sa.peerSpi)]);
+    l.deliver(l.b, u, 'sim:a2');
+    const [check] = fromTo(l, 'b');
+    expect(check!.to).toBe('a2');
+    expect(getParam(check!.pkt, ParamType.ACK)!.updateIds).toEqual([1]);
+    expect(getParam(check!.pkt, ParamType.SEQ)).toBeDefined();
+    expect(getParam(check!.pkt, ParamType.ECHO_REQUEST_SIGNED)!.opaque).toHaveLength(16);
+    expect(getParam(check!.pkt, ParamType.ESP_INFO)).toMatchObject({ oldSpi: sa.localSpi, newSpi: sa.localSpi });
+    expect(l.b.engine.paths(l.hitA).find((p) => p.key === 'sim:a2')).toMatchObject({ state: 'unverified', announced: true, checking: true });
+    l.deliver(l.b, u, 'sim:a2');
+    const again = fromTo(l, 'b');
+    expect(again).toHaveLength(2);
+    expect(emitted(again[1]!.pkt)).toEqual(emitted(check!.pkt));
+    // A LOCATOR_SET without ESP_INFO (RFC 9028 style) gets a check without it.
+    const l2 = lab('set-moved-plain');
+    l2.net.addNode('a2', idA);
+    l2.deliver(l2.b, sealUpdate(l2.a, l2.hitB, [seqParam(1), locatorSet(1)]), 'sim:a2');
+    const [plain] = fromTo(l2, 'b');
+    expect(getParam(plain!.pkt, ParamType.ECHO_REQUEST_SIGNED)).toBeDefined();
+    expect(getParam(plain!.pkt, ParamType.ESP_INFO)).toBeUndefined();
+  });
+
+  it('a second set from the address being checked starts no second check', () => {
+    const l = lab('set-twice');
+    l.net.addNode('a2', idA);
+    silence(l, 'a');
+    l.deliver(l.b, sealUpdate(l.a, l.hitB, [seqParam(1), locatorSet(1)]), 'sim:a2');
+    l.deliver(l.b, sealUpdate(l.a, l.hitB, [seqParam(2), locatorSet(1)]), 'sim:a2');
+    expect(echoTo(l, 'a2')).toHaveLength(1);
+    const [, ack] = fromTo(l, 'b', 'a2');
+    expect(getParam(ack!.pkt, ParamType.ACK)!.updateIds).toEqual([2]);
+    expect(getParam(ack!.pkt, ParamType.SEQ)).toBeUndefined();
+  });
+
+  it('our announcement in flight gives way to the check (and is sent again after it); our rekey does not', () => {
+    const l = lab('set-preempt');
+    l.net.addNode('a2', idA);
+    silence(l, 'a');
+    l.b.engine.updateLocators([X], l.net.now);
+    l.net.flush();
+    l.deliver(l.b, sealUpdate(l.a, l.hitB, [seqParam(1), locatorSet(1)]), 'sim:a2');
+    expect(echoTo(l, 'a2')).toHaveLength(1);
+    l.net.run(l.net.now + 200_000);
+    const announces = fromTo(l, 'b', 'a').filter((s) => getParam(s.pkt, ParamType.LOCATOR_SET));
+    // Once before the check, then again (with its retransmissions) after the check gave up.
+    expect(announces.length).toBeGreaterThan(2);
+    expect(announces[1]!.at).toBeGreaterThan(echoTo(l, 'a2').at(-1)!.at);
+
+    const r = lab('set-rekey');
+    r.net.addNode('a2', idA);
+    silence(r, 'a');
+    r.b.engine.rekey(r.hitA, r.net.now);
+    r.net.flush();
+    r.deliver(r.b, sealUpdate(r.a, r.hitB, [seqParam(1), locatorSet(1)]), 'sim:a2');
+    // The rekey stays outstanding: the answer is a plain ACK, the check waits its turn.
+    const [ack] = fromTo(r, 'b', 'a2');
+    expect(getParam(ack!.pkt, ParamType.ECHO_REQUEST_SIGNED)).toBeUndefined();
+    expect(getParam(ack!.pkt, ParamType.ACK)!.updateIds).toEqual([1]);
+    r.net.run(r.net.now + 200_000);
+    expect(echoTo(r, 'a2').length).toBeGreaterThan(0);
+  });
+
+  it('a check in flight gives way to a newer move, and is run again afterwards', () => {
+    const l = lab('set-recheck');
+    l.net.addNode('a2', idA);
+    l.net.addNode('a3', idA);
+    silence(l, 'a');
+    l.b.engine.received(l.hitA, { key: 'sim:a2' }, 100, l.net.now);
+    l.net.flush();
+    expect(echoTo(l, 'a2')).toHaveLength(1);
+    l.deliver(l.b, sealUpdate(l.a, l.hitB, [seqParam(1), locatorSet(1)]), 'sim:a3');
+    expect(echoTo(l, 'a3')).toHaveLength(1);
+    expect(l.b.engine.paths(l.hitA).find((p) => p.key === 'sim:a2')).toMatchObject({ checking: false });
+    l.net.run(l.net.now + 200_000);
+    const a2 = echoTo(l, 'a2');
+    expect(a2.length).toBeGreaterThan(1);
+    expect(a2[1]!.at).toBeGreaterThan(echoTo(l, 'a3').at(-1)!.at);
+  });
+
+  it('an authentic UPDATE without a set from a new address (a rebound peer) is answered there and starts a check of it', () => {
+    const l = lab('seq-rebound');
+    l.net.addNode('a2', idA);
+    silence(l, 'a');
+    l.deliver(l.b, sealUpdate(l.a, l.hitB, [seqParam(1)]), 'sim:a2');
+    const sent = fromTo(l, 'b', 'a2');
+    expect(sent).toHaveLength(2);
+    expect(getParam(sent[0]!.pkt, ParamType.ACK)!.updateIds).toEqual([1]);
+    expect(getParam(sent[1]!.pkt, ParamType.ECHO_REQUEST_SIGNED)).toBeDefined();
+    expect(l.b.engine.association(l.hitA)!.locator.key).toBe('sim:a');
+  });
+});
+
+describe('R2-SENT: an UPDATE from the peer proves it has the keys', () => {
+  it('moves the responder to ESTABLISHED and starts its idle timer', () => {
+    const net = new SimNetwork('r2-update');
+    const a = net.addNode('a', idA, { idleTimeoutMs: 0 });
+    const b = net.addNode('b', idB, { idleTimeoutMs: 30_000 });
+    const hitA = a.engine.localHit(2);
+    const hitB = b.engine.localHit(2);
+    a.engine.connect(hitB, [b.locator], net.now);
+    net.run(net.now + 10_000);
+    expect(b.engine.association(hitA)?.state).toBe('R2-SENT');
+    const t0 = net.now;
+    a.engine.rekey(hitB, net.now);
+    net.run(net.now + 100);
+    expect(b.engine.association(hitA)?.state).toBe('ESTABLISHED');
+    net.run(t0 + 40_000);
+    const closed = SimNetwork.eventsOf(b, 'closed');
+    expect(closed.map((e) => e.by)).toEqual(['idle']);
+  });
+});
+
+describe('a check acknowledged without its echo stays open', () => {
+  it('starts no second check of that address, and the echo arriving later still moves the peer', () => {
+    const l = lab('ack-no-echo');
+    l.net.addNode('a2', idA);
+    silence(l, 'a');
+    l.b.engine.received(l.hitA, { key: 'sim:a2' }, 100, l.net.now);
+    l.net.flush();
+    const check = fromTo(l, 'b', 'a2')[0]!.pkt;
+    const nonce = getParam(check, ParamType.ECHO_REQUEST_SIGNED)!.opaque;
+    // The peer acknowledges the check but leaves the echo out.
+    l.deliver(l.b, sealUpdate(l.a, l.hitB, [ackParam(getParam(check, ParamType.SEQ)!.updateId)]), 'sim:a2');
+    expect(l.b.engine.paths(l.hitA).find((p) => p.key === 'sim:a2')).toMatchObject({ checking: true });
+    // More ESP from there, and a set from there: still that one check.
+    l.b.engine.received(l.hitA, { key: 'sim:a2' }, 100, l.net.now);
+    l.deliver(l.b, sealUpdate(l.a, l.hitB, [seqParam(1), { type: ParamType.LOCATOR_SET, locators: [espAddress(1)] }]), 'sim:a2');
+    l.net.run(l.net.now + 200_000);
+    expect(fromTo(l, 'b', 'a2').filter((s) => getParam(s.pkt, ParamType.ECHO_REQUEST_SIGNED))).toHaveLength(1);
+    l.deliver(l.b, sealUpdate(l.a, l.hitB, [seqParam(2), { type: ParamType.ECHO_RESPONSE_SIGNED, opaque: nonce }]), 'sim:a2');
+    expect(l.b.engine.association(l.hitA)!.locator.key).toBe('sim:a2');
+  });
+});

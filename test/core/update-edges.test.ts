@@ -15,7 +15,7 @@ import { hitKey, type EngineContext } from '../../src/core/context.js';
 import type { PeerLocator } from '../../src/core/events.js';
 import type { LocatorCodec } from '../../src/core/registration.js';
 import { sealPacket } from '../../src/core/sealing.js';
-import { announceCandidates, seqAfter } from '../../src/core/update.js';
+import { announceCandidates, probePath, requestRegistration, seqAfter } from '../../src/core/update.js';
 import { HostIdentity } from '../../src/crypto/identity.js';
 import {
   decodeLocatorValue,
@@ -926,5 +926,122 @@ describe('a check acknowledged without its echo stays open', () => {
     expect(fromTo(l, 'b', 'a2').filter((s) => getParam(s.pkt, ParamType.ECHO_REQUEST_SIGNED))).toHaveLength(1);
     l.deliver(l.b, sealUpdate(l.a, l.hitB, [seqParam(2), { type: ParamType.ECHO_RESPONSE_SIGNED, opaque: nonce }]), 'sim:a2');
     expect(l.b.engine.association(l.hitA)!.locator.key).toBe('sim:a2');
+  });
+});
+
+describe('cancelled work is sent again, never lost', () => {
+  const regRequests = (l: Lab): number[] =>
+    fromTo(l, 'a', 'b')
+      .map((s) => getParam(s.pkt, ParamType.REG_REQUEST))
+      .filter((r) => r !== undefined)
+      .map((r) => r.lifetime);
+  const checksFromA = (l: Lab, to: string): Sent[] => fromTo(l, 'a', to).filter((s) => getParam(s.pkt, ParamType.ECHO_REQUEST_SIGNED));
+
+  it('a registration UPDATE cut short by a check goes out again afterwards; a newer request replaces it', () => {
+    const l = lab('cancel-register');
+    l.net.addNode('b2', idB);
+    silence(l, 'b');
+    expect(l.a.engine.register(l.hitB, { types: [1], lifetimeS: 0 }, l.net.now)).toBe(true);
+    l.net.flush();
+    l.a.engine.received(l.hitB, { key: 'sim:b2' }, 100, l.net.now);
+    l.net.flush();
+    expect(checksFromA(l, 'b2')).toHaveLength(1);
+    l.net.run(l.net.now + 60_000);
+    const [first, ...again] = regRequests(l);
+    expect(first).toBe(0);
+    expect(again.length).toBeGreaterThan(0);
+    expect(again.every((x) => x === 0)).toBe(true);
+
+    const n = lab('cancel-register-newer');
+    n.net.addNode('b2', idB);
+    silence(n, 'b');
+    n.a.engine.register(n.hitB, { types: [1], lifetimeS: 0 }, n.net.now);
+    n.net.flush();
+    // A newer request waits behind the one in flight; the check then cancels the old one.
+    n.a.engine.register(n.hitB, { types: [1], lifetimeS: 3600 }, n.net.now);
+    n.a.engine.received(n.hitB, { key: 'sim:b2' }, 100, n.net.now);
+    n.net.run(n.net.now + 60_000);
+    const sent = regRequests(n);
+    expect(sent[0]).toBe(0);
+    expect(sent.length).toBeGreaterThan(1);
+    expect(sent.slice(1).every((x) => x !== 0)).toBe(true);
+  });
+
+  it('an unacknowledged registration UPDATE is tried 1 + LOSS_PROBE_RETRIES times and reported as an error', () => {
+    const l = lab('register-unanswered');
+    silence(l, 'b');
+    l.a.engine.register(l.hitB, { types: [1], lifetimeS: 600 }, l.net.now);
+    l.net.run(l.net.now + 120_000);
+    expect(regRequests(l)).toHaveLength(4);
+    expect(SimNetwork.eventsOf(l.a, 'registration').map((e) => e.error)).toEqual(['registration UPDATE not acknowledged']);
+  });
+
+  it('transport candidates cut short by a check are announced again with their ports', () => {
+    const l = lab('cancel-candidates');
+    l.net.addNode('b2', idB);
+    silence(l, 'b');
+    announceCandidates(inside(l.a).ctx, assoc(l.a, l.hitB), [{ address: X, port: 4000 }], l.net.now);
+    l.net.flush();
+    l.a.engine.received(l.hitB, { key: 'sim:b2' }, 100, l.net.now);
+    l.net.run(l.net.now + 60_000);
+    const sets = fromTo(l, 'a', 'b').filter((s) => getParam(s.pkt, ParamType.LOCATOR_SET));
+    expect(sets.length).toBeGreaterThan(1);
+    for (const s of sets) expect(decodeLocatorValue(getParam(s.pkt, ParamType.LOCATOR_SET)!.locators[0]!)).toMatchObject({ locatorType: LocatorType.TRANSPORT, port: 4000 });
+  });
+
+  it('an announcement in flight gives way to a check at once, and is sent again after the check', () => {
+    const l = lab('cancel-announce');
+    l.net.addNode('b2', idB);
+    silence(l, 'b');
+    l.a.engine.updateLocators([X], l.net.now);
+    l.net.flush();
+    l.a.engine.received(l.hitB, { key: 'sim:b2' }, 100, l.net.now);
+    l.net.flush();
+    // The check went out now, not after the announcement's retransmissions.
+    expect(checksFromA(l, 'b2')).toHaveLength(1);
+    l.net.run(l.net.now + 200_000);
+    const sets = fromTo(l, 'a', 'b').filter((s) => getParam(s.pkt, ParamType.LOCATOR_SET));
+    expect(sets.length).toBeGreaterThan(1);
+    expect(sets[1]!.at).toBeGreaterThan(checksFromA(l, 'b2').at(-1)!.at);
+  });
+
+  it('a rekey in flight does not give way: the check waits', () => {
+    const l = lab('rekey-no-preempt');
+    l.net.addNode('b2', idB);
+    silence(l, 'b');
+    l.a.engine.rekey(l.hitB, l.net.now);
+    l.net.flush();
+    l.a.engine.received(l.hitB, { key: 'sim:b2' }, 100, l.net.now);
+    l.net.flush();
+    expect(checksFromA(l, 'b2')).toEqual([]);
+    l.net.run(l.net.now + 200_000);
+    expect(checksFromA(l, 'b2').length).toBeGreaterThan(0);
+  });
+});
+
+describe('the entry points refuse what they cannot do', () => {
+  it('probePath does nothing while an UPDATE of ours is outstanding or queued', () => {
+    const l = lab('probe-guard');
+    silence(l, 'b');
+    l.a.engine.rekey(l.hitB, l.net.now);
+    l.net.flush();
+    const ctx = inside(l.a).ctx;
+    const a = assoc(l.a, l.hitB);
+    probePath(ctx, a, l.net.now);
+    expect(a.update.wants).toEqual([]);
+    l.a.engine.updateLocators([X], l.net.now);
+    const queued = [...a.update.wants];
+    probePath(ctx, a, l.net.now, 'loss');
+    expect(a.update.wants).toEqual(queued);
+  });
+
+  it('requestRegistration is refused before the base exchange ends', () => {
+    const net = new SimNetwork('register-early');
+    const a = net.addNode('a', idA);
+    const b = net.addNode('b', idB);
+    a.engine.connect(b.engine.localHit(2), [b.locator], net.now);
+    const early = assoc(a, b.engine.localHit(2));
+    expect(requestRegistration(inside(a).ctx, early, { type: ParamType.REG_REQUEST, lifetime: 0, regTypes: [1] } as HipParam, net.now)).toBe(false);
+    expect(early.update.wants).toEqual([]);
   });
 });

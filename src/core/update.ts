@@ -409,8 +409,10 @@ export function handleUpdate<L extends PeerLocator>(ctx: EngineContext<L>, pkt: 
     if (p) activatePath(ctx, a, p, now);
   }
   if (ack && u.out && ack.updateIds.includes(u.out.seq)) {
+    const purpose = acknowledged(a).purpose;
     // The answer to a REG_REQUEST rides on the UPDATE that acknowledges it (RFC 8003 §3.3).
-    if (acknowledged(a).purpose === 'register') ctx.registry.result(ctx, pkt, a, now);
+    if (purpose === 'register') ctx.registry.result(ctx, pkt, a, now);
+    if (purpose === 'announce') ctx.emit({ type: 'readdressed', peerHit: a.peerHit, mover: 'self' });
   }
   notePeerEspInfo(a, pkt);
 

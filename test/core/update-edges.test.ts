@@ -1062,3 +1062,17 @@ describe('a DH rekey starts the new KEYMAT at 0 whatever index the answer names'
     expect(SimNetwork.eventsOf(l.a, 'rekeyed')[0]!.sa.keymatIndex).toBe(0);
   });
 });
+
+describe('only the UPDATE that acknowledges our REG_REQUEST carries its answer', () => {
+  it('an announcement acknowledged while a registration waits behind it reports nothing about the registration', () => {
+    const l = lab('register-behind');
+    l.a.engine.updateLocators([X], l.net.now);
+    expect(l.a.engine.register(l.hitB, { types: [1], lifetimeS: 600 }, l.net.now)).toBe(true);
+    l.net.run(l.net.now + 10_000);
+    // b is no registrar: one answer, after the REG_REQUEST went out, and not before.
+    const outcomes = SimNetwork.eventsOf(l.a, 'registration');
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0]!.failed.map((f) => f.type)).toEqual([1]);
+    expect(fromTo(l, 'a').filter((s) => getParam(s.pkt, ParamType.REG_REQUEST))).toHaveLength(1);
+  });
+});

@@ -133,6 +133,18 @@ describe('InboundSa.open: each drop has its own reason, message and details', ()
     expect(e.details).toEqual({ spi: k.spi, length: 11 });
   });
 
+  it('a packet just long enough for the two trailer bytes and the ICV is judged by its ICV, one byte less is malformed', () => {
+    // NULL (7): header 8 + 2 + ICV 16; GCM (13): header 8 + IV 8 + 2 + ICV 16; GCM (12): ICV 8.
+    for (const [suite, min] of [[7, 26], [13, 34], [12, 26]] as const) {
+      const k = keysFor(suite);
+      const sa = new InboundSa(k);
+      const packet = (n: number) => Uint8Array.from({ length: n }, (_, i) => (i < 4 ? u32(k.spi)[i]! : i === 7 ? 1 : 0));
+      expect(espError(() => sa.open(packet(min))).code, `suite ${suite}`).toBe('ERR_ESP_AUTH');
+      const short = espError(() => sa.open(packet(min - 1)));
+      expect(short.message, `suite ${suite}`).toBe('ESP packet too short for its trailer and ICV');
+    }
+  });
+
   it('duplicates and packets left of the window are told apart', () => {
     const k = keysFor(13);
     const sa = new InboundSa(k, { replayWindow: 32 });

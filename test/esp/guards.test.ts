@@ -221,6 +221,58 @@ describe('OutboundSa rekey threshold', () => {
   });
 });
 
+describe('OutboundSa and InboundSa argument edges', () => {
+  it('an SA created at or past its rekey threshold needs a rekey before it seals anything', () => {
+    expect(new OutboundSa(keysFor(13), { initialSeq: 5n, rekeyThreshold: 5n }).needsRekey).toBe(true);
+    expect(new OutboundSa(keysFor(13), { initialSeq: 6n, rekeyThreshold: 5n }).needsRekey).toBe(true);
+    expect(new OutboundSa(keysFor(13), { initialSeq: 4n, rekeyThreshold: 5n }).needsRekey).toBe(false);
+  });
+
+  it('keys that are not byte arrays are refused without a length to report', () => {
+    const enc = espError(() => new InboundSa({ ...keysFor(8), encKey: 'k'.repeat(16) as unknown as Uint8Array }));
+    expect(enc.details).toEqual({ suite: 8, expected: 16, actual: undefined });
+    const auth = espError(() => new OutboundSa({ ...keysFor(8), authKey: null as unknown as Uint8Array }));
+    expect(auth.details).toEqual({ suite: 8, expected: 32, actual: undefined });
+  });
+
+  it('SPIs 256 and 2^32-1 are the ends of the range', () => {
+    for (const spi of [256, 0xffffffff]) expect(new OutboundSa(keysFor(8, spi)).spi).toBe(spi);
+    for (const spi of [255, 2 ** 32, 256.5]) expect(espError(() => new InboundSa(keysFor(8, spi))).code).toBe('ERR_ESP_BAD_SA');
+  });
+
+  it('next header 0 and 255 are sealed; fractions and NaN are refused', () => {
+    const k = keysFor(13);
+    const out = new OutboundSa(k);
+    const inbound = new InboundSa(k);
+    for (const nh of [0, 255]) expect(inbound.open(out.seal(Uint8Array.of(1), nh)).nextHeader).toBe(nh);
+    for (const nh of [1.5, Number.NaN, -1]) expect(espError(() => out.seal(Uint8Array.of(1), nh)).code).toBe('ERR_ESP_BAD_ARGUMENT');
+  });
+
+  it('a random source that returns more than 16 bytes: the IV is its first 16, the rest is not used', () => {
+    const k = keysFor(8);
+    const long = Uint8Array.from({ length: 200 }, (_, i) => i);
+    const packet = new OutboundSa(k, { randomIv: () => long }).seal(Uint8Array.of(9, 9), 17);
+    expect([...packet.subarray(8, 24)]).toEqual([...long.subarray(0, 16)]);
+    expect([...new InboundSa(k).open(packet).payload]).toEqual([9, 9]);
+  });
+
+  it('an AES-CBC packet with an empty ciphertext, or shorter than IV and ICV, is malformed', () => {
+    const k = keysFor(8);
+    for (const length of [40, 24]) {
+      const p = new Uint8Array(length);
+      p.set(u32(k.spi));
+      p[7] = 1;
+      const e = espError(() => new InboundSa(k).open(p));
+      expect(e.message, `length ${length}`).toBe('AES-CBC ciphertext is empty or not a multiple of 16 bytes');
+    }
+  });
+
+  it('espSpi reads exactly four bytes, the high bit included', () => {
+    expect(espSpi(Uint8Array.of(0, 0, 1, 0))).toBe(256);
+    expect(espSpi(Uint8Array.of(0xff, 0xff, 0xff, 0xfe, 7))).toBe(0xfffffffe);
+  });
+});
+
 describe('ReplayWindow boundaries', () => {
   it('status: numbers outside 1..2^64-1 are stale', () => {
     const w = new ReplayWindow(32);

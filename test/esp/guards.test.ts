@@ -297,6 +297,14 @@ describe('ReplayWindow boundaries', () => {
     expect(w.status(0, 101)).toBe('fresh');
   });
 
+  it('a jump farther than the ring forgets every slot, so numbers inside the new window are fresh', () => {
+    const w = new ReplayWindow(32);
+    w.update(0, 5); // ring slot 5
+    w.update(0, 100); // 95 ahead: more than the 32-slot ring
+    expect(w.status(0, 69)).toBe('fresh'); // slot 5 again, 31 behind the top: inside the window
+    expect(w.update(0, 69)).toBe(true);
+  });
+
   it('sliding across a 2^32 boundary forgets the slots it reuses', () => {
     const w = new ReplayWindow(32);
     w.update(0, TWO32 - 29); // ring slot 3
@@ -318,5 +326,14 @@ describe('ReplayWindow boundaries', () => {
     const fresh = new ReplayWindow(64);
     fresh.update(0, 100);
     expect(fresh.olderReadingIsStale(0, 200)).toBe(false);
+    // Inside the window but one subspace below the top: not ahead, whatever its low half.
+    const two = new ReplayWindow(64);
+    two.update(2, 5);
+    expect(two.status(1, TWO32 - 10)).toBe('fresh');
+    expect(two.olderReadingIsStale(1, TWO32 - 10)).toBe(false);
+    // Beyond 2^64 - 1 there is no sequence number to be ahead of the window.
+    const last = new ReplayWindow(64);
+    last.update(TWO32 - 1, 100);
+    expect(last.olderReadingIsStale(TWO32, 10)).toBe(false);
   });
 });

@@ -497,6 +497,14 @@ export class StreamConnection {
     return 'closing';
   }
 
+  /**
+   * The handshake has begun ({@link open} or {@link accept} was called). Before, a client may
+   * already be written to: its bytes wait and the first segment's worth rides on the SYN.
+   */
+  get opened(): boolean {
+    return this.started;
+  }
+
   /** Bytes written and not yet acknowledged by the peer (unsent plus in flight). */
   get bufferedBytes(): number {
     return this.pendingBytes + this.inflightBytes;
@@ -549,7 +557,10 @@ export class StreamConnection {
   /**
    * Server: answer the SYN that created this connection with a SYN+ACK. Data on the SYN (a
    * client's first write, see {@link pollSegment}) is taken as far as the receive buffer allows
-   * and acknowledged by the SYN+ACK; a FIN on the SYN is ignored (sent again later).
+   * and acknowledged by the SYN+ACK; a FIN on the SYN is ignored (sent again later). The
+   * connection is `established` at once (`connected` is reported): the peer is authenticated
+   * by ESP, so what the server writes leaves right behind the SYN+ACK, without waiting for the
+   * client's ACK of it.
    *
    * @throws HipProtocolError `ERR_STREAM_BAD_STATE` on a client or when called twice;
    *   `ERR_STREAM_BAD_SEGMENT` when `syn` is not a plain SYN for this port pair.
@@ -580,6 +591,9 @@ export class StreamConnection {
       this.deliver(syn.data.subarray(0, take));
     }
     this.sendSyn(now);
+    // For the same reason the server may send at once, behind its SYN+ACK, instead of waiting
+    // for the client's ACK of it: an answer to the first bytes leaves one round trip earlier.
+    this.becomeEstablished();
   }
 
   /** Process one inbound segment addressed to this port pair; others are ignored. */
@@ -819,13 +833,12 @@ export class StreamConnection {
   /** A SYN once the peer's initial sequence number is known: a retransmission or a duplicate. */
   private onSynAgain(seg: Segment, now: number): void {
     if (seg.seq === this.irs) this.counters.duplicates++;
-    if (this.role === 'server' && !this.established && !seg.flags.ack && seg.seq === this.irs) {
-      // Our SYN+ACK was lost: send it again now rather than waiting for the timer.
-      const synAck = this.inflight[0];
-      if (synAck?.syn === true) {
-        this.retransmit(synAck, now);
-        if (!this.config.reliableCarrier) this.rtxAt = now + this.rto;
-      }
+    const synAck = this.inflight[0];
+    if (this.role === 'server' && synAck?.syn === true && !seg.flags.ack && seg.seq === this.irs) {
+      // Our SYN+ACK was lost (it is still unacknowledged): send it again now rather than
+      // waiting for the timer.
+      this.retransmit(synAck, now);
+      if (!this.config.reliableCarrier) this.rtxAt = now + this.rto;
       return;
     }
     // A duplicate SYN+ACK means our ACK was lost; anything else gets our current ACK too.
@@ -835,7 +848,9 @@ export class StreamConnection {
   private onRst(seg: Segment): void {
     let acceptable: boolean;
     if (!this.irsKnown) {
-      acceptable = seg.flags.ack && seg.ack === seqAdd(this.iss, 1);
+      // It must acknowledge our SYN, and at most what rode on it (RFC 9293 3.10.7.3:
+      // SND.UNA < SEG.ACK =< SND.NXT): the answer to a SYN with data acknowledges the data too.
+      acceptable = seg.flags.ack && seqDiff(seg.ack, seqAdd(this.iss, 1)) >= 0 && seqDiff(seg.ack, this.sndNxt) <= 0;
     } else {
       const off = seqDiff(seg.seq, this.rcvNxt);
       acceptable = off >= 0 && off <= Math.max(this.config.receiveBufferBytes, 1);

@@ -155,6 +155,9 @@ export type StreamEvent =
       type: 'drain';
     };
 
+/** The `reason` of a `reset` event that answered our SYN: nothing listens on the peer's port. */
+export const REFUSED = 'connection refused';
+
 /** The phase of a connection, as TCP would name it in broad strokes. */
 export type StreamState = 'syn-sent' | 'syn-received' | 'established' | 'fin-wait' | 'closing' | 'closed';
 
@@ -826,7 +829,11 @@ export class StreamConnection {
     this.sndWl2 = this.iss;
     this.processAck(seg, now);
     this.becomeEstablished();
-    this.ackNow = true;
+    // The server sends without waiting for this ACK (see accept): it only releases the SYN+ACK
+    // there, so it goes as a delayed ACK, on our next data or with the ACK of the server's
+    // first answer, rather than as an ESP packet of its own.
+    if (this.config.ackDelayMs === 0) this.ackNow = true;
+    else this.ackAt ??= now + this.config.ackDelayMs;
     this.flush(now);
   }
 
@@ -856,7 +863,7 @@ export class StreamConnection {
       acceptable = off >= 0 && off <= Math.max(this.config.receiveBufferBytes, 1);
     }
     if (!acceptable) return;
-    const reason = this.established ? 'connection reset by peer' : 'connection refused';
+    const reason = this.established ? 'connection reset by peer' : REFUSED;
     this.abort();
     this.emitEvent({ type: 'reset', reason });
   }
@@ -1549,8 +1556,10 @@ export class StreamConnection {
       this.dupAcksOwed = 0;
       this.ackAt = undefined;
       this.segsUnacked = 0;
-      this.lastAdvertisedBytes = window * WINDOW_SCALE;
     }
+    // A SYN announces a window too: without this, the client's first read looked like a window
+    // that had reopened from 0 and drew a pure ACK of its own.
+    if (!parts.flags.rst) this.lastAdvertisedBytes = window * WINDOW_SCALE;
     this.counters.segmentsSent++;
     const seg: Segment = {
       srcPort: this.localPort,

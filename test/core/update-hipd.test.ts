@@ -111,5 +111,8 @@ describe("our HIPv1 readdress exchange has hipd's shape", () => {
     const loc = getParam(ours[0]!.pkt, ParamType.LOCATOR_SET)!.locators[0]!;
     expect([loc.locatorType, loc.lengthField, loc.value.length]).toEqual([1, undefined, 20]);
     expect(b.engine.association(rsaA.hit(1))!.locator.key).toBe('sim:a-new');
+    // Each end learns that the readdress finished (hipd re-installs its SAs at this point).
+    expect(SimNetwork.eventsOf(b, 'readdressed').map((e) => e.mover)).toEqual(['peer']);
+    expect(SimNetwork.eventsOf(a, 'readdressed').map((e) => e.mover)).toEqual(['self']);
   });
 });

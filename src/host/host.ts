@@ -413,8 +413,12 @@ export class HipHost extends EventEmitter<HostEvents> {
   private watcher: AddressWatcher | undefined;
   /** TCP connections this host dialed (it can dial them again). */
   private readonly dialed = new WeakSet<TcpConnection>();
-  /** Aborts TCP redials at shutdown. */
-  private readonly resuming = new AbortController();
+  /**
+   * Aborts TCP redials at shutdown; made by the first redial (aborting a controller builds a
+   * DOMException with a stack trace, which a short-lived host, one per connection, paid at
+   * every shutdown for nothing).
+   */
+  private resuming: AbortController | undefined;
   private announceTimer: NodeJS.Timeout | undefined;
   private readonly registrations: RegistrationClient;
 
@@ -604,7 +608,7 @@ export class HipHost extends EventEmitter<HostEvents> {
       await Promise.race([Promise.all(open.map((h) => this.close(h).catch(() => undefined))), delay(graceMs)]);
     }
     this.closed = true;
-    this.resuming.abort();
+    this.resuming?.abort();
     this.watcher?.stop();
     if (this.announceTimer) clearTimeout(this.announceTimer);
     this.registrations.close();
@@ -612,7 +616,7 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.timer = undefined;
     this.streams.destroyAll();
     for (const [hit] of this.waiting) this.settle(hit, new HipProtocolError('ERR_HIP_HOST_CLOSED', 'the host was shut down'));
-    this.pings.failAll(new HipProtocolError('ERR_HIP_HOST_CLOSED', 'the host was shut down'));
+    this.pings.failAll(() => new HipProtocolError('ERR_HIP_HOST_CLOSED', 'the host was shut down'));
     await this.udp?.close();
     // End TCP connections gracefully so a last CLOSE_ACK still goes out, then force the rest.
     const conns = [...this.tcpConns];
@@ -1047,7 +1051,8 @@ export class HipHost extends EventEmitter<HostEvents> {
    * still on the dead connection after `budgetMs` ends.
    */
   private async resumeTcp(conn: TcpConnection, loc: HostLocator, sessions: Session[], budgetMs: number): Promise<void> {
-    const signal = this.resuming.signal;
+    if (this.closed) return;
+    const signal = (this.resuming ??= new AbortController()).signal;
     if (this.dialed.has(conn)) {
       const fresh = await redial(conn.remote, budgetMs, signal);
       if (fresh && !this.closed) {

@@ -44,7 +44,10 @@ for (const carrier of ['udp', 'tcp'] as const) {
       // a's delayed ACKs wait long enough that none can fire before the answer is in, however
       // slow the machine: the count below is then the protocol's, not the scheduler's.
       const { a, b } = await pair(carrier, { ackDelayMs: 5000 });
-      b.listenStream(7, (s) => s.on('data', (d: Buffer) => s.write(`echo ${d.toString()}`)));
+      b.listenStream(7, (s) => {
+        s.on('error', () => undefined); // a's destroy() at the end resets it
+        s.on('data', (d: Buffer) => s.write(`echo ${d.toString()}`));
+      });
       const s = a.openStream(b.hit(), 7);
       await connected(s);
       // 'connect' came with the association, before any ESP packet: the stream has not cost one yet.
@@ -79,7 +82,10 @@ for (const carrier of ['udp', 'tcp'] as const) {
 
     it('a server that speaks first: the SYN leaves without a write, and the greeting arrives', async () => {
       const { a, b } = await pair(carrier);
-      b.listenStream(25, (s) => s.write('220 ready'));
+      b.listenStream(25, (s) => {
+        s.on('error', () => undefined); // a's destroy() at the end resets it
+        s.write('220 ready');
+      });
       const s = a.openStream(b.hit(), 25);
       expect(await firstData(s)).toBe('220 ready');
       s.destroy();

@@ -151,7 +151,12 @@ export function checkLocator<L extends PeerLocator>(ctx: EngineContext<L>, a: As
   if (!p || p.nonce) return;
   if (a.update.out?.purpose === 'verify' && a.update.out.pathKey === locator.key) return;
   queue(a, { kind: 'verify', locator });
-  if (preempt && a.update.out && a.update.out.purpose !== 'rekey' && a.update.out.purpose !== 'verify') cancelOutstanding(a);
+  if (preempt && a.update.out && a.update.out.purpose !== 'rekey' && a.update.out.purpose !== 'verify') {
+    cancelOutstanding(a);
+    // The check goes first: the cancelled work was put back at the front of the queue.
+    const w = a.update.wants;
+    w.unshift(...w.splice(w.findIndex((x) => x.kind === 'verify' && x.locator.key === locator.key), 1));
+  }
   pumpWants(ctx, a, now);
 }
 

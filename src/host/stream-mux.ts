@@ -39,6 +39,12 @@ const GATHER_MIN = 4096;
  */
 const TCP_CARRIER_MSS = 65280;
 /**
+ * Bytes of ESP frames that may wait in the TCP carrier's socket for the kernel before a stream
+ * stops sending and waits for 'drain': a few frames per gathered write, so that one system
+ * call and one 'drain' serve several 64 KiB frames.
+ */
+const TCP_WRITE_BATCH = 256 * 1024;
+/**
  * Stream defaults over a TCP carrier (the host's `stream` option overrides them): ESP-frame-sized
  * segments; a send buffer as large as the peer's default window, so that the writer keeps
  * the window full; and one ACK per 8 segments (~512 KiB, half the window), since over TCP an
@@ -511,9 +517,10 @@ export class StreamMux {
     const checksum = this.host.innerVisible === true;
     if (tcp) {
       // Honour the socket's backpressure: segments wait in the connection (bounded by the
-      // peer's window) until the kernel has taken what is queued; a burst leaves in one writev.
+      // peer's window) once TCP_WRITE_BATCH bytes wait for the kernel; what is queued up to
+      // there leaves in one writev (Node's own 16 KiB mark would allow one frame per write).
       tcp.cork();
-      while (!tcp.needsDrain) {
+      while (tcp.pendingBytes < TCP_WRITE_BATCH) {
         const seg = conn.pollSegment();
         if (!seg) break;
         // Without a checksum the header does not depend on the data: header and data of a large

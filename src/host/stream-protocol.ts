@@ -111,8 +111,10 @@ export interface StreamConfig {
    * `sendWindowSegments`; only the peer's window (flow control) limits what is sent, and
    * `write()` reports backpressure once `sendBufferBytes` are queued or unacknowledged. Sent
    * data is kept until acknowledged so that `StreamConnection.carrierReplaced` can send it
-   * again when the carrier was lost and replaced. Both ends must agree (the host sets it from
-   * the carrier of the association). Default false.
+   * again when the carrier was lost and replaced. Once acknowledged, the bytes of a segment are
+   * reused for later writes: send (seal or copy) a polled segment before passing the
+   * connection the next segment. Both ends must agree (the host sets it from the carrier of
+   * the association). Default false.
    */
   reliableCarrier: boolean;
 }
@@ -314,7 +316,8 @@ function isSignal(e: StreamEvent): boolean {
  * {@link nextTimeout} is `undefined`.
  *
  * The machine keeps references to the `data` of segments passed in (decodeSegment returns fresh
- * copies) and copies what {@link write} is given.
+ * copies) and copies what {@link write} is given. With `reliableCarrier` it reuses the memory
+ * of acknowledged data: a polled segment must be sent before the next segment is handed in.
  *
  * @example
  * ```ts
@@ -1027,6 +1030,8 @@ export class StreamConnection {
       if (seqDiff(seqAdd(r.seq, seqLength(r)), a) <= 0) {
         r.done = true;
         this.inflightBytes -= r.data.length;
+        // Nothing resends it any more: its block can take new writes.
+        this.sendQueue.recycle(r.data);
         n++;
         continue;
       }

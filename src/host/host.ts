@@ -32,7 +32,7 @@ import { echoRequest, innerProtocolDrop, INNER_ICMPV6, readIcmpv6 } from './inne
 import { KeyLogWriter } from './keylog.js';
 import { redial, TCP_RESUME_MS } from './tcp-resume.js';
 import { AddressWatcher, announceAddresses, resolveNatMode, unreachableDestination, type NatModeOptions } from './mobility.js';
-import { tcpLocator, udpLocator, type HostLocator } from './locator.js';
+import { tcpLocator, udpLocator, UdpLocatorCache, type HostLocator } from './locator.js';
 import { checkHostOptions } from './options.js';
 import { isWildcard, LocalAddressBook } from './local-address.js';
 import { PcapTap } from './pcap-tap.js';
@@ -469,7 +469,8 @@ export class HipHost extends EventEmitter<HostEvents> {
         const udp = opts.udp ?? {};
         host.udp = await UdpCarrier.bind(nat.udpPort !== undefined && udp.port === undefined ? { ...udp, port: nat.udpPort } : udp);
         host.udp.on('hip', (p, from) => host.onControl(p, udpLocator(from)));
-        host.udp.on('payload', (p, from) => host.onPayload(p, udpLocator(from)));
+        const sources = new UdpLocatorCache();
+        host.udp.on('payload', (p, from) => host.onPayload(p, sources.get(from)));
         host.udp.on('error', (e) => host.onUdpError(e));
       }
       if (nat.watchAddressesMs > 0) host.watcher = new AddressWatcher(nat.watchAddressesMs, () => host.updateLocators());
@@ -1171,9 +1172,9 @@ export class HipHost extends EventEmitter<HostEvents> {
   }
 
   private sendPayload(loc: HostLocator, bytes: Uint8Array | readonly Uint8Array[]): void {
-    const whole = (): Uint8Array => (Array.isArray(bytes) ? Buffer.concat(bytes) : (bytes as Uint8Array));
-    // The capture shows the wire as it was: a packet is recorded once the system took it.
-    const sent = this.pcap ? () => this.record('out', loc, whole(), false) : undefined;
+    // The capture shows the wire as it was: a packet is recorded once the system took it. (No
+    // closure without a capture: this runs for every packet.)
+    const sent = this.pcap ? () => this.record('out', loc, Array.isArray(bytes) ? Buffer.concat(bytes) : (bytes as Uint8Array), false) : undefined;
     if (loc.carrier === 'udp') this.udp?.sendPayload(bytes, loc.peer, sent);
     else if (Array.isArray(bytes)) loc.conn?.sendPayloadParts(bytes, sent);
     else loc.conn?.sendPayload(bytes as Uint8Array, sent);

@@ -215,6 +215,19 @@ export type EngineEvent =
     }
   | {
       /**
+       * A readdress (RFC 5206 / RFC 8046 LOCATOR exchange) finished: the peer announced a move
+       * and returned our echo from there (`mover: 'peer'`, after the `locator` event), or the
+       * peer acknowledged our own announcement (`mover: 'self'`). HIPL's hipd re-installs its
+       * SAs at this point and starts its ESP sequence numbers at 1 again.
+       */
+      type: 'readdressed';
+      /** The peer's HIT. */
+      peerHit: Uint8Array;
+      /** Which end moved. */
+      mover: 'peer' | 'self';
+    }
+  | {
+      /**
        * A rekey finished (UPDATE with ESP_INFO): install `sa` (new SPIs and keys). Keep the old
        * inbound SA (`previousLocalSpi`) until the new one carries traffic.
        */

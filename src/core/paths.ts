@@ -150,7 +150,8 @@ export function pathInfo<L extends PeerLocator>(a: Association<L>): PathInfo[] {
 
 /**
  * The peer returned the nonce we sent to `p`: it is reachable there. `p` becomes ACTIVE and the
- * association's current locator; the previous one is DEPRECATED. Emits `locator`.
+ * association's current locator; the previous one is DEPRECATED. Emits `locator`, and
+ * `readdressed` when the peer had announced the move.
  */
 export function activatePath<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, p: PeerPath<L>, now: number): void {
   p.nonce = undefined;
@@ -168,6 +169,7 @@ export function activatePath<L extends PeerLocator>(ctx: EngineContext<L>, a: As
   p.since = now;
   a.locator = p.locator;
   ctx.emit({ type: 'locator', peerHit: a.peerHit, locator: p.locator, previous });
+  if (p.announced) ctx.emit({ type: 'readdressed', peerHit: a.peerHit, mover: 'peer' });
 }
 
 /** Forget a check that got no answer: the path stays UNVERIFIED and gets no data. */

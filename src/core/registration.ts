@@ -10,10 +10,13 @@
  *
  * The BEX handlers call the small hooks below; all state lives here, in one {@link Registry}.
  *
- * Over UDP, FROM holds only an address, and the initiator's port is unknown to the responder.
- * Our rendezvous server therefore also puts the initiator's address and port in a RELAY_FROM
- * (the RFC 5770 transport-address layout), before FROM, under the same RVS_HMAC. A responder
- * that finds one answers to that address and port; one that finds only FROM uses port 10500.
+ * Over UDP, FROM holds only an address, and a responder that finds only FROM answers to port
+ * 10500. When the initiator's port is not 10500 (behind a NAT) our rendezvous server therefore
+ * also puts its address and port in a RELAY_FROM (the RFC 5770 transport-address layout), before
+ * FROM, under the same RVS_HMAC; a responder that finds one answers to that address and port.
+ * From port 10500 FROM alone says it all, and that is the form HIPL's hipd sends and expects:
+ * hipd takes an I1 with RELAY_FROM for one from a full relay and sends its R1 back through the
+ * server, which a rendezvous server does not carry (issue 13, hipd-v1-rvs.pcap).
  * @module
  */
 import { bytesEqual, hexToBytes } from '../bytes.js';
@@ -413,8 +416,8 @@ export class Registry<L extends PeerLocator> {
   /**
    * @internal
    * Rendezvous server: an I1 for `pkt.receiverHit`, which is not us. Forward it to that client if
-   * it holds a live RENDEZVOUS registration (and its rate allows), with RELAY_FROM (UDP), FROM
-   * and RVS_HMAC. Returns false when the I1 is not ours to forward (the caller drops it).
+   * it holds a live RENDEZVOUS registration (and its rate allows), with RELAY_FROM (UDP from a
+   * port other than 10500), FROM and RVS_HMAC. Returns false when the I1 is not ours to forward (the caller drops it).
    */
   forwardI1(ctx: EngineContext<L>, pkt: HipPacket, from: L, now: number): boolean {
     const client = ctx.associations.get(hitKey(pkt.receiverHit));
@@ -441,7 +444,10 @@ export class Registry<L extends PeerLocator> {
     }
     g.tokens -= 1;
     const params: HipParam[] = [...pkt.params];
-    if (seen.protocol === 17) params.push({ type: ParamType.RELAY_FROM, port: seen.port, protocol: 17, reserved: 0, address: seen.address });
+    // FROM implies port 10500; RELAY_FROM only where that would be wrong (see the module note).
+    if (seen.protocol === 17 && seen.port !== HIP_UDP_PORT) {
+      params.push({ type: ParamType.RELAY_FROM, port: seen.port, protocol: 17, reserved: 0, address: seen.address });
+    }
     params.push({ type: ParamType.FROM, address: seen.address });
     const body = { ...pkt, checksum: 0, params };
     const keys = client.hipKeys!;

@@ -48,7 +48,7 @@ import { peerLost } from './peer-loss.js';
 import { authentic, sealForPeer } from './teardown.js';
 import { SHOTGUN_PACE_MS, updateTargets } from './shotgun.js';
 import { backoff } from './timers.js';
-import type { Outstanding, Rekey, UpdatePurpose, UpdateState, Want } from './update-state.js';
+import type { Outstanding, Rekey, UpdatePurpose, Want } from './update-state.js';
 
 /** Locator lifetime announced in LOCATOR_SET, seconds (RFC 8046 asks for a non-zero value). */
 const LOCATOR_LIFETIME_S = 3600;
@@ -61,10 +61,22 @@ export function seqAfter(a: number, b: number): boolean {
   return d !== 0 && d < 0x8000_0000;
 }
 
-function queue<L extends PeerLocator>(u: UpdateState<L>, w: Want<L>): void {
-  const i = u.wants.findIndex((x) => x.kind === w.kind);
+/**
+ * Queue work for when no UPDATE of ours is outstanding: one entry per kind, the newest request of
+ * a kind wins; but one check per locator (each transport candidate needs its own, RFC 9028 §5.7),
+ * and only for locators still in the path table, which bounds them.
+ */
+function queue<L extends PeerLocator>(a: Association<L>, w: Want<L>): void {
+  const u = a.update;
+  const same = (x: Want<L>): boolean => (x.kind === 'verify' && w.kind === 'verify' ? x.locator.key === w.locator.key : x.kind === w.kind);
+  const i = u.wants.findIndex(same);
   if (i >= 0) u.wants[i] = w;
   else u.wants.push(w);
+  if (w.kind !== 'verify') return;
+  for (let j = u.wants.length - 1; j >= 0; j--) {
+    const x = u.wants[j]!;
+    if (x.kind === 'verify' && !a.paths.get(x.locator.key)) u.wants.splice(j, 1);
+  }
 }
 
 function canUpdate<L extends PeerLocator>(a: Association<L>): boolean {
@@ -74,7 +86,7 @@ function canUpdate<L extends PeerLocator>(a: Association<L>): boolean {
 /** Ask for an UPDATE announcing our addresses (each 16 bytes, IPv6 or IPv4-mapped) to the peer. */
 export function announceLocators<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, addresses: Uint8Array[], now: number): void {
   if (!canUpdate(a)) return;
-  queue(a.update, { kind: 'announce', addresses: addresses.map((x) => x.slice()) });
+  queue(a, { kind: 'announce', addresses: addresses.map((x) => x.slice()) });
   // A new announcement makes an older one in flight pointless: send the newest at once.
   if (a.update.out?.purpose === 'announce') cancelOutstanding(a);
   pumpWants(ctx, a, now);
@@ -86,7 +98,7 @@ export function announceLocators<L extends PeerLocator>(ctx: EngineContext<L>, a
  */
 export function announceCandidates<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, candidates: { address: Uint8Array; port: number }[], now: number): void {
   if (!canUpdate(a) || candidates.length === 0) return;
-  queue(a.update, { kind: 'announce', addresses: candidates.map((c) => c.address.slice()), ports: candidates.map((c) => c.port) });
+  queue(a, { kind: 'announce', addresses: candidates.map((c) => c.address.slice()), ports: candidates.map((c) => c.port) });
   pumpWants(ctx, a, now);
 }
 
@@ -123,7 +135,7 @@ function checkCandidates<L extends PeerLocator>(ctx: EngineContext<L>, a: Associ
 /** Ask for a rekey (new ESP SAs; with `dh`, a new DH secret too). Ignored while one runs. */
 export function requestRekey<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, now: number, dh = false): boolean {
   if (!canUpdate(a) || a.update.rekey || a.update.wants.some((w) => w.kind === 'rekey')) return false;
-  queue(a.update, { kind: 'rekey', dh });
+  queue(a, { kind: 'rekey', dh });
   pumpWants(ctx, a, now);
   return true;
 }
@@ -138,8 +150,13 @@ export function checkLocator<L extends PeerLocator>(ctx: EngineContext<L>, a: As
   const p = a.paths.candidate(locator, announced, now);
   if (!p || p.nonce) return;
   if (a.update.out?.purpose === 'verify' && a.update.out.pathKey === locator.key) return;
-  queue(a.update, { kind: 'verify', locator });
-  if (preempt && a.update.out && a.update.out.purpose !== 'rekey' && a.update.out.purpose !== 'verify') cancelOutstanding(a);
+  queue(a, { kind: 'verify', locator });
+  if (preempt && a.update.out && a.update.out.purpose !== 'rekey' && a.update.out.purpose !== 'verify') {
+    cancelOutstanding(a);
+    // The check goes first: the cancelled work was put back at the front of the queue.
+    const w = a.update.wants;
+    w.unshift(...w.splice(w.findIndex((x) => x.kind === 'verify' && x.locator.key === locator.key), 1));
+  }
   pumpWants(ctx, a, now);
 }
 
@@ -149,7 +166,7 @@ export function checkLocator<L extends PeerLocator>(ctx: EngineContext<L>, a: As
  */
 export function probePath<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, now: number, kind: 'probe' | 'loss' = 'probe'): void {
   if (!canUpdate(a) || a.update.out || a.update.wants.length > 0) return;
-  queue(a.update, { kind });
+  queue(a, { kind });
   pumpWants(ctx, a, now);
 }
 
@@ -160,7 +177,7 @@ export function probePath<L extends PeerLocator>(ctx: EngineContext<L>, a: Assoc
  */
 export function requestRegistration<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, request: HipParam, now: number): boolean {
   if (!canUpdate(a)) return false;
-  queue(a.update, { kind: 'register', request });
+  queue(a, { kind: 'register', request });
   pumpWants(ctx, a, now);
   return true;
 }
@@ -176,7 +193,7 @@ function cancelOutstanding<L extends PeerLocator>(a: Association<L>): void {
     const p = a.paths.get(o.pathKey);
     if (p && p.state !== 'active') {
       p.nonce = undefined;
-      queue(a.update, { kind: 'verify', locator: p.locator });
+      queue(a, { kind: 'verify', locator: p.locator });
     }
   }
   if (o.purpose === 'announce' && o.addresses && !a.update.wants.some((w) => w.kind === 'announce')) {
@@ -392,8 +409,10 @@ export function handleUpdate<L extends PeerLocator>(ctx: EngineContext<L>, pkt: 
     if (p) activatePath(ctx, a, p, now);
   }
   if (ack && u.out && ack.updateIds.includes(u.out.seq)) {
+    const purpose = acknowledged(a).purpose;
     // The answer to a REG_REQUEST rides on the UPDATE that acknowledges it (RFC 8003 §3.3).
-    if (acknowledged(a).purpose === 'register') ctx.registry.result(ctx, pkt, a, now);
+    if (purpose === 'register') ctx.registry.result(ctx, pkt, a, now);
+    if (purpose === 'announce') ctx.emit({ type: 'readdressed', peerHit: a.peerHit, mover: 'self' });
   }
   notePeerEspInfo(a, pkt);
 
@@ -451,7 +470,7 @@ function answer<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>,
         u.reply = u.out!.packet;
         return;
       }
-      queue(u, { kind: 'verify', locator: from });
+      queue(a, { kind: 'verify', locator: from });
     }
   }
 

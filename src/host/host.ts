@@ -99,8 +99,9 @@ export interface HostOptions {
   /**
    * What the ESP integrity check covers of the sequence number in HIPv1 associations: `'esn'`
    * (the default, RFC 5202 §3.3.1: the 64-bit extended sequence number) or `'32bit'` (HIPL's
-   * hipd: only the 32 bits on the wire; such an SA never goes past 2^32 - 1 packets). Both ends
-   * must agree, or every ESP packet is dropped as `auth`. Per peer: `peers.add(hit, locator,
+   * hipd: only the 32 bits on the wire; such an SA never goes past 2^32 - 1 packets, and starts
+   * its replay window over after a readdress, when hipd restarts its counter). Both ends must
+   * agree, or every ESP packet is dropped as `auth`. Per peer: `peers.add(hit, locator,
    * { espSequence })`. HIPv2 associations always use `'esn'`.
    */
   espSequenceV1?: EspSequenceMode;
@@ -1237,6 +1238,9 @@ export class HipHost extends EventEmitter<HostEvents> {
         this.emit('dropped', ev);
         return;
       }
+      case 'readdressed':
+        this.sessionsByHit.get(formatHit(e.peerHit))?.readdressed();
+        return;
       case 'locator':
       case 'rekeyed':
       case 'rekey-inbound':

@@ -85,6 +85,19 @@ export class Session {
     this.rekeyRequested = false;
   }
 
+  /**
+   * The peer readdressed (either end moved). HIPL's hipd re-installs its SAs then and starts its
+   * sequence numbers at 1 again on the same keys, so an SA in its form (`'32bit'`) starts its
+   * replay window over, as hipd's own does: packets recorded before the move could be replayed
+   * once after it, the exposure hipd has itself. An RFC 5202 SA (`'esn'`) keeps its window.
+   * Returns whether the window started over.
+   */
+  readdressed(): boolean {
+    if (this.clearText || this.espSequence !== '32bit') return false;
+    this.inbound = this.inboundSa(this.sa);
+    return true;
+  }
+
   /** The inbound SA for a received SPI: the current one, the one a rekey replaced, or the next. */
   inboundFor(spi: number): InboundSa | undefined {
     if (this.inbound?.spi === spi) return this.inbound;

@@ -33,6 +33,7 @@
 import { HipArgumentError, HipProtocolError } from '../errors.js';
 import { Pacer } from './stream-pacer.js';
 import { sackBlocks, sackCovers } from './stream-sack.js';
+import { SendQueue } from './stream-send-queue.js';
 import { SEGMENT_HEADER_BYTES, WINDOW_SCALE, type Segment } from './stream-segment.js';
 
 export {
@@ -378,9 +379,7 @@ export class StreamConnection {
   private readonly inflight: Outgoing[] = [];
   private inflightBytes = 0;
   private outbox: Outgoing[] = [];
-  private chunks: Uint8Array[] = [];
-  private chunkHead = 0;
-  private pendingBytes = 0;
+  private readonly sendQueue: SendQueue;
   private localEnded = false;
   private finSent = false;
   private finAcked = false;
@@ -486,6 +485,7 @@ export class StreamConnection {
     this.sndNxt = this.iss;
     this.cwnd = INITIAL_WINDOW_SEGMENTS * this.config.mss;
     this.pacer = new Pacer(this.config.mss);
+    this.sendQueue = new SendQueue(this.config.mss);
   }
 
   /** Congestion window in bytes (NewReno); the sender keeps at most this much new data in flight. */
@@ -651,8 +651,7 @@ export class StreamConnection {
     if (this.closedFlag) throw new HipProtocolError('ERR_STREAM_CLOSED', 'write() on a closed stream');
     if (this.localEnded) throw new HipProtocolError('ERR_STREAM_WRITE_AFTER_END', 'write() after end()');
     if (data.length > 0) {
-      this.chunks.push(data.slice());
-      this.pendingBytes += data.length;
+      this.sendQueue.push(data);
       if (opts?.more !== true) this.flush(now);
     }
     const ok = this.bufferedBytes < this.config.sendBufferBytes;
@@ -730,7 +729,7 @@ export class StreamConnection {
     if (first?.syn && this.role === 'client' && !this.irsKnown && !first.retransmitted && first.data.length === 0 && this.pendingBytes > 0 && !this.rstPending && this.replies.length === 0) {
       // What was written before the SYN leaves rides on it (up to one segment), so the first
       // bytes reach the peer with the SYN instead of a round trip later.
-      const data = this.take(Math.min(this.config.mss, this.pendingBytes));
+      const data = this.sendQueue.take(Math.min(this.config.mss, this.pendingBytes));
       first.data = data;
       this.sndNxt = seqAdd(this.sndNxt, data.length);
       this.inflightBytes += data.length;
@@ -1318,7 +1317,7 @@ export class StreamConnection {
       // Sender-side silly-window avoidance: no small window-limited segments while others fly.
       if (n < mss && n < this.pendingBytes && seqDiff(this.sndNxt, this.sndUna) > 0) break;
       if (!reliable && !this.paced(n, now)) break;
-      last = this.sendNew(this.take(n), now);
+      last = this.sendNew(this.sendQueue.take(n), now);
     }
     if (this.localEnded && !this.finSent && this.pendingBytes === 0) {
       this.finSent = true;
@@ -1412,7 +1411,7 @@ export class StreamConnection {
     } else if (this.established && this.pendingBytes > 0 && !this.finSent) {
       // Zero-window probe: one byte past the window; the peer keeps it if it has room by now
       // and answers with its window either way.
-      this.sendNew(this.take(1), now);
+      this.sendNew(this.sendQueue.take(1), now);
     }
     if (this.inflight.length > 0) this.rtxAt = now + this.rto;
   }
@@ -1468,9 +1467,7 @@ export class StreamConnection {
     this.inflight.length = 0;
     this.inflightBytes = 0;
     this.outbox = [];
-    this.chunks = [];
-    this.chunkHead = 0;
-    this.pendingBytes = 0;
+    this.sendQueue.clear();
     this.ooo = [];
     this.oooBytes = 0;
     this.ackNow = false;
@@ -1496,34 +1493,9 @@ export class StreamConnection {
     this.rcvNxt = seqAdd(seq, 1);
   }
 
-  /** Take `n` bytes (n <= pendingBytes) from the front of the send queue. */
-  private take(n: number): Uint8Array {
-    const first = this.chunks[0]!;
-    if (first.length - this.chunkHead >= n) {
-      const out = first.subarray(this.chunkHead, this.chunkHead + n);
-      this.chunkHead += n;
-      if (this.chunkHead === first.length) {
-        this.chunks.shift();
-        this.chunkHead = 0;
-      }
-      this.pendingBytes -= n;
-      return out;
-    }
-    const out = new Uint8Array(n);
-    let filled = 0;
-    while (filled < n) {
-      const c = this.chunks[0]!;
-      const k = Math.min(n - filled, c.length - this.chunkHead);
-      out.set(c.subarray(this.chunkHead, this.chunkHead + k), filled);
-      filled += k;
-      this.chunkHead += k;
-      if (this.chunkHead === c.length) {
-        this.chunks.shift();
-        this.chunkHead = 0;
-      }
-    }
-    this.pendingBytes -= n;
-    return out;
+  /** Bytes written and not yet cut into segments. */
+  private get pendingBytes(): number {
+    return this.sendQueue.length;
   }
 
   private held(): number {

@@ -1,7 +1,8 @@
 // The initiator's R1 and R2 handling at its edges (RFC 7401 §6.8, §6.10): which BEX a stray R1
 // is blamed on, R1s of another version, a duplicate R1 while the puzzle is being solved, the
 // reasons a failed BEX reports, buffers reused by the driver, and how solving ends (lifetime,
-// attempt budget) when time passes between slices.
+// attempt budget, the last millisecond of the lifetime) when time passes between slices, and a
+// named and an opportunistic BEX to one locator at once.
 import { describe, expect, it } from 'vitest';
 import { HostIdentity } from '../../src/crypto/identity.js';
 import { nodeCrypto } from '../../src/crypto/node-provider.js';
@@ -196,6 +197,25 @@ describe('buffers the driver reuses', () => {
   });
 });
 
+describe('a named and an opportunistic BEX to the same locator at once', () => {
+  it('the R1 answering the named BEX completes it and leaves the opportunistic one waiting, to end on its own', () => {
+    const net = new SimNetwork('opp-and-named');
+    const a = net.addNode('a', idA, { opportunistic: true });
+    const b = net.addNode('b', idB);
+    a.engine.connect(idB.hit(), [b.locator], net.now);
+    a.engine.connect(null, [b.locator], net.now);
+    expect(a.engine.associationCount).toBe(2);
+    // B answers both I1s with the same R1; it is looked up by B's HIT, so the named BEX takes it.
+    net.run(net.now + 10);
+    expect(a.engine.association(idB.hit())?.state).toBe('ESTABLISHED');
+    expect(a.engine.associationCount).toBe(2);
+    // The opportunistic BEX was not silently forgotten: it reports an outcome to whoever started it.
+    net.run();
+    const failed = SimNetwork.eventsOf(a, 'failed');
+    expect(failed.map((f) => [f.reason, [...f.peerHit].every((x) => x === 0)])).toEqual([['timeout', true]]);
+  });
+});
+
 describe('how solving ends', () => {
   it('time passing between slices is fine within the puzzle lifetime (32 s)', () => {
     const s = slicedR1('slices-time', { puzzle: { difficulty: 12 } }, { puzzle: { sliceAttempts: 32 } });
@@ -204,6 +224,17 @@ describe('how solving ends', () => {
     for (let i = 0; i < 100_000 && !(t = s.a.engine.pollTransmit()); i++) s.a.engine.handleTimeout((now += 2));
     expect(t?.packetType).toBe(PacketType.I2);
     expect(failures(s.a.engine)).toEqual([]);
+  });
+
+  it('the puzzle lifetime ends after its last millisecond, not at it', () => {
+    // Lifetime 32 grants 2^(32-32) s = 1000 ms from the R1 taken at 0: a slice at 1000 still
+    // works on the puzzle, one at 1001 gives up.
+    const s = slicedR1('lifetime-edge', { puzzle: { difficulty: 18, lifetime: 32 } }, { puzzle: { sliceAttempts: 16 } });
+    s.a.engine.handleTimeout(1000);
+    expect(failures(s.a.engine)).toEqual([]);
+    expect(s.a.engine.association(idB.hit())?.state).toBe('I1-SENT');
+    s.a.engine.handleTimeout(1001);
+    expect(failures(s.a.engine).map((x) => x.reason)).toEqual(['puzzle-unsolved']);
   });
 
   it('past the lifetime: puzzle-unsolved, saying after how many attempts', () => {

@@ -11,6 +11,9 @@ import { nodeCrypto } from '../../src/crypto/node-provider.js';
 import type { EngineOptions } from '../../src/core/config.js';
 import type { CryptoProvider } from '../../src/crypto/provider.js';
 import { emitParam } from '../../src/wire/index.js';
+import { hitKey } from '../../src/core/context.js';
+import type { Association } from '../../src/core/association.js';
+import type { PeerLocator } from '../../src/core/events.js';
 import { SimNetwork, type SimNode } from './sim.js';
 
 const id1 = HostIdentity.generate();
@@ -245,6 +248,49 @@ describe('I2 refusals name their reason', () => {
     s.net.inject(s.high, s.i2, s.low); // the genuine one shares the solution: refused too
     expect(drops(s.high, 'replay').map((d) => d.detail)).toEqual(['puzzle solution already tried', 'puzzle solution already tried']);
     expect(s.high.engine.association(lowId.hit())).toBeUndefined();
+  });
+
+  it('an I2 whose MAC is good but which carries no HOST_ID at all: missing-parameter, HOST_ID', () => {
+    // Only the initiator holds the keys for a good MAC: the test re-seals its I2 with them.
+    const s = heldI2('no-host-id');
+    const inner = s.low.engine as unknown as { associations: Map<string, Association<PeerLocator>> };
+    const keys = inner.associations.get(hitKey(highId.hit()))!.hipKeys!;
+    const p = parsePacket(s.i2.slice());
+    const sig = getParam(p, ParamType.HIP_SIGNATURE)!; // checked after the HOST_ID: left as it was
+    p.params = p.params.filter((x) => x.type !== ParamType.HOST_ID && x.type !== ParamType.HIP_MAC && x.type !== ParamType.HIP_SIGNATURE);
+    const i2 = sealPacket(nodeCrypto, p, { type: ParamType.HIP_MAC, hash: keys.macHash, key: keys.macOut }, undefined, [sig]);
+    s.net.inject(s.high, i2, s.low);
+    expect(drops(s.high, 'bad-mac')).toHaveLength(0);
+    expect(drops(s.high, 'missing-parameter').map((d) => d.detail)).toEqual(['HOST_ID']);
+    expect(s.high.engine.association(lowId.hit())).toBeUndefined();
+  });
+
+  it('a sender HIT of a suite no HIT can be computed for: bad-host-id, naming the suite', () => {
+    // The initiator claims a HIT of suite 4 (none defined) and solves the puzzle for it; the
+    // responder cannot hash the HOST_ID to compare.
+    const hit4 = (v: 1 | 2 = 2) => {
+      const h = lowId.hit(v).slice();
+      h[3] = (h[3]! & 0xf0) | 4;
+      return h;
+    };
+    const claimant = {
+      algorithm: lowId.algorithm,
+      privateKey: lowId.privateKey,
+      publicKey: lowId.publicKey,
+      hitSuite: lowId.hitSuite,
+      hostIdentity: (v: 1 | 2 = 2) => lowId.hostIdentity(v),
+      hit: hit4,
+    } as unknown as HostIdentity;
+    const net = new SimNetwork('hit-suite-4');
+    const low = net.addNode('low', claimant);
+    const high = net.addNode('high', highId);
+    low.engine.connect(highId.hit(), [high.locator], net.now);
+    net.run(net.now + 500);
+    const bad = drops(high, 'bad-host-id');
+    expect(bad.length).toBeGreaterThanOrEqual(1);
+    expect(bad[0]!.detail).toMatch(/unsupported HIT suite 4/);
+    expect(drops(high, 'hit-mismatch')).toHaveLength(0);
+    expect(high.engine.association(hit4())).toBeUndefined();
   });
 
   it('an encrypted HOST_ID of another identity is hit-mismatch, answered INVALID_HIT', () => {

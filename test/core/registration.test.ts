@@ -28,12 +28,13 @@ const rsaI = HostIdentity.generate({ algorithm: 'rsa', rsaBits: 1024 });
 /** Each sim node gets a documentation address; the codec maps between them and sim locators. */
 const ADDRESSES: Record<string, number[]> = { s: [192, 0, 2, 1], r: [192, 0, 2, 2], i: [192, 0, 2, 3] };
 
-function codec(net: SimNetwork, protocol = 17): LocatorCodec<PeerLocator> {
+/** Each node is seen at port 10500 unless `ports` says otherwise (an initiator behind a NAT). */
+function codec(net: SimNetwork, protocol = 17, ports: Record<string, number> = {}): LocatorCodec<PeerLocator> {
   return {
     addressOf(l) {
       const name = l.key.replace('sim:', '');
       const a = ADDRESSES[name];
-      return a ? { address: mapIpv4(new Uint8Array(a)), port: 10500, protocol } : undefined;
+      return a ? { address: mapIpv4(new Uint8Array(a)), port: ports[name] ?? 10500, protocol } : undefined;
     },
     udpLocator(address) {
       for (const [name, a] of Object.entries(ADDRESSES)) if (bytesEqual(address, mapIpv4(new Uint8Array(a)))) return net.nodes.get(`sim:${name}`)?.locator;
@@ -42,12 +43,12 @@ function codec(net: SimNetwork, protocol = 17): LocatorCodec<PeerLocator> {
   };
 }
 
-function lab(opts: { server?: EngineOptions; rsa?: boolean; protocol?: number } = {}) {
+function lab(opts: { server?: EngineOptions; rsa?: boolean; protocol?: number; ports?: Record<string, number> } = {}) {
   const net = new SimNetwork('registration');
   const ids = opts.rsa ? [rsaS, rsaR, rsaI] : [idS, idR, idI];
   const version: 1 | 2 = opts.rsa ? 1 : 2;
   const base: EngineOptions = { idleTimeoutMs: 0, version };
-  const deps = { locators: codec(net, opts.protocol) };
+  const deps = { locators: codec(net, opts.protocol, opts.ports) };
   const server = { ...base, registrar: { types: [1], minLifetimeS: 60, maxLifetimeS: 3600, allow: [formatHit(ids[1]!.hit(version))] }, ...opts.server };
   const s = net.addNode('s', ids[0]!, server, deps);
   const r = net.addNode('r', ids[1]!, base, deps);
@@ -151,6 +152,21 @@ describe('rendezvous (RFC 8004)', () => {
     expect(r.engine.registry.stats.answeredViaRvs).toBe(1);
   });
 
+  it('FROM alone from port 10500; an initiator at another port (behind a NAT) is named in a RELAY_FROM too, and answered there', () => {
+    for (const [port, relayFrom] of [[10500, undefined], [40000, 40000]] as const) {
+      const l = lab({ ports: { i: port } });
+      l.r.engine.connect(l.ids[0]!.hit(2), [l.s.locator], l.net.now, { register: { types: [1], lifetimeS: 600 } });
+      l.net.run(l.net.now + 1000);
+      l.packets.length = 0;
+      l.i.engine.connect(l.ids[1]!.hit(2), [l.s.locator], l.net.now);
+      l.net.run(l.net.now + 1000);
+      const relayed = l.packets[1]!.pkt;
+      expect(getParam(relayed, ParamType.RELAY_FROM)?.port).toBe(relayFrom);
+      expect(Array.from(getParam(relayed, ParamType.FROM)!.address.subarray(12))).toEqual(ADDRESSES.i);
+      expect(l.packets.map((p) => `${p.from}>${p.to}:${p.pkt.type}`)).toEqual(['i>s:1', 's>r:1', 'r>i:2', 'i>r:3', 'r>i:4']);
+    }
+  });
+
   it('a relayed I1 whose RVS_HMAC does not verify is dropped', () => {
     const { net, s, r, i, ids } = registered();
     net.hook = (t, from, to) => {
@@ -222,8 +238,10 @@ describe('the shape of hipd 1.0.x registration and rendezvous (hipd-v1-rvs.pcap)
     const theirs = shape(captured).slice(0, 7);
     expect(theirs).toEqual(['1:', '2:930', '3:932', '4:934,950', '1:', '1:65498,65500', '2:65502']);
 
-    // The same run with hipl: HIPv1, raw-IP style locators (protocol 0: FROM without RELAY_FROM).
-    const { net, s, r, i, ids, packets } = lab({ rsa: true, protocol: 0 });
+    // The same run with hipl: HIPv1 over UDP port 10500 on all three ends, as in the capture. The
+    // server adds no RELAY_FROM here: hipd would take the I1 for a full relay's and answer
+    // through the server instead of directly with VIA_RVS.
+    const { net, s, r, i, ids, packets } = lab({ rsa: true });
     r.engine.connect(ids[0]!.hit(1), [s.locator], net.now, { version: 1, register: { types: [1], lifetimeS: 600 } });
     net.run(net.now + 1000);
     i.engine.connect(ids[1]!.hit(1), [s.locator], net.now, { version: 1 });
@@ -231,5 +249,19 @@ describe('the shape of hipd 1.0.x registration and rendezvous (hipd-v1-rvs.pcap)
     const ours = shape(packets.map((p) => p.pkt)).slice(0, 7);
     expect(ours).toEqual(theirs);
     expect(SimNetwork.eventsOf(i, 'established')).toHaveLength(1);
+  });
+
+  it('whole packets: every parameter, in order, with the same senders and receivers as the capture', () => {
+    const frames = readCapture(readFileSync(`${CAPTURES_DIR}hipd-v1-rvs.pcap`));
+    const names: Record<string, string> = { '10.77.0.3': 's', '10.77.0.2': 'r', '10.77.0.1': 'i' };
+    const whole = (from: string, to: string, p: HipPacket) => `${from}>${to} ${p.type}:${p.params.map((q) => q.type).join(',')}`;
+    const theirs = extractHipPackets(frames).map((h) => whole(names[h.src]!, names[h.dst]!, parsePacket(h.hip)));
+    expect(theirs).toHaveLength(9);
+    const { net, s, r, i, ids, packets } = lab({ rsa: true });
+    r.engine.connect(ids[0]!.hit(1), [s.locator], net.now, { version: 1, register: { types: [1], lifetimeS: 600 } });
+    net.run(net.now + 1000);
+    i.engine.connect(ids[1]!.hit(1), [s.locator], net.now, { version: 1 });
+    net.run(net.now + 1000);
+    expect(packets.map((p) => whole(p.from, p.to, p.pkt))).toEqual(theirs);
   });
 });

@@ -145,6 +145,8 @@ describe('an authentic ESP packet from a new address starts a check, never a swi
     expect(updates(net).map((u) => `${u.from}>${u.to}`)).toEqual(['b>a', 'a>b']);
     expect(b.engine.association(hitA)!.locator.key).toBe('sim:a-rebound');
     expect(b.engine.dataLocator(hitA, 10, net.now)!.key).toBe('sim:a-rebound');
+    // A rebinding is no readdress: nobody announced anything (SA windows stay as they are).
+    expect([...SimNetwork.eventsOf(a, 'readdressed'), ...SimNetwork.eventsOf(b, 'readdressed')]).toEqual([]);
   });
 
   it('a replayed packet from a third host does not redirect anything', () => {

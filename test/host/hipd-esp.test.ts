@@ -75,17 +75,22 @@ describe("HIPv1 ESP in hipd's 32-bit form", () => {
     }
   });
 
-  it('a host left at the default (ESN) drops the 32-bit form as an authentication failure', async () => {
+  it('a host left at the default (ESN) drops the 32-bit form as an authentication failure, and the other way round', async () => {
     const a = await host({ identity: RSA_A, espSequenceV1: '32bit' });
     const b = await host({ identity: RSA_B });
     a.peers.add(b.hit(1), { address: LO, port: b.udpAddress!.port });
     const atB = received(b, 7);
+    const atA = received(a, 8);
     expect((await a.connect(b.hit(1))).espSequence).toBe('32bit');
     await a.sendDatagram(b.hit(1), 8, 7, enc('refused'));
     await a.sendDatagram(b.hit(1), 8, 7, enc('refused too'));
     await until(() => b.associationStats(a.hit(1))?.drops.auth === 2, 5000, 'two auth drops at b');
     expect(atB).toEqual([]);
     expect(b.associationStats(a.hit(1))!.packetsIn).toBe(0);
+    // b seals in the RFC form, which a host configured for hipd's form refuses the same way
+    await b.sendDatagram(a.hit(1), 7, 8, enc('refused back'));
+    await until(() => a.associationStats(b.hit(1))?.drops.auth === 1, 5000, 'one auth drop at a');
+    expect(atA).toEqual([]);
   });
 
   it('can be set per peer, and never applies to HIPv2', async () => {
@@ -96,6 +101,9 @@ describe("HIPv1 ESP in hipd's 32-bit form", () => {
     expect((await a.connect(b.hit(1))).espSequence).toBe('32bit');
     await a.sendDatagram(b.hit(1), 8, 7, enc('per peer'));
     await until(() => atB.length === 1, 5000, 'b got it');
+    // hipd's heartbeat over such an association: an echo request inside ESP, answered
+    expect(await b.ping(a.hit(1))).toBeGreaterThanOrEqual(0);
+    expect(a.associationStats(b.hit(1))!.echoesAnswered).toBe(1);
 
     const c = await host({ espSequenceV1: '32bit' });
     const d = await host({ espSequenceV1: '32bit' });

@@ -4,12 +4,12 @@
  * `rebind()` gives the initiator a new one (the old mapping is gone, as after a NAT timeout or
  * a move). One association and one stream must survive in both directions.
  */
-import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HipHost } from '../../src/host/host.js';
 import { announceAddresses, resolveNatMode, unreachableDestination } from '../../src/host/mobility.js';
 import { HipTransportError, TransportErrorCode } from '../../src/transport/errors.js';
 import type { HostStream } from '../../src/host/stream-mux.js';
+import { startNat } from '../helpers/udp-nat.js';
 
 const LO = '127.0.0.1';
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -20,59 +20,11 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-interface Nat {
-  /** Where the inside host sends. */
-  port: number;
-  /** The external port the outside host sees now. */
-  externalPort(): number;
-  /** A new external mapping; the old one stops working. */
-  rebind(): Promise<void>;
-}
-
-function bound(): Promise<Socket> {
-  return new Promise((resolve) => {
-    const s = createSocket('udp4');
-    s.bind(0, LO, () => resolve(s));
-  });
-}
-
-/** One inside client, one outside target; the inside socket answers the last client seen. */
-async function startNat(target: number): Promise<Nat> {
-  const inside = await bound();
-  let client: { port: number } | undefined;
-  let external: Socket;
-  const open = async () => {
-    external = await bound();
-    const mine = external;
-    mine.on('message', (m) => {
-      if (mine === external && client) inside.send(m, client.port, LO);
-    });
-  };
-  await open();
-  inside.on('message', (m, r) => {
-    client = { port: r.port };
-    external.send(m, target, LO);
-  });
-  cleanup.push(
-    () => new Promise<void>((r) => inside.close(() => r())),
-    () => new Promise<void>((r) => external.close(() => r())),
-  );
-  return {
-    port: inside.address().port,
-    externalPort: () => external.address().port,
-    async rebind() {
-      const old = external;
-      await open();
-      await new Promise<void>((r) => old.close(() => r()));
-    },
-  };
-}
-
 async function pair(opts: Parameters<typeof HipHost.create>[0] = {}) {
   const a = await HipHost.create({ udp: { address: LO }, ...opts });
   const b = await HipHost.create({ udp: { address: LO }, ...opts });
   cleanup.push(() => a.shutdown(200), () => b.shutdown(200));
-  const nat = await startNat(b.udpAddress!.port);
+  const nat = await startNat(b.udpAddress!.port, cleanup);
   a.peers.add(b.hit(), { address: LO, port: nat.port });
   return { a, b, nat };
 }

@@ -355,7 +355,10 @@ function policyAllows<L extends PeerLocator>(ctx: EngineContext<L>, hit: Uint8Ar
   });
 }
 
-/** Two packets equal except for the checksum field (bytes 4-5), which no MAC covers. */
+/**
+ * What identifies an I2 for the duplicate check: SHA-256 of its bytes with the checksum field
+ * (bytes 4-5, which no MAC covers) zeroed, so a copy with another checksum is the same I2.
+ */
 function i2Digest<L extends PeerLocator>(ctx: EngineContext<L>, raw: Uint8Array): Uint8Array {
   const copy = raw.slice();
   if (copy.length >= 6) copy[4] = copy[5] = 0;

@@ -217,7 +217,6 @@ export function checkStreamConfig(partial: Partial<StreamConfig> | undefined): v
   resolveConfig(partial);
 }
 
-/** Fill in defaults and check ranges. */
 /**
  * Resolved configurations by the object they came from: every connection of a host passes the
  * same one, and a per-connection copy of ~20 fields (with its own hidden class) was a tenth of
@@ -234,6 +233,7 @@ function resolvedConfig(partial: Partial<StreamConfig> | undefined): Readonly<St
   return cfg;
 }
 
+/** Fill in defaults and check ranges. */
 function resolveConfig(partial: Partial<StreamConfig> | undefined): StreamConfig {
   const p = partial ?? {};
   const merged = { ...DEFAULTS, ...stripUndefined(p) };

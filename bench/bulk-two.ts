@@ -54,5 +54,7 @@ if (process.argv[4] === 'server') {
   console.log(`${impl}: ${(mb / secs).toFixed(1)} MB/s; CPU ms/MB sender ${(mine / mb).toFixed(2)}, receiver ${(cpu / mb).toFixed(2)}`);
   s.destroy();
   await client.close();
+  // Let the receiver exit first, so that under --cpu-prof both sides write their profile.
+  await new Promise((r) => child.once('exit', r));
   process.exit(0);
 }

@@ -40,7 +40,7 @@ export function exitCodeOf(e: unknown): number {
     if (e.code.startsWith('ERR_IDENTITY')) return ExitCode.IDENTITY;
     if (e.code === 'ERR_HIP_BEX_FAILED' || e.code === 'ERR_HIP_ABORTED') return ExitCode.BEX_FAILED;
     if (e.code.startsWith('ERR_TRANSPORT') || e.code === 'ERR_HIP_NO_CARRIER') return ExitCode.NETWORK;
-    if (e.code === 'ERR_HIP_CLOSED' || e.code === 'ERR_HIP_STREAM_RESET' || e.code.startsWith('ERR_STREAM')) return ExitCode.BROKEN;
+    if (e.code === 'ERR_HIP_CLOSED' || e.code === 'ERR_HIP_STREAM_RESET' || e.code === 'ERR_HIP_STREAM_REFUSED' || e.code.startsWith('ERR_STREAM')) return ExitCode.BROKEN;
     if (e.code.startsWith('ERR_HIP_INVALID') || e.code === 'ERR_HIP_NO_LOCATOR') return ExitCode.USAGE;
     if (e.code === 'ERR_PCAP_OPEN' || e.code === 'ERR_KEYLOG_OPEN' || e.code === 'ERR_HIP_BAD_OPTION') return ExitCode.USAGE;
   }

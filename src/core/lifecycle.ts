@@ -75,7 +75,7 @@ export function fail<L extends PeerLocator>(
 ): void {
   a.state = HipState.E_FAILED;
   a.clearTimer();
-  ctx.associations.delete(hitKey(a.peerHit));
+  forget(ctx, a);
   if (a.sa) ctx.releaseSpi(a.sa.localSpi);
   ctx.stats.failed++;
   ctx.emit(detail === undefined ? { type: 'failed', peerHit: a.peerHit, reason } : { type: 'failed', peerHit: a.peerHit, reason, detail });
@@ -86,6 +86,27 @@ export function opportunisticKey(l: PeerLocator): Uint8Array {
   // A zero-HIT association is keyed by locator, so several opportunistic BEXes can run at once.
   const enc = new TextEncoder().encode(`opp:${l.key}`);
   return enc;
+}
+
+/**
+ * Take an association out of the table, wherever it is filed: under its peer's HIT, or (an
+ * opportunistic BEX still waiting for its R1, whose peer HIT is zero) under the
+ * {@link opportunisticKey} of the locator it was started with. Only `a` itself is removed,
+ * never another association filed under the same HIT since.
+ */
+export function forget<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>): void {
+  const key = hitKey(a.peerHit);
+  if (ctx.associations.get(key) === a) {
+    ctx.associations.delete(key);
+    return;
+  }
+  // Not under its HIT: an opportunistic BEX (rare; the table is bounded).
+  for (const [k, v] of ctx.associations) {
+    if (v === a) {
+      ctx.associations.delete(k);
+      return;
+    }
+  }
 }
 
 /** Text of an unknown thrown value. */

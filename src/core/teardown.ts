@@ -6,6 +6,7 @@ import { bytesEqual } from '../bytes.js';
 import { getParam, PacketType, ParamType, type HipPacket, type HipParam } from '../wire/index.js';
 import { HipState, type Association } from './association.js';
 import { hitKey, type EngineContext } from './context.js';
+import { forget } from './lifecycle.js';
 import type { PeerLocator } from './events.js';
 import { checkMac, sealPacket, verifySigned } from './sealing.js';
 import { backoff } from './timers.js';
@@ -39,7 +40,7 @@ export function startClose<L extends PeerLocator>(ctx: EngineContext<L>, a: Asso
 export function discard<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>): void {
   a.clearTimer();
   a.state = HipState.UNASSOCIATED;
-  if (ctx.associations.get(hitKey(a.peerHit)) === a) ctx.associations.delete(hitKey(a.peerHit));
+  forget(ctx, a);
   if (a.sa) ctx.releaseSpi(a.sa.localSpi);
 }
 

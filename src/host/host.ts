@@ -415,8 +415,12 @@ export class HipHost extends EventEmitter<HostEvents> {
   private watcher: AddressWatcher | undefined;
   /** TCP connections this host dialed (it can dial them again). */
   private readonly dialed = new WeakSet<TcpConnection>();
-  /** Aborts TCP redials at shutdown. */
-  private readonly resuming = new AbortController();
+  /**
+   * Aborts TCP redials at shutdown; made by the first redial (aborting a controller builds a
+   * DOMException with a stack trace, which a short-lived host, one per connection, paid at
+   * every shutdown for nothing).
+   */
+  private resuming: AbortController | undefined;
   private announceTimer: NodeJS.Timeout | undefined;
   private readonly registrations: RegistrationClient;
 
@@ -598,7 +602,9 @@ export class HipHost extends EventEmitter<HostEvents> {
 
   /**
    * Close every association (waiting at most `graceMs` for their CLOSE_ACKs), then the
-   * carriers, files and timers. Idempotent.
+   * carriers, files and timers. Idempotent. With `graceMs` 0 it waits for no peer: a TCP
+   * connection sends what it has queued and its FIN, and finishes closing after this resolves
+   * (destroyed after 500 ms if the peer never ends its side).
    */
   async shutdown(graceMs = 1000): Promise<void> {
     if (this.closed) return;
@@ -607,7 +613,7 @@ export class HipHost extends EventEmitter<HostEvents> {
       await Promise.race([Promise.all(open.map((h) => this.close(h).catch(() => undefined))), delay(graceMs)]);
     }
     this.closed = true;
-    this.resuming.abort();
+    this.resuming?.abort();
     this.watcher?.stop();
     if (this.announceTimer) clearTimeout(this.announceTimer);
     this.registrations.close();
@@ -615,14 +621,21 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.timer = undefined;
     this.streams.destroyAll();
     for (const [hit] of this.waiting) this.settle(hit, new HipProtocolError('ERR_HIP_HOST_CLOSED', 'the host was shut down'));
-    this.pings.failAll(new HipProtocolError('ERR_HIP_HOST_CLOSED', 'the host was shut down'));
+    this.pings.failAll(() => new HipProtocolError('ERR_HIP_HOST_CLOSED', 'the host was shut down'));
     await this.udp?.close();
-    // End TCP connections gracefully so a last CLOSE_ACK still goes out, then force the rest.
+    // End TCP connections gracefully (our FIN follows what is queued, so a last CLOSE_ACK still
+    // goes out). With graceMs > 0, wait at most 500 ms for the peers' FINs, then force the rest.
+    // With 0 the caller waits for no peer: connections still open finish by themselves once the
+    // peer's FIN is in, forced after 500 ms if it never comes (a host made per connection paid a
+    // round trip at every close for nothing).
     const conns = [...this.tcpConns];
     for (const c of conns) c.end();
-    await Promise.race([Promise.all(conns.map((c) => (c.closed ? undefined : new Promise<void>((r) => c.once('close', () => r()))))), delay(500)]);
+    if (graceMs > 0) await Promise.race([Promise.all(conns.map((c) => (c.closed ? undefined : new Promise<void>((r) => c.once('close', () => r()))))), delay(500)]);
     await this.tcp?.close();
-    for (const c of this.tcpConns) c.destroy();
+    for (const c of this.tcpConns) {
+      if (graceMs > 0 || c.closed) c.destroy();
+      else lingerThenDestroy(c, 500);
+    }
     this.tcpConns.clear();
     this.pcap?.close();
     this.keylog?.close();
@@ -1052,7 +1065,8 @@ export class HipHost extends EventEmitter<HostEvents> {
    * still on the dead connection after `budgetMs` ends.
    */
   private async resumeTcp(conn: TcpConnection, loc: HostLocator, sessions: Session[], budgetMs: number): Promise<void> {
-    const signal = this.resuming.signal;
+    if (this.closed) return;
+    const signal = (this.resuming ??= new AbortController()).signal;
     if (this.dialed.has(conn)) {
       const fresh = await redial(conn.remote, budgetMs, signal);
       if (fresh && !this.closed) {
@@ -1453,6 +1467,13 @@ export class HipHost extends EventEmitter<HostEvents> {
     const localPort = (loc.carrier === 'udp' ? this.udp?.local : loc.conn?.local)?.port ?? 0;
     this.pcap.record(dir, loc, { address: this.localAddressFor(loc), port: localPort }, bytes, control);
   }
+}
+
+/** Let an ended connection close by itself (the peer's FIN); destroy it if that takes longer than `ms`. */
+function lingerThenDestroy(c: TcpConnection, ms: number): void {
+  const t = setTimeout(() => c.destroy(), ms);
+  t.unref();
+  c.once('close', () => clearTimeout(t));
 }
 
 function delay(ms: number): Promise<void> {

@@ -70,10 +70,12 @@ export class PingTable {
   }
 
   /** Fail every pending ping (the host shuts down). */
-  failAll(error: HipError): void {
+  failAll(error: () => HipError): void {
+    if (this.#waiting.size === 0) return; // no error built (and no stack captured) for nobody
+    const e = error();
     for (const w of this.#waiting.values()) {
       clearTimeout(w.timer);
-      w.reject(error);
+      w.reject(e);
     }
     this.#waiting.clear();
   }

@@ -10,7 +10,7 @@ import { HipArgumentError, HipError, HipProtocolError } from '../errors.js';
 import { PortTable } from './port-table.js';
 import type { Session } from './session.js';
 import type { TcpConnection } from '../transport/index.js';
-import { decodeSegment, encodeSegment, resetForUnmatched, StreamConnection, type StreamConfig } from './stream-protocol.js';
+import { decodeSegment, encodeSegment, REFUSED, resetForUnmatched, StreamConnection, type StreamConfig } from './stream-protocol.js';
 
 /** What the multiplexer needs from its host. */
 export interface StreamHost {
@@ -38,6 +38,12 @@ const GATHER_MIN = 4096;
  * overhead (header, IV, padding, trailer, ICV) and the segment header.
  */
 const TCP_CARRIER_MSS = 65280;
+/**
+ * Bytes of ESP frames that may wait in the TCP carrier's socket for the kernel before a stream
+ * stops sending and waits for 'drain': a few frames per gathered write, so that one system
+ * call and one 'drain' serve several 64 KiB frames.
+ */
+const TCP_WRITE_BATCH = 256 * 1024;
 /**
  * Stream defaults over a TCP carrier (the host's `stream` option overrides them): ESP-frame-sized
  * segments; a send buffer as large as the peer's default window, so that the writer keeps
@@ -70,6 +76,7 @@ export class HostStream extends Duplex {
   /** @internal */ endRequested = false;
   /** @internal The association closed: nothing more can be written. */ gone = false;
   /** @internal Written bytes wait for a microtask that cuts them into segments. */ sendScheduled = false;
+  /** @internal A microtask will send the client's SYN (with what was written by then). */ synScheduled = false;
   /** @internal Write callbacks held back until the connection drains. */ blocked: ((e?: Error | null) => void)[] = [];
   /** Bytes received (net.Socket's `bytesRead`). */
   bytesRead = 0;
@@ -336,6 +343,7 @@ export class StreamMux {
       cb();
       return;
     }
+    this.openSoon(stream);
     // Over a TCP carrier a burst of writes (a writer's loop, or Node releasing what it held
     // during backpressure) is cut into segments once, at the end of the burst: full-size ESP
     // frames instead of one frame plus a small remainder per write.
@@ -365,6 +373,7 @@ export class StreamMux {
       return;
     }
     if (!stream.conn) return;
+    this.openSoon(stream);
     stream.conn.end(this.host.now());
     this.flush(stream);
   }
@@ -411,10 +420,38 @@ export class StreamMux {
     stream.session = s;
     if (!s.clearText) {
       stream.conn = this.newConn(stream, role);
-      if (role === 'client') stream.conn.open(this.host.now());
+      if (role === 'client') {
+        // The association is up, so the peer is authenticated and every byte written from now
+        // on reaches it: the stream is open ('connect', as net.Socket emits it, a tick later).
+        // Its SYN waits for what is written in the meantime and carries it (the stream opens
+        // with its first ESP packet; a stream destroyed before then costs the peer nothing);
+        // without writes it leaves a turn of the event loop later, so a server that speaks
+        // first still hears of the stream. A port nobody listens on answers the SYN with a
+        // reset: 'error' ERR_HIP_STREAM_REFUSED.
+        process.nextTick(() => {
+          if (!stream.destroyed && stream.conn?.state !== 'closed') stream.emit('connect');
+        });
+        setImmediate(() => this.openNow(stream));
+      }
     }
     for (const { chunk, cb } of stream.pending.splice(0)) this.write(stream, chunk, cb);
     if (stream.endRequested) this.end(stream);
+    this.flush(stream);
+  }
+
+  /** A client stream was written to or ended before its SYN left: send the SYN a microtask later, with the whole burst. */
+  private openSoon(stream: HostStream): void {
+    if (stream.synScheduled || !stream.conn || stream.conn.opened) return;
+    stream.synScheduled = true;
+    queueMicrotask(() => this.openNow(stream));
+  }
+
+  /** Send a client stream's SYN (carrying what was written so far), unless it went already or the stream is gone. */
+  private openNow(stream: HostStream): void {
+    stream.synScheduled = false;
+    const conn = stream.conn;
+    if (!conn || conn.opened || conn.state === 'closed') return;
+    conn.open(this.host.now());
     this.flush(stream);
   }
 
@@ -469,13 +506,18 @@ export class StreamMux {
           if (!stream.readableEnded) stream.push(null);
           break;
         case 'reset':
-          stream.destroy(new HipProtocolError('ERR_HIP_STREAM_RESET', `stream reset by ${stream.remoteHit}: ${e.reason}`));
+          stream.destroy(
+            e.reason === REFUSED
+              ? new HipProtocolError('ERR_HIP_STREAM_REFUSED', `nothing listens on port ${stream.remotePort} of ${stream.remoteHit}: connection refused`)
+              : new HipProtocolError('ERR_HIP_STREAM_RESET', `stream reset by ${stream.remoteHit}: ${e.reason}`),
+          );
           break;
         case 'error':
           stream.destroy(new HipProtocolError(e.code, e.message));
           break;
         case 'connected':
-          stream.emit('connect');
+          // A client's 'connect' came with the association (see attach); a server's stream is
+          // handed to its listener, as net.Server's sockets are, with no 'connect'.
           break;
       }
     }
@@ -483,9 +525,10 @@ export class StreamMux {
     const checksum = this.host.innerVisible === true;
     if (tcp) {
       // Honour the socket's backpressure: segments wait in the connection (bounded by the
-      // peer's window) until the kernel has taken what is queued; a burst leaves in one writev.
+      // peer's window) once TCP_WRITE_BATCH bytes wait for the kernel; what is queued up to
+      // there leaves in one writev (Node's own 16 KiB mark would allow one frame per write).
       tcp.cork();
-      while (!tcp.needsDrain) {
+      while (tcp.pendingBytes < TCP_WRITE_BATCH) {
         const seg = conn.pollSegment();
         if (!seg) break;
         // Without a checksum the header does not depend on the data: header and data of a large

@@ -111,8 +111,10 @@ export interface StreamConfig {
    * `sendWindowSegments`; only the peer's window (flow control) limits what is sent, and
    * `write()` reports backpressure once `sendBufferBytes` are queued or unacknowledged. Sent
    * data is kept until acknowledged so that `StreamConnection.carrierReplaced` can send it
-   * again when the carrier was lost and replaced. Both ends must agree (the host sets it from
-   * the carrier of the association). Default false.
+   * again when the carrier was lost and replaced. Once acknowledged, the bytes of a segment are
+   * reused for later writes: send (seal or copy) a polled segment before passing the
+   * connection the next segment. Both ends must agree (the host sets it from the carrier of
+   * the association). Default false.
    */
   reliableCarrier: boolean;
 }
@@ -155,6 +157,9 @@ export type StreamEvent =
       /** The send buffer fell below its high-water mark after a `write` had returned false. */
       type: 'drain';
     };
+
+/** The `reason` of a `reset` event that answered our SYN: nothing listens on the peer's port. */
+export const REFUSED = 'connection refused';
 
 /** The phase of a connection, as TCP would name it in broad strokes. */
 export type StreamState = 'syn-sent' | 'syn-received' | 'established' | 'fin-wait' | 'closing' | 'closed';
@@ -327,7 +332,8 @@ function isSignal(e: StreamEvent): boolean {
  * {@link nextTimeout} is `undefined`.
  *
  * The machine keeps references to the `data` of segments passed in (decodeSegment returns fresh
- * copies) and copies what {@link write} is given.
+ * copies) and copies what {@link write} is given. With `reliableCarrier` it reuses the memory
+ * of acknowledged data: a polled segment must be sent before the next segment is handed in.
  *
  * @example
  * ```ts
@@ -513,6 +519,14 @@ export class StreamConnection {
     return 'closing';
   }
 
+  /**
+   * The handshake has begun ({@link open} or {@link accept} was called). Before, a client may
+   * already be written to: its bytes wait and the first segment's worth rides on the SYN.
+   */
+  get opened(): boolean {
+    return this.started;
+  }
+
   /** Bytes written and not yet acknowledged by the peer (unsent plus in flight). */
   get bufferedBytes(): number {
     return this.pendingBytes + this.inflightBytes;
@@ -565,7 +579,10 @@ export class StreamConnection {
   /**
    * Server: answer the SYN that created this connection with a SYN+ACK. Data on the SYN (a
    * client's first write, see {@link pollSegment}) is taken as far as the receive buffer allows
-   * and acknowledged by the SYN+ACK; a FIN on the SYN is ignored (sent again later).
+   * and acknowledged by the SYN+ACK; a FIN on the SYN is ignored (sent again later). The
+   * connection is `established` at once (`connected` is reported): the peer is authenticated
+   * by ESP, so what the server writes leaves right behind the SYN+ACK, without waiting for the
+   * client's ACK of it.
    *
    * @throws HipProtocolError `ERR_STREAM_BAD_STATE` on a client or when called twice;
    *   `ERR_STREAM_BAD_SEGMENT` when `syn` is not a plain SYN for this port pair.
@@ -596,6 +613,9 @@ export class StreamConnection {
       this.deliver(syn.data.subarray(0, take));
     }
     this.sendSyn(now);
+    // For the same reason the server may send at once, behind its SYN+ACK, instead of waiting
+    // for the client's ACK of it: an answer to the first bytes leaves one round trip earlier.
+    this.becomeEstablished();
   }
 
   /** Process one inbound segment addressed to this port pair; others are ignored. */
@@ -827,20 +847,23 @@ export class StreamConnection {
     this.sndWl2 = this.iss;
     this.processAck(seg, now);
     this.becomeEstablished();
-    this.ackNow = true;
+    // The server sends without waiting for this ACK (see accept): it only releases the SYN+ACK
+    // there, so it goes as a delayed ACK, on our next data or with the ACK of the server's
+    // first answer, rather than as an ESP packet of its own.
+    if (this.config.ackDelayMs === 0) this.ackNow = true;
+    else this.ackAt ??= now + this.config.ackDelayMs;
     this.flush(now);
   }
 
   /** A SYN once the peer's initial sequence number is known: a retransmission or a duplicate. */
   private onSynAgain(seg: Segment, now: number): void {
     if (seg.seq === this.irs) this.counters.duplicates++;
-    if (this.role === 'server' && !this.established && !seg.flags.ack && seg.seq === this.irs) {
-      // Our SYN+ACK was lost: send it again now rather than waiting for the timer.
-      const synAck = this.inflight[0];
-      if (synAck?.syn === true) {
-        this.retransmit(synAck, now);
-        if (!this.config.reliableCarrier) this.rtxAt = now + this.rto;
-      }
+    const synAck = this.inflight[0];
+    if (this.role === 'server' && synAck?.syn === true && !seg.flags.ack && seg.seq === this.irs) {
+      // Our SYN+ACK was lost (it is still unacknowledged): send it again now rather than
+      // waiting for the timer.
+      this.retransmit(synAck, now);
+      if (!this.config.reliableCarrier) this.rtxAt = now + this.rto;
       return;
     }
     // A duplicate SYN+ACK means our ACK was lost; anything else gets our current ACK too.
@@ -850,13 +873,15 @@ export class StreamConnection {
   private onRst(seg: Segment): void {
     let acceptable: boolean;
     if (!this.irsKnown) {
-      acceptable = seg.flags.ack && seg.ack === seqAdd(this.iss, 1);
+      // It must acknowledge our SYN, and at most what rode on it (RFC 9293 3.10.7.3:
+      // SND.UNA < SEG.ACK =< SND.NXT): the answer to a SYN with data acknowledges the data too.
+      acceptable = seg.flags.ack && seqDiff(seg.ack, seqAdd(this.iss, 1)) >= 0 && seqDiff(seg.ack, this.sndNxt) <= 0;
     } else {
       const off = seqDiff(seg.seq, this.rcvNxt);
       acceptable = off >= 0 && off <= Math.max(this.config.receiveBufferBytes, 1);
     }
     if (!acceptable) return;
-    const reason = this.established ? 'connection reset by peer' : 'connection refused';
+    const reason = this.established ? 'connection reset by peer' : REFUSED;
     this.abort();
     this.emitEvent({ type: 'reset', reason });
   }
@@ -1021,6 +1046,8 @@ export class StreamConnection {
       if (seqDiff(seqAdd(r.seq, seqLength(r)), a) <= 0) {
         r.done = true;
         this.inflightBytes -= r.data.length;
+        // Nothing resends it any more: its block can take new writes.
+        this.sendQueue.recycle(r.data);
         n++;
         continue;
       }
@@ -1522,8 +1549,10 @@ export class StreamConnection {
       this.dupAcksOwed = 0;
       this.ackAt = undefined;
       this.segsUnacked = 0;
-      this.lastAdvertisedBytes = window * WINDOW_SCALE;
     }
+    // A SYN announces a window too: without this, the client's first read looked like a window
+    // that had reopened from 0 and drew a pure ACK of its own.
+    if (!parts.flags.rst) this.lastAdvertisedBytes = window * WINDOW_SCALE;
     this.counters.segmentsSent++;
     const seg: Segment = {
       srcPort: this.localPort,

@@ -14,6 +14,9 @@ import { Buffer } from 'node:buffer';
 /** Below this, the end of a block is joined with the next block rather than sent as a short segment. */
 const SHORT_PIECE = 4096;
 
+/** Whole blocks kept for reuse (a writer refills them as ACKs free them; more would only hold memory). */
+const MAX_SPARE = 4;
+
 /**
  * A FIFO of written bytes, taken out in segment-sized pieces. The pieces taken are views of
  * the queue's own blocks: the queue never writes into a byte it has handed out.
@@ -37,6 +40,8 @@ export class SendQueue {
   private tailFill = 0;
   /** Size of a block for bulk writes: the largest multiple of the segment size up to 64 KiB (at least one segment). */
   private readonly blockBytes: number;
+  /** Whole blocks given back by {@link recycle}, filled again before new ones are allocated. */
+  private spare: Uint8Array[] = [];
 
   /** @param segmentBytes the largest segment the queue is cut into (the stream's MSS). */
   constructor(segmentBytes: number) {
@@ -58,7 +63,7 @@ export class SendQueue {
       const rest = n - off;
       // A bulk write gets whole blocks (its remainder starts one that the next write tops up); a
       // small write gets exactly its size.
-      const block = allocBytes(n < SHORT_PIECE ? rest : this.blockBytes);
+      const block = n < SHORT_PIECE ? allocBytes(rest) : (this.spare.pop() ?? allocBytes(this.blockBytes));
       const k = Math.min(block.length, rest);
       block.set(off === 0 && k === n ? data : data.subarray(off, off + k), 0);
       this.blocks.push(block);
@@ -95,6 +100,18 @@ export class SendQueue {
       this.advance(k, b);
     }
     return out;
+  }
+
+  /**
+   * Give back a piece {@link take} returned, once nothing will read it again (it was sent and
+   * acknowledged over a carrier that never needs it resent): when it is a whole block, a later
+   * write fills it instead of a new allocation, so a bulk transfer reuses a window's worth of
+   * blocks rather than leaving one 64 KiB buffer per segment to the garbage collector.
+   */
+  recycle(piece: Uint8Array): void {
+    if (piece.byteOffset === 0 && piece.length === this.blockBytes && piece.buffer.byteLength === this.blockBytes && this.spare.length < MAX_SPARE) {
+      this.spare.push(piece);
+    }
   }
 
   /** Drop everything queued. */

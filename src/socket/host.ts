@@ -301,11 +301,13 @@ export class HiplHost extends NodeEmitter<HiplHostEvents> {
 
   /**
    * Open a byte stream to `hit`:`port`, running the BEX first if needed. Returns at once; the
-   * stream emits `'connect'` when it is open, and data written before is sent then.
+   * stream emits `'connect'` once the association is up, and data written before is sent then
+   * (it rides on the stream's SYN). A port nobody listens on ends the stream with `'error'`
+   * `ERR_HIP_STREAM_REFUSED`, after `'connect'`.
    *
    * @throws HipArgumentError `ERR_HIP_INVALID_ARGUMENT` (no options), `ERR_HIP_INVALID_HIT`, `ERR_HIP_INVALID_PORT`,
    *   `ERR_HIP_INVALID_ADDRESS` synchronously; later failures arrive as the stream's `'error'`
-   *   (`ERR_HIP_BEX_FAILED`, `ERR_HIP_NO_LOCATOR`, `ERR_HIP_ABORTED` ...).
+   *   (`ERR_HIP_BEX_FAILED`, `ERR_HIP_NO_LOCATOR`, `ERR_HIP_ABORTED`, `ERR_HIP_STREAM_REFUSED` ...).
    * @example
    * ```ts
    * const ac = new AbortController();

@@ -97,8 +97,10 @@ function checkFrameSize(total: number): void {
 
 /**
  * Reassembles hipl frames from arbitrary TCP chunks. Frames wholly inside one chunk are passed
- * on as views without copying; a frame spread over chunks is copied into a buffer that grows with
- * the bytes that arrived (never sized by the length field alone).
+ * on as views without copying; a frame spread over chunks is kept as views of the chunks that
+ * hold its pieces and joined once, when its last byte has arrived (memory follows the bytes that
+ * arrived, never the length field alone). Chunks pushed must therefore not be reused by the
+ * caller, as Node's socket reads never are.
  *
  * After it throws, the decoder is spent: the stream has lost its framing and must be closed.
  *
@@ -112,12 +114,12 @@ export class HiplFrameDecoder {
   /** High byte of a length field split across chunks, or -1. */
   #lenHi = -1;
   /**
-   * Body length of a frame being reassembled (length field excluded), or -1. Its bytes go into
-   * a buffer that grows (doubling) with what arrived, not one of the announced size: a stranger
-   * sending `FF FF` must not make us allocate 64 KiB (issue 8).
+   * Body length of a frame being reassembled (length field excluded), or -1. Its bytes wait as
+   * pieces, not in a buffer of the announced size: a stranger sending `FF FF` must not make us
+   * allocate 64 KiB (issue 8).
    */
   #need = -1;
-  #frame: Uint8Array = EMPTY;
+  #pieces: Uint8Array[] = [];
   #filled = 0;
   #failed = false;
 
@@ -139,14 +141,13 @@ export class HiplFrameDecoder {
     while (off < n) {
       if (this.#need >= 0) {
         const take = Math.min(this.#need - this.#filled, n - off);
-        this.#reserve(this.#filled + take);
-        this.#frame.set(chunk.subarray(off, off + take), this.#filled);
-        this.#filled += take;
+        this.#keep(chunk.subarray(off, off + take));
         off += take;
         if (this.#filled === this.#need) {
-          const body = this.#frame.length === this.#need ? this.#frame : this.#frame.slice(0, this.#need);
+          const pieces = this.#pieces;
+          const body = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, this.#need);
           this.#need = -1;
-          this.#frame = EMPTY;
+          this.#pieces = [];
           deliver(body, sink);
         }
         continue;
@@ -183,20 +184,16 @@ export class HiplFrameDecoder {
     }
   }
 
-  /** Grow the frame buffer to hold `size` bytes: at least double, never past the frame. */
-  #reserve(size: number): void {
-    if (size <= this.#frame.length) return;
-    // Once half the frame is here the sender has shown it means the rest: take the announced
-    // size at once rather than growing (and copying) once more.
-    const whole = size * 2 >= this.#need ? this.#need : 0;
-    const grown = new Uint8Array(Math.min(this.#need, Math.max(size, this.#frame.length * 2, 256, whole)));
-    grown.set(this.#frame.subarray(0, this.#filled));
-    this.#frame = grown;
+  /** Hold one piece of the frame being reassembled; a frame trickling in byte by byte is joined now and then, so the pieces stay few. */
+  #keep(piece: Uint8Array): void {
+    this.#pieces.push(piece);
+    this.#filled += piece.length;
+    if (this.#pieces.length > MAX_PIECES) this.#pieces = [Buffer.concat(this.#pieces, this.#filled)];
   }
 }
 
-const EMPTY = new Uint8Array(0);
-
+/** Pieces of one frame held before they are joined (a TCP read brings 64 KiB; a frame spans two or three). */
+const MAX_PIECES = 16;
 function deliver(body: Uint8Array, sink: RecordSink): void {
   if (hasZeroMarker(body)) sink('hip', body.subarray(MARKER_LENGTH));
   else sink('payload', body);

@@ -363,6 +363,40 @@ describe('R1Factory', () => {
     expect(t2.puzzleOffset).toBe(40);
   });
 
+  it('a template that is a view into a larger buffer: the puzzle is found and filled where it is', () => {
+    const f = new R1Factory(deps);
+    const g = f.generation(0, 1);
+    const r1 = emitPacket({
+      version: 2,
+      type: PacketType.R1,
+      controls: 0,
+      checksum: 0,
+      senderHit: idB.hit(),
+      receiverHit: new Uint8Array(16),
+      params: [
+        { type: ParamType.PUZZLE, k: 1, lifetime: 37, opaque: 0, i: new Uint8Array(32) },
+        { type: ParamType.HOST_ID, algorithm: 7, hostIdentity: new Uint8Array(10), diType: 0, di: new Uint8Array(0) },
+      ],
+    });
+    const big = new Uint8Array(100 + r1.length);
+    big.set(r1, 100);
+    const t = f.template(g, 2, 19, () => big.subarray(100));
+    expect(t.puzzleOffset).toBe(40);
+    const i = new Uint8Array(32).fill(0xab);
+    const filled = parsePacket(f.fill(t, g, idA.hit(), i));
+    const puzzle = getParam(filled, ParamType.PUZZLE)!;
+    expect([...puzzle.i]).toEqual([...i]);
+    expect(puzzle.opaque).toBe(Number(g.counter & 0xffffn));
+    expect([...filled.receiverHit]).toEqual([...idA.hit()]);
+  });
+
+  it('refuses to keep a template without PUZZLE or HOST_ID', () => {
+    const f = new R1Factory(deps);
+    const g = f.generation(0, 1);
+    const noPuzzle = emitPacket({ version: 2, type: PacketType.R1, controls: 0, checksum: 0, senderHit: idB.hit(), receiverHit: new Uint8Array(16), params: [] });
+    expect(() => f.template(g, 2, 19, () => noPuzzle)).toThrow('R1 template lacks PUZZLE or HOST_ID');
+  });
+
   it('reports the solution table full at SOLUTIONS_PER_GENERATION entries', () => {
     const f = new R1Factory(deps);
     const g = f.generation(0, 1);

@@ -216,6 +216,24 @@ describe('a named and an opportunistic BEX to the same locator at once', () => {
   });
 });
 
+describe('an opportunistic BEX that fails', () => {
+  it('leaves the association table, so another one to the same locator starts afresh', () => {
+    const net = new SimNetwork('opp-fail-again');
+    const a = net.addNode('a', idA, { opportunistic: true });
+    const nowhere = { key: 'sim:nowhere' };
+    a.engine.connect(null, [nowhere], net.now);
+    net.run();
+    expect(SimNetwork.eventsOf(a, 'failed').map((f) => f.reason)).toEqual(['timeout']);
+    expect(a.engine.associationCount).toBe(0);
+    // Were the failed one still filed under the locator, this connect would find it and do nothing.
+    a.engine.connect(null, [nowhere], net.now);
+    expect(a.engine.pollTransmit()?.packetType).toBe(PacketType.I1);
+    net.run();
+    expect(SimNetwork.eventsOf(a, 'failed').map((f) => f.reason)).toEqual(['timeout', 'timeout']);
+    expect(a.engine.associationCount).toBe(0);
+  });
+});
+
 describe('how solving ends', () => {
   it('time passing between slices is fine within the puzzle lifetime (32 s)', () => {
     const s = slicedR1('slices-time', { puzzle: { difficulty: 12 } }, { puzzle: { sliceAttempts: 32 } });

@@ -76,6 +76,23 @@ describe('CLOSE', () => {
     expect(getParam(parsePacket(close), ParamType.ECHO_REQUEST_SIGNED)!.opaque).toHaveLength(16);
   });
 
+  it('a HIPv1 CLOSE carries a 4-byte echo nonce, as libhipl sends and expects', () => {
+    const net = new SimNetwork('close-nonce-v1');
+    const rsaA = HostIdentity.generate({ algorithm: 'rsa', rsaBits: 1024 });
+    const rsaB = HostIdentity.generate({ algorithm: 'rsa', rsaBits: 1024 });
+    const a = net.addNode('a', rsaA, { version: 1 });
+    const b = net.addNode('b', rsaB);
+    let close: Uint8Array | undefined;
+    net.hook = (t) => (t.packetType === PacketType.CLOSE && (close ??= t.packet.slice()), t.packet);
+    a.engine.connect(rsaB.hit(1), [b.locator], net.now);
+    net.run();
+    expect(a.engine.association(rsaB.hit(1))?.state).toBe('ESTABLISHED');
+    a.engine.close(rsaB.hit(1), net.now);
+    net.run();
+    expect(getParam(parsePacket(close!), ParamType.ECHO_REQUEST_SIGNED)!.opaque).toHaveLength(4);
+    expect(SimNetwork.eventsOf(b, 'closed')).toHaveLength(1);
+  });
+
   it('a CLOSE with a bad signature (valid MAC) is dropped as bad-signature', () => {
     const { net, a, b, close } = withheldClose('close-sig');
     // Flip a signature byte: the signature is not covered by the HIP_MAC before it... but is
@@ -208,6 +225,12 @@ describe('NOTIFY', () => {
       expect(drops(a, 'bad-signature')).toBe(1);
       expect(SimNetwork.eventsOf(a, 'notify')).toHaveLength(0);
     }
+    // Without its signature it is dropped too, saying why (A knows B's key by now).
+    net.inject(a, rewrite(notify!, (p) => void (p.params = p.params.filter((x) => x.type !== ParamType.HIP_SIGNATURE))), b);
+    expect(SimNetwork.eventsOf(a, 'dropped').filter((d) => d.reason === 'missing-parameter').map((d) => d.detail)).toEqual([
+      'unsigned NOTIFY from a peer whose key we know',
+    ]);
+    expect(SimNetwork.eventsOf(a, 'notify')).toHaveLength(0);
     net.inject(a, notify!, b);
     const seen = SimNetwork.eventsOf(a, 'notify');
     expect(seen).toHaveLength(1);

@@ -133,6 +133,18 @@ describe('InboundSa.open: each drop has its own reason, message and details', ()
     expect(e.details).toEqual({ spi: k.spi, length: 11 });
   });
 
+  it('a packet just long enough for the two trailer bytes and the ICV is judged by its ICV, one byte less is malformed', () => {
+    // NULL (7): header 8 + 2 + ICV 16; GCM (13): header 8 + IV 8 + 2 + ICV 16; GCM (12): ICV 8.
+    for (const [suite, min] of [[7, 26], [13, 34], [12, 26]] as const) {
+      const k = keysFor(suite);
+      const sa = new InboundSa(k);
+      const packet = (n: number) => Uint8Array.from({ length: n }, (_, i) => (i < 4 ? u32(k.spi)[i]! : i === 7 ? 1 : 0));
+      expect(espError(() => sa.open(packet(min))).code, `suite ${suite}`).toBe('ERR_ESP_AUTH');
+      const short = espError(() => sa.open(packet(min - 1)));
+      expect(short.message, `suite ${suite}`).toBe('ESP packet too short for its trailer and ICV');
+    }
+  });
+
   it('duplicates and packets left of the window are told apart', () => {
     const k = keysFor(13);
     const sa = new InboundSa(k, { replayWindow: 32 });
@@ -209,6 +221,58 @@ describe('OutboundSa rekey threshold', () => {
   });
 });
 
+describe('OutboundSa and InboundSa argument edges', () => {
+  it('an SA created at or past its rekey threshold needs a rekey before it seals anything', () => {
+    expect(new OutboundSa(keysFor(13), { initialSeq: 5n, rekeyThreshold: 5n }).needsRekey).toBe(true);
+    expect(new OutboundSa(keysFor(13), { initialSeq: 6n, rekeyThreshold: 5n }).needsRekey).toBe(true);
+    expect(new OutboundSa(keysFor(13), { initialSeq: 4n, rekeyThreshold: 5n }).needsRekey).toBe(false);
+  });
+
+  it('keys that are not byte arrays are refused without a length to report', () => {
+    const enc = espError(() => new InboundSa({ ...keysFor(8), encKey: 'k'.repeat(16) as unknown as Uint8Array }));
+    expect(enc.details).toEqual({ suite: 8, expected: 16, actual: undefined });
+    const auth = espError(() => new OutboundSa({ ...keysFor(8), authKey: null as unknown as Uint8Array }));
+    expect(auth.details).toEqual({ suite: 8, expected: 32, actual: undefined });
+  });
+
+  it('SPIs 256 and 2^32-1 are the ends of the range', () => {
+    for (const spi of [256, 0xffffffff]) expect(new OutboundSa(keysFor(8, spi)).spi).toBe(spi);
+    for (const spi of [255, 2 ** 32, 256.5]) expect(espError(() => new InboundSa(keysFor(8, spi))).code).toBe('ERR_ESP_BAD_SA');
+  });
+
+  it('next header 0 and 255 are sealed; fractions and NaN are refused', () => {
+    const k = keysFor(13);
+    const out = new OutboundSa(k);
+    const inbound = new InboundSa(k);
+    for (const nh of [0, 255]) expect(inbound.open(out.seal(Uint8Array.of(1), nh)).nextHeader).toBe(nh);
+    for (const nh of [1.5, Number.NaN, -1]) expect(espError(() => out.seal(Uint8Array.of(1), nh)).code).toBe('ERR_ESP_BAD_ARGUMENT');
+  });
+
+  it('a random source that returns more than 16 bytes: the IV is its first 16, the rest is not used', () => {
+    const k = keysFor(8);
+    const long = Uint8Array.from({ length: 200 }, (_, i) => i);
+    const packet = new OutboundSa(k, { randomIv: () => long }).seal(Uint8Array.of(9, 9), 17);
+    expect([...packet.subarray(8, 24)]).toEqual([...long.subarray(0, 16)]);
+    expect([...new InboundSa(k).open(packet).payload]).toEqual([9, 9]);
+  });
+
+  it('an AES-CBC packet with an empty ciphertext, or shorter than IV and ICV, is malformed', () => {
+    const k = keysFor(8);
+    for (const length of [40, 24]) {
+      const p = new Uint8Array(length);
+      p.set(u32(k.spi));
+      p[7] = 1;
+      const e = espError(() => new InboundSa(k).open(p));
+      expect(e.message, `length ${length}`).toBe('AES-CBC ciphertext is empty or not a multiple of 16 bytes');
+    }
+  });
+
+  it('espSpi reads exactly four bytes, the high bit included', () => {
+    expect(espSpi(Uint8Array.of(0, 0, 1, 0))).toBe(256);
+    expect(espSpi(Uint8Array.of(0xff, 0xff, 0xff, 0xfe, 7))).toBe(0xfffffffe);
+  });
+});
+
 describe('ReplayWindow boundaries', () => {
   it('status: numbers outside 1..2^64-1 are stale', () => {
     const w = new ReplayWindow(32);
@@ -233,6 +297,14 @@ describe('ReplayWindow boundaries', () => {
     expect(w.status(0, 101)).toBe('fresh');
   });
 
+  it('a jump farther than the ring forgets every slot, so numbers inside the new window are fresh', () => {
+    const w = new ReplayWindow(32);
+    w.update(0, 5); // ring slot 5
+    w.update(0, 100); // 95 ahead: more than the 32-slot ring
+    expect(w.status(0, 69)).toBe('fresh'); // slot 5 again, 31 behind the top: inside the window
+    expect(w.update(0, 69)).toBe(true);
+  });
+
   it('sliding across a 2^32 boundary forgets the slots it reuses', () => {
     const w = new ReplayWindow(32);
     w.update(0, TWO32 - 29); // ring slot 3
@@ -254,5 +326,14 @@ describe('ReplayWindow boundaries', () => {
     const fresh = new ReplayWindow(64);
     fresh.update(0, 100);
     expect(fresh.olderReadingIsStale(0, 200)).toBe(false);
+    // Inside the window but one subspace below the top: not ahead, whatever its low half.
+    const two = new ReplayWindow(64);
+    two.update(2, 5);
+    expect(two.status(1, TWO32 - 10)).toBe('fresh');
+    expect(two.olderReadingIsStale(1, TWO32 - 10)).toBe(false);
+    // Beyond 2^64 - 1 there is no sequence number to be ahead of the window.
+    const last = new ReplayWindow(64);
+    last.update(TWO32 - 1, 100);
+    expect(last.olderReadingIsStale(TWO32, 10)).toBe(false);
   });
 });

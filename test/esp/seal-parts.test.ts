@@ -44,3 +44,13 @@ describe('AES-GCM sealParts', () => {
     }
   });
 });
+
+describe.each(ALL_SUITES)('suite %i: sealParts counts', (suite) => {
+  it('one packet and the joined payload length per call, as seal does', () => {
+    const out = new OutboundSa(keysFor(suite, 0x4000 + suite));
+    out.sealParts([Uint8Array.of(1, 2, 3), new Uint8Array(0), new Uint8Array(40)], 17);
+    out.sealParts([new Uint8Array(7)], 17);
+    out.seal(new Uint8Array(5), 17);
+    expect(out.stats).toEqual({ packets: 3, bytes: 55 });
+  });
+});

@@ -80,4 +80,27 @@ describe("ESP sequence mode '32bit' (hipd's ICV)", () => {
     expect(code(() => new OutboundSa(keysFor(8), { sequence: 'esn64' as EspSequenceMode }))).toBe('ERR_ESP_BAD_OPTION');
     expect(code(() => new InboundSa(keysFor(8), { sequence: 64 as unknown as EspSequenceMode }))).toBe('ERR_ESP_BAD_OPTION');
   });
+
+  it('each side says its mode; a bad mode and the 32-bit limit are named in the error', () => {
+    expect(new OutboundSa(keysFor(8)).sequence).toBe('esn');
+    expect(sealer(8, '32bit').sequence).toBe('32bit');
+    expect(new InboundSa(keysFor(8)).sequence).toBe('esn');
+    let bad: HipEspError | undefined;
+    try {
+      new OutboundSa(keysFor(8), { sequence: 'esn64' as EspSequenceMode });
+    } catch (e) {
+      bad = e as HipEspError;
+    }
+    expect(bad?.message).toBe("sequence must be 'esn' or '32bit', got esn64");
+    expect(bad?.details).toEqual({ option: 'sequence' });
+    const out = sealer(8, '32bit', 0xffffffffn);
+    let full: HipEspError | undefined;
+    try {
+      out.seal(payload, 17);
+    } catch (e) {
+      full = e as HipEspError;
+    }
+    expect(full?.message).toBe('ESP sequence number space (32 bits) exhausted; the SA must be rekeyed');
+    expect(full?.details).toEqual({ spi: out.spi });
+  });
 });

@@ -8,6 +8,7 @@ import { HostIdentity } from '../../src/crypto/identity.js';
 import { echoRequest, innerProtocolDrop, readIcmpv6 } from '../../src/host/inner-icmpv6.js';
 import { HipHost } from '../../src/host/host.js';
 import { PingTable } from '../../src/host/ping.js';
+import { HipProtocolError } from '../../src/errors.js';
 import { until } from '../helpers/transport-sockets.js';
 
 const LO = '127.0.0.1';
@@ -76,6 +77,18 @@ describe('ICMPv6 between HITs', () => {
     const { reply } = t.start('peer', 0, 10);
     await expect(reply).rejects.toMatchObject({ code: 'ERR_HIP_PING_TIMEOUT' });
     expect(t.answer('peer', t.id, 1, 20)).toBe(false);
+  });
+
+  it('failAll rejects every ping in flight with the one error it builds, and builds none for an empty table', async () => {
+    const t = new PingTable(() => 0.5);
+    let built = 0;
+    const make = () => (built++, new HipProtocolError('ERR_HIP_HOST_CLOSED', 'the host was shut down'));
+    t.failAll(make);
+    expect(built).toBe(0);
+    const replies = [t.start('p', 0, 10_000).reply, t.start('q', 0, 10_000).reply];
+    t.failAll(make);
+    expect(built).toBe(1);
+    for (const r of replies) await expect(r).rejects.toMatchObject({ code: 'ERR_HIP_HOST_CLOSED' });
   });
 });
 

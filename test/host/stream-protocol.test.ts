@@ -219,6 +219,40 @@ describe('data on the SYN', () => {
     expect(sim.a.stats.retransmissions).toBe(0);
   });
 
+  it("the server's answer leaves behind its SYN+ACK, without waiting for the client's ACK", () => {
+    // Request/response over a fresh stream: a's request rides on the SYN (t = 0), b answers as
+    // soon as it has it (t = 10), so a has the answer one round trip after its SYN (t = 20),
+    // not two (b waiting for a's handshake ACK would send it at t = 30, a having it at t = 40).
+    const sim = new Sim({ minDelay: 10, maxDelay: 10 });
+    sim.send('a', new TextEncoder().encode('ping'));
+    sim.on('b', (e, s) => {
+      if (e.type === 'data') s.b.write(new TextEncoder().encode('pong'), s.now);
+    });
+    sim.open();
+    sim.run({ until: () => sim.ep.a.receivedBytes > 0 });
+    expect(sim.now).toBe(20);
+    expect(Buffer.from(sim.received('a')).toString()).toBe('pong');
+    const answer = sim.wire.find((w) => w.from === 'b' && w.seg.data.length > 0)!;
+    expect(answer.t).toBe(10);
+    expect(answer.seg.flags).toMatchObject({ syn: false, ack: true });
+    sim.run();
+    expect(sim.a.stats.retransmissions + sim.b.stats.retransmissions).toBe(0);
+    expect(sim.b.state).toBe('established');
+  });
+
+  it('a SYN with data to a port nobody listens on is refused too (the reset acknowledges the data)', () => {
+    const sim = new Sim({ noListener: true });
+    sim.send('a', payload(500, 3));
+    sim.open();
+    sim.run();
+    const rst = sim.wire.find((w) => w.from === 'b' && w.seg.flags.rst)!;
+    expect(rst.seg.ack).toBe((1000 + 1 + 500) >>> 0);
+    expect(sim.ep.a.events).toEqual([{ type: 'reset', reason: 'connection refused' }]);
+    // One SYN, one reset: the client did not go on retransmitting into the refusal.
+    expect(sim.wire.filter((w) => w.from === 'a').length).toBe(1);
+    expect(sim.a.nextTimeout()).toBeUndefined();
+  });
+
   it('a peer that acknowledges only the SYN gets the data again', () => {
     const c = new StreamConnection({ localPort: 40000, remotePort: 22, initialSeq: 1000, role: 'client', config: { initialRtoMs: 50 } });
     c.open(0);
@@ -493,7 +527,7 @@ describe('congestion control (NewReno) and RTT sampling', () => {
       },
     });
     sim.open();
-    sim.run({ until: () => sim.ep.b.conn !== undefined && sim.b.state === 'established' });
+    sim.run({ until: () => sim.ep.b.conn !== undefined && sim.b.state === 'established' && sim.a.state === 'established' });
     sim.a.write(new Uint8Array(100), sim.now);
     sim.run({ maxTime: sim.now + 1000 });
     const srtt = sim.a.smoothedRttMs!;
@@ -718,7 +752,7 @@ describe('a reader that takes no data (pollEvent with data: false)', () => {
     const buf = 9600;
     const sim = new Sim({ config: { receiveBufferBytes: buf, sendBufferBytes: 4000 }, configB: { sendBufferBytes: 4000 } });
     sim.open();
-    sim.run({ until: () => sim.ep.b.conn !== undefined && sim.b.state === 'established' });
+    sim.run({ until: () => sim.ep.b.conn !== undefined && sim.b.state === 'established' && sim.a.state === 'established' });
     const data = payload(30_000, 23);
     let bWroteFalse = false;
     for (let off = 0; off < data.length; off += 2000) if (!sim.b.write(data.subarray(off, off + 2000), sim.now)) bWroteFalse = true;
@@ -781,7 +815,7 @@ describe('over a reliable carrier (reliableCarrier: true)', () => {
   it('keeps sent data until it is acknowledged, with no timer for it; bufferedBytes counts it', () => {
     const sim = new Sim({ config: { ...reliable, sendBufferBytes: 50_000 }, configB: { ...reliable, receiveBufferBytes: 64_000 } });
     sim.open();
-    sim.run({ until: () => sim.ep.b.conn !== undefined && sim.b.state === 'established' });
+    sim.run({ until: () => sim.ep.b.conn !== undefined && sim.b.state === 'established' && sim.a.state === 'established' });
     sim.run();
     sim.setPaused('b', true);
     expect(sim.a.write(new Uint8Array(40_000), sim.now)).toBe(true);

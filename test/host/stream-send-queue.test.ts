@@ -14,8 +14,8 @@ function drain(q: SendQueue, mss: number): Uint8Array[] {
   return out;
 }
 
-function joined(parts: Uint8Array[]): Uint8Array {
-  return Uint8Array.from(parts.flatMap((p) => [...p]));
+function joined(parts: Uint8Array[]): Buffer {
+  return Buffer.concat(parts);
 }
 
 describe('SendQueue', () => {
@@ -28,7 +28,7 @@ describe('SendQueue', () => {
     }
     expect(q.length).toBe(off);
     const segs = drain(q, 65280);
-    expect(joined(segs)).toEqual(pattern(0, off));
+    expect(joined(segs).equals(pattern(0, off))).toBe(true);
     expect(q.length).toBe(0);
   });
 
@@ -45,7 +45,7 @@ describe('SendQueue', () => {
     const writes = 10;
     for (let i = 0; i < writes; i++) q.push(pattern(i * 65536, 65536));
     const segs = drain(q, 1200);
-    expect(joined(segs)).toEqual(pattern(0, writes * 65536));
+    expect(joined(segs).equals(pattern(0, writes * 65536))).toBe(true);
     // Blocks hold 54 segments (64800 bytes): 11 of them for 640 KiB. A copy per write plus a
     // joined copy wherever a segment straddles two writes would make 19 buffers.
     const buffers = new Set(segs.map((s) => s.buffer));
@@ -57,7 +57,7 @@ describe('SendQueue', () => {
     const buf = pattern(0, 3000);
     q.push(buf);
     buf.fill(0);
-    expect(joined(drain(q, 1200))).toEqual(pattern(0, 3000));
+    expect(joined(drain(q, 1200)).equals(pattern(0, 3000))).toBe(true);
   });
 
   it('joins small writes into one segment', () => {
@@ -65,7 +65,7 @@ describe('SendQueue', () => {
     for (let i = 0; i < 10; i++) q.push(pattern(i * 64, 64));
     const seg = q.take(Math.min(1200, q.length));
     expect(seg.length).toBe(640);
-    expect(joined([seg])).toEqual(pattern(0, 640));
+    expect(joined([seg]).equals(pattern(0, 640))).toBe(true);
   });
 
   it('fills the last block behind bytes already taken without changing them', () => {
@@ -74,9 +74,9 @@ describe('SendQueue', () => {
     const first = q.take(1200);
     const second = q.take(3800);
     q.push(pattern(5000, 20000));
-    expect(joined([first])).toEqual(pattern(0, 1200));
-    expect(joined([second])).toEqual(pattern(1200, 3800));
-    expect(joined(drain(q, 1200))).toEqual(pattern(5000, 20000));
+    expect(joined([first]).equals(pattern(0, 1200))).toBe(true);
+    expect(joined([second]).equals(pattern(1200, 3800))).toBe(true);
+    expect(joined(drain(q, 1200)).equals(pattern(5000, 20000))).toBe(true);
   });
 
   it('clear() forgets everything', () => {
@@ -86,6 +86,42 @@ describe('SendQueue', () => {
     q.clear();
     expect(q.length).toBe(0);
     q.push(pattern(7, 10));
-    expect(joined([q.take(10)])).toEqual(pattern(7, 10));
+    expect(joined([q.take(10)]).equals(pattern(7, 10))).toBe(true);
+  });
+});
+
+describe('SendQueue.recycle', () => {
+  it('refills blocks given back, so a long transfer reuses a few buffers', () => {
+    const mss = 65280;
+    const q = new SendQueue(mss);
+    const seen = new Set<ArrayBufferLike>();
+    let off = 0;
+    let out = 0;
+    const inFlight: Uint8Array[] = [];
+    for (let i = 0; i < 40; i++) {
+      q.push(pattern(off, 65536));
+      off += 65536;
+      while (q.length >= mss) {
+        const seg = q.take(mss);
+        expect(joined([seg]).equals(pattern(out, seg.length))).toBe(true);
+        out += seg.length;
+        seen.add(seg.buffer);
+        inFlight.push(seg);
+        // Four segments in flight; the oldest is acknowledged and given back.
+        if (inFlight.length > 4) q.recycle(inFlight.shift()!);
+      }
+    }
+    expect(seen.size).toBeLessThan(12);
+  });
+
+  it('keeps pieces that are not whole blocks out of reuse', () => {
+    const q = new SendQueue(1200);
+    q.push(pattern(0, 70000));
+    const seg = q.take(1200);
+    q.recycle(seg);
+    q.push(pattern(70000, 70000));
+    // The recycled view was part of a larger block: nothing was overwritten behind it.
+    expect(joined([seg]).equals(pattern(0, 1200))).toBe(true);
+    expect(joined(drain(q, 1200)).equals(pattern(1200, 138800))).toBe(true);
   });
 });

@@ -1045,3 +1045,34 @@ describe('the entry points refuse what they cannot do', () => {
     expect(early.update.wants).toEqual([]);
   });
 });
+
+describe('a DH rekey starts the new KEYMAT at 0 whatever index the answer names', () => {
+  it('an answer with DIFFIE_HELLMAN and KEYMAT index 40: the new SA is drawn at 0', () => {
+    const l = lab('dh-answer-index');
+    silence(l, 'b');
+    l.a.engine.rekey(l.hitB, l.net.now, { dh: true });
+    l.net.flush();
+    const mine = fromTo(l, 'a')[0]!.pkt;
+    const bLocal = l.b.engine.association(l.hitA)!.sa!.localSpi;
+    const key = inside(l.b).ctx.provider.dhGenerate(7);
+    const dh = { type: ParamType.DIFFIE_HELLMAN, values: [{ group: 7, publicValue: key.publicValue }] } as HipParam;
+    l.deliver(l.a, sealUpdate(l.b, l.hitA, [seqParam(1), ackParam(getParam(mine, ParamType.SEQ)!.updateId), espInfo(bLocal, 0x6000, 40), dh]), 'sim:b');
+    const [inbound] = SimNetwork.eventsOf(l.a, 'rekey-inbound');
+    expect(inbound!.sa.keymatIndex).toBe(0);
+    expect(SimNetwork.eventsOf(l.a, 'rekeyed')[0]!.sa.keymatIndex).toBe(0);
+  });
+});
+
+describe('only the UPDATE that acknowledges our REG_REQUEST carries its answer', () => {
+  it('an announcement acknowledged while a registration waits behind it reports nothing about the registration', () => {
+    const l = lab('register-behind');
+    l.a.engine.updateLocators([X], l.net.now);
+    expect(l.a.engine.register(l.hitB, { types: [1], lifetimeS: 600 }, l.net.now)).toBe(true);
+    l.net.run(l.net.now + 10_000);
+    // b is no registrar: one answer, after the REG_REQUEST went out, and not before.
+    const outcomes = SimNetwork.eventsOf(l.a, 'registration');
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0]!.failed.map((f) => f.type)).toEqual([1]);
+    expect(fromTo(l, 'a').filter((s) => getParam(s.pkt, ParamType.REG_REQUEST))).toHaveLength(1);
+  });
+});

@@ -91,23 +91,34 @@ describe('hipd-v1-update-locator.pcap', () => {
   });
 });
 
+/** Two HIPv1 (RSA) nodes with an established association: a initiated it. */
+function establishedV1(seed: string) {
+  const rsaA = HostIdentity.generate({ algorithm: 'rsa', rsaBits: 1024 });
+  const rsaB = HostIdentity.generate({ algorithm: 'rsa', rsaBits: 1024 });
+  const net = new SimNetwork(seed);
+  const a = net.addNode('a', rsaA, { version: 1 });
+  const b = net.addNode('b', rsaB, { version: 1 });
+  a.engine.connect(rsaB.hit(1), [b.locator], net.now);
+  net.run(net.now + 60_000);
+  return { net, a, b, rsaA };
+}
+
+/** a moves to a new address, as the capture's initiator did (to 10.77.0.11), and announces it. */
+function moveA(net: SimNetwork, a: SimNode): void {
+  net.move(a, 'sim:a-new');
+  a.engine.updateLocators([mapIpv4(new Uint8Array([10, 77, 0, 11]))], net.now);
+  net.run(net.now + 10_000);
+}
+
 describe("our HIPv1 readdress exchange has hipd's shape", () => {
   it('same parameters in the same order, same directions, SEQ from 0, a 4-byte echo', () => {
-    const rsaA = HostIdentity.generate({ algorithm: 'rsa', rsaBits: 1024 });
-    const rsaB = HostIdentity.generate({ algorithm: 'rsa', rsaBits: 1024 });
-    const net = new SimNetwork('hipd-shape');
-    const a = net.addNode('a', rsaA, { version: 1 });
-    const b = net.addNode('b', rsaB, { version: 1 });
-    a.engine.connect(rsaB.hit(1), [b.locator], net.now);
-    net.run(net.now + 60_000);
+    const { net, a, b, rsaA } = establishedV1('hipd-shape');
     const ours: { from: string; to: string; pkt: HipPacket }[] = [];
     net.hook = (t, from, to) => {
       if (t.packetType === PacketType.UPDATE) ours.push({ from: from.locator.key, to: t.to.key, pkt: parsePacket(t.packet) });
       return t.packet;
     };
-    net.move(a, 'sim:a-new');
-    a.engine.updateLocators([mapIpv4(new Uint8Array([10, 77, 0, 11]))], net.now);
-    net.run(net.now + 10_000);
+    moveA(net, a);
     expect(ours.map((o) => types(o.pkt))).toEqual(updates.map((u) => types(u.pkt)));
     expect(ours.map((o) => `${o.from}>${o.to}`)).toEqual(['sim:a-new>sim:b', 'sim:b>sim:a-new', 'sim:a-new>sim:b']);
     expect(getParam(ours[0]!.pkt, ParamType.SEQ)!.updateId).toBe(0);
@@ -173,13 +184,7 @@ function asHipd(theirs: HipPacket, ours: HipPacket, from: SimNode): Uint8Array {
 
 describe("hipl answers hipd's own UPDATE packets, both ways", () => {
   it("as the peer of hipd moving, and as the host moving with hipd as its peer: each answer has hipd's parameters", () => {
-    const rsaA = HostIdentity.generate({ algorithm: 'rsa', rsaBits: 1024 });
-    const rsaB = HostIdentity.generate({ algorithm: 'rsa', rsaBits: 1024 });
-    const net = new SimNetwork('hipd-bytes');
-    const a = net.addNode('a', rsaA, { version: 1 });
-    const b = net.addNode('b', rsaB, { version: 1 });
-    a.engine.connect(rsaB.hit(1), [b.locator], net.now);
-    net.run(net.now + 60_000);
+    const { net, a, b, rsaA } = establishedV1('hipd-bytes');
     // Every UPDATE on the wire is the capture's, in order: each hipl end only ever receives
     // hipd's bytes, and what it answers (before it is swapped for hipd's) is recorded.
     const answered: HipPacket[] = [];
@@ -194,9 +199,7 @@ describe("hipl answers hipd's own UPDATE packets, both ways", () => {
       sent.push(parsePacket(bytes));
       return bytes;
     };
-    net.move(a, 'sim:a-new');
-    a.engine.updateLocators([mapIpv4(new Uint8Array([10, 77, 0, 11]))], net.now);
-    net.run(net.now + 10_000);
+    moveA(net, a);
     expect(n).toBe(3);
     // What went on the wire was hipd's: its parameter list and its LOCATOR form.
     expect(sent.map(types)).toEqual(updates.map((u) => types(u.pkt)));

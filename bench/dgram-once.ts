@@ -15,6 +15,7 @@ await a.connect(b.hit());
 const bHit = b.hit();
 let got = 0;
 const t0 = performance.now();
+const c0 = process.cpuUsage();
 const end = t0 + seconds * 1000;
 if (mode === 'blast') {
   b.bindDatagramPort(9, () => void got++);
@@ -41,5 +42,6 @@ if (mode === 'blast') {
   });
 }
 const secs = (performance.now() - t0) / 1000;
-console.log(`${mode}: ${(got / secs).toFixed(0)} /s (${got} in ${secs.toFixed(2)} s); sealed ${a.associationStats(bHit)?.packetsOut}, opened ${b.associationStats(a.hit())?.packetsIn}`);
+const cpu = process.cpuUsage(c0);
+console.log(`${mode}: ${(got / secs).toFixed(0)} /s (${got} in ${secs.toFixed(2)} s); sealed ${a.associationStats(bHit)?.packetsOut}, opened ${b.associationStats(a.hit())?.packetsIn}; ${((cpu.user + cpu.system) / got).toFixed(1)} µs CPU per datagram delivered`);
 await Promise.all([a.shutdown(0), b.shutdown(0)]);

@@ -6,6 +6,7 @@
  *   worker.ts client <impl>   answers { run: scenario, infos, ...params } with { result }
  */
 import type { Duplex } from 'node:stream';
+import { heldBytes } from './memory.js';
 import { dgramEnd, streamClient, streamServer, type DgramEnd, type Impl, type ServerInfo, type StreamClient } from './impls.js';
 
 /** Server info per role. */
@@ -19,10 +20,10 @@ function send(msg: unknown): void {
   process.send!(msg);
 }
 
-function mem(): { heap: number; external: number; rss: number } {
+function mem(): { heap: number; external: number; rss: number; held: number } {
   for (let i = 0; i < 3; i++) globalThis.gc?.();
   const m = process.memoryUsage();
-  return { heap: m.heapUsed, external: m.external + m.arrayBuffers, rss: m.rss };
+  return { heap: m.heapUsed, external: m.external + m.arrayBuffers, rss: m.rss, held: heldBytes() };
 }
 
 async function server(): Promise<void> {

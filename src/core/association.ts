@@ -81,9 +81,16 @@ export class Association<L extends PeerLocator> {
   r1HostIdTlv: Uint8Array | undefined;
   /** Initiator: R1_COUNTER of the R1 we answered (v2), to accept only newer R1s in I2-SENT. */
   r1Counter: bigint | undefined;
-  /** Responder: the I2 that created this association, to recognise its retransmissions. */
-  lastI2: Uint8Array | undefined;
-  /** Responder: our R2, resent when the initiator retransmits its I2 (our R2 was lost). */
+  /**
+   * Responder: SHA-256 of the I2 that created this association (checksum field zeroed), to
+   * recognise its retransmissions and replays for as long as the association lives; a digest,
+   * not the packet, since it is kept that long.
+   */
+  i2Digest: Uint8Array | undefined;
+  /**
+   * Responder (v2): our R2, resent when the initiator retransmits its I2 (our R2 was lost);
+   * released by {@link Association.confirm}, once the peer has shown it got the R2.
+   */
   r2: Uint8Array | undefined;
   /** The packet retransmitted by the timer (I1, I2, CLOSE). */
   pending: Uint8Array | undefined;
@@ -134,6 +141,16 @@ export class Association<L extends PeerLocator> {
     this.lastReceived = now;
     this.lastSent = now;
     this.paths = new PathTable(locator, now);
+  }
+
+  /**
+   * The peer sent authenticated traffic (ESP or an UPDATE) in R2-SENT: it has our R2, so the
+   * association is ESTABLISHED (RFC 7401 4.4.2) and the R2 kept for its retransmission goes.
+   * A later copy of the I2 is still recognised by {@link Association.i2Digest} and dropped.
+   */
+  confirm(): void {
+    this.state = HipState.ESTABLISHED;
+    this.r2 = undefined;
   }
 
   setTimer(kind: TimerKind, at: number): void {

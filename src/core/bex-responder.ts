@@ -139,7 +139,7 @@ export function handleI2<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
   if (!bytesEqual(pkt.receiverHit, me.hit)) return ctx.drop('wrong-receiver-hit', pkt.type, pkt.senderHit);
   if ((pkt.controls & ~CONTROL_ANONYMOUS) !== 0) return ctx.drop('controls', pkt.type, pkt.senderHit);
   const existing = ctx.associations.get(hitKey(pkt.senderHit));
-  if (existing?.lastI2 && sameIgnoringChecksum(existing.lastI2, raw)) {
+  if (existing?.i2Digest && bytesEqual(existing.i2Digest, i2Digest(ctx, raw))) {
     // A retransmitted I2: our R2 was lost. Resend it (v2). libhipl must never get duplicate
     // control traffic (HIPV1-PROFILE 16.10-11), so v1 drops it.
     if (existing.version === 2 && existing.r2 && (existing.state === HipState.R2_SENT || existing.state === HipState.ESTABLISHED)) {
@@ -270,7 +270,7 @@ export function handleI2<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
   a.peer = { publicKey: peer.publicKey, verifyingKey, schemes: peer.schemes, hiAlgorithm: hostId.algorithm };
   a.hipKeys = keys.hip;
   a.sa = { ...keys.esp, localSpi: ctx.allocateSpi(), peerSpi: espInfo.newSpi };
-  a.lastI2 = raw.slice();
+  a.i2Digest = i2Digest(ctx, raw);
   ctx.associations.set(hitKey(a.peerHit), a);
   // A BEX of ours still under way with this peer started the exchange (elapsedMs counts from
   // it); an association that was set up or torn down before did not: this BEX is a new one.
@@ -296,7 +296,9 @@ export function handleI2<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
     { type: ParamType.HIP_MAC_2, hash: keys.hip.macHash, key: keys.hip.macOut, responderHostIdTlv: template.hostIdTlv },
     { type: ParamType.HIP_SIGNATURE, key: me.signingKey, scheme: me.scheme, algorithm: me.hiAlgorithm },
   );
-  a.r2 = r2;
+  // Only v2 resends it (see the duplicate check above); the peer's first authenticated packet
+  // frees it (Association.confirm).
+  if (pkt.version === 2) a.r2 = r2;
   ctx.transmit({ to: from, packet: r2, packetType: PacketType.R2, version: pkt.version });
   bexEvent(ctx, a, 'r2-sent', PacketType.R2, now, false);
   establish(ctx, a, now);
@@ -353,9 +355,12 @@ function policyAllows<L extends PeerLocator>(ctx: EngineContext<L>, hit: Uint8Ar
   });
 }
 
-/** Two packets equal except for the checksum field (bytes 4-5), which no MAC covers. */
-function sameIgnoringChecksum(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length || a.length < 6) return false;
-  for (let i = 0; i < a.length; i++) if (i !== 4 && i !== 5 && a[i] !== b[i]) return false;
-  return true;
+/**
+ * What identifies an I2 for the duplicate check: SHA-256 of its bytes with the checksum field
+ * (bytes 4-5, which no MAC covers) zeroed, so a copy with another checksum is the same I2.
+ */
+function i2Digest<L extends PeerLocator>(ctx: EngineContext<L>, raw: Uint8Array): Uint8Array {
+  const copy = raw.slice();
+  if (copy.length >= 6) copy[4] = copy[5] = 0;
+  return ctx.provider.hash('sha256', copy);
 }

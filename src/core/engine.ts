@@ -304,7 +304,7 @@ export class HipEngine<L extends PeerLocator = PeerLocator> {
     const a = this.associations.get(hitKey(peerHit));
     if (!a) return;
     a.lastActivity = now;
-    if (a.state === HipState.R2_SENT && from === 'peer') a.state = HipState.ESTABLISHED;
+    if (a.state === HipState.R2_SENT && from === 'peer') a.confirm();
     if (a.state === HipState.ESTABLISHED) armIdle(this.ctx, a, now);
   }
 

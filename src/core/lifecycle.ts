@@ -41,6 +41,8 @@ export function establish<L extends PeerLocator>(ctx: EngineContext<L>, a: Assoc
   a.lastReceived = now;
   a.dhGroup = a.dh?.group ?? a.dhGroup;
   a.dh = undefined;
+  // Only the R2's HIP_MAC_2 needed the R1's HOST_ID; a later R2 is dropped as a duplicate.
+  a.r1HostIdTlv = undefined;
   // The locator the BEX ended on is the verified one: the peer answered there.
   a.paths = new PathTable(a.locator, now);
   if (a.role === 'initiator') armIdle(ctx, a, now);

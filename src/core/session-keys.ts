@@ -126,14 +126,18 @@ export function deriveSessionKeys(provider: CryptoProvider, inp: SessionKeyInput
   };
   const espKeys = espFrom(draw);
   const espSetLength = 2 * (esp.enc + esp.auth);
-  const espKeysAt = (index: number, kij: Uint8Array = inp.kij): Pick<EspSaParams, 'outbound' | 'inbound'> => {
+  // The rekey closure lives as long as the association: it keeps copies of its few inputs, not
+  // views into the I2 or R2 they were parsed from (which would keep whole packets alive).
+  const { version, rhash } = inp;
+  const [kij0, puzzleI, puzzleJ, localHit, peerHit] = [inp.kij, inp.puzzleI, inp.puzzleJ, inp.localHit, inp.peerHit].map((b) => b.slice());
+  const espKeysAt = (index: number, kij: Uint8Array = kij0!): Pick<EspSaParams, 'outbound' | 'inbound'> => {
     // KEYMAT is prefix-stable (both the v1 SHA-1 chain and HKDF-Expand), so deriving it longer
     // and skipping to `index` yields exactly the bytes the peer draws.
     const length = index + espSetLength;
     const more =
-      inp.version === 1
-        ? keymatV1(provider, kij, inp.localHit, inp.peerHit, inp.puzzleI, inp.puzzleJ, length)
-        : keymatV2(provider, inp.rhash, kij, inp.puzzleI, inp.puzzleJ, inp.localHit, inp.peerHit, length);
+      version === 1
+        ? keymatV1(provider, kij, localHit!, peerHit!, puzzleI!, puzzleJ!, length)
+        : keymatV2(provider, rhash, kij, puzzleI!, puzzleJ!, localHit!, peerHit!, length);
     return espFrom(new KeymatDrawer(more, index));
   };
   const keymatNext = draw.offset;

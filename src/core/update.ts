@@ -396,7 +396,7 @@ export function handleUpdate<L extends PeerLocator>(ctx: EngineContext<L>, pkt: 
   }
 
   if (a.state === HipState.R2_SENT) {
-    a.state = HipState.ESTABLISHED;
+    a.confirm();
     armIdle(ctx, a, now);
   }
   // Proof of life, but not activity: the idle timer (UAL) follows data only, so keepalives and

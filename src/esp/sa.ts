@@ -168,7 +168,13 @@ interface Prepared {
   icv: number;
   enc: KeyObject | undefined;
   auth: KeyObject | undefined;
-  salt: Buffer;
+  /**
+   * The bytes the per-packet path rewrites, in one allocation an SA keeps for its lifetime (one
+   * ArrayBuffer, not one per field, and outside Buffer's shared pool, whose 8 KiB slabs a
+   * long-lived slice would pin): the 12-byte GCM nonce starting with the salt, the 12-byte AAD
+   * starting with the SPI, the 4-byte ESN high half (inbound).
+   */
+  scratch: Buffer;
 }
 
 function prepare(keys: SaKeys): Prepared {
@@ -207,8 +213,20 @@ function prepare(keys: SaKeys): Prepared {
     // KeyObjects copy the key bytes, so later changes to the caller's arrays cannot reach the SA.
     enc: info.encKeyLength > 0 ? createSecretKey(encKey.subarray(0, info.encKeyLength)) : undefined,
     auth: info.authKeyLength > 0 ? createSecretKey(authKey) : undefined,
-    salt: Buffer.from(encKey.subarray(info.encKeyLength)),
+    scratch: newScratch(encKey.subarray(info.encKeyLength), spi),
   };
+}
+
+function newScratch(salt: Uint8Array, spi: number): Buffer {
+  const b = Buffer.alloc(28);
+  b.set(salt, 0);
+  b.writeUInt32BE(spi, 12);
+  return b;
+}
+
+/** The nonce, AAD (12 bytes with ESN, 8 without) and ESN high-half views of an SA's scratch bytes. */
+function scratchViews(p: Prepared, esn: boolean): { nonce: Buffer; aad: Buffer; seqHigh: Buffer } {
+  return { nonce: p.scratch.subarray(0, 12), aad: p.scratch.subarray(12, esn ? 24 : 20), seqHigh: p.scratch.subarray(24, 28) };
 }
 
 /** Plaintext length (payload + padding + 2 trailer bytes) for a payload of `p` bytes. */
@@ -272,10 +290,7 @@ export class OutboundSa {
     this.#rekeyHi = Number(threshold >> 32n);
     this.#rekeyLo = Number(threshold & 0xffffffffn);
     this.#needsRekey = initial >= threshold;
-    this.#nonce = Buffer.alloc(12);
-    this.#p.salt.copy(this.#nonce, 0);
-    this.#aad = Buffer.alloc(this.#esn ? 12 : 8);
-    this.#aad.writeUInt32BE(this.spi, 0);
+    ({ nonce: this.#nonce, aad: this.#aad } = scratchViews(this.#p, this.#esn));
   }
 
   /** What the ICV covers of the sequence number. */
@@ -523,11 +538,7 @@ export class InboundSa {
     this.spi = this.#p.spi;
     this.#window = new ReplayWindow(opts.replayWindow ?? 64);
     this.#esn = checkSequenceMode(opts.sequence) === 'esn';
-    this.#nonce = Buffer.alloc(12);
-    this.#p.salt.copy(this.#nonce, 0);
-    this.#aad = Buffer.alloc(this.#esn ? 12 : 8);
-    this.#aad.writeUInt32BE(this.spi, 0);
-    this.#seqHigh = Buffer.alloc(4);
+    ({ nonce: this.#nonce, aad: this.#aad, seqHigh: this.#seqHigh } = scratchViews(this.#p, this.#esn));
   }
 
   /** The highest sequence number accepted so far (0n before the first). */

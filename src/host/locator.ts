@@ -25,3 +25,19 @@ export function udpLocator(peer: CarrierPeer): HostLocator {
 export function tcpLocator(conn: TcpConnection): HostLocator {
   return { key: peerKey('tcp', conn.remote), carrier: 'tcp', peer: conn.remote, conn };
 }
+
+/**
+ * UDP locators by source, made once per run of packets from one source: a flow's packets all come
+ * from one address and port, and a new locator per packet (its key is a string built from the
+ * address) was a measurable part of receiving one. Holds only the last source, so it is bounded.
+ */
+export class UdpLocatorCache {
+  #last: HostLocator | undefined;
+
+  /** The locator of `peer`: the last one returned if it is the same address, port and family. */
+  get(peer: CarrierPeer): HostLocator {
+    const last = this.#last;
+    if (last !== undefined && last.peer.port === peer.port && last.peer.address === peer.address && last.peer.family === peer.family) return last;
+    return (this.#last = udpLocator(peer));
+  }
+}

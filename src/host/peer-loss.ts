@@ -24,8 +24,15 @@ export interface SentDatagram {
 /** Most datagrams and bytes remembered per peer for a resend. */
 export const RESEND_LIMIT = Object.freeze({ datagrams: 256, bytes: 256 * 1024 });
 
+interface Entry {
+  d: SentDatagram;
+  at: number;
+}
+
 interface Unheard {
-  items: { d: SentDatagram; at: number }[];
+  /** Oldest first; entries before `head` are forgotten (a queue without shift()'s copying). */
+  items: (Entry | undefined)[];
+  head: number;
   bytes: number;
 }
 
@@ -33,21 +40,28 @@ interface Unheard {
 export class UnheardDatagrams {
   private readonly byHit = new Map<string, Unheard>();
 
-  /** Remember `d`, sent to `hit` at `now`; forget what was sent before `heardAt`. */
+  /**
+   * Remember `d`, sent to `hit` at `now`; forget what was sent before `heardAt`. Runs for every
+   * datagram sent, so it allocates only the entry and its copy of the data.
+   */
   record(hit: string, d: SentDatagram, now: number, heardAt: number | undefined): void {
-    const u = this.byHit.get(hit) ?? { items: [], bytes: 0 };
-    this.byHit.set(hit, u);
-    if (heardAt !== undefined) this.prune(u, (x) => x.at < heardAt);
+    let u = this.byHit.get(hit);
+    if (u === undefined) this.byHit.set(hit, (u = { items: [], head: 0, bytes: 0 }));
+    if (heardAt !== undefined) while (u.head < u.items.length && u.items[u.head]!.at < heardAt) this.dropOldest(u);
     u.items.push({ d: { srcPort: d.srcPort, dstPort: d.dstPort, data: d.data.slice() }, at: now });
     u.bytes += d.data.length;
-    this.prune(u, () => u.items.length > RESEND_LIMIT.datagrams || u.bytes > RESEND_LIMIT.bytes);
+    while (u.items.length - u.head > RESEND_LIMIT.datagrams || u.bytes > RESEND_LIMIT.bytes) this.dropOldest(u);
+    if (u.head >= 64 && u.head * 2 >= u.items.length) {
+      u.items.splice(0, u.head);
+      u.head = 0;
+    }
   }
 
   /** Take (and forget) what was sent to `hit` at or after `heardAt`, oldest first. */
   take(hit: string, heardAt: number): SentDatagram[] {
     const u = this.byHit.get(hit);
     this.byHit.delete(hit);
-    return u ? u.items.filter((x) => x.at >= heardAt).map((x) => x.d) : [];
+    return u ? u.items.slice(u.head).filter((x): x is Entry => x !== undefined && x.at >= heardAt).map((x) => x.d) : [];
   }
 
   /** Forget everything sent to `hit` (its association ended). */
@@ -57,13 +71,17 @@ export class UnheardDatagrams {
 
   /** Datagrams remembered for `hit`. */
   count(hit: string): number {
-    return this.byHit.get(hit)?.items.length ?? 0;
+    const u = this.byHit.get(hit);
+    return u ? u.items.length - u.head : 0;
   }
 
-  /** Drop from the oldest end while `drop` says so. */
-  private prune(u: Unheard, drop: (x: { d: SentDatagram; at: number }) => boolean): void {
-    while (u.items.length > 0 && drop(u.items[0]!)) {
-      u.bytes -= u.items.shift()!.d.data.length;
+  private dropOldest(u: Unheard): void {
+    const x = u.items[u.head]!;
+    u.items[u.head++] = undefined;
+    u.bytes -= x.d.data.length;
+    if (u.head === u.items.length) {
+      u.items.length = 0;
+      u.head = 0;
     }
   }
 }

@@ -189,10 +189,15 @@ export class StreamMux {
   /** TCP carriers whose 'drain' the multiplexer waits for. */
   private readonly draining = new Set<TcpConnection>();
 
+  /** The host's stream options, a frozen copy (connections cache what they resolve from it). */
+  private readonly config: Readonly<Partial<StreamConfig>>;
+
   constructor(
     private readonly host: StreamHost,
-    private readonly config: Partial<StreamConfig>,
-  ) {}
+    config: Partial<StreamConfig>,
+  ) {
+    this.config = Object.freeze({ ...config });
+  }
 
   listen(port: number, onStream: (s: HostStream) => void): number {
     return this.listeners.bind(port, onStream);
@@ -450,13 +455,16 @@ export class StreamMux {
     this.flush(stream);
   }
 
+  /** The stream configuration over a TCP carrier, made once (connections resolve a config object once, see StreamConnection). */
+  private tcpConfig: Partial<StreamConfig> | undefined;
+
   private newConn(stream: HostStream, role: 'client' | 'server'): StreamConnection {
     // Over a TCP carrier, TCP already segments, retransmits and orders, so segments can be as
     // large as an ESP frame allows and the stream needs only flow control (no retransmission
     // layer: segments lost with a broken connection come back through carrierReplaced); over
     // UDP they must fit a datagram on the path (default MSS) and the stream recovers losses itself.
     const overTcp = stream.session?.locator.carrier === 'tcp';
-    const config = overTcp ? { ...TCP_CARRIER_STREAM, ...this.config, reliableCarrier: true } : this.config;
+    const config = overTcp ? (this.tcpConfig ??= { ...TCP_CARRIER_STREAM, ...this.config, reliableCarrier: true }) : this.config;
     return new StreamConnection({ localPort: stream.localPort, remotePort: stream.remotePort, initialSeq: randomInt(0, 2 ** 32 - 1), role, config });
   }
 

@@ -222,6 +222,22 @@ export function checkStreamConfig(partial: Partial<StreamConfig> | undefined): v
   resolveConfig(partial);
 }
 
+/**
+ * Resolved configurations by the object they came from: every connection of a host passes the
+ * same one, and a per-connection copy of ~20 fields (with its own hidden class) was a tenth of
+ * an idle association's heap. Callers must not change a config object after passing it (the
+ * host's are frozen copies of its options).
+ */
+const resolved = new WeakMap<object, Readonly<StreamConfig>>();
+const DEFAULT_KEY = {};
+
+function resolvedConfig(partial: Partial<StreamConfig> | undefined): Readonly<StreamConfig> {
+  const key = partial ?? DEFAULT_KEY;
+  let cfg = resolved.get(key);
+  if (!cfg) resolved.set(key, (cfg = Object.freeze(resolveConfig(partial))));
+  return cfg;
+}
+
 /** Fill in defaults and check ranges. */
 function resolveConfig(partial: Partial<StreamConfig> | undefined): StreamConfig {
   const p = partial ?? {};
@@ -469,7 +485,7 @@ export class StreamConnection {
       throw new HipArgumentError('ERR_STREAM_BAD_ARGUMENT', "role must be 'client' or 'server'", { role: opts.role });
     }
     this.role = opts.role;
-    this.config = Object.freeze(resolveConfig(opts.config));
+    this.config = resolvedConfig(opts.config);
     this.baseRto = Math.min(this.config.initialRtoMs, this.config.maxRtoMs);
     this.sndUna = this.iss;
     this.sndNxt = this.iss;

@@ -6,12 +6,25 @@
  */
 
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { lookup as dnsLookup } from 'node:dns';
 import { isIP } from 'node:net';
 import { EventEmitter } from 'eventemitter3';
 import { HipArgumentError } from '../errors.js';
 import { HipTransportError, TransportErrorCode, fromNodeError } from './errors.js';
 import { MARKER_LENGTH, isMarkedHipDatagram, plainView, withMarker } from './demux.js';
 import { type CarrierPeer, type CarrierStats, newCarrierStats, checkDestination, checkPort, peerFromNode } from './peer.js';
+
+/**
+ * The socket's name lookup. Every address it sees is an IP literal (checkDestination and
+ * resolveBindAddress see to it), which Node's default (dns.lookup) answers a tick later: one
+ * more hop through the event loop for every datagram sent. This one answers at once, so the send
+ * reaches the kernel within `socket.send`. @internal
+ */
+export function literalLookup(address: string, _opts: unknown, cb: (err: Error | null, address: string, family: number) => void): void {
+  const family = isIP(address);
+  if (family === 0) return void dnsLookup(address, (err, a, f) => cb(err, a, f));
+  cb(null, address, family);
+}
 
 /** Receive and send buffer asked of the kernel for a carrier socket. */
 const UDP_SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -133,6 +146,7 @@ export class UdpCarrier extends EventEmitter<UdpCarrierEvents> {
         // these at net.core.rmem_max / wmem_max.
         recvBufferSize: UDP_SOCKET_BUFFER_BYTES,
         sendBufferSize: UDP_SOCKET_BUFFER_BYTES,
+        lookup: literalLookup,
       });
       const onError = (err: Error): void => {
         socket.close();

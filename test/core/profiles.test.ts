@@ -70,6 +70,52 @@ describe('negotiation profiles', () => {
     expect(r2s[1]).toBe(r2s[0]);
   });
 
+  it('HIPv2: once the initiator has sent authenticated traffic the R2 is let go; a late I2 copy is still only a duplicate', () => {
+    const net = new SimNetwork('v2late');
+    const a = net.addNode('a', ecA);
+    const b = net.addNode('b', ecB);
+    let r2s = 0;
+    let i2: Uint8Array | undefined;
+    net.hook = (t) => {
+      if (t.packetType === PacketType.I2) i2 = t.packet;
+      if (t.packetType === PacketType.R2) r2s++;
+      return t.packet;
+    };
+    a.engine.connect(ecB.hit(), [b.locator], 0);
+    net.run(5_000); // before the R2-SENT dwell (10 s) ends it by itself
+    expect(b.engine.association(ecA.hit())?.state).toBe('R2-SENT');
+    // The initiator's first ESP packet (the host reports it as touch): it has our R2.
+    b.engine.touch(ecA.hit(), net.now);
+    expect(b.engine.association(ecA.hit())?.state).toBe('ESTABLISHED');
+    const spi = b.engine.association(ecA.hit())?.sa?.localSpi;
+    // The same I2 again, with its checksum field changed (the duplicate check ignores it).
+    const copy = i2!.slice();
+    copy[4]! ^= 0xff;
+    net.inject(b, copy, a);
+    net.run(net.now + 1_000);
+    expect(r2s).toBe(1);
+    expect(SimNetwork.eventsOf(b, 'dropped').filter((d) => d.reason === 'duplicate')).toHaveLength(1);
+    expect(SimNetwork.eventsOf(b, 'established')).toHaveLength(1);
+    expect(b.engine.association(ecA.hit())?.sa?.localSpi).toBe(spi);
+  });
+
+  it('an I2 that differs from the one that made the association in any byte but the checksum is not taken for a copy', () => {
+    const net = new SimNetwork('v2other');
+    const a = net.addNode('a', ecA);
+    const b = net.addNode('b', ecB);
+    let i2: Uint8Array | undefined;
+    net.hook = (t) => (t.packetType === PacketType.I2 && (i2 = t.packet), t.packet);
+    a.engine.connect(ecB.hit(), [b.locator], 0);
+    net.run();
+    const changed = i2!.slice();
+    changed[changed.length - 1]! ^= 1; // inside the signature: a different packet, refused on its own merits
+    net.inject(b, changed, a);
+    net.run();
+    const reasons = SimNetwork.eventsOf(b, 'dropped').map((d) => d.reason);
+    expect(reasons).not.toContain('duplicate');
+    expect(reasons.length).toBeGreaterThan(0);
+  });
+
   it('NULL encryption (ESP 7) is never negotiated unless allowInsecure is set on both ends', () => {
     const net = new SimNetwork('null');
     // Listing only NULL without allowInsecure offers nothing: refused at creation.

@@ -67,6 +67,21 @@ describe('HipHost over UDP', () => {
     expect(got).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
   });
 
+  it('carries datagrams of every size intact, joined to their header (small) or sealed as pieces (large), each with its inner length', async () => {
+    const a = await makeHost({ udp: { address: '127.0.0.1' } });
+    const b = await makeHost({ udp: { address: '127.0.0.1' } });
+    a.peers.add(b.hit(), { address: '127.0.0.1', port: b.udpAddress!.port });
+    await a.connect(b.hit());
+    const sizes = [0, 1, 64, 1023, 1024, 1025, 1400, 9000];
+    const got: Uint8Array[] = [];
+    const all = new Promise<void>((resolve) => b.bindDatagramPort(9, (d) => (got.push(d.slice()), got.length === sizes.length && resolve())));
+    const sent = sizes.map((n) => Uint8Array.from({ length: n }, (_, i) => (i * 7 + n) & 0xff));
+    for (const d of sent) await a.sendDatagram(b.hit(), 9, 9, d);
+    await all;
+    expect(got.map((d) => Buffer.from(d).toString('hex'))).toEqual(sent.map((d) => Buffer.from(d).toString('hex')));
+    expect(b.associationStats(a.hit())!.drops).toEqual({});
+  });
+
   it('refuses more queued data than the limit with ERR_HIP_QUEUE_FULL', async () => {
     const a = await makeHost({ udp: { address: '127.0.0.1' }, queueLimitBytes: 100 });
     a.peers.add(HostIdentity.generate().hitString(), { address: '127.0.0.1', port: 9 });

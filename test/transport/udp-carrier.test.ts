@@ -2,6 +2,7 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { createSocket, type Socket } from 'node:dgram';
 import { HipArgumentError } from '../../src/errors.js';
 import { HipTransportError, UdpCarrier, type CarrierPeer } from '../../src/transport/index.js';
+import { literalLookup } from '../../src/transport/udp-carrier.js';
 import { captureRawIp, captureSegments } from '../helpers/transport-captures.js';
 import { Closer, nextEvent, settle, skipIpv6, until } from '../helpers/transport-sockets.js';
 
@@ -281,5 +282,23 @@ describe.skipIf(noIpv6)('UdpCarrier over IPv6', () => {
   it('an IPv6-only carrier refuses IPv4 peers with HipArgumentError', async () => {
     const c = await carrier({ address: '::1', ipv6Only: true });
     expect(() => c.sendPayload(new Uint8Array(4).fill(1), { address: '127.0.0.1', port: 9, family: 4 })).toThrow(HipArgumentError);
+  });
+});
+
+describe('the carrier socket name lookup', () => {
+  it('answers IP literals at once (no event-loop hop per datagram sent) and leaves names to DNS', async () => {
+    for (const [address, family] of [['127.0.0.1', 4], ['::1', 6]] as const) {
+      let got: [Error | null, string, number] | undefined;
+      literalLookup(address, 4, (...r) => (got = r));
+      expect(got).toEqual([null, address, family]);
+    }
+    let sync = true;
+    const named = new Promise<[Error | null, string, number]>((resolve) => literalLookup('localhost', {}, (...r) => resolve(r)));
+    sync = false;
+    const [err, address, family] = await named;
+    expect(sync).toBe(false);
+    expect(err).toBeNull();
+    expect([4, 6]).toContain(family);
+    expect(address).toMatch(/^(127\.|::1$)/);
   });
 });

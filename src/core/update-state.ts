@@ -15,7 +15,11 @@ export type UpdatePurpose = 'announce' | 'verify' | 'rekey' | 'probe' | 'loss' |
 export type Want<L extends PeerLocator> =
   | { kind: 'announce'; addresses: Uint8Array[]; ports?: number[] }
   | { kind: 'verify'; locator: L }
-  | { kind: 'rekey'; dh: boolean }
+  /**
+   * Our rekey (`answer` unset: start one), or our answer to the peer's rekey request, which had
+   * to wait because another UPDATE of ours was outstanding (`answer`: the rekey state exists).
+   */
+  | { kind: 'rekey'; dh: boolean; answer?: true }
   | { kind: 'probe' }
   | { kind: 'loss' }
   /** A REG_REQUEST (RFC 8003 §3.3: renewal, change or cancellation of a registration). */

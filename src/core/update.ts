@@ -221,11 +221,9 @@ function pumpWants<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<
         break;
       }
       case 'rekey': {
-        const r = startRekey(ctx, a, w.dh);
+        const r = w.answer ? u.rekey : startRekey(ctx, a, w.dh);
         if (!r) break;
-        const params: HipParam[] = [{ type: ParamType.ESP_INFO, reserved: 0, keymatIndex: r.index, oldSpi: a.sa!.localSpi, newSpi: r.newLocalSpi }];
-        if (r.dh) params.push(dhParam(a, r.dh));
-        sendOwn(ctx, a, 'rekey', params, a.locator, now);
+        sendOwn(ctx, a, 'rekey', rekeyParams(a, r), a.locator, now);
         break;
       }
       case 'probe':
@@ -266,6 +264,13 @@ function locatorSet<L extends PeerLocator>(a: Association<L>, addresses: Uint8Ar
 
 function dhParam<L extends PeerLocator>(_a: Association<L>, dh: DhKeyPair): HipParam {
   return { type: ParamType.DIFFIE_HELLMAN, values: [{ group: dh.group, publicValue: dh.publicValue }] };
+}
+
+/** Our ESP_INFO for a rekey (OLD = the SPI the peer sends to now), and our new DH value if any. */
+function rekeyParams<L extends PeerLocator>(a: Association<L>, r: Rekey): HipParam[] {
+  const params: HipParam[] = [{ type: ParamType.ESP_INFO, reserved: 0, keymatIndex: r.index, oldSpi: a.sa!.localSpi, newSpi: r.newLocalSpi }];
+  if (r.dh) params.push(dhParam(a, r.dh));
+  return params;
 }
 
 function startRekey<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, dh: boolean): Rekey | undefined {
@@ -453,6 +458,13 @@ function answer<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>,
   if (espInfo && espInfo.oldSpi !== espInfo.newSpi && espInfo.oldSpi === a.sa!.peerSpi && espInfo.newSpi !== 0) {
     rekeyAnswer = peerRekey(ctx, a, espInfo.newSpi, espInfo.keymatIndex, dh?.values[0]);
   }
+  // Only one UPDATE of ours may wait for its ACK (RFC 7401 §6.11): with another outstanding, the
+  // request gets a plain ACK now and our ESP_INFO follows in an UPDATE of ours once that one is
+  // done. The requester takes its ESP_INFO from there (notePeerEspInfo); were the answer dropped,
+  // its rekey, acknowledged but without our ESP_INFO, would never finish.
+  const deferRekeyAnswer = (): void => {
+    if (rekeyAnswer && u.out) queue(a, { kind: 'rekey', dh: false, answer: true });
+  };
 
   // A LOCATOR_SET from an address we do not use: the peer moved there. Check it before use; the
   // source address is what counts behind a NAT (RFC 5770 §5.x), the set itself is informational.
@@ -468,6 +480,7 @@ function answer<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>,
         if (espInfo && espInfo.oldSpi === espInfo.newSpi) params.push(espInfoSame(a));
         sendOwn(ctx, a, 'verify', params, from, now, from.key, peerSeq);
         u.reply = u.out!.packet;
+        deferRekeyAnswer();
         return;
       }
       queue(a, { kind: 'verify', locator: from });
@@ -479,7 +492,8 @@ function answer<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>,
     u.reply = u.out!.packet;
     return;
   }
-  // Nothing of ours to ask: a plain ACK (no SEQ, so never retransmitted by us).
+  deferRekeyAnswer();
+  // Nothing of ours to ask now: a plain ACK (no SEQ, so never retransmitted by us).
   const reply = seal(ctx, a, [...extra, { type: ParamType.ACK, updateIds: [peerSeq] }]);
   u.reply = reply;
   send(ctx, a, reply, from, now);
@@ -494,11 +508,9 @@ function peerRekey<L extends PeerLocator>(
   peerDh: { group: number; publicValue: Uint8Array } | undefined,
 ): HipParam[] | undefined {
   const u = a.update;
-  if (u.rekey || u.out) {
-    // Both ends rekeying at once, or our UPDATE in flight: RFC 7402 lets us finish ours first;
-    // the peer's request gets a plain ACK and it will retry.
-    return undefined;
-  }
+  // Both ends rekeying at once: each request carries the ESP_INFO the other end needs
+  // (notePeerEspInfo), so a plain ACK answers it.
+  if (u.rekey) return undefined;
   const groups = a.version === 1 ? ctx.config.dhGroupsV1 : ctx.config.dhGroups;
   if (peerDh && !groups.includes(peerDh.group)) return undefined;
   const r: Rekey = {
@@ -510,9 +522,7 @@ function peerRekey<L extends PeerLocator>(
     peerDh: peerDh?.publicValue.slice(),
   };
   u.rekey = r;
-  const out: HipParam[] = [{ type: ParamType.ESP_INFO, reserved: 0, keymatIndex: r.index, oldSpi: a.sa!.localSpi, newSpi: r.newLocalSpi }];
-  if (r.dh) out.push(dhParam(a, r.dh));
-  return out;
+  return rekeyParams(a, r);
 }
 
 /** The rekey initiator learns the peer's ESP_INFO from its answer. */

@@ -194,6 +194,21 @@ describe('the work queue: one UPDATE of ours outstanding, the newest request of 
     expect(SimNetwork.eventsOf(l.a, 'rekeyed')).toHaveLength(1);
   });
 
+  it('a rekey the peer asks for while our announcement is in flight completes on both ends, and a later one can start', () => {
+    const l = lab('rekey-vs-announce');
+    l.a.engine.updateLocators([X], l.net.now);
+    expect(l.b.engine.rekey(l.hitA, l.net.now)).toBe(true);
+    l.net.run(l.net.now + 30_000);
+    expect(SimNetwork.eventsOf(l.a, 'rekeyed')).toHaveLength(1);
+    expect(SimNetwork.eventsOf(l.b, 'rekeyed')).toHaveLength(1);
+    const sa = (n: SimNode, peer: Uint8Array) => n.engine.association(peer)!.sa!;
+    expect(sa(l.a, l.hitB).localSpi).toBe(sa(l.b, l.hitA).peerSpi);
+    expect(sa(l.b, l.hitA).localSpi).toBe(sa(l.a, l.hitB).peerSpi);
+    expect(l.b.engine.rekey(l.hitA, l.net.now)).toBe(true);
+    l.net.run(l.net.now + 30_000);
+    expect(SimNetwork.eventsOf(l.b, 'rekeyed')).toHaveLength(2);
+  });
+
   it('the responder may send UPDATEs in R2-SENT; nobody may before the base exchange ends', () => {
     const net = new SimNetwork('r2-sent');
     const a = net.addNode('a', idA, { idleTimeoutMs: 0 });
@@ -536,16 +551,24 @@ describe('rekeying: only an ESP_INFO that names the SA in use, with a new non-ze
     expect(getParam(earlier, ParamType.ESP_INFO)!.keymatIndex).toBe(next2);
   });
 
-  it('a rekey asked for while our own UPDATE is outstanding, or with a DH group we do not allow, gets a plain ACK', () => {
+  it('a rekey asked for while our own UPDATE is outstanding gets a plain ACK now and our ESP_INFO in an UPDATE of ours once that one is done', () => {
     const l = lab('peer-rekey-busy', { dhGroups: [7] });
     silence(l, 'a');
     l.a.engine.updateLocators([X], l.net.now);
     l.net.flush();
+    const announce = fromTo(l, 'a', 'b')[0]!.pkt;
     const busy = ask(l, [espInfo(spis(l).aPeer, 0x5000)]);
     expect(getParam(busy, ParamType.ESP_INFO)).toBeUndefined();
+    expect(getParam(busy, ParamType.SEQ)).toBeUndefined();
     expect(getParam(busy, ParamType.ACK)!.updateIds).toEqual([1]);
-    // Nothing half-started either (no SPI taken, no rekey state to block a later one).
-    expect(assoc(l.a, l.hitB).update.rekey).toBeUndefined();
+    // The answer waits for the announcement's ACK (one UPDATE of ours outstanding at a time).
+    l.deliver(l.a, sealUpdate(l.b, l.hitA, [{ type: ParamType.ACK, updateIds: [getParam(announce, ParamType.SEQ)!.updateId] }]), 'sim:b');
+    const deferred = fromTo(l, 'a', 'b').at(-1)!.pkt;
+    const info = getParam(deferred, ParamType.ESP_INFO)!;
+    expect(info.oldSpi).toBe(l.a.engine.association(l.hitB)!.sa!.localSpi);
+    expect(info.newSpi).not.toBe(info.oldSpi);
+    expect(getParam(deferred, ParamType.SEQ)).toBeDefined();
+    expect(getParam(deferred, ParamType.ACK)).toBeUndefined();
 
     const l2 = lab('peer-rekey-group', { dhGroups: [7] });
     silence(l2, 'a');

@@ -54,3 +54,21 @@ describe.each(ALL_SUITES)('suite %i: sealParts counts', (suite) => {
     expect(out.stats).toEqual({ packets: 3, bytes: 55 });
   });
 });
+
+describe('AES-GCM sealParts returns pieces, not a joined copy', () => {
+  it('the header, one piece per non-empty payload piece, and the trailer with the ICV', () => {
+    const out = new OutboundSa(keysFor(13, 0x5000));
+    expect(out.sealParts([Uint8Array.of(1, 2), new Uint8Array(0), Uint8Array.of(3)], 6)).toHaveLength(4);
+  });
+
+  it('a piece that is not a Uint8Array is refused, naming the pieces', () => {
+    const out = new OutboundSa(keysFor(13, 0x5001));
+    let err: unknown;
+    try {
+      out.sealParts([Uint8Array.of(1), 'x' as unknown as Uint8Array], 6);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: 'ERR_ESP_BAD_ARGUMENT', message: 'payload pieces must be Uint8Arrays' });
+  });
+});

@@ -47,6 +47,22 @@ describe("ESP sequence mode '32bit' (hipd's ICV)", () => {
     });
   }
 
+  it('a packet left of the window is named so (a 32-bit receiver never reads it as one subspace up)', () => {
+    const out = sealer(8, '32bit');
+    const inbound = new InboundSa(keysFor(8), { sequence: '32bit' });
+    const first = out.seal(payload, 17);
+    for (let i = 0; i < 100; i++) out.seal(payload, 17);
+    inbound.open(out.seal(payload, 17)); // 102
+    let err: HipEspError | undefined;
+    try {
+      inbound.open(first);
+    } catch (e) {
+      err = e as HipEspError;
+    }
+    expect(err?.code).toBe('ERR_ESP_REPLAY');
+    expect(err?.message).toBe('ESP packet left of the replay window');
+  });
+
   it('keeps the replay window: a repeated packet is dropped as a replay', () => {
     const out = sealer(8, '32bit');
     const inbound = new InboundSa(keysFor(8), { sequence: '32bit' });

@@ -163,18 +163,28 @@ describe('ref() and unref()', () => {
   const tsxLoader = pathToFileURL(fileURLToPath(new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url))).href;
   const entry = pathToFileURL(fileURLToPath(new URL('../../src/socket/index.ts', import.meta.url))).href;
 
-  /** Run a script in a child process; resolves whether it exited by itself within `limitMs`. */
+  /**
+   * Run a script in a child process; resolves whether it exited by itself within `limitMs` of
+   * finishing the script. The clock starts when the script has run (it says so on stdout), so a
+   * slow start of the child on a loaded machine is not taken for a process kept alive.
+   */
   function exitsByItself(body: string, limitMs = 10_000): Promise<boolean> {
-    const script = `const { createHost } = await import(${JSON.stringify(entry)});\n${body}`;
-    const child = spawn(process.execPath, ['--import', tsxLoader, '--input-type=module', '-e', script], { stdio: 'ignore' });
+    const script = `const { createHost } = await import(${JSON.stringify(entry)});\n${body}\nprocess.stdout.write('ready\\n');`;
+    const child = spawn(process.execPath, ['--import', tsxLoader, '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
     return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        child.kill('SIGKILL');
-        resolve(false);
-      }, limitMs);
-      child.on('exit', () => {
+      let t: NodeJS.Timeout | undefined;
+      child.stdout.on('data', (d: Buffer) => {
+        if (t || !d.toString().includes('ready')) return;
+        t = setTimeout(() => {
+          child.kill('SIGKILL');
+          resolve(false);
+        }, limitMs);
+      });
+      // 'close', not 'exit': it comes after the child's stdout is read to the end, so a child
+      // that says 'ready' and exits at once is never taken for one that never got ready.
+      child.on('close', () => {
         clearTimeout(t);
-        resolve(true);
+        resolve(t !== undefined);
       });
     });
   }
@@ -191,5 +201,5 @@ describe('ref() and unref()', () => {
     expect(serverUnref).toBe(true);
     // The socket referenced again keeps it alive (killed after 4 s).
     expect(kept).toBe(false);
-  }, 30_000);
+  }, 90_000);
 });

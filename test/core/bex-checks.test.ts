@@ -319,6 +319,21 @@ describe('R2 checks at the initiator', () => {
   }
 });
 
+/** The least an R1 template needs: a PUZZLE to fill and a HOST_ID (the puzzle starts at byte 40). */
+const minimalR1 = (): Uint8Array =>
+  emitPacket({
+    version: 2,
+    type: PacketType.R1,
+    controls: 0,
+    checksum: 0,
+    senderHit: idB.hit(),
+    receiverHit: new Uint8Array(16),
+    params: [
+      { type: ParamType.PUZZLE, k: 1, lifetime: 37, opaque: 0, i: new Uint8Array(32) },
+      { type: ParamType.HOST_ID, algorithm: 7, hostIdentity: new Uint8Array(10), diType: 0, di: new Uint8Array(0) },
+    ],
+  });
+
 describe('R1Factory', () => {
   const deps = { provider: nodeCrypto, random: (n: number) => new Uint8Array(n).fill(7), rotationMs: 1000 };
 
@@ -342,18 +357,7 @@ describe('R1Factory', () => {
     f.dhKey(g, 19, () => (created++, kp));
     expect(f.dhKey(g, 19, () => (created++, kp))).toBe(kp);
     expect(created).toBe(1);
-    const bytes = emitPacket({
-      version: 2,
-      type: PacketType.R1,
-      controls: 0,
-      checksum: 0,
-      senderHit: idB.hit(),
-      receiverHit: new Uint8Array(16),
-      params: [
-        { type: ParamType.PUZZLE, k: 1, lifetime: 37, opaque: 0, i: new Uint8Array(32) },
-        { type: ParamType.HOST_ID, algorithm: 7, hostIdentity: new Uint8Array(10), diType: 0, di: new Uint8Array(0) },
-      ],
-    });
+    const bytes = minimalR1();
     let built = 0;
     const t2 = f.template(g, 2, 19, () => (built++, bytes));
     const t1 = f.template(g, 1, 19, () => (built++, bytes));
@@ -366,18 +370,7 @@ describe('R1Factory', () => {
   it('a template that is a view into a larger buffer: the puzzle is found and filled where it is', () => {
     const f = new R1Factory(deps);
     const g = f.generation(0, 1);
-    const r1 = emitPacket({
-      version: 2,
-      type: PacketType.R1,
-      controls: 0,
-      checksum: 0,
-      senderHit: idB.hit(),
-      receiverHit: new Uint8Array(16),
-      params: [
-        { type: ParamType.PUZZLE, k: 1, lifetime: 37, opaque: 0, i: new Uint8Array(32) },
-        { type: ParamType.HOST_ID, algorithm: 7, hostIdentity: new Uint8Array(10), diType: 0, di: new Uint8Array(0) },
-      ],
-    });
+    const r1 = minimalR1();
     const big = new Uint8Array(100 + r1.length);
     big.set(r1, 100);
     const t = f.template(g, 2, 19, () => big.subarray(100));

@@ -815,9 +815,12 @@ export class HipHost extends EventEmitter<HostEvents> {
     if (arg !== undefined && !(arg instanceof AbortSignal) && arg.wait === false && this.controlQueue.length === 0) return undefined;
     while (this.controlQueue.length === 0) {
       this.assertOpen();
+      if (signal?.aborted) throw new HipError('ERR_HIP_ABORTED', 'aborted');
       await new Promise<void>((resolve, reject) => {
-        this.controlWaiter = resolve;
-        signal?.addEventListener('abort', () => reject(new HipError('ERR_HIP_ABORTED', 'aborted')), { once: true });
+        const abort = (): void => reject(new HipError('ERR_HIP_ABORTED', 'aborted'));
+        // Stepping in a loop with one signal must not pile up a listener per step.
+        this.controlWaiter = () => (signal?.removeEventListener('abort', abort), resolve());
+        signal?.addEventListener('abort', abort, { once: true });
       });
     }
     const steps: HostBexEvent[] = [];
@@ -1085,9 +1088,10 @@ export class HipHost extends EventEmitter<HostEvents> {
       if (fresh) fresh.destroy();
     } else {
       await new Promise<void>((r) => {
-        const t = setTimeout(r, budgetMs);
+        const stop = (): void => (clearTimeout(t), r());
+        const t = setTimeout(() => (signal.removeEventListener('abort', stop), r()), budgetMs);
         t.unref();
-        signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+        signal.addEventListener('abort', stop, { once: true });
       });
     }
     if (this.closed) return;
@@ -1346,18 +1350,21 @@ export class HipHost extends EventEmitter<HostEvents> {
   private waitFor(hit: string, signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const list = this.waiting.get(hit) ?? [];
-      const p: Pending = { resolve, reject };
+      // The abort listener goes when the wait ends, however it ends: one signal may serve many
+      // connects (as with node:net), and each would otherwise leave a listener on it.
+      const p: Pending = {
+        resolve: () => (signal?.removeEventListener('abort', abort), resolve()),
+        reject: (e) => (signal?.removeEventListener('abort', abort), reject(e)),
+      };
+      const abort = (): void => {
+        const l = this.waiting.get(hit);
+        if (l) this.waiting.set(hit, l.filter((x) => x !== p));
+        reject(new HipError('ERR_HIP_ABORTED', `connect to ${hit} aborted`));
+      };
       list.push(p);
       this.waiting.set(hit, list);
-      if (signal) {
-        const abort = () => {
-          const l = this.waiting.get(hit);
-          if (l) this.waiting.set(hit, l.filter((x) => x !== p));
-          reject(new HipError('ERR_HIP_ABORTED', `connect to ${hit} aborted`));
-        };
-        if (signal.aborted) abort();
-        else signal.addEventListener('abort', abort, { once: true });
-      }
+      if (signal?.aborted) abort();
+      else signal?.addEventListener('abort', abort, { once: true });
     });
   }
 

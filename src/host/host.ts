@@ -630,11 +630,15 @@ export class HipHost extends EventEmitter<HostEvents> {
     // round trip at every close for nothing).
     const conns = [...this.tcpConns];
     for (const c of conns) c.end();
-    if (graceMs > 0) await Promise.race([Promise.all(conns.map((c) => (c.closed ? undefined : new Promise<void>((r) => c.once('close', () => r()))))), delay(500)]);
-    await this.tcp?.close();
-    for (const c of this.tcpConns) {
-      if (graceMs > 0 || c.closed) c.destroy();
-      else lingerThenDestroy(c, 500);
+    if (graceMs > 0) {
+      await Promise.race([Promise.all(conns.map((c) => (c.closed ? undefined : new Promise<void>((r) => c.once('close', () => r()))))), delay(500)]);
+      await this.tcp?.close();
+      for (const c of this.tcpConns) c.destroy();
+    } else {
+      // Accepted connections too: the listener must not destroy them with what they queued
+      // (a CLOSE_ACK our peer waits for, paced in libhipl's mode) still unsent.
+      for (const c of conns) if (!c.closed) lingerThenDestroy(c, 500);
+      await this.tcp?.close({ lingering: true });
     }
     this.tcpConns.clear();
     this.pcap?.close();

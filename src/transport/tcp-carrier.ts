@@ -185,8 +185,13 @@ export class TcpListener extends EventEmitter<TcpListenerEvents> {
     return this.#connections;
   }
 
-  /** Stop accepting, destroy every connection it accepted, and resolve once all is closed. Idempotent. */
-  close(): Promise<void> {
+  /**
+   * Stop accepting, destroy every connection it accepted, and resolve once all is closed.
+   * Idempotent. With `lingering`, accepted connections already {@link TcpConnection.ending}
+   * are left to send what they queued and their FIN and to close by themselves (their owner
+   * bounds how long), and it resolves once the listener stops accepting.
+   */
+  close(opts: { lingering?: boolean } = {}): Promise<void> {
     if (!this.#closing) {
       this.#closing = new Promise<void>((resolve) => {
         for (const [socket, timer] of this.#detecting) {
@@ -195,11 +200,12 @@ export class TcpListener extends EventEmitter<TcpListenerEvents> {
         }
         this.#detecting.clear();
         for (const timer of this.#unverified.values()) clearTimeout(timer);
-        for (const c of this.#connections) c.destroy();
+        for (const c of this.#connections) if (!(opts.lingering === true && c.ending)) c.destroy();
         this.#server.close(() => {
           this.emit('close');
           resolve();
         });
+        if (opts.lingering === true) resolve();
       });
     }
     return this.#closing;

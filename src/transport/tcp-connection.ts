@@ -182,6 +182,11 @@ export class TcpConnection extends EventEmitter<TcpConnectionEvents> {
     }
   }
 
+  /** True once {@link end} was called: queued writes, then a FIN, are on their way. */
+  get ending(): boolean {
+    return this.#ending;
+  }
+
   /** True once the connection is closed or being torn down by {@link destroy}. */
   get closed(): boolean {
     return this.#closed || this.#socket.destroyed;

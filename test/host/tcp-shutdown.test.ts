@@ -56,3 +56,22 @@ it('shutdown(0) resolves before the peer has ended its side, and the peer still 
   peer.end('bye');
   expect(await closed).toEqual({ hadError: false });
 });
+
+it('shutdown(0) on the accepting side lets what is queued leave before its FIN (the CLOSE_ACK a closing peer waits for)', async () => {
+  // libhipl's clear-text mode over TCP paces its control writes, so the CLOSE_ACK our responder
+  // queues when its peer closes is still queued when the application shuts the host down in
+  // its 'closed' handler; the peer must still get it and see an orderly close.
+  const opts = { libhiplClearText: true, engine: { version: 1 as const } };
+  const r = await HipHost.create({ ...opts, identity: HostIdentity.generate({ algorithm: 'rsa', rsaBits: 1024 }), udp: false, tcp: { address: LO } });
+  const i = await HipHost.create({ ...opts, identity: HostIdentity.generate({ algorithm: 'rsa', rsaBits: 1024 }), udp: false });
+  try {
+    r.on('closed', () => void r.shutdown(0));
+    i.peers.add(r.hit(1), { carrier: 'tcp', address: LO, port: r.tcpAddress!.port }, { version: 1 });
+    await i.connect(r.hit(1));
+    const closed = new Promise<string>((resolve) => i.once('closed', (e) => resolve(e.by)));
+    await i.close(r.hit(1));
+    expect(await closed).toBe('local');
+  } finally {
+    await Promise.all([i.shutdown(0), r.shutdown(0)]);
+  }
+});

@@ -90,12 +90,10 @@ export class Session {
    * sequence numbers at 1 again on the same keys, so an SA in its form (`'32bit'`) starts its
    * replay window over, as hipd's own does: packets recorded before the move could be replayed
    * once after it, the exposure hipd has itself. An RFC 5202 SA (`'esn'`) keeps its window.
-   * Returns whether the window started over.
    */
-  readdressed(): boolean {
-    if (this.clearText || this.espSequence !== '32bit') return false;
+  readdressed(): void {
+    if (this.clearText || this.espSequence !== '32bit') return;
     this.inbound = this.inboundSa(this.sa);
-    return true;
   }
 
   /** The inbound SA for a received SPI: the current one, the one a rekey replaced, or the next. */

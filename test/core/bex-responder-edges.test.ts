@@ -14,7 +14,7 @@ import { emitParam } from '../../src/wire/index.js';
 import { hitKey } from '../../src/core/context.js';
 import type { Association } from '../../src/core/association.js';
 import type { PeerLocator } from '../../src/core/events.js';
-import { SimNetwork, type SimNode } from './sim.js';
+import { claimingHit, SimNetwork, type SimNode } from './sim.js';
 
 const id1 = HostIdentity.generate();
 const id2 = HostIdentity.generate();
@@ -273,14 +273,7 @@ describe('I2 refusals name their reason', () => {
       h[3] = (h[3]! & 0xf0) | 4;
       return h;
     };
-    const claimant = {
-      algorithm: lowId.algorithm,
-      privateKey: lowId.privateKey,
-      publicKey: lowId.publicKey,
-      hitSuite: lowId.hitSuite,
-      hostIdentity: (v: 1 | 2 = 2) => lowId.hostIdentity(v),
-      hit: hit4,
-    } as unknown as HostIdentity;
+    const claimant = claimingHit(lowId, hit4);
     const net = new SimNetwork('hit-suite-4');
     const low = net.addNode('low', claimant);
     const high = net.addNode('high', highId);

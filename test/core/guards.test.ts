@@ -6,7 +6,7 @@ import { HostIdentity } from '../../src/crypto/identity.js';
 import { nodeCrypto } from '../../src/crypto/node-provider.js';
 import type { CryptoProvider } from '../../src/crypto/provider.js';
 import { emitPacket, getParam, PacketType, ParamType, parsePacket, type HipPacket } from '../../src/wire/index.js';
-import { SimNetwork, type SimNode } from './sim.js';
+import { claimingHit, SimNetwork, type SimNode } from './sim.js';
 
 const idA = HostIdentity.generate();
 const idB = HostIdentity.generate();
@@ -87,14 +87,7 @@ describe('responder I2 guards', () => {
   it("an I2 signed with mallory's HOST_ID under the victim's HIT is refused (hit-mismatch) and impersonates nobody", () => {
     // Mallory runs a complete, self-consistent BEX (her own DH, MAC and signature) but claims
     // A's HIT. Only the check that the HOST_ID hashes to the sender HIT stops her.
-    const impostor = {
-      algorithm: idM.algorithm,
-      privateKey: idM.privateKey,
-      publicKey: idM.publicKey,
-      hitSuite: idM.hitSuite,
-      hostIdentity: (v: 1 | 2 = 2) => idM.hostIdentity(v),
-      hit: (v: 1 | 2 = 2) => idA.hit(v),
-    } as unknown as HostIdentity;
+    const impostor = claimingHit(idM, (v: 1 | 2 = 2) => idA.hit(v));
     const net = new SimNetwork('guard-hit');
     const m = net.addNode('m', impostor);
     const b = net.addNode('b', idB);

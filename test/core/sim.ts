@@ -9,6 +9,21 @@ import type { EngineOptions } from '../../src/core/config.js';
 import type { EngineEvent, PeerLocator, Transmit } from '../../src/core/events.js';
 import type { HostIdentity } from '../../src/crypto/identity.js';
 
+/**
+ * `id`'s keys presented under another HIT (`hit(version)`): a peer whose HOST_ID does not hash
+ * to the HIT it claims, for the checks that must notice.
+ */
+export function claimingHit(id: HostIdentity, hit: (v?: 1 | 2) => Uint8Array): HostIdentity {
+  return {
+    algorithm: id.algorithm,
+    privateKey: id.privateKey,
+    publicKey: id.publicKey,
+    hitSuite: id.hitSuite,
+    hostIdentity: (v: 1 | 2 = 2) => id.hostIdentity(v),
+    hit,
+  } as unknown as HostIdentity;
+}
+
 /** Deterministic random bytes: SHA-256 in counter mode over a seed. */
 export function seededRandom(seed: string): (n: number) => Uint8Array {
   let counter = 0;

@@ -241,6 +241,11 @@ const locatorSet: Codec<LocatorSetParam> = {
       if (l.lengthField !== undefined && (l.lengthField !== 4 || l.locatorType !== 1 || v.length !== 20)) {
         badParamField(p.type, `locators[${i}].lengthField`, l.lengthField, "only HIPL's type 1 form (4 before 20 bytes) is kept");
       }
+      // A type 1 record of 16 bytes carries Locator Length 4, which the parser must read as
+      // HIPL's 20-byte form: such a record could not be read back as written.
+      if (l.lengthField === undefined && l.locatorType === 1 && v.length === 16) {
+        badParamField(p.type, `locators[${i}].value`, v.length, 'a type 1 locator (ESP SPI + address) is 20 bytes');
+      }
       n += 8 + v.length;
     });
     return n;

@@ -504,6 +504,7 @@ describe('emission validation (ERR_HIP_BAD_FIELD, ERR_HIP_PARAM_TOO_LONG)', () =
     ['VIA_RVS addresses not an array', 2, { type: 65502, addresses: null }],
     ['LOCATOR_SET value not a multiple of 4', 2, { type: 193, locators: [{ trafficType: 0, locatorType: 0, preferred: false, reserved: 0, lifetime: 1, value: new Uint8Array(3) }] }],
     ['LOCATOR_SET reserved above 7 bits', 2, { type: 193, locators: [{ trafficType: 0, locatorType: 0, preferred: false, reserved: 128, lifetime: 1, value: new Uint8Array(4) }] }],
+    ['LOCATOR_SET type 1 of 16 bytes (would read back as HIPL\'s 20-byte form)', 2, { type: 193, locators: [{ trafficType: 0, locatorType: 1, preferred: false, reserved: 0, lifetime: 1, value: new Uint8Array(16) }] }],
     ['LOCATOR_SET locators not an array', 2, { type: 193, locators: {} }],
     ['raw param type above 16 bits', 2, { type: 70000, raw: true, contents: new Uint8Array(0) }],
     ['an unmodelled type not marked raw', 2, { type: 768, contents: new Uint8Array(0) }],

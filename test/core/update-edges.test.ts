@@ -15,7 +15,7 @@ import { hitKey, type EngineContext } from '../../src/core/context.js';
 import type { PeerLocator } from '../../src/core/events.js';
 import type { LocatorCodec } from '../../src/core/registration.js';
 import { sealPacket } from '../../src/core/sealing.js';
-import { announceCandidates, probePath, requestRegistration, seqAfter } from '../../src/core/update.js';
+import { announceCandidates, checkLocator, probePath, requestRegistration, seqAfter } from '../../src/core/update.js';
 import { HostIdentity } from '../../src/crypto/identity.js';
 import {
   decodeLocatorValue,
@@ -1097,5 +1097,64 @@ describe('only the UPDATE that acknowledges our REG_REQUEST carries its answer',
     expect(outcomes).toHaveLength(1);
     expect(outcomes[0]!.failed.map((f) => f.type)).toEqual([1]);
     expect(fromTo(l, 'a').filter((s) => getParam(s.pkt, ParamType.REG_REQUEST))).toHaveLength(1);
+  });
+});
+
+describe('the order of queued checks', () => {
+  const echoes = (l: Lab, who = 'b'): Sent[] => fromTo(l, who).filter((s) => getParam(s.pkt, ParamType.ECHO_REQUEST_SIGNED));
+
+  it('a preempting check goes first even when it was already queued behind other checks', () => {
+    const l = lab('preempt-queued');
+    for (const n of ['a2', 'a3']) l.net.addNode(n, idA);
+    silence(l, 'a');
+    l.b.engine.updateLocators([X], l.net.now);
+    l.net.flush();
+    // Checks that do not preempt (as the relay's hole punching asks for them) queue behind the
+    // announcement in flight.
+    const ctx = inside(l.b).ctx;
+    const a = assoc(l.b, l.hitA);
+    checkLocator(ctx, a, { key: 'sim:a2' }, false, l.net.now, false);
+    checkLocator(ctx, a, { key: 'sim:a3' }, false, l.net.now, false);
+    l.net.flush();
+    expect(echoes(l)).toEqual([]);
+    // ESP from a2: its check preempts the announcement and goes out first, before a3's.
+    l.b.engine.received(l.hitA, { key: 'sim:a2' }, 100, l.net.now);
+    l.net.flush();
+    expect(echoes(l).map((s) => s.to)).toEqual(['a2']);
+  });
+
+  it('a queued check of a locator that became the path meanwhile is skipped', () => {
+    const l = lab('verify-activated');
+    l.net.addNode('a2', idA);
+    l.net.addNode('a3', idA);
+    silence(l, 'a');
+    // ESP from a2, then from a3: a2 is checked, a3 waits.
+    l.b.engine.received(l.hitA, { key: 'sim:a2' }, 100, l.net.now);
+    l.b.engine.received(l.hitA, { key: 'sim:a3' }, 100, l.net.now);
+    l.net.flush();
+    expect(echoes(l).map((s) => s.to)).toEqual(['a2']);
+    // The peer announces a move to a3: the answer is the check of a3 (a2's is cancelled).
+    l.deliver(l.b, sealUpdate(l.a, l.hitB, [seqParam(1), { type: ParamType.LOCATOR_SET, locators: [espAddress(3)] }]), 'sim:a3');
+    const check = echoes(l).at(-1)!;
+    expect(check.to).toBe('a3');
+    // The echo returns: a3 is the path, and the check still queued for it is not sent.
+    const nonce = getParam(check.pkt, ParamType.ECHO_REQUEST_SIGNED)!.opaque;
+    l.deliver(l.b, sealUpdate(l.a, l.hitB, [ackParam(getParam(check.pkt, ParamType.SEQ)!.updateId), { type: ParamType.ECHO_RESPONSE_SIGNED, opaque: nonce }]), 'sim:a3');
+    expect(l.b.engine.association(l.hitA)!.locator.key).toBe('sim:a3');
+    expect(echoes(l).map((s) => s.to)).toEqual(['a2', 'a3', 'a2']);
+  });
+
+  it('checkLocator of the current locator does nothing, not even cancel our announcement in flight', () => {
+    const l = lab('check-current');
+    silence(l, 'b');
+    l.a.engine.updateLocators([X], l.net.now);
+    l.net.flush();
+    const a = assoc(l.a, l.hitB);
+    const seq = a.update.out!.seq;
+    checkLocator(inside(l.a).ctx, a, a.locator, false, l.net.now);
+    l.net.flush();
+    expect(a.update.out).toMatchObject({ purpose: 'announce', seq });
+    expect(a.update.wants).toEqual([]);
+    expect(fromTo(l, 'a')).toHaveLength(1);
   });
 });

@@ -1158,3 +1158,84 @@ describe('the order of queued checks', () => {
     expect(fromTo(l, 'a')).toHaveLength(1);
   });
 });
+
+describe('rekeys never draw the same keys twice', () => {
+  const keyBytes = (sa: { outbound: { enc: Uint8Array; auth: Uint8Array }; inbound: { enc: Uint8Array; auth: Uint8Array } }): number =>
+    sa.outbound.enc.length + sa.outbound.auth.length + sa.inbound.enc.length + sa.inbound.auth.length;
+
+  it('the next rekey starts in KEYMAT where the keys of the previous one end (encryption and integrity keys)', () => {
+    // Suite 8 (AES-128-CBC with HMAC-SHA-256) has integrity keys; AES-GCM has none.
+    for (const espSuites of [[8], [13]]) {
+      const l = lab(`keymat-next-${espSuites[0]}`, { espSuites });
+      l.a.engine.rekey(l.hitB, l.net.now);
+      l.net.run(l.net.now + 10_000);
+      l.a.engine.rekey(l.hitB, l.net.now);
+      l.net.run(l.net.now + 10_000);
+      const [first, second] = SimNetwork.eventsOf(l.a, 'rekeyed');
+      expect(first!.sa.outbound.auth.length > 0, `suite ${espSuites[0]}`).toBe(espSuites[0] === 8);
+      expect(second!.sa.keymatIndex, `suite ${espSuites[0]}`).toBe(first!.sa.keymatIndex + keyBytes(first!.sa));
+      expect(bytesEqual(second!.sa.outbound.enc, first!.sa.outbound.enc)).toBe(false);
+    }
+  });
+
+  it('two DH rekeys in a row: the second draws from its own new secret, not the first one (both start at index 0)', () => {
+    const l = lab('dh-twice');
+    for (let i = 0; i < 2; i++) {
+      expect(l.a.engine.rekey(l.hitB, l.net.now, { dh: true })).toBe(true);
+      l.net.run(l.net.now + 10_000);
+    }
+    const [first, second] = SimNetwork.eventsOf(l.a, 'rekeyed');
+    expect([first!.sa.keymatIndex, second!.sa.keymatIndex]).toEqual([0, 0]);
+    // (The default suite is AES-GCM: its keys are all in `enc`.)
+    expect(bytesEqual(second!.sa.outbound.enc, first!.sa.outbound.enc)).toBe(false);
+    expect(bytesEqual(second!.sa.inbound.enc, first!.sa.inbound.enc)).toBe(false);
+    const [, theirs] = SimNetwork.eventsOf(l.b, 'rekeyed');
+    expect(bytesEqual(second!.sa.outbound.enc, theirs!.sa.inbound.enc)).toBe(true);
+  });
+});
+
+describe('the SPI table stays bounded: every SPI a rekey gives up is free again', () => {
+  /** The SPIs the engine has handed out and not yet released. */
+  const liveSpis = (n: SimNode): { has(spi: number): boolean; size: number } => (n.engine as unknown as { spis: { has(spi: number): boolean; size: number } }).spis;
+
+  it('a finished rekey frees the SPI it replaced', () => {
+    const l = lab('spi-rekeyed');
+    const before = l.a.engine.association(l.hitB)!.sa!.localSpi;
+    expect(liveSpis(l.a).size).toBe(1);
+    l.a.engine.rekey(l.hitB, l.net.now);
+    l.net.run(l.net.now + 10_000);
+    const after = l.a.engine.association(l.hitB)!.sa!.localSpi;
+    expect(after).not.toBe(before);
+    expect(liveSpis(l.a).has(before)).toBe(false);
+    expect(liveSpis(l.a).has(after)).toBe(true);
+    expect(liveSpis(l.a).size).toBe(1);
+    // The same on the answering end.
+    expect(liveSpis(l.b).size).toBe(1);
+  });
+
+  it('a rekey nobody acknowledges frees the SPI it proposed', () => {
+    const l = lab('spi-unanswered');
+    silence(l, 'b');
+    l.a.engine.rekey(l.hitB, l.net.now);
+    l.net.flush();
+    expect(liveSpis(l.a).size).toBe(2);
+    l.net.run(l.net.now + 70_000);
+    expect(SimNetwork.eventsOf(l.a, 'path').map((e) => e.detail)).toEqual(['rekey UPDATE not acknowledged']);
+    expect(liveSpis(l.a).size).toBe(1);
+    expect(liveSpis(l.a).has(l.a.engine.association(l.hitB)!.sa!.localSpi)).toBe(true);
+  });
+
+  it('a DH rekey ended by a DH value that does not work frees the SPI it proposed', () => {
+    const l = lab('spi-bad-dh');
+    silence(l, 'b');
+    l.a.engine.rekey(l.hitB, l.net.now, { dh: true });
+    l.net.flush();
+    const mine = fromTo(l, 'a')[0]!.pkt;
+    expect(liveSpis(l.a).size).toBe(2);
+    const bLocal = l.b.engine.association(l.hitA)!.sa!.localSpi;
+    const notAPoint = { type: ParamType.DIFFIE_HELLMAN, values: [{ group: 7, publicValue: new Uint8Array(64).fill(7) }] } as HipParam;
+    l.deliver(l.a, sealUpdate(l.b, l.hitA, [seqParam(1), ackParam(getParam(mine, ParamType.SEQ)!.updateId), espInfo(bLocal, 0x6000), notAPoint]), 'sim:b');
+    expect(drops(l.a).map((d) => d[0])).toEqual(['bad-dh']);
+    expect(liveSpis(l.a).size).toBe(1);
+  });
+});

@@ -85,13 +85,19 @@ interface Lab {
   deliver(to: SimNode, packet: Uint8Array, fromKey: string): void;
 }
 
-function lab(seed: string, opts: EngineOptions = {}, deps: { locators?: (net: SimNetwork) => LocatorCodec<PeerLocator> } = {}): Lab {
+/** Two established peers (HIPv1 with `opts.version` 1, which needs `deps.identities` RSA). */
+function lab(
+  seed: string,
+  opts: EngineOptions = {},
+  deps: { locators?: (net: SimNetwork) => LocatorCodec<PeerLocator>; identities?: [HostIdentity, HostIdentity] } = {},
+): Lab {
   const net = new SimNetwork(seed);
   const d = deps.locators ? { locators: deps.locators(net) } : {};
-  const a = net.addNode('a', idA, { idleTimeoutMs: 0, ...opts }, d);
-  const b = net.addNode('b', idB, { idleTimeoutMs: 0, ...opts }, d);
-  const hitA = a.engine.localHit(2);
-  const hitB = b.engine.localHit(2);
+  const [ia, ib] = deps.identities ?? [idA, idB];
+  const a = net.addNode('a', ia, { idleTimeoutMs: 0, ...opts }, d);
+  const b = net.addNode('b', ib, { idleTimeoutMs: 0, ...opts }, d);
+  const hitA = a.engine.localHit(opts.version ?? 2);
+  const hitB = b.engine.localHit(opts.version ?? 2);
   a.engine.connect(hitB, [b.locator], net.now);
   net.run(net.now + 10_000);
   expect(a.engine.association(hitB)?.state).toBe('ESTABLISHED');
@@ -576,6 +582,22 @@ describe('rekeying: only an ESP_INFO that names the SA in use, with a new non-ze
     const refused = ask(l2, [espInfo(spis(l2).aPeer, 0x5000), dh]);
     expect(getParam(refused, ParamType.ESP_INFO)).toBeUndefined();
     expect(assoc(l2.a, l2.hitB).update.rekey).toBeUndefined();
+  });
+
+  it('HIPv1: a DH rekey is taken only in a group of dhGroupsV1', () => {
+    const rsa = (): HostIdentity => HostIdentity.generate({ algorithm: 'rsa', rsaBits: 1024 });
+    for (const [group, taken] of [
+      [7, false],
+      [3, true],
+    ] as const) {
+      const l = lab(`peer-rekey-v1-${group}`, { version: 1 }, { identities: [rsa(), rsa()] });
+      silence(l, 'a');
+      const key = inside(l.b).ctx.provider.dhGenerate(group);
+      const answer = ask(l, [espInfo(spis(l).aPeer, 0x5000), { type: ParamType.DIFFIE_HELLMAN, values: [{ group, publicValue: key.publicValue }] } as HipParam]);
+      expect(getParam(answer, ParamType.ACK)!.updateIds, `group ${group}`).toEqual([1]);
+      expect(getParam(answer, ParamType.ESP_INFO) !== undefined, `group ${group}`).toBe(taken);
+      if (taken) expect(getParam(answer, ParamType.DIFFIE_HELLMAN)!.values[0]!.group).toBe(group);
+    }
   });
 
   it('a DH rekey starts the KEYMAT over at 0 with a new key of the peer group', () => {
@@ -1237,5 +1259,25 @@ describe('the SPI table stays bounded: every SPI a rekey gives up is free again'
     l.deliver(l.a, sealUpdate(l.b, l.hitA, [seqParam(1), ackParam(getParam(mine, ParamType.SEQ)!.updateId), espInfo(bLocal, 0x6000), notAPoint]), 'sim:b');
     expect(drops(l.a).map((d) => d[0])).toEqual(['bad-dh']);
     expect(liveSpis(l.a).size).toBe(1);
+  });
+});
+
+describe('NAT keepalives count our UPDATEs as traffic', () => {
+  it('no keepalive NOTIFY while our UPDATEs keep the path busy; one keepaliveMs after the last', () => {
+    const l = lab('keepalive-update', { keepaliveMs: 15_000 });
+    const notifies = (): number[] => l.net.log.filter((x) => x.from === 'a' && x.packetType === PacketType.NOTIFY).map((x) => x.at);
+    const start = l.net.now;
+    // An UPDATE of ours every 10 s (the peer answers each): the path is never idle for 15 s.
+    for (let i = 1; i <= 4; i++) {
+      l.net.run(start + i * 10_000);
+      l.net.now = start + i * 10_000;
+      l.a.engine.updateLocators([i % 2 ? X : Y], l.net.now);
+      l.net.flush();
+    }
+    const last = fromTo(l, 'a').at(-1)!.at;
+    l.net.run(last + 14_000);
+    expect(notifies()).toEqual([]);
+    l.net.run(last + 16_000);
+    expect(notifies()).toEqual([last + 15_000]);
   });
 });

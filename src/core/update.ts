@@ -185,18 +185,20 @@ export function requestRegistration<L extends PeerLocator>(ctx: EngineContext<L>
 function cancelOutstanding<L extends PeerLocator>(a: Association<L>): void {
   const o = a.update.out;
   if (!o) return;
-  if (o.purpose === 'register' && o.request && !a.update.wants.some((w) => w.kind === 'register')) {
+  // Cancelled work is asked for again (after anything newer of its kind), never silently lost.
+  // `request`, `pathKey` and `addresses` are each set only for their purpose.
+  if (o.request && !a.update.wants.some((w) => w.kind === 'register')) {
     a.update.wants.unshift({ kind: 'register', request: o.request });
   }
-  // Cancelled work is asked for again (after anything newer of its kind), never silently lost.
-  if (o.purpose === 'verify' && o.pathKey) {
+  if (o.pathKey) {
+    // (A check whose path became active meanwhile is skipped when its turn comes.)
     const p = a.paths.get(o.pathKey);
-    if (p && p.state !== 'active') {
+    if (p) {
       p.nonce = undefined;
       queue(a, { kind: 'verify', locator: p.locator });
     }
   }
-  if (o.purpose === 'announce' && o.addresses && !a.update.wants.some((w) => w.kind === 'announce')) {
+  if (o.addresses && !a.update.wants.some((w) => w.kind === 'announce')) {
     a.update.wants.unshift({ kind: 'announce', addresses: o.addresses, ...(o.ports ? { ports: o.ports } : {}) });
   }
   a.update.out = undefined;

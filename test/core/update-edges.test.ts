@@ -223,8 +223,14 @@ describe('the work queue: one UPDATE of ours outstanding, the newest request of 
     const hitB = b.engine.localHit(2);
     a.engine.connect(hitB, [b.locator], net.now);
     net.flush();
-    // a is in I1-SENT: nothing to update yet.
+    // a is in I1-SENT: nothing to update yet, and nothing is kept for later either.
+    const announced: string[] = [];
+    net.hook = (t, from) => {
+      if (t.packetType === PacketType.UPDATE && getParam(parsePacket(t.packet), ParamType.LOCATOR_SET)) announced.push(from.name);
+      return t.packet;
+    };
     a.engine.updateLocators([X], net.now);
+    announceCandidates(inside(a).ctx, assoc(a, hitB), [{ address: X, port: 4000 }], net.now);
     expect(a.engine.rekey(hitB, net.now)).toBe(false);
     net.flush();
     expect(net.log.filter((l) => l.packetType === PacketType.UPDATE)).toEqual([]);
@@ -234,6 +240,7 @@ describe('the work queue: one UPDATE of ours outstanding, the newest request of 
     net.run(net.now + 10_000);
     expect(SimNetwork.eventsOf(b, 'rekeyed')).toHaveLength(1);
     expect(SimNetwork.eventsOf(a, 'rekeyed')).toHaveLength(1);
+    expect(announced).toEqual([]);
   });
 });
 
@@ -1080,13 +1087,18 @@ describe('the entry points refuse what they cannot do', () => {
     expect(a.update.wants).toEqual(queued);
   });
 
-  it('requestRegistration is refused before the base exchange ends', () => {
+  it('requestRegistration, probePath and checkLocator are refused before the base exchange ends', () => {
     const net = new SimNetwork('register-early');
     const a = net.addNode('a', idA);
     const b = net.addNode('b', idB);
     a.engine.connect(b.engine.localHit(2), [b.locator], net.now);
     const early = assoc(a, b.engine.localHit(2));
     expect(requestRegistration(inside(a).ctx, early, { type: ParamType.REG_REQUEST, lifetime: 0, regTypes: [1] } as HipParam, net.now)).toBe(false);
+    expect(early.update.wants).toEqual([]);
+    // Nor is a probe, or a check of another locator, queued for later.
+    probePath(inside(a).ctx, early, net.now);
+    probePath(inside(a).ctx, early, net.now, 'loss');
+    checkLocator(inside(a).ctx, early, { key: 'sim:elsewhere' }, false, net.now);
     expect(early.update.wants).toEqual([]);
   });
 });

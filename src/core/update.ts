@@ -449,8 +449,9 @@ function answer<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>,
   const extra: HipParam[] = [];
   if (echoRequest) extra.push({ type: ParamType.ECHO_RESPONSE_SIGNED, opaque: echoRequest.opaque });
   // A client renewing or cancelling its registration (RFC 8003 §3.3): the answer goes in our
-  // reply, so a retransmitted request gets the same answer and is not granted twice.
-  if (getParam(pkt, ParamType.REG_REQUEST)) extra.push(...ctx.registry.answer(ctx, pkt, a, now, from));
+  // reply, so a retransmitted request gets the same answer and is not granted twice. (Nothing
+  // without a REG_REQUEST.)
+  extra.push(...ctx.registry.answer(ctx, pkt, a, now, from));
 
   // ESP_INFO first (RFC 8046 §5.2): OLD != NEW with OLD = the SPI we send to is a rekey.
   let rekeyAnswer: HipParam[] | undefined;

@@ -213,7 +213,7 @@ function pumpWants<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<
       case 'announce':
         sendOwn(ctx, a, 'announce', [espInfoSame(a), locatorSet(a, w.addresses, w.ports)], a.locator, now);
         u.out!.addresses = w.addresses;
-        if (w.ports) u.out!.ports = w.ports;
+        u.out!.ports = w.ports;
         break;
       case 'verify': {
         const p = a.paths.candidate(w.locator, false, now);

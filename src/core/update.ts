@@ -199,7 +199,7 @@ function cancelOutstanding<L extends PeerLocator>(a: Association<L>): void {
     }
   }
   if (o.addresses && !a.update.wants.some((w) => w.kind === 'announce')) {
-    a.update.wants.unshift({ kind: 'announce', addresses: o.addresses, ...(o.ports ? { ports: o.ports } : {}) });
+    a.update.wants.unshift({ kind: 'announce', addresses: o.addresses, ports: o.ports });
   }
   a.update.out = undefined;
   a.update.timerAt = undefined;

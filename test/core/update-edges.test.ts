@@ -1293,3 +1293,25 @@ describe('NAT keepalives count our UPDATEs as traffic', () => {
     expect(notifies()).toEqual([last + 15_000]);
   });
 });
+
+describe('a deferred rekey answer whose rekey failed meanwhile', () => {
+  it('a DH rekey request with a bad DH value, while our announcement is in flight: bad-dh, and no answer is sent later', () => {
+    const l = lab('deferred-bad-dh');
+    silence(l, 'a');
+    l.a.engine.updateLocators([X], l.net.now);
+    l.net.flush();
+    const announce = fromTo(l, 'a', 'b')[0]!.pkt;
+    const aPeer = l.a.engine.association(l.hitB)!.sa!.peerSpi;
+    const notAPoint = { type: ParamType.DIFFIE_HELLMAN, values: [{ group: 7, publicValue: new Uint8Array(64).fill(7) }] } as HipParam;
+    l.deliver(l.a, sealUpdate(l.b, l.hitA, [seqParam(1), espInfo(aPeer, 0x5000), notAPoint]), 'sim:b');
+    expect(drops(l.a).map((d) => d[0])).toEqual(['bad-dh']);
+    // The announcement is acknowledged: the answer that waited for it has no rekey left to answer.
+    l.deliver(l.a, sealUpdate(l.b, l.hitA, [ackParam(getParam(announce, ParamType.SEQ)!.updateId)]), 'sim:b');
+    l.net.run(l.net.now + 60_000);
+    expect(fromTo(l, 'a', 'b').filter((s) => getParam(s.pkt, ParamType.ESP_INFO) && !getParam(s.pkt, ParamType.LOCATOR_SET))).toEqual([]);
+    expect(drops(l.a).map((d) => d[0])).toEqual(['bad-dh']);
+    expect(l.a.engine.association(l.hitB)?.state).toBe('ESTABLISHED');
+    // A new rekey can start.
+    expect(l.a.engine.rekey(l.hitB, l.net.now)).toBe(true);
+  });
+});

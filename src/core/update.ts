@@ -72,7 +72,6 @@ function queue<L extends PeerLocator>(a: Association<L>, w: Want<L>): void {
   const i = u.wants.findIndex(same);
   if (i >= 0) u.wants[i] = w;
   else u.wants.push(w);
-  if (w.kind !== 'verify') return;
   for (let j = u.wants.length - 1; j >= 0; j--) {
     const x = u.wants[j]!;
     if (x.kind === 'verify' && !a.paths.get(x.locator.key)) u.wants.splice(j, 1);
@@ -117,7 +116,7 @@ function checkCandidates<L extends PeerLocator>(ctx: EngineContext<L>, a: Associ
   if (!set || !codec || !ctx.config.holePunching) return;
   let n = 0;
   for (const l of set.locators) {
-    if (l.locatorType !== LocatorType.TRANSPORT || n >= MAX_CANDIDATES) continue;
+    if (n >= MAX_CANDIDATES) break;
     let v;
     try {
       v = decodeLocatorValue(l);
@@ -148,8 +147,8 @@ export function requestRekey<L extends PeerLocator>(ctx: EngineContext<L>, a: As
 export function checkLocator<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, locator: L, announced: boolean, now: number, preempt = true): void {
   if (!canUpdate(a) || locator.key === a.locator.key) return;
   const p = a.paths.candidate(locator, announced, now);
+  // A nonce is set while a check of this locator is in flight (or acknowledged without its echo).
   if (!p || p.nonce) return;
-  if (a.update.out?.purpose === 'verify' && a.update.out.pathKey === locator.key) return;
   queue(a, { kind: 'verify', locator });
   if (preempt && a.update.out && a.update.out.purpose !== 'rekey' && a.update.out.purpose !== 'verify') {
     cancelOutstanding(a);
@@ -165,7 +164,8 @@ export function checkLocator<L extends PeerLocator>(ctx: EngineContext<L>, a: As
  * reports a dead path when unanswered; `loss` (data sent, nothing heard) reports the peer lost.
  */
 export function probePath<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, now: number, kind: 'probe' | 'loss' = 'probe'): void {
-  if (!canUpdate(a) || a.update.out || a.update.wants.length > 0) return;
+  // (Work waits in the queue only while an UPDATE of ours is outstanding.)
+  if (!canUpdate(a) || a.update.out) return;
   queue(a, { kind });
   pumpWants(ctx, a, now);
 }
@@ -391,7 +391,7 @@ export function handleUpdate<L extends PeerLocator>(ctx: EngineContext<L>, pkt: 
   const u = a.update;
 
   // A retransmission of the peer's last UPDATE: our answer was lost, send it again (no new state).
-  if (seq && u.peerSeq !== undefined && seq.updateId === u.peerSeq) {
+  if (seq && seq.updateId === u.peerSeq) {
     if (u.reply) send(ctx, a, u.reply, from, now);
     return ctx.drop('duplicate', pkt.type, pkt.senderHit, `UPDATE ${seq.updateId} again`);
   }
@@ -426,7 +426,7 @@ export function handleUpdate<L extends PeerLocator>(ctx: EngineContext<L>, pkt: 
   finishRekey(ctx, a);
   // Authentic, but from an address we do not use and without a LOCATOR_SET (a rebound peer's
   // probe or rekey): check that address as we would for ESP from there.
-  if (from.key !== a.locator.key && !getParam(pkt, ParamType.LOCATOR_SET)) checkLocator(ctx, a, from, false, now);
+  if (!getParam(pkt, ParamType.LOCATOR_SET)) checkLocator(ctx, a, from, false, now);
   pumpWants(ctx, a, now);
 }
 
@@ -473,7 +473,7 @@ function answer<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>,
   const moved = locators !== undefined && from.key !== a.locator.key && !locators.locators.some((l) => l.locatorType === LocatorType.TRANSPORT);
   if (moved) {
     const p = a.paths.candidate(from, true, now);
-    if (p && !p.nonce && !(u.out?.purpose === 'verify' && u.out.pathKey === from.key)) {
+    if (p && !p.nonce) {
       if (u.out && u.out.purpose !== 'rekey') cancelOutstanding(a);
       if (!u.out) {
         p.nonce = ctx.random(echoLength(a.version));

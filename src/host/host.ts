@@ -1413,7 +1413,10 @@ export class HipHost extends EventEmitter<HostEvents> {
   private schedule(): void {
     if (this.closed) return;
     const next = Math.min(this.engine.nextTimeout() ?? Infinity, this.streams.nextTimeout() ?? Infinity);
-    if (next === this.timerAt && this.timer) return;
+    // A timer that fires no later than `next` is kept: firing early is harmless (nothing is
+    // due, and this runs again). Deadlines that move later with every packet (the idle timeout,
+    // a delayed ACK the reply then cancels) cost a clearTimeout and a setTimeout per packet.
+    if (this.timer && this.timerAt <= next) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = next;

@@ -421,6 +421,14 @@ export class HipHost extends EventEmitter<HostEvents> {
    * every shutdown for nothing).
    */
   private resuming: AbortController | undefined;
+  /**
+   * Ends the waits of accepted TCP connections that broke, for their dialer to come back (one
+   * per connection, `tcpResumeMs` each): shutdown calls them all. A listener per wait on one
+   * shared AbortSignal made every broken connection cost a walk over all the waits still
+   * pending (a server whose clients leave without CLOSE holds thousands) and, past ten, Node's
+   * MaxListenersExceededWarning.
+   */
+  private readonly resumeWaits = new Set<() => void>();
   private announceTimer: NodeJS.Timeout | undefined;
   private readonly registrations: RegistrationClient;
 
@@ -614,6 +622,7 @@ export class HipHost extends EventEmitter<HostEvents> {
     }
     this.closed = true;
     this.resuming?.abort();
+    for (const stop of this.resumeWaits) stop();
     this.watcher?.stop();
     if (this.announceTimer) clearTimeout(this.announceTimer);
     this.registrations.close();
@@ -1073,9 +1082,8 @@ export class HipHost extends EventEmitter<HostEvents> {
    */
   private async resumeTcp(conn: TcpConnection, loc: HostLocator, sessions: Session[], budgetMs: number): Promise<void> {
     if (this.closed) return;
-    const signal = (this.resuming ??= new AbortController()).signal;
     if (this.dialed.has(conn)) {
-      const fresh = await redial(conn.remote, budgetMs, signal);
+      const fresh = await redial(conn.remote, budgetMs, (this.resuming ??= new AbortController()).signal);
       if (fresh && !this.closed) {
         this.adoptConnection(fresh);
         this.dialed.add(fresh);
@@ -1092,10 +1100,14 @@ export class HipHost extends EventEmitter<HostEvents> {
       if (fresh) fresh.destroy();
     } else {
       await new Promise<void>((r) => {
-        const stop = (): void => (clearTimeout(t), r());
-        const t = setTimeout(() => (signal.removeEventListener('abort', stop), r()), budgetMs);
+        const stop = (): void => {
+          clearTimeout(t);
+          this.resumeWaits.delete(stop);
+          r();
+        };
+        const t = setTimeout(stop, budgetMs);
         t.unref();
-        signal.addEventListener('abort', stop, { once: true });
+        this.resumeWaits.add(stop);
       });
     }
     if (this.closed) return;

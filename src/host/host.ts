@@ -726,6 +726,8 @@ export class HipHost extends EventEmitter<HostEvents> {
       loc.conn?.markVerified();
       // A new TCP connection (resume): what the streams lost with the old one goes out again.
       if (s && loc.conn !== undefined && loc.conn !== prev.conn) this.streams.carrierReplaced(s);
+      // A new path may carry smaller datagrams: the streams cut their segments to it.
+      if (s) this.streams.pathChanged(s);
       this.emit('locator', { peerHit: hit, carrier: loc.carrier, address: loc.peer.address, port: loc.peer.port, previousAddress: prev.peer.address, previousPort: prev.peer.port });
     } else if (e.type === 'rekey-inbound') {
       if (!s || s.clearText) return;

@@ -56,7 +56,7 @@ export interface StreamConfig {
    * Largest number of data bytes per segment on a path not known to carry more, and what is sent
    * to a peer that announces no MSS in its SYN. Default 1200, so a segment fits in ESP over UDP
    * under a 1280-byte path MTU. (A connection may be told a larger one for its path,
-   * {@link StreamConnectionOptions.pathMss}: the host does so for a loopback peer, see
+   * the connection option `pathMss`: the host does so for a loopback peer, see
    * `loopbackMss`.)
    */
   mss: number;
@@ -67,7 +67,8 @@ export interface StreamConfig {
    * takes its MSS from the interface MTU (65483 on lo). Both ends must see a loopback path: each
    * announces what it accepts in its SYN (the MSS option) and sends at most what the other
    * announced. Set it to `mss` to send `mss`-sized segments on loopback too. Default 32768 (the
-   * size that measured best; see README "Performance"); at most {@link MAX_UDP_SEGMENT_DATA}.
+   * size that measured best; see README "Performance"); at most 65390, what one UDP datagram
+   * over IPv4 carries with the largest ESP overhead and segment header.
    */
   loopbackMss: number;
   /**

@@ -117,6 +117,14 @@ export class HipHost extends EventEmitter<HostEvents> {
    * every shutdown for nothing).
    */
   private resuming: AbortController | undefined;
+  /**
+   * Ends the waits of accepted TCP connections that broke, for their dialer to come back (one
+   * per connection, `tcpResumeMs` each): shutdown calls them all. A listener per wait on one
+   * shared AbortSignal made every broken connection cost a walk over all the waits still
+   * pending (a server whose clients leave without CLOSE holds thousands) and, past ten, Node's
+   * MaxListenersExceededWarning.
+   */
+  private readonly resumeWaits = new Set<() => void>();
   private announceTimer: NodeJS.Timeout | undefined;
   private readonly registrations: RegistrationClient;
 
@@ -304,6 +312,7 @@ export class HipHost extends EventEmitter<HostEvents> {
     }
     this.closed = true;
     this.resuming?.abort();
+    for (const stop of this.resumeWaits) stop();
     this.watcher?.stop();
     if (this.announceTimer) clearTimeout(this.announceTimer);
     this.registrations.close();
@@ -413,6 +422,8 @@ export class HipHost extends EventEmitter<HostEvents> {
       loc.conn?.markVerified();
       // A new TCP connection (resume): what the streams lost with the old one goes out again.
       if (s && loc.conn !== undefined && loc.conn !== prev.conn) this.streams.carrierReplaced(s);
+      // A new path may carry smaller datagrams: the streams cut their segments to it.
+      if (s) this.streams.pathChanged(s);
       this.emit('locator', { peerHit: hit, carrier: loc.carrier, address: loc.peer.address, port: loc.peer.port, previousAddress: prev.peer.address, previousPort: prev.peer.port });
     } else if (e.type === 'rekey-inbound') {
       if (!s || s.clearText) return;
@@ -760,9 +771,8 @@ export class HipHost extends EventEmitter<HostEvents> {
    */
   private async resumeTcp(conn: TcpConnection, loc: HostLocator, sessions: Session[], budgetMs: number): Promise<void> {
     if (this.closed) return;
-    const signal = (this.resuming ??= new AbortController()).signal;
     if (this.dialed.has(conn)) {
-      const fresh = await redial(conn.remote, budgetMs, signal);
+      const fresh = await redial(conn.remote, budgetMs, (this.resuming ??= new AbortController()).signal);
       if (fresh && !this.closed) {
         this.adoptConnection(fresh);
         this.dialed.add(fresh);
@@ -779,10 +789,14 @@ export class HipHost extends EventEmitter<HostEvents> {
       if (fresh) fresh.destroy();
     } else {
       await new Promise<void>((r) => {
-        const stop = (): void => (clearTimeout(t), r());
-        const t = setTimeout(() => (signal.removeEventListener('abort', stop), r()), budgetMs);
+        const stop = (): void => {
+          clearTimeout(t);
+          this.resumeWaits.delete(stop);
+          r();
+        };
+        const t = setTimeout(stop, budgetMs);
         t.unref();
-        signal.addEventListener('abort', stop, { once: true });
+        this.resumeWaits.add(stop);
       });
     }
     if (this.closed) return;

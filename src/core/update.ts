@@ -133,7 +133,7 @@ function checkCandidates<L extends PeerLocator>(ctx: EngineContext<L>, a: Associ
 }
 
 /** Ask for a rekey (new ESP SAs; with `dh`, a new DH secret too). Ignored while one runs. */
-export function requestRekey<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, now: number, dh = false): boolean {
+export function requestRekey<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>, now: number, dh: boolean): boolean {
   if (!canUpdate(a) || a.update.rekey || a.update.wants.some((w) => w.kind === 'rekey')) return false;
   queue(a, { kind: 'rekey', dh });
   pumpWants(ctx, a, now);
@@ -185,18 +185,20 @@ export function requestRegistration<L extends PeerLocator>(ctx: EngineContext<L>
 function cancelOutstanding<L extends PeerLocator>(a: Association<L>): void {
   const o = a.update.out;
   if (!o) return;
-  if (o.purpose === 'register' && o.request && !a.update.wants.some((w) => w.kind === 'register')) {
+  // Cancelled work is asked for again (after anything newer of its kind), never silently lost.
+  // `request`, `pathKey` and `addresses` are each set only for their purpose.
+  if (o.request && !a.update.wants.some((w) => w.kind === 'register')) {
     a.update.wants.unshift({ kind: 'register', request: o.request });
   }
-  // Cancelled work is asked for again (after anything newer of its kind), never silently lost.
-  if (o.purpose === 'verify' && o.pathKey) {
+  if (o.pathKey) {
+    // (A check whose path became active meanwhile is skipped when its turn comes.)
     const p = a.paths.get(o.pathKey);
-    if (p && p.state !== 'active') {
+    if (p) {
       p.nonce = undefined;
       queue(a, { kind: 'verify', locator: p.locator });
     }
   }
-  if (o.purpose === 'announce' && o.addresses && !a.update.wants.some((w) => w.kind === 'announce')) {
+  if (o.addresses && !a.update.wants.some((w) => w.kind === 'announce')) {
     a.update.wants.unshift({ kind: 'announce', addresses: o.addresses, ...(o.ports ? { ports: o.ports } : {}) });
   }
   a.update.out = undefined;
@@ -305,7 +307,7 @@ function sendOwn<L extends PeerLocator>(
   const all: HipParam[] = [...params, { type: ParamType.SEQ, updateId: seq }];
   if (ack !== undefined) all.push({ type: ParamType.ACK, updateIds: [ack] });
   const packet = seal(ctx, a, all);
-  u.out = { seq, packet, to, retries: 0, purpose, ...(pathKey !== undefined ? { pathKey } : {}) };
+  u.out = { seq, packet, to, retries: 0, purpose, pathKey };
   u.timerAt = now + backoff(ctx.config.retransmit, 0);
   send(ctx, a, packet, to, now);
 }
@@ -338,14 +340,11 @@ export function onUpdateTimer<L extends PeerLocator>(ctx: EngineContext<L>, a: A
   }
   o.retries++;
   // A readdress that went unanswered may be lost, or the peer gone from its current address:
-  // the retransmission is a round to its other known locators as well (shotgun).
+  // the retransmission is a round to its other known locators as well (shotgun). Any other
+  // UPDATE is retransmitted where it went: a round of one.
   const targets = o.purpose === 'announce' ? updateTargets(a, o.to) : [o.to];
-  if (targets.length > 1) {
-    o.round = { targets, next: 0, at: now };
-    return nextInRound(ctx, a, o, now);
-  }
-  send(ctx, a, o.packet, o.to, now);
-  u.timerAt = now + backoff(ctx.config.retransmit, o.retries);
+  o.round = { targets, next: 0, at: now };
+  nextInRound(ctx, a, o, now);
 }
 
 /** Send the next UPDATE of a retransmission round; arm the timer for the one after, or the next round. */
@@ -461,9 +460,10 @@ function answer<L extends PeerLocator>(ctx: EngineContext<L>, a: Association<L>,
   // Only one UPDATE of ours may wait for its ACK (RFC 7401 §6.11): with another outstanding, the
   // request gets a plain ACK now and our ESP_INFO follows in an UPDATE of ours once that one is
   // done. The requester takes its ESP_INFO from there (notePeerEspInfo); were the answer dropped,
-  // its rekey, acknowledged but without our ESP_INFO, would never finish.
+  // its rekey, acknowledged but without our ESP_INFO, would never finish. (Called only with an
+  // UPDATE of ours outstanding.)
   const deferRekeyAnswer = (): void => {
-    if (rekeyAnswer && u.out) queue(a, { kind: 'rekey', dh: false, answer: true });
+    if (rekeyAnswer) queue(a, { kind: 'rekey', dh: false, answer: true });
   };
 
   // A LOCATOR_SET from an address we do not use: the peer moved there. Check it before use; the

@@ -9,16 +9,14 @@
  */
 import { byteLength } from '../bytes.js';
 import { EventEmitter } from 'eventemitter3';
-import type { EngineOptions } from '../core/config.js';
-import type { RegistrationRequest } from '../core/registration.js';
 import { HipEngine } from '../core/engine.js';
 import { SHOTGUN_LOCATORS } from '../core/shotgun.js';
-import type { BexStep, DropReason, EngineEvent, EspSaParams, FailureReason } from '../core/events.js';
+import type { EngineEvent, FailureReason } from '../core/events.js';
 import { getProvider } from '../crypto/get-provider.js';
 import { formatHit, hitVersion, parseHit } from '../crypto/hit.js';
 import { HostIdentity } from '../crypto/identity.js';
 import { HipArgumentError, HipError, HipEspError, HipProtocolError } from '../errors.js';
-import { espSpi, type EspSequenceMode } from '../esp/sa.js';
+import { espSpi } from '../esp/sa.js';
 import {
   tcpConnect,
   TcpListener,
@@ -29,13 +27,11 @@ import {
 } from '../transport/index.js';
 import { decodeInnerDatagram, encodeInnerDatagram, innerDatagramHeader, INNER_UDP } from './inner-datagram.js';
 import { echoRequest, innerProtocolDrop, INNER_ICMPV6, readIcmpv6 } from './inner-icmpv6.js';
-import { KeyLogWriter } from './keylog.js';
+import { Diagnostics } from './diagnostics.js';
 import { redial, TCP_RESUME_MS } from './tcp-resume.js';
-import { AddressWatcher, announceAddresses, resolveNatMode, unreachableDestination, type NatModeOptions } from './mobility.js';
+import { AddressWatcher, announceAddresses, resolveNatMode, unreachableDestination } from './mobility.js';
 import { tcpLocator, udpLocator, UdpLocatorCache, type HostLocator } from './locator.js';
 import { checkHostOptions } from './options.js';
-import { isWildcard, LocalAddressBook } from './local-address.js';
-import { PcapTap } from './pcap-tap.js';
 import { UnheardDatagrams } from './peer-loss.js';
 import { PingTable } from './ping.js';
 import { PortTable } from './port-table.js';
@@ -44,310 +40,9 @@ import { hostLocatorCodec, registrationEvent, type HostRegistrationEvent, type R
 import { canonicalHit, PeerTable, type PeerAddress } from './peer-table.js';
 import { Session, type SessionStats } from './session.js';
 import { StreamMux, type HostStream } from './stream-mux.js';
-import type { StreamConfig } from './stream-protocol.js';
+import type { ConnectOptions, DatagramInfo, EstablishedInfo, HostBexEvent, HostEvents, HostOptions } from './host-types.js';
 
-/** Options of {@link HipHost.create}. */
-export interface HostOptions {
-  /** The host identity. Default: a fresh ECDSA P-256 identity (not saved). */
-  identity?: HostIdentity;
-  /** Protocol engine options (versions, suites, puzzle, retransmission, UAL ...). */
-  engine?: EngineOptions;
-  /** Crypto provider. Default 'node'. The noble one is portable but its RSA and MODP are not constant time (the host warns). */
-  provider?: 'node' | 'noble';
-  /** UDP carrier to bind, or false for none. Default: an ephemeral port on 0.0.0.0. */
-  udp?:
-    | false
-    | {
-        /** Local address; default `'0.0.0.0'` (family 4) or `'::'` (family 6). */
-        address?: string;
-        /** Local port; 0 (the default) picks an ephemeral one. */
-        port?: number;
-        /** IP version; default: the family of `address`, else 4. */
-        family?: 4 | 6;
-      };
-  /** TCP listener for incoming connections, or false (default) for none. */
-  tcp?:
-    | false
-    | ({
-        /** Local address; default `'0.0.0.0'` (family 4) or `'::'` (family 6). */
-        address?: string;
-        /** Local port; 0 (the default) picks an ephemeral one. */
-        port?: number;
-        /** IP version; default: the family of `address`, else 4. */
-        family?: 4 | 6;
-      } & TcpAdmissionOptions);
-  /** Record every HIP and ESP packet sent or received into this pcap file. */
-  pcap?: string;
-  /** Append each ESP SA's keys to this file in Wireshark's esp_sa form. */
-  keylog?: string;
-  /** Bytes of application data queued per peer while its BEX runs. Default 1 MiB. */
-  queueLimitBytes?: number;
-  /**
-   * Milliseconds a base exchange we start may take before connect() (and every send or stream
-   * waiting for it) fails with `ERR_HIP_CONNECT_TIMEOUT`. Default 10 000: four I1s (at 0, 1, 3
-   * and 7 s with the default backoff) ride out ordinary loss, and a peer that is down is reported
-   * long before the engine's own retransmissions give up (about 47 s). 0 turns it off.
-   */
-  connectTimeoutMs?: number;
-  /** ESP anti-replay window. Default 64. */
-  replayWindow?: number;
-  /**
-   * Outbound ESP sequence number from which the host emits `rekey` (new keys are due).
-   * Default 2^64 - 2^32, far enough below exhaustion for a rekey to complete.
-   */
-  rekeyThreshold?: bigint;
-  /**
-   * What the ESP integrity check covers of the sequence number in HIPv1 associations: `'esn'`
-   * (the default, RFC 5202 §3.3.1: the 64-bit extended sequence number) or `'32bit'` (HIPL's
-   * hipd: only the 32 bits on the wire; such an SA never goes past 2^32 - 1 packets, and starts
-   * its replay window over after a readdress, when hipd restarts its counter). Both ends must
-   * agree, or every ESP packet is dropped as `auth`. Per peer: `peers.add(hit, locator,
-   * { espSequence })`. HIPv2 associations always use `'esn'`.
-   */
-  espSequenceV1?: EspSequenceMode;
-  /**
-   * INSECURE, for libhipl interop only: with HIPv1 peers, send and accept application data in
-   * clear text on the carrier, as libhipl does (HIPV1-PROFILE 12). Default false.
-   */
-  libhiplClearText?: boolean;
-  /** Stream tuning (segment size, windows, retransmission). */
-  stream?: Partial<StreamConfig>;
-  /**
-   * NAT mode (HIPL's `hipconf daemon nat plain-udp`): UDP port 10500 unless `udp.port` says
-   * otherwise, UDP-ENCAPSULATION offered and accepted (RFC 5770), keepalives on idle paths, path
-   * liveness probes, and our address changes announced to every peer. Default false.
-   */
-  natMode?: boolean | NatModeOptions;
-  /**
-   * When the TCP connection under an established association breaks, the side that dialed it
-   * dials again for up to this many ms and resumes the association with an UPDATE; the side that
-   * accepted it waits as long. 0 ends the association at once. Default 15000.
-   */
-  tcpResumeMs?: number;
-}
-
-/**
- * How a host's TCP listener treats connections from peers whose base exchange has not completed
- * (strangers): each may hold a connection only so long, and only so many at once.
- */
-export interface TcpAdmissionOptions {
-  /** At most this many such connections; one more closes the oldest. Default 128. */
-  maxUnverified?: number;
-  /** A connection whose BEX has not completed this long after it was accepted is closed. Default 30 000 ms. */
-  verifyTimeoutMs?: number;
-  /**
-   * A connection whose BEX has not completed and that, having sent something, then sends nothing
-   * for this long is closed. Default 10 000 ms.
-   */
-  idleTimeoutMs?: number;
-}
-
-/** Options of {@link HipHost.connect}. */
-export interface ConnectOptions {
-  /** Where the peer is, instead of the peer table's first locator. */
-  via?: PeerAddress;
-  /** Protocol version. Default: the peer table's, else the HIT's own (v1 HITs → 1). */
-  version?: 1 | 2;
-  /** Abort the wait (and a TCP connect in progress). */
-  signal?: AbortSignal;
-  /** Overrides the host's `connectTimeoutMs` for a BEX this call starts. */
-  timeoutMs?: number;
-  /** TCP carrier only: the local port to connect from (libhipl's bound socket). */
-  localPort?: number;
-  /** TCP carrier only: the local address to connect from. */
-  localAddress?: string;
-  /**
-   * The local port of the stream that asked for the association. In libhipl's clear-text TCP
-   * mode the stream is the TCP connection, so that port becomes the carrier's local port.
-   */
-  streamLocalPort?: number;
-  /** Ask the peer for a registration (RFC 8003) in this base exchange; see {@link HipHost.registerWith}. */
-  register?: RegistrationRequest;
-}
-
-/** A BEX step as the host reports it. */
-export interface HostBexEvent {
-  /** Which BEX packet, and whether it went out or came in. */
-  step: BexStep;
-  /** HIP packet type of that packet. */
-  packetType: number;
-  /** Canonical HIT text of the peer (all-zero HIT text in an opportunistic I1's case). */
-  peerHit: string;
-  /** Milliseconds since this association's BEX started. */
-  elapsedMs: number;
-  /** True for a packet sent again (timer retransmission, or an R2 repeated for a repeated I2). */
-  retransmission: boolean;
-}
-
-/** Facts about an established association. */
-export interface EstablishedInfo {
-  /** Canonical HIT text of the peer. */
-  peerHit: string;
-  /** HIP version the association speaks. */
-  version: 1 | 2;
-  /** Whether we started the base exchange or answered it. */
-  role: 'initiator' | 'responder';
-  /** ESP transform suite ID of the SA pair ({@link "hipl/wire"!EspSuite}). */
-  suite: number;
-  /** The carrier the association runs over. */
-  carrier: 'udp' | 'tcp';
-  /** The peer's IP address on that carrier. */
-  address: string;
-  /** The peer's port on that carrier. */
-  port: number;
-  /** Milliseconds the BEX took. */
-  elapsedMs: number;
-  /** What the ESP integrity check covers of the sequence number (`'32bit'`: hipd's form). */
-  espSequence: EspSequenceMode;
-}
-
-/** Meta data of a received datagram. */
-export interface DatagramInfo {
-  /** Peer HIT text. */
-  hit: string;
-  /** The peer's (source) port. */
-  port: number;
-  /** Our (destination) port. */
-  localPort: number;
-  /** The peer's IP address: the locator its association runs over. */
-  address: string;
-  /** IP version of `address`. */
-  family: 4 | 6;
-}
-
-/** Events of a {@link HipHost}. */
-export interface HostEvents {
-  /** Each base exchange packet sent or received (BEX feedback). */
-  bex: [HostBexEvent];
-  /** An association reached ESTABLISHED and its ESP SAs are installed. */
-  established: [EstablishedInfo];
-  /** A base exchange or an association failed. */
-  failed: [
-    {
-      /** Canonical HIT text of the peer. */
-      peerHit: string;
-      /** Why, as a stable code. */
-      reason: FailureReason;
-      /** Human-readable detail, for logs only. */
-      detail?: string;
-    }
-  ];
-  /** An association ended and its SAs were removed. */
-  closed: [
-    {
-      /** Canonical HIT text of the peer. */
-      peerHit: string;
-      /** Who ended it: we did, the peer did, the idle timer, a CLOSE that got no answer, or the carrier went away. */
-      by: 'local' | 'peer' | 'idle' | 'timeout' | 'transport';
-    }
-  ];
-  /** A NOTIFY arrived from a peer (informational; changes no state). */
-  notify: [
-    {
-      /** Canonical HIT text of the sender. */
-      peerHit: string;
-      /** Notify message type ({@link "hipl/wire"!NotifyType}). */
-      notifyType: number;
-      /** Notification data, as sent. */
-      data: Uint8Array;
-      /** True when signed by the peer's known key; false when anyone could have sent it. */
-      authentic: boolean;
-    }
-  ];
-  /**
-   * The engine dropped a received HIP packet (an I1 for a HIT that is not ours, one the
-   * responder policy refused, a bad signature ...); also counted in the stats. For logs.
-   */
-  dropped: [
-    {
-      /** Why, as a stable code. */
-      reason: DropReason;
-      /** HIP packet type, when the header could be read. */
-      packetType?: number;
-      /** The sender's HIT text, when known. */
-      peerHit?: string;
-      /** Human-readable detail, for logs only. */
-      detail?: string;
-    },
-  ];
-  /** With BEX stepping on, a received control packet now waits for `stepBex()`. */
-  bexPending: [
-    {
-      /** Control packets now waiting. */
-      count: number;
-    },
-  ];
-  /** The outbound ESP sequence number passed the rekey threshold: new keys are due. */
-  rekey: [
-    {
-      /** Canonical HIT text of the peer. */
-      peerHit: string;
-    }
-  ];
-  /**
-   * The peer's verified address changed (it moved, or its NAT rebound it): it answered a
-   * return-routability check there, and all traffic now goes to `address`:`port`.
-   */
-  locator: [
-    {
-      /** Canonical HIT text of the peer. */
-      peerHit: string;
-      /** The carrier. */
-      carrier: 'udp' | 'tcp';
-      /** The new address. */
-      address: string;
-      /** The new port. */
-      port: number;
-      /** The address used until now. */
-      previousAddress: string;
-      /** The port used until now. */
-      previousPort: number;
-    },
-  ];
-  /** New ESP keys are installed for a peer (UPDATE rekey finished). */
-  rekeyed: [
-    {
-      /** Canonical HIT text of the peer. */
-      peerHit: string;
-      /** The new inbound SPI. */
-      localSpi: number;
-      /** The new outbound SPI. */
-      peerSpi: number;
-    },
-  ];
-  /**
-   * Liveness of the path to a peer: `dead` when a probe, announcement or rekey got no
-   * acknowledgement after every retransmission; `alive` when the peer is heard again.
-   */
-  path: [
-    {
-      /** Canonical HIT text of the peer. */
-      peerHit: string;
-      /** Dead, or alive again. */
-      state: 'dead' | 'alive';
-      /** Human-readable detail, for logs only. */
-      detail?: string;
-    },
-  ];
-  /**
-   * A peer stopped answering although we sent it data (a loss probe went unacknowledged): it most
-   * likely restarted and lost the association. Its streams fail with `ERR_HIP_PEER_LOST`, the
-   * base exchange runs again, and the `resending` datagrams sent since it was last heard go out
-   * again once it is established (`established` follows, or `failed`).
-   */
-  peerLost: [
-    {
-      /** Canonical HIT text of the peer. */
-      peerHit: string;
-      /** Datagrams that will be sent again on the new association. */
-      resending: number;
-    },
-  ];
-  /** A carrier error not tied to one association (e.g. the UDP socket failed). */
-  error: [HipError];
-  /** A registration (RFC 8003) was granted, refused or cancelled, as registrar or as requester. */
-  registration: [HostRegistrationEvent];
-}
+export type { ConnectOptions, DatagramInfo, EstablishedInfo, HostBexEvent, HostEvents, HostOptions, TcpAdmissionOptions } from './host-types.js';
 
 interface Pending {
   resolve: () => void;
@@ -397,13 +92,14 @@ export class HipHost extends EventEmitter<HostEvents> {
   /** During onUdpError: why a BEX is about to fail `unreachable` (the system's code, the locator). */
   private readonly refusedSends = new Map<string, { osCode: string; locators: string[] }>();
   private readonly pings = new PingTable();
-  private readonly localAddresses = new LocalAddressBook();
   private readonly datagramPorts = new PortTable<(data: Uint8Array, info: DatagramInfo) => void>('datagram port');
   private readonly streams: StreamMux;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
-  private pcap: PcapTap | undefined;
-  private keylog: KeyLogWriter | undefined;
+  private readonly diagnostics = new Diagnostics(
+    (loc) => (loc.carrier === 'udp' ? this.udp?.local : loc.conn?.local),
+    (e) => this.emit('error', e),
+  );
   private closed = false;
   private refed = true;
   private stepping = false;
@@ -419,6 +115,14 @@ export class HipHost extends EventEmitter<HostEvents> {
    * every shutdown for nothing).
    */
   private resuming: AbortController | undefined;
+  /**
+   * Ends the waits of accepted TCP connections that broke, for their dialer to come back (one
+   * per connection, `tcpResumeMs` each): shutdown calls them all. A listener per wait on one
+   * shared AbortSignal made every broken connection cost a walk over all the waits still
+   * pending (a server whose clients leave without CLOSE holds thousands) and, past ten, Node's
+   * MaxListenersExceededWarning.
+   */
+  private readonly resumeWaits = new Set<() => void>();
   private announceTimer: NodeJS.Timeout | undefined;
   private readonly registrations: RegistrationClient;
 
@@ -483,13 +187,7 @@ export class HipHost extends EventEmitter<HostEvents> {
         host.tcp = await TcpListener.listen({ ...opts.tcp, framing: 'auto' });
         host.tcp.on('connection', (c) => host.adoptConnection(c));
       }
-      if (opts.pcap) {
-        host.pcap = new PcapTap(opts.pcap, (e) => {
-          host.pcap = undefined;
-          host.emit('error', e);
-        });
-      }
-      if (opts.keylog) host.keylog = KeyLogWriter.open(opts.keylog);
+      host.diagnostics.open(opts);
     } catch (e) {
       await host.shutdown();
       throw e;
@@ -612,6 +310,7 @@ export class HipHost extends EventEmitter<HostEvents> {
     }
     this.closed = true;
     this.resuming?.abort();
+    for (const stop of this.resumeWaits) stop();
     this.watcher?.stop();
     if (this.announceTimer) clearTimeout(this.announceTimer);
     this.registrations.close();
@@ -639,10 +338,7 @@ export class HipHost extends EventEmitter<HostEvents> {
       await this.tcp?.close({ lingering: true });
     }
     this.tcpConns.clear();
-    this.pcap?.close();
-    this.keylog?.close();
-    this.pcap = undefined;
-    this.keylog = undefined;
+    this.diagnostics.close();
   }
 
   /** Keep the process alive while the host's carriers are open (the default). */
@@ -724,6 +420,8 @@ export class HipHost extends EventEmitter<HostEvents> {
       loc.conn?.markVerified();
       // A new TCP connection (resume): what the streams lost with the old one goes out again.
       if (s && loc.conn !== undefined && loc.conn !== prev.conn) this.streams.carrierReplaced(s);
+      // A new path may carry smaller datagrams: the streams cut their segments to it.
+      if (s) this.streams.pathChanged(s);
       this.emit('locator', { peerHit: hit, carrier: loc.carrier, address: loc.peer.address, port: loc.peer.port, previousAddress: prev.peer.address, previousPort: prev.peer.port });
     } else if (e.type === 'rekey-inbound') {
       if (!s || s.clearText) return;
@@ -734,7 +432,7 @@ export class HipHost extends EventEmitter<HostEvents> {
       if (s.previousInbound) this.sessionsBySpi.delete(s.previousInbound.spi);
       s.rekeyed(e.sa);
       this.sessionsBySpi.set(e.sa.localSpi, s);
-      this.writeKeylog(s.locator, e.sa);
+      this.diagnostics.writeKeylog(s.locator, e.sa);
       this.emit('rekeyed', { peerHit: hit, localSpi: e.sa.localSpi, peerSpi: e.sa.peerSpi });
     } else {
       this.emit('path', e.detail === undefined ? { peerHit: hit, state: e.state } : { peerHit: hit, state: e.state, detail: e.detail });
@@ -979,7 +677,7 @@ export class HipHost extends EventEmitter<HostEvents> {
 
   /** @internal A pcap or key log is written: inner packets can be read, so give them valid checksums. */
   get innerVisible(): boolean {
-    return this.pcap !== undefined || this.keylog !== undefined;
+    return this.diagnostics.innerVisible;
   }
 
   /** @internal Re-arm the shared timer after stream activity. */
@@ -1071,9 +769,8 @@ export class HipHost extends EventEmitter<HostEvents> {
    */
   private async resumeTcp(conn: TcpConnection, loc: HostLocator, sessions: Session[], budgetMs: number): Promise<void> {
     if (this.closed) return;
-    const signal = (this.resuming ??= new AbortController()).signal;
     if (this.dialed.has(conn)) {
-      const fresh = await redial(conn.remote, budgetMs, signal);
+      const fresh = await redial(conn.remote, budgetMs, (this.resuming ??= new AbortController()).signal);
       if (fresh && !this.closed) {
         this.adoptConnection(fresh);
         this.dialed.add(fresh);
@@ -1090,10 +787,14 @@ export class HipHost extends EventEmitter<HostEvents> {
       if (fresh) fresh.destroy();
     } else {
       await new Promise<void>((r) => {
-        const stop = (): void => (clearTimeout(t), r());
-        const t = setTimeout(() => (signal.removeEventListener('abort', stop), r()), budgetMs);
+        const stop = (): void => {
+          clearTimeout(t);
+          this.resumeWaits.delete(stop);
+          r();
+        };
+        const t = setTimeout(stop, budgetMs);
         t.unref();
-        signal.addEventListener('abort', stop, { once: true });
+        this.resumeWaits.add(stop);
       });
     }
     if (this.closed) return;
@@ -1105,7 +806,7 @@ export class HipHost extends EventEmitter<HostEvents> {
 
   private onControl(packet: Uint8Array, from: HostLocator): void {
     if (this.closed) return;
-    this.record('in', from, packet, true);
+    this.diagnostics.record('in', from, packet, true);
     if (this.stepping) {
       this.controlQueue.push({ packet: packet.slice(), from });
       this.emit('bexPending', { count: this.controlQueue.length });
@@ -1120,7 +821,7 @@ export class HipHost extends EventEmitter<HostEvents> {
 
   private onPayload(bytes: Uint8Array, from: HostLocator): void {
     if (this.closed) return;
-    this.record('in', from, bytes, false);
+    this.diagnostics.record('in', from, bytes, false);
     const clear = this.clearTextByLocator.get(from.key);
     if (clear) {
       clear.stats.packetsIn++;
@@ -1199,7 +900,7 @@ export class HipHost extends EventEmitter<HostEvents> {
   private sendPayload(loc: HostLocator, bytes: Uint8Array | readonly Uint8Array[]): void {
     // The capture shows the wire as it was: a packet is recorded once the system took it. (No
     // closure without a capture: this runs for every packet.)
-    const sent = this.pcap ? () => this.record('out', loc, Array.isArray(bytes) ? Buffer.concat(bytes) : (bytes as Uint8Array), false) : undefined;
+    const sent = this.diagnostics.capturing ? () => this.diagnostics.record('out', loc, bytes, false) : undefined;
     if (loc.carrier === 'udp') this.udp?.sendPayload(bytes, loc.peer, sent);
     else if (Array.isArray(bytes)) loc.conn?.sendPayloadParts(bytes, sent);
     else loc.conn?.sendPayload(bytes as Uint8Array, sent);
@@ -1209,7 +910,7 @@ export class HipHost extends EventEmitter<HostEvents> {
   private pump(): void {
     for (let t = this.engine.pollTransmit(); t; t = this.engine.pollTransmit()) {
       const { to, packet } = t;
-      const sent = this.pcap ? () => this.record('out', to, packet, true) : undefined;
+      const sent = this.diagnostics.capturing ? () => this.diagnostics.record('out', to, packet, true) : undefined;
       if (to.carrier === 'udp') this.udp?.sendHip(packet, to.peer, sent);
       else to.conn?.sendHip(packet, sent);
     }
@@ -1286,7 +987,7 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.sessionsByHit.set(hit, s);
     if (clearText) this.clearTextByLocator.set(loc.key, s);
     else this.sessionsBySpi.set(e.sa.localSpi, s);
-    if (this.keylog && !clearText) this.writeKeylog(loc, e.sa);
+    if (!clearText) this.diagnostics.writeKeylog(loc, e.sa);
     const q = this.queued.get(hit);
     this.queued.delete(hit);
     for (const d of q?.items ?? []) this.transmitDatagram(s, d);
@@ -1439,45 +1140,6 @@ export class HipHost extends EventEmitter<HostEvents> {
 
   private assertOpen(): void {
     if (this.closed) throw new HipProtocolError('ERR_HIP_HOST_CLOSED', 'the host is shut down');
-  }
-
-  /**
-   * The local address packets to `loc` use. A wildcard-bound UDP socket does not tell, so the
-   * route source is looked up once per peer address (issue 13: a keylog naming 127.0.0.1 never
-   * matches a capture of the real interface); until that answer is in, loopback stands in.
-   */
-  private localAddressFor(loc: HostLocator): string {
-    const local = loc.carrier === 'udp' ? this.udp?.local : loc.conn?.local;
-    const addr = local?.address ?? '';
-    if (!isWildcard(addr)) return addr;
-    const known = this.localAddresses.get(loc.peer.address);
-    if (known !== undefined) return known;
-    void this.localAddresses.resolve(loc.peer.address, loc.peer.family);
-    return loc.peer.family === 6 ? '::1' : '127.0.0.1';
-  }
-
-  /** Write both SAs of an association to the keylog, with the local address packets really use. */
-  private writeKeylog(loc: HostLocator, sa: EspSaParams): void {
-    const write = (local: string): void => {
-      const log = this.keylog;
-      if (!log) return;
-      try {
-        log.write({ srcAddress: local, dstAddress: loc.peer.address, spi: sa.peerSpi, suite: sa.suite, encKey: sa.outbound.enc, authKey: sa.outbound.auth });
-        log.write({ srcAddress: loc.peer.address, dstAddress: local, spi: sa.localSpi, suite: sa.suite, encKey: sa.inbound.enc, authKey: sa.inbound.auth });
-      } catch (err) {
-        this.emit('error', err instanceof HipError ? err : new HipError('ERR_KEYLOG_WRITE', String(err)));
-      }
-    };
-    const bound = (loc.carrier === 'udp' ? this.udp?.local : loc.conn?.local)?.address ?? '';
-    if (!isWildcard(bound)) return write(bound);
-    void this.localAddresses.resolve(loc.peer.address, loc.peer.family).then((src) => write(src ?? this.localAddressFor(loc)));
-  }
-
-  /** Record a packet in the pcap file, if the `pcap` option is on. */
-  private record(dir: 'in' | 'out', loc: HostLocator, bytes: Uint8Array, control: boolean): void {
-    if (!this.pcap) return;
-    const localPort = (loc.carrier === 'udp' ? this.udp?.local : loc.conn?.local)?.port ?? 0;
-    this.pcap.record(dir, loc, { address: this.localAddressFor(loc), port: localPort }, bytes, control);
   }
 }
 

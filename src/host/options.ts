@@ -6,7 +6,7 @@
  */
 import { badOption, checkBoolean, checkInteger, checkNumber, checkOneOf } from '../core/option-check.js';
 import { HostIdentity } from '../crypto/identity.js';
-import type { HostOptions } from './host.js';
+import type { HostOptions } from './host-types.js';
 import { checkStreamConfig } from './stream-protocol.js';
 
 const MAX_SEQUENCE = (1n << 64n) - 1n;

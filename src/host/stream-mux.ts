@@ -9,8 +9,8 @@ import { randomInt } from 'node:crypto';
 import { HipArgumentError, HipError, HipProtocolError } from '../errors.js';
 import { PortTable } from './port-table.js';
 import type { Session } from './session.js';
-import type { TcpConnection } from '../transport/index.js';
-import { decodeSegment, encodeSegment, REFUSED, resetForUnmatched, StreamConnection, type StreamConfig } from './stream-protocol.js';
+import { isLoopbackPeer, type TcpConnection } from '../transport/index.js';
+import { decodeSegment, encodeSegment, REFUSED, resetForUnmatched, resolvedStreamConfig, StreamConnection, type StreamConfig } from './stream-protocol.js';
 
 /** What the multiplexer needs from its host. */
 export interface StreamHost {
@@ -279,6 +279,21 @@ export class StreamMux {
   }
 
   /**
+   * The association moved to another locator (the peer moved, or a NAT rebound it): over UDP,
+   * every stream on it cuts its segments to what the new path carries (a stream that sent
+   * 32 KiB segments to a loopback peer sends `mss`-sized ones to an address elsewhere, and
+   * splits what it still has to resend).
+   */
+  pathChanged(s: Session): void {
+    const mss = this.pathMss(s);
+    for (const stream of [...this.streams.values()]) {
+      if (stream.session !== s || !stream.conn || stream.conn.config.reliableCarrier) continue;
+      stream.conn.setPathMss(mss);
+      this.flush(stream);
+    }
+  }
+
+  /**
    * The association moved to another carrier connection (a broken TCP connection was replaced):
    * every stream on it sends again what the peer has not acknowledged, and its window.
    */
@@ -344,14 +359,13 @@ export class StreamMux {
       return;
     }
     this.openSoon(stream);
-    // Over a TCP carrier a burst of writes (a writer's loop, or Node releasing what it held
-    // during backpressure) is cut into segments once, at the end of the burst: full-size ESP
-    // frames instead of one frame plus a small remainder per write.
-    const more = s.locator.carrier === 'tcp';
-    if (stream.conn!.write(chunk, this.host.now(), { more })) cb();
+    // A burst of writes (a writer's loop, or Node releasing what it held during backpressure) is
+    // cut into segments once, at the end of the burst: full-size segments instead of one full
+    // segment plus a small remainder per write (a 64 KiB write is two ESP frames over TCP, or
+    // 32 KiB segments plus a remainder to a loopback peer over UDP, otherwise).
+    if (stream.conn!.write(chunk, this.host.now(), { more: true })) cb();
     else stream.blocked.push(cb); // released on the connection's 'drain': Node's backpressure
-    if (!more) this.flush(stream);
-    else if (!stream.sendScheduled) {
+    if (!stream.sendScheduled) {
       stream.sendScheduled = true;
       queueMicrotask(() => {
         stream.sendScheduled = false;
@@ -458,6 +472,17 @@ export class StreamMux {
   /** The stream configuration over a TCP carrier, made once (connections resolve a config object once, see StreamConnection). */
   private tcpConfig: Partial<StreamConfig> | undefined;
 
+  /**
+   * What a UDP path to the peer carries per segment: `loopbackMss` to a loopback address (the
+   * datagram never leaves this machine; the peer, which sees us on loopback too, announces as
+   * much in its SYN), `mss` to anywhere else, where the path MTU is unknown. (A relay on
+   * loopback in front of a remote peer is covered by the peer's own, smaller announcement.)
+   */
+  private pathMss(s: Session): number {
+    const cfg = resolvedStreamConfig(this.config);
+    return isLoopbackPeer(s.locator.peer) ? cfg.loopbackMss : cfg.mss;
+  }
+
   private newConn(stream: HostStream, role: 'client' | 'server'): StreamConnection {
     // Over a TCP carrier, TCP already segments, retransmits and orders, so segments can be as
     // large as an ESP frame allows and the stream needs only flow control (no retransmission
@@ -465,7 +490,8 @@ export class StreamMux {
     // UDP they must fit a datagram on the path (default MSS) and the stream recovers losses itself.
     const overTcp = stream.session?.locator.carrier === 'tcp';
     const config = overTcp ? (this.tcpConfig ??= { ...TCP_CARRIER_STREAM, ...this.config, reliableCarrier: true }) : this.config;
-    return new StreamConnection({ localPort: stream.localPort, remotePort: stream.remotePort, initialSeq: randomInt(0, 2 ** 32 - 1), role, config });
+    const path = overTcp ? {} : { pathMss: this.pathMss(stream.session!) };
+    return new StreamConnection({ localPort: stream.localPort, remotePort: stream.remotePort, initialSeq: randomInt(0, 2 ** 32 - 1), role, config, ...path });
   }
 
   /** The reader of a paused stream wants data again: deliver what the connection held back. */

@@ -15,7 +15,7 @@ import { hitKey, type EngineContext } from '../../src/core/context.js';
 import type { PeerLocator } from '../../src/core/events.js';
 import type { LocatorCodec } from '../../src/core/registration.js';
 import { sealPacket } from '../../src/core/sealing.js';
-import { announceCandidates, probePath, requestRegistration, seqAfter } from '../../src/core/update.js';
+import { announceCandidates, checkLocator, probePath, requestRegistration, seqAfter } from '../../src/core/update.js';
 import { HostIdentity } from '../../src/crypto/identity.js';
 import {
   decodeLocatorValue,
@@ -85,13 +85,19 @@ interface Lab {
   deliver(to: SimNode, packet: Uint8Array, fromKey: string): void;
 }
 
-function lab(seed: string, opts: EngineOptions = {}, deps: { locators?: (net: SimNetwork) => LocatorCodec<PeerLocator> } = {}): Lab {
+/** Two established peers (HIPv1 with `opts.version` 1, which needs `deps.identities` RSA). */
+function lab(
+  seed: string,
+  opts: EngineOptions = {},
+  deps: { locators?: (net: SimNetwork) => LocatorCodec<PeerLocator>; identities?: [HostIdentity, HostIdentity] } = {},
+): Lab {
   const net = new SimNetwork(seed);
   const d = deps.locators ? { locators: deps.locators(net) } : {};
-  const a = net.addNode('a', idA, { idleTimeoutMs: 0, ...opts }, d);
-  const b = net.addNode('b', idB, { idleTimeoutMs: 0, ...opts }, d);
-  const hitA = a.engine.localHit(2);
-  const hitB = b.engine.localHit(2);
+  const [ia, ib] = deps.identities ?? [idA, idB];
+  const a = net.addNode('a', ia, { idleTimeoutMs: 0, ...opts }, d);
+  const b = net.addNode('b', ib, { idleTimeoutMs: 0, ...opts }, d);
+  const hitA = a.engine.localHit(opts.version ?? 2);
+  const hitB = b.engine.localHit(opts.version ?? 2);
   a.engine.connect(hitB, [b.locator], net.now);
   net.run(net.now + 10_000);
   expect(a.engine.association(hitB)?.state).toBe('ESTABLISHED');
@@ -576,6 +582,22 @@ describe('rekeying: only an ESP_INFO that names the SA in use, with a new non-ze
     const refused = ask(l2, [espInfo(spis(l2).aPeer, 0x5000), dh]);
     expect(getParam(refused, ParamType.ESP_INFO)).toBeUndefined();
     expect(assoc(l2.a, l2.hitB).update.rekey).toBeUndefined();
+  });
+
+  it('HIPv1: a DH rekey is taken only in a group of dhGroupsV1', () => {
+    const rsa = (): HostIdentity => HostIdentity.generate({ algorithm: 'rsa', rsaBits: 1024 });
+    for (const [group, taken] of [
+      [7, false],
+      [3, true],
+    ] as const) {
+      const l = lab(`peer-rekey-v1-${group}`, { version: 1 }, { identities: [rsa(), rsa()] });
+      silence(l, 'a');
+      const key = inside(l.b).ctx.provider.dhGenerate(group);
+      const answer = ask(l, [espInfo(spis(l).aPeer, 0x5000), { type: ParamType.DIFFIE_HELLMAN, values: [{ group, publicValue: key.publicValue }] } as HipParam]);
+      expect(getParam(answer, ParamType.ACK)!.updateIds, `group ${group}`).toEqual([1]);
+      expect(getParam(answer, ParamType.ESP_INFO) !== undefined, `group ${group}`).toBe(taken);
+      if (taken) expect(getParam(answer, ParamType.DIFFIE_HELLMAN)!.values[0]!.group).toBe(group);
+    }
   });
 
   it('a DH rekey starts the KEYMAT over at 0 with a new key of the peer group', () => {
@@ -1097,5 +1119,165 @@ describe('only the UPDATE that acknowledges our REG_REQUEST carries its answer',
     expect(outcomes).toHaveLength(1);
     expect(outcomes[0]!.failed.map((f) => f.type)).toEqual([1]);
     expect(fromTo(l, 'a').filter((s) => getParam(s.pkt, ParamType.REG_REQUEST))).toHaveLength(1);
+  });
+});
+
+describe('the order of queued checks', () => {
+  const echoes = (l: Lab, who = 'b'): Sent[] => fromTo(l, who).filter((s) => getParam(s.pkt, ParamType.ECHO_REQUEST_SIGNED));
+
+  it('a preempting check goes first even when it was already queued behind other checks', () => {
+    const l = lab('preempt-queued');
+    for (const n of ['a2', 'a3']) l.net.addNode(n, idA);
+    silence(l, 'a');
+    l.b.engine.updateLocators([X], l.net.now);
+    l.net.flush();
+    // Checks that do not preempt (as the relay's hole punching asks for them) queue behind the
+    // announcement in flight.
+    const ctx = inside(l.b).ctx;
+    const a = assoc(l.b, l.hitA);
+    checkLocator(ctx, a, { key: 'sim:a2' }, false, l.net.now, false);
+    checkLocator(ctx, a, { key: 'sim:a3' }, false, l.net.now, false);
+    l.net.flush();
+    expect(echoes(l)).toEqual([]);
+    // ESP from a2: its check preempts the announcement and goes out first, before a3's.
+    l.b.engine.received(l.hitA, { key: 'sim:a2' }, 100, l.net.now);
+    l.net.flush();
+    expect(echoes(l).map((s) => s.to)).toEqual(['a2']);
+  });
+
+  it('a queued check of a locator that became the path meanwhile is skipped', () => {
+    const l = lab('verify-activated');
+    l.net.addNode('a2', idA);
+    l.net.addNode('a3', idA);
+    silence(l, 'a');
+    // ESP from a2, then from a3: a2 is checked, a3 waits.
+    l.b.engine.received(l.hitA, { key: 'sim:a2' }, 100, l.net.now);
+    l.b.engine.received(l.hitA, { key: 'sim:a3' }, 100, l.net.now);
+    l.net.flush();
+    expect(echoes(l).map((s) => s.to)).toEqual(['a2']);
+    // The peer announces a move to a3: the answer is the check of a3 (a2's is cancelled).
+    l.deliver(l.b, sealUpdate(l.a, l.hitB, [seqParam(1), { type: ParamType.LOCATOR_SET, locators: [espAddress(3)] }]), 'sim:a3');
+    const check = echoes(l).at(-1)!;
+    expect(check.to).toBe('a3');
+    // The echo returns: a3 is the path, and the check still queued for it is not sent.
+    const nonce = getParam(check.pkt, ParamType.ECHO_REQUEST_SIGNED)!.opaque;
+    l.deliver(l.b, sealUpdate(l.a, l.hitB, [ackParam(getParam(check.pkt, ParamType.SEQ)!.updateId), { type: ParamType.ECHO_RESPONSE_SIGNED, opaque: nonce }]), 'sim:a3');
+    expect(l.b.engine.association(l.hitA)!.locator.key).toBe('sim:a3');
+    expect(echoes(l).map((s) => s.to)).toEqual(['a2', 'a3', 'a2']);
+  });
+
+  it('checkLocator of the current locator does nothing, not even cancel our announcement in flight', () => {
+    const l = lab('check-current');
+    silence(l, 'b');
+    l.a.engine.updateLocators([X], l.net.now);
+    l.net.flush();
+    const a = assoc(l.a, l.hitB);
+    const seq = a.update.out!.seq;
+    checkLocator(inside(l.a).ctx, a, a.locator, false, l.net.now);
+    l.net.flush();
+    expect(a.update.out).toMatchObject({ purpose: 'announce', seq });
+    expect(a.update.wants).toEqual([]);
+    expect(fromTo(l, 'a')).toHaveLength(1);
+  });
+});
+
+describe('rekeys never draw the same keys twice', () => {
+  const keyBytes = (sa: { outbound: { enc: Uint8Array; auth: Uint8Array }; inbound: { enc: Uint8Array; auth: Uint8Array } }): number =>
+    sa.outbound.enc.length + sa.outbound.auth.length + sa.inbound.enc.length + sa.inbound.auth.length;
+
+  it('the next rekey starts in KEYMAT where the keys of the previous one end (encryption and integrity keys)', () => {
+    // Suite 8 (AES-128-CBC with HMAC-SHA-256) has integrity keys; AES-GCM has none.
+    for (const espSuites of [[8], [13]]) {
+      const l = lab(`keymat-next-${espSuites[0]}`, { espSuites });
+      l.a.engine.rekey(l.hitB, l.net.now);
+      l.net.run(l.net.now + 10_000);
+      l.a.engine.rekey(l.hitB, l.net.now);
+      l.net.run(l.net.now + 10_000);
+      const [first, second] = SimNetwork.eventsOf(l.a, 'rekeyed');
+      expect(first!.sa.outbound.auth.length > 0, `suite ${espSuites[0]}`).toBe(espSuites[0] === 8);
+      expect(second!.sa.keymatIndex, `suite ${espSuites[0]}`).toBe(first!.sa.keymatIndex + keyBytes(first!.sa));
+      expect(bytesEqual(second!.sa.outbound.enc, first!.sa.outbound.enc)).toBe(false);
+    }
+  });
+
+  it('two DH rekeys in a row: the second draws from its own new secret, not the first one (both start at index 0)', () => {
+    const l = lab('dh-twice');
+    for (let i = 0; i < 2; i++) {
+      expect(l.a.engine.rekey(l.hitB, l.net.now, { dh: true })).toBe(true);
+      l.net.run(l.net.now + 10_000);
+    }
+    const [first, second] = SimNetwork.eventsOf(l.a, 'rekeyed');
+    expect([first!.sa.keymatIndex, second!.sa.keymatIndex]).toEqual([0, 0]);
+    // (The default suite is AES-GCM: its keys are all in `enc`.)
+    expect(bytesEqual(second!.sa.outbound.enc, first!.sa.outbound.enc)).toBe(false);
+    expect(bytesEqual(second!.sa.inbound.enc, first!.sa.inbound.enc)).toBe(false);
+    const [, theirs] = SimNetwork.eventsOf(l.b, 'rekeyed');
+    expect(bytesEqual(second!.sa.outbound.enc, theirs!.sa.inbound.enc)).toBe(true);
+  });
+});
+
+describe('the SPI table stays bounded: every SPI a rekey gives up is free again', () => {
+  /** The SPIs the engine has handed out and not yet released. */
+  const liveSpis = (n: SimNode): { has(spi: number): boolean; size: number } => (n.engine as unknown as { spis: { has(spi: number): boolean; size: number } }).spis;
+
+  it('a finished rekey frees the SPI it replaced', () => {
+    const l = lab('spi-rekeyed');
+    const before = l.a.engine.association(l.hitB)!.sa!.localSpi;
+    expect(liveSpis(l.a).size).toBe(1);
+    l.a.engine.rekey(l.hitB, l.net.now);
+    l.net.run(l.net.now + 10_000);
+    const after = l.a.engine.association(l.hitB)!.sa!.localSpi;
+    expect(after).not.toBe(before);
+    expect(liveSpis(l.a).has(before)).toBe(false);
+    expect(liveSpis(l.a).has(after)).toBe(true);
+    expect(liveSpis(l.a).size).toBe(1);
+    // The same on the answering end.
+    expect(liveSpis(l.b).size).toBe(1);
+  });
+
+  it('a rekey nobody acknowledges frees the SPI it proposed', () => {
+    const l = lab('spi-unanswered');
+    silence(l, 'b');
+    l.a.engine.rekey(l.hitB, l.net.now);
+    l.net.flush();
+    expect(liveSpis(l.a).size).toBe(2);
+    l.net.run(l.net.now + 70_000);
+    expect(SimNetwork.eventsOf(l.a, 'path').map((e) => e.detail)).toEqual(['rekey UPDATE not acknowledged']);
+    expect(liveSpis(l.a).size).toBe(1);
+    expect(liveSpis(l.a).has(l.a.engine.association(l.hitB)!.sa!.localSpi)).toBe(true);
+  });
+
+  it('a DH rekey ended by a DH value that does not work frees the SPI it proposed', () => {
+    const l = lab('spi-bad-dh');
+    silence(l, 'b');
+    l.a.engine.rekey(l.hitB, l.net.now, { dh: true });
+    l.net.flush();
+    const mine = fromTo(l, 'a')[0]!.pkt;
+    expect(liveSpis(l.a).size).toBe(2);
+    const bLocal = l.b.engine.association(l.hitA)!.sa!.localSpi;
+    const notAPoint = { type: ParamType.DIFFIE_HELLMAN, values: [{ group: 7, publicValue: new Uint8Array(64).fill(7) }] } as HipParam;
+    l.deliver(l.a, sealUpdate(l.b, l.hitA, [seqParam(1), ackParam(getParam(mine, ParamType.SEQ)!.updateId), espInfo(bLocal, 0x6000), notAPoint]), 'sim:b');
+    expect(drops(l.a).map((d) => d[0])).toEqual(['bad-dh']);
+    expect(liveSpis(l.a).size).toBe(1);
+  });
+});
+
+describe('NAT keepalives count our UPDATEs as traffic', () => {
+  it('no keepalive NOTIFY while our UPDATEs keep the path busy; one keepaliveMs after the last', () => {
+    const l = lab('keepalive-update', { keepaliveMs: 15_000 });
+    const notifies = (): number[] => l.net.log.filter((x) => x.from === 'a' && x.packetType === PacketType.NOTIFY).map((x) => x.at);
+    const start = l.net.now;
+    // An UPDATE of ours every 10 s (the peer answers each): the path is never idle for 15 s.
+    for (let i = 1; i <= 4; i++) {
+      l.net.run(start + i * 10_000);
+      l.net.now = start + i * 10_000;
+      l.a.engine.updateLocators([i % 2 ? X : Y], l.net.now);
+      l.net.flush();
+    }
+    const last = fromTo(l, 'a').at(-1)!.at;
+    l.net.run(last + 14_000);
+    expect(notifies()).toEqual([]);
+    l.net.run(last + 16_000);
+    expect(notifies()).toEqual([last + 15_000]);
   });
 });

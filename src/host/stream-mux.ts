@@ -503,7 +503,7 @@ export class StreamMux {
     // Over a TCP carrier, TCP already segments, retransmits and orders, so segments can be as
     // large as an ESP frame allows and the stream needs only flow control (no retransmission
     // layer: segments lost with a broken connection come back through carrierReplaced); over
-    // UDP they must fit a datagram on the path (default MSS) and the stream recovers losses itself.
+    // UDP they must fit a datagram on the path (see pathMss) and the stream recovers losses itself.
     const s = stream.session!;
     const path = s.locator.carrier === 'tcp' ? {} : { pathMss: this.pathMss(s) };
     return new StreamConnection({ localPort: stream.localPort, remotePort: stream.remotePort, initialSeq: randomInt(0, 2 ** 32 - 1), role, config: this.connConfig(s), ...path });

@@ -56,8 +56,6 @@ interface QueuedDatagram {
 }
 
 const DEFAULT_QUEUE_LIMIT = 1 << 20;
-/** Datagrams up to this many bytes are joined to their inner header before sealing (see transmitDatagram). */
-const JOIN_DATAGRAMS_UP_TO = 1024;
 /** See {@link HostOptions.connectTimeoutMs}. */
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
@@ -573,11 +571,10 @@ export class HipHost extends EventEmitter<HostEvents> {
   private transmitDatagram(s: Session, d: QueuedDatagram): void {
     // libhipl: the carrier ports are the application's ports; data goes as is.
     if (s.clearText) return this.sendClear(s, d.data);
-    // A small datagram is joined to its header: copying up to ~1 KiB costs less than the cipher
-    // update() a separate piece takes (npx tsx bench/seal-parts.ts); a larger one is sealed as
-    // pieces, never copied. A checksum, computed only when captures can show the inner packet
-    // (the ICV authenticates the bytes), needs the whole datagram.
-    if (this.innerVisible || d.data.length <= JOIN_DATAGRAMS_UP_TO) this.sendEsp(s, INNER_UDP, encodeInnerDatagram(d, s.localHit, s.peerHit, { checksum: this.innerVisible }));
+    // Header and data are sealed as pieces (sealParts gathers them itself). A checksum, computed
+    // only when captures can show the inner packet (the ICV authenticates the bytes), needs the
+    // whole datagram.
+    if (this.innerVisible) this.sendEsp(s, INNER_UDP, encodeInnerDatagram(d, s.localHit, s.peerHit, { checksum: true }));
     else this.sendEsp(s, INNER_UDP, [innerDatagramHeader(d), d.data]);
     if (this.engine.config.peerLossMs > 0) this.unheard.record(s.peerHitText, d, this.now(), this.engine.lastHeard(s.peerHit));
   }
@@ -641,13 +638,14 @@ export class HipHost extends EventEmitter<HostEvents> {
   }
 
   /**
-   * @internal Seal and send one inner packet to an established peer. A payload given as pieces
-   * (segment header, data) is sealed and written as pieces, without joining copies.
+   * @internal Seal and send one inner packet to an established peer. A payload may be given as
+   * pieces (segment header, data); the packet is written as pieces (with AES-GCM: header,
+   * ciphertext, ICV), never joined in a copy.
    */
   sendEsp(s: Session, nextHeader: number, payload: Uint8Array | readonly Uint8Array[]): void {
-    let packet: Uint8Array | Buffer[];
+    let packet: Buffer[];
     try {
-      packet = Array.isArray(payload) ? s.outbound!.sealParts(payload, nextHeader) : s.outbound!.seal(payload as Uint8Array, nextHeader);
+      packet = s.outbound!.sealParts(Array.isArray(payload) ? payload : [payload as Uint8Array], nextHeader);
     } catch (e) {
       // The SA is used up (a rekey should have replaced it long before; a '32bit' SA stops at
       // 2^32 - 1): the packet is lost, never sent with a wrapped sequence number, and no caller
@@ -1118,7 +1116,10 @@ export class HipHost extends EventEmitter<HostEvents> {
   private schedule(): void {
     if (this.closed) return;
     const next = Math.min(this.engine.nextTimeout() ?? Infinity, this.streams.nextTimeout() ?? Infinity);
-    if (next === this.timerAt && this.timer) return;
+    // A timer that fires no later than `next` is kept: firing early is harmless (nothing is
+    // due, and this runs again). Deadlines that move later with every packet (the idle timeout,
+    // a delayed ACK the reply then cancels) cost a clearTimeout and a setTimeout per packet.
+    if (this.timer && this.timerAt <= next) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = next;

@@ -938,6 +938,8 @@ export class HipHost extends EventEmitter<HostEvents> {
   private onEngineEvent(e: EngineEvent): void {
     switch (e.type) {
       case 'bex':
+        // Several per handshake: the event (and its HIT text) only for someone listening.
+        if (this.listenerCount('bex') === 0) return;
         this.emit('bex', { step: e.step, packetType: e.packetType, peerHit: formatHit(e.peerHit), elapsedMs: e.elapsedMs, retransmission: e.retransmission });
         return;
       case 'established':

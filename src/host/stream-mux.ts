@@ -10,7 +10,7 @@ import { HipArgumentError, HipError, HipProtocolError } from '../errors.js';
 import { PortTable } from './port-table.js';
 import type { Session } from './session.js';
 import { isLoopbackPeer, type TcpConnection } from '../transport/index.js';
-import { decodeSegment, encodeSegment, REFUSED, resetForUnmatched, resolvedStreamConfig, StreamConnection, type StreamConfig } from './stream-protocol.js';
+import { decodeSegment, encodeSegment, REFUSED, resetForUnmatched, resolvedStreamConfig, StreamConnection, type Segment, type StreamConfig } from './stream-protocol.js';
 
 /** What the multiplexer needs from its host. */
 export interface StreamHost {
@@ -51,6 +51,13 @@ const TCP_WRITE_BATCH = 256 * 1024;
  * ACK only releases kept data and moves the window: every ACK is an ESP packet both ends pay for.
  */
 const TCP_CARRIER_STREAM = { mss: TCP_CARRIER_MSS, sendBufferBytes: 1024 * 1024, ackEverySegments: 8 };
+/**
+ * Stream defaults over UDP to a loopback peer (the host's `stream` option overrides them): a
+ * send buffer as large as the peer's default window, as over TCP. With 256 KiB, eight 32 KiB
+ * segments were all a writer could have unacknowledged, so a receiver that was scheduled late
+ * (a loaded machine) stalled the sender for its whole delay.
+ */
+const LOOPBACK_STREAM = { sendBufferBytes: 1024 * 1024 };
 
 /**
  * A byte stream to a peer named by its HIT: a Node Duplex. Exported publicly as `HiplStream`;
@@ -471,6 +478,8 @@ export class StreamMux {
 
   /** The stream configuration over a TCP carrier, made once (connections resolve a config object once, see StreamConnection). */
   private tcpConfig: Partial<StreamConfig> | undefined;
+  /** The stream configuration over UDP to a loopback peer, made once likewise. */
+  private loopbackConfig: Partial<StreamConfig> | undefined;
 
   /**
    * What a UDP path to the peer carries per segment: `loopbackMss` to a loopback address (the
@@ -483,15 +492,21 @@ export class StreamMux {
     return isLoopbackPeer(s.locator.peer) ? cfg.loopbackMss : cfg.mss;
   }
 
+  /** The configuration of a new stream over the session's carrier and path. */
+  private connConfig(s: Session): Partial<StreamConfig> {
+    if (s.locator.carrier === 'tcp') return (this.tcpConfig ??= { ...TCP_CARRIER_STREAM, ...this.config, reliableCarrier: true });
+    if (isLoopbackPeer(s.locator.peer)) return (this.loopbackConfig ??= { ...LOOPBACK_STREAM, ...this.config });
+    return this.config;
+  }
+
   private newConn(stream: HostStream, role: 'client' | 'server'): StreamConnection {
     // Over a TCP carrier, TCP already segments, retransmits and orders, so segments can be as
     // large as an ESP frame allows and the stream needs only flow control (no retransmission
     // layer: segments lost with a broken connection come back through carrierReplaced); over
-    // UDP they must fit a datagram on the path (default MSS) and the stream recovers losses itself.
-    const overTcp = stream.session?.locator.carrier === 'tcp';
-    const config = overTcp ? (this.tcpConfig ??= { ...TCP_CARRIER_STREAM, ...this.config, reliableCarrier: true }) : this.config;
-    const path = overTcp ? {} : { pathMss: this.pathMss(stream.session!) };
-    return new StreamConnection({ localPort: stream.localPort, remotePort: stream.remotePort, initialSeq: randomInt(0, 2 ** 32 - 1), role, config, ...path });
+    // UDP they must fit a datagram on the path (see pathMss) and the stream recovers losses itself.
+    const s = stream.session!;
+    const path = s.locator.carrier === 'tcp' ? {} : { pathMss: this.pathMss(s) };
+    return new StreamConnection({ localPort: stream.localPort, remotePort: stream.remotePort, initialSeq: randomInt(0, 2 ** 32 - 1), role, config: this.connConfig(s), ...path });
   }
 
   /** The reader of a paused stream wants data again: deliver what the connection held back. */
@@ -557,24 +572,28 @@ export class StreamMux {
       while (tcp.pendingBytes < TCP_WRITE_BATCH) {
         const seg = conn.pollSegment();
         if (!seg) break;
-        // Without a checksum the header does not depend on the data: header and data of a large
-        // segment go to ESP as two pieces, so the data is never copied behind its header (a
-        // small one is cheaper copied than sealed and written in pieces).
-        if (checksum || seg.data.length < GATHER_MIN) this.host.sendEsp(s, INNER_TCP, encodeSegment(seg, s.localHit, s.peerHit, { checksum }));
-        else this.host.sendEsp(s, INNER_TCP, [encodeSegment({ ...seg, data: EMPTY }, s.localHit, s.peerHit, { checksum: false }), seg.data]);
+        this.sendSegment(s, seg, checksum);
       }
       tcp.uncork();
       if (tcp.needsDrain) this.waitForDrain(tcp, s);
     } else {
-      for (let seg = conn.pollSegment(); seg; seg = conn.pollSegment()) {
-        this.host.sendEsp(s, INNER_TCP, encodeSegment(seg, s.localHit, s.peerHit, { checksum }));
-      }
+      for (let seg = conn.pollSegment(); seg; seg = conn.pollSegment()) this.sendSegment(s, seg, checksum);
     }
     // A closed connection lingers to re-acknowledge a repeated FIN; forget it only when it is done.
     if (conn.state === 'closed' && conn.nextTimeout() === undefined) {
       this.streams.delete(key(stream.remoteHit, stream.localPort, stream.remotePort));
     }
     this.host.reschedule();
+  }
+
+  /**
+   * Seal and send one segment. Without a checksum the header does not depend on the data: header
+   * and data of a large segment go to ESP as two pieces (a gathered seal and send), so the data
+   * is never copied behind its header; a small one is cheaper copied than sealed and sent in pieces.
+   */
+  private sendSegment(s: Session, seg: Segment, checksum: boolean): void {
+    if (checksum || seg.data.length < GATHER_MIN) this.host.sendEsp(s, INNER_TCP, encodeSegment(seg, s.localHit, s.peerHit, { checksum }));
+    else this.host.sendEsp(s, INNER_TCP, [encodeSegment({ ...seg, data: EMPTY }, s.localHit, s.peerHit, { checksum: false }), seg.data]);
   }
 
   /** Once the TCP carrier has drained, send what the session's streams held back. */

@@ -10,6 +10,7 @@ import { bytesToHex } from '../../src/bytes.js';
 import { HipHost } from '../../src/host/host.js';
 import { udpLocator } from '../../src/host/locator.js';
 import { decodeSegment, encodeSegment, MAX_UDP_SEGMENT_DATA, StreamConnection, type Segment } from '../../src/host/stream-protocol.js';
+import { isLoopbackPeer } from '../../src/transport/index.js';
 import { HIT_A, HIT_B, Sim, dataSegments, payload } from './stream-protocol-sim.js';
 
 const NO_FLAGS = { syn: false, ack: false, fin: false, rst: false, psh: false };
@@ -194,12 +195,18 @@ describe('the host cuts segments when the peer moves off loopback', () => {
     const b = await HipHost.create({ udp: { address: '127.0.0.1' } });
     try {
       a.peers.add(b.hit(), { address: '127.0.0.1', port: b.udpAddress!.port });
-      b.listenStream(9, (s) => s.resume());
+      // More than the SYN's 1200 bytes arrive only once the client has the server's SYN+ACK.
+      const flowing = new Promise<void>((resolve) =>
+        b.listenStream(9, (s) => {
+          let got = 0;
+          s.on('data', (d: Buffer) => (got += d.length) > 64 * 1024 && resolve());
+        }),
+      );
       const s = a.openStream(b.hit(), 9);
       await new Promise((r) => s.once('connect', r));
       const conn = (s as unknown as { conn: StreamConnection }).conn;
       s.write(Buffer.alloc(256 * 1024, 1));
-      await new Promise((r) => setTimeout(r, 50));
+      await flowing;
       expect(conn.maxSegmentBytes).toBe(LARGE);
       // What the host does on a 'locator' event, with a locator elsewhere (nothing is sent
       // there: the session's locator is read only to size segments, then put back).
@@ -214,6 +221,12 @@ describe('the host cuts segments when the peer moves off loopback', () => {
       await Promise.all([a.shutdown(0), b.shutdown(0)]);
     }
   });
+});
+
+it('a loopback peer is 127.0.0.0/8 or ::1 in any spelling, and nothing else', () => {
+  const lo = (address: string): boolean => isLoopbackPeer({ address, port: 1, family: address.includes(':') ? 6 : 4 });
+  expect(['127.0.0.1', '127.255.0.9', '::1', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1'].map(lo)).toEqual([true, true, true, true, true]);
+  expect(['128.0.0.1', '10.0.0.1', '::2', '::ffff:10.0.0.1', 'fe80::1%eth0', 'not an address'].map(lo)).toEqual([false, false, false, false, false, false]);
 });
 
 it('MAX_UDP_SEGMENT_DATA leaves room for the largest segment header and ESP overhead in a 65507-byte datagram', () => {

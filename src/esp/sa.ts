@@ -38,8 +38,9 @@
  * check them). The window is consulted before the ICV and updated only when the whole packet
  * has been accepted, so neither forged nor malformed packets move it.
  *
- * The per-packet path uses node:crypto directly (one cipher context per packet, one output
- * Buffer per sealed packet) because it is the throughput-critical part of the library.
+ * The per-packet path uses node:crypto directly (one cipher context per packet, as few cipher
+ * calls and buffers per packet as the API allows) because it is the throughput-critical part of
+ * the library.
  * @module
  */
 

@@ -529,6 +529,26 @@ function copyRandom(random: (n: number) => Uint8Array, out: Buffer, offset: numb
   out.set(r.subarray(0, n), offset);
 }
 
+/** An accepted packet, as {@link InboundSa.open} returns it: no bigint is made per packet unless `seq` is read. */
+class OpenedPacket implements OpenedEspPacket {
+  readonly #hi: number;
+  readonly #lo: number;
+
+  constructor(
+    readonly payload: Uint8Array,
+    readonly nextHeader: number,
+    hi: number,
+    lo: number,
+  ) {
+    this.#hi = hi;
+    this.#lo = lo;
+  }
+
+  get seq(): bigint {
+    return (BigInt(this.#hi) << 32n) | BigInt(this.#lo);
+  }
+}
+
 /**
  * The receiving half of an ESP SA: authenticates, decrypts and replay-checks ESP packets.
  *
@@ -655,7 +675,7 @@ export class InboundSa {
     win.update(hi, lo);
     this.stats.packets++;
     this.stats.bytes += payloadEnd;
-    return { payload: pt.subarray(0, payloadEnd), nextHeader, seq: (BigInt(hi) << 32n) | BigInt(lo) };
+    return new OpenedPacket(pt.subarray(0, payloadEnd), nextHeader, hi, lo);
   }
 
   #hmacOk(buf: Buffer, end: number, hi: number): boolean {

@@ -56,6 +56,8 @@ interface QueuedDatagram {
 }
 
 const DEFAULT_QUEUE_LIMIT = 1 << 20;
+/** What {@link HipHost.sendDatagram} returns once the datagram is handed to the carrier. */
+const SENT: Promise<void> = Promise.resolve();
 /** See {@link HostOptions.connectTimeoutMs}. */
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
@@ -549,11 +551,26 @@ export class HipHost extends EventEmitter<HostEvents> {
    * Send a datagram to `peerHit`:`dstPort` from our `srcPort`. Runs the BEX first if needed;
    * data given meanwhile is queued (bounded by `queueLimitBytes`) and sent once established.
    */
-  async sendDatagram(peerHit: string | Uint8Array, srcPort: number, dstPort: number, data: Uint8Array): Promise<void> {
-    const hit = canonicalHit(peerHit);
-    const session = this.sessionsByHit.get(hit);
-    if (session) return this.transmitDatagram(session, { srcPort, dstPort, data });
-    this.enqueue(hit, { srcPort, dstPort, data: data.slice() });
+  sendDatagram(peerHit: string | Uint8Array, srcPort: number, dstPort: number, data: Uint8Array): Promise<void> {
+    // Not an async function: on an established association (every datagram but the first few)
+    // it returns one shared settled promise instead of making one per datagram.
+    let hit: string;
+    try {
+      hit = canonicalHit(peerHit);
+      const session = this.sessionsByHit.get(hit);
+      if (session) {
+        this.transmitDatagram(session, { srcPort, dstPort, data });
+        return SENT;
+      }
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.sendAfterBex(hit, { srcPort, dstPort, data: data.slice() });
+  }
+
+  /** {@link sendDatagram} without an association yet: queue the datagram and run the BEX. */
+  private async sendAfterBex(hit: string, d: QueuedDatagram): Promise<void> {
+    this.enqueue(hit, d);
     await this.connect(hit);
   }
 

@@ -9,6 +9,7 @@ import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { HipHost } from '../src/host/host.js';
 import { HostIdentity } from '../src/crypto/identity.js';
+import { UDP_SOCKET_BUFFER_BYTES } from '../src/transport/udp-carrier.js';
 import { selfSignedP256, type SelfSigned } from './x509.js';
 
 /** Stream contestants. */
@@ -150,10 +151,15 @@ export interface DgramEnd {
 
 const DGRAM_PORT = 9;
 
-/** A datagram endpoint of `impl`; a server answers whoever sent to it last. */
-export async function dgramEnd(impl: Impl): Promise<DgramEnd> {
+/**
+ * A datagram endpoint of `impl`; a server answers whoever sent to it last. `carrierBuffers`
+ * gives a plain UDP socket the kernel buffers hipl's UDP carrier asks for (the bulk anchor, so
+ * that a receiver's buffer is not what tells the two apart).
+ */
+export async function dgramEnd(impl: Impl, opts: { carrierBuffers?: boolean } = {}): Promise<DgramEnd> {
   if (impl === 'udp') {
-    const sock = dgram.createSocket('udp4');
+    const buffers = opts.carrierBuffers ? { recvBufferSize: UDP_SOCKET_BUFFER_BYTES, sendBufferSize: UDP_SOCKET_BUFFER_BYTES } : {};
+    const sock = dgram.createSocket({ type: 'udp4', ...buffers });
     await new Promise<void>((r) => sock.bind(0, LO, r));
     let last: { port: number } | undefined;
     let handler: (d: Uint8Array) => void = () => undefined;

@@ -1,6 +1,7 @@
 /**
  * 64-byte ping-pong between two hosts in one process over one carrier, for profiling and quick
- * checks: npx tsx bench/ping-once.ts [tcp|udp] [ms]
+ * checks, with the CPU time of a round trip (both ends; steadier than the rate on a shared
+ * machine): npx tsx bench/ping-once.ts [tcp|udp] [ms]
  */
 import { HipHost } from '../src/host/host.js';
 
@@ -15,6 +16,7 @@ await new Promise((r) => s.once('connect', r));
 const msg = Buffer.alloc(64, 1);
 let n = 0;
 const start = performance.now();
+const cpu0 = process.cpuUsage();
 await new Promise<void>((resolve) => {
   let have = 0;
   s.on('data', (d: Buffer) => {
@@ -27,7 +29,8 @@ await new Promise<void>((resolve) => {
   });
   s.write(msg);
 });
-console.log(`${carrier}: ${(n / ((performance.now() - start) / 1000)).toFixed(0)} round trips/s`);
+const cpu = process.cpuUsage(cpu0);
+console.log(`${carrier}: ${(n / ((performance.now() - start) / 1000)).toFixed(0)} round trips/s, ${((cpu.user + cpu.system) / n).toFixed(1)} µs CPU per round trip`);
 if (process.env.STATS) console.log(n, a.associationStats(b.hit()));
 s.destroy();
 await Promise.all([a.shutdown(0), b.shutdown(0)]);

@@ -1,8 +1,9 @@
 /**
  * CPU per ESP seal (AES-128-GCM, 16-byte ICV) of an 8-byte header plus data, given as two pieces
- * (`sealParts`: one cipher update() per piece, nothing copied) or joined first (`seal`: one
- * update(), the data copied twice), at a few sizes: where copying starts to cost more than an
- * update() call. Medians of 5 runs. npx tsx bench/seal-parts.ts
+ * (`sealParts`: up to 16 KiB gathered into one staging buffer and encrypted by one cipher
+ * update(), larger ones one update() per piece, nothing copied) or joined by the caller first
+ * (`seal`: one update(), the data copied twice), at a few sizes. Medians of 5 runs.
+ * npx tsx bench/seal-parts.ts
  */
 import { randomBytes } from 'node:crypto';
 import { OutboundSa } from '../src/esp/sa.js';
@@ -20,7 +21,7 @@ function cpuPerCall(fn: () => void): number {
 }
 
 const median = (a: number[]): number => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
-for (const size of [64, 1400, 16384]) {
+for (const size of [64, 1400, 16384, 32768]) {
   const data = new Uint8Array(size);
   const parts: number[] = [];
   const joined: number[] = [];

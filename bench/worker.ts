@@ -6,6 +6,7 @@
  *   worker.ts client <impl>   answers { run: scenario, infos, ...params } with { result }
  */
 import type { Duplex } from 'node:stream';
+import { resolvedStreamConfig } from '../src/host/stream-protocol.js';
 import { heldBytes } from './memory.js';
 import { dgramEnd, streamClient, streamServer, type DgramEnd, type Impl, type ServerInfo, type StreamClient } from './impls.js';
 
@@ -33,11 +34,14 @@ async function server(): Promise<void> {
     const count = await dgramEnd(impl);
     let n = 0;
     count.onMessage(() => n++);
+    const sink = impl === 'udp' ? await dgramEnd(impl, { carrierBuffers: true }) : undefined;
+    let bytes = 0;
+    sink?.onMessage((d) => (bytes += d.length));
     process.on('message', (m: { q: string }) => {
-      if (m.q === 'count') send({ count: n });
+      if (m.q === 'count') send({ count: n, bytes });
       if (m.q === 'mem') send({ mem: mem() });
     });
-    send({ ready: true, infos: { echo: echo.info, count: count.info } });
+    send({ ready: true, infos: { echo: echo.info, count: count.info, ...(sink ? { sink: sink.info } : {}) } });
     return;
   }
   const held: Duplex[] = [];
@@ -200,6 +204,8 @@ async function slowReader(info: ServerInfo, ms: number): Promise<number> {
 }
 
 let dg: DgramEnd | undefined;
+/** The plain UDP bulk sender (kernel buffers as the carrier's). */
+let bulkEnd: DgramEnd | undefined;
 
 async function dgramPing(info: ServerInfo, ms: number): Promise<number> {
   dg ??= await dgramEnd(impl);
@@ -229,15 +235,19 @@ async function dgramPing(info: ServerInfo, ms: number): Promise<number> {
   return n / ((performance.now() - start) / 1000);
 }
 
-async function dgramBlast(info: ServerInfo, ms: number): Promise<number> {
-  dg ??= await dgramEnd(impl);
-  await dg.ready(info);
-  const msg = new Uint8Array(1400);
+/**
+ * Datagrams of `size` bytes sent as fast as the sender can, 64 per turn of the event loop, for
+ * `ms`; returns the seconds it sent for (the server counts what arrived).
+ */
+async function dgramBlast(info: ServerInfo, ms: number, size = 1400, from?: DgramEnd): Promise<number> {
+  const ep = from ?? (dg ??= await dgramEnd(impl));
+  await ep.ready(info);
+  const msg = new Uint8Array(size);
   const start = performance.now();
   const end = start + ms;
   await new Promise<void>((resolve) => {
     const burst = (): void => {
-      for (let i = 0; i < 64; i++) dg!.send(msg, info);
+      for (let i = 0; i < 64; i++) ep.send(msg, info);
       if (performance.now() < end) setImmediate(burst);
       else resolve();
     };
@@ -278,6 +288,8 @@ async function client(): Promise<void> {
           case 'release': for (const c of idle.splice(0)) await c.close(); result = 0; break;
           case 'dg-ping64': result = await dgramPing(m.infos.echo!, m.ms!); break;
           case 'dg-1400': result = await dgramBlast(m.infos.count!, m.ms!); break;
+          // Plain UDP bulk: datagrams as large as a stream's segments to a loopback peer.
+          case 'bulk-udp': result = await dgramBlast(m.infos.sink!, m.ms!, resolvedStreamConfig(undefined).loopbackMss, (bulkEnd ??= await dgramEnd(impl, { carrierBuffers: true }))); break;
           case 'mem': send({ mem: mem() }); return;
           default: throw new Error(`unknown scenario ${m.run}`);
         }

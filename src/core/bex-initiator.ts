@@ -24,6 +24,7 @@ import { allowed, chooseFromOffer, isDhChoiceConsistent, isNullHipCipher } from 
 import { bexEvent, errorText, establish, fail, opportunisticKey } from './lifecycle.js';
 import { responderRhash } from './peer-key.js';
 import { checkMac, sealPacket, verifySigned } from './sealing.js';
+import { VerifiedSignatures } from './verified-signatures.js';
 import { deriveSessionKeys, hipEncKeyLength } from './session-keys.js';
 import { newDhKey } from './dh-private.js';
 import { backoff } from './timers.js';
@@ -102,7 +103,7 @@ export function handleR1<L extends PeerLocator>(
     return ctx.drop('hit-mismatch', pkt.type, pkt.senderHit);
   }
   const verifyingKey = peer.verifyingKey;
-  if (!verifySigned(ctx.provider, raw, sig, { verifyingKey, schemes: peer.schemes, hiAlgorithm: hostId.algorithm })) {
+  if (!verifySigned(ctx.provider, raw, sig, { verifyingKey, schemes: peer.schemes, hiAlgorithm: hostId.algorithm }, R1_SIGNATURES)) {
     a.lastDrop = { reason: 'bad-signature', detail: 'the R1 signature does not verify' };
     return ctx.drop('bad-signature', pkt.type, pkt.senderHit);
   }
@@ -147,6 +148,13 @@ export function handleR1<L extends PeerLocator>(
   };
   continueSolving(ctx, a, now);
 }
+
+/**
+ * R1 signatures verified in this process, shared by every engine: a responder's R1 is signed
+ * once per generation, and a client that makes a new host per connection meets it again and
+ * again (verified-signatures.ts).
+ */
+const R1_SIGNATURES = new VerifiedSignatures();
 
 /** The longest we keep solving one puzzle, whatever lifetime the R1 grants. */
 const MAX_PUZZLE_SECONDS = 64;

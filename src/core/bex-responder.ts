@@ -28,6 +28,7 @@ import { allowed, chooseDhGroup, isNullHipCipher } from './negotiation.js';
 import { solutionKey, type Generation } from './responder.js';
 import { checkMac, sealPacket, verifySigned } from './sealing.js';
 import { withViaRvs } from './registration.js';
+import { knownPeerHit } from './peer-key-cache.js';
 import { deriveSessionKeys, hipEncKeyLength } from './session-keys.js';
 
 const optional = <T>(v: T | undefined): T[] => (v === undefined ? [] : [v]);
@@ -139,7 +140,10 @@ export function handleI2<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
   if (!bytesEqual(pkt.receiverHit, me.hit)) return ctx.drop('wrong-receiver-hit', pkt.type, pkt.senderHit);
   if ((pkt.controls & ~CONTROL_ANONYMOUS) !== 0) return ctx.drop('controls', pkt.type, pkt.senderHit);
   const existing = ctx.associations.get(hitKey(pkt.senderHit));
-  if (existing?.i2Digest && bytesEqual(existing.i2Digest, i2Digest(ctx, raw))) {
+  // Computed at most once: the duplicate check and, if accepted, the new association need it.
+  let digest: Uint8Array | undefined;
+  const digestOnce = (): Uint8Array => (digest ??= i2Digest(ctx, raw));
+  if (existing?.i2Digest && bytesEqual(existing.i2Digest, digestOnce())) {
     // A retransmitted I2: our R2 was lost. Resend it (v2). libhipl must never get duplicate
     // control traffic (HIPV1-PROFILE 16.10-11), so v1 drops it.
     if (existing.version === 2 && existing.r2 && (existing.state === HipState.R2_SENT || existing.state === HipState.ESTABLISHED)) {
@@ -270,7 +274,7 @@ export function handleI2<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
   a.peer = { publicKey: peer.publicKey, verifyingKey, schemes: peer.schemes, hiAlgorithm: hostId.algorithm };
   a.hipKeys = keys.hip;
   a.sa = { ...keys.esp, localSpi: ctx.allocateSpi(), peerSpi: espInfo.newSpi };
-  a.i2Digest = i2Digest(ctx, raw);
+  a.i2Digest = digestOnce();
   ctx.associations.set(hitKey(a.peerHit), a);
   // A BEX of ours still under way with this peer started the exchange (elapsedMs counts from
   // it); an association that was set up or torn down before did not: this BEX is a new one.
@@ -311,7 +315,9 @@ export function handleI2<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipP
 function hostIdNamesSender<L extends PeerLocator>(ctx: EngineContext<L>, pkt: HipPacket, hostId: HostIdParam, from: L, now: number): boolean {
   let hit: Uint8Array;
   try {
-    hit = pkt.version === 1 ? computeHitV1(hostId.hostIdentity) : computeHit(hostId.hostIdentity, hitSuite(pkt.senderHit) ?? 0);
+    hit =
+      knownPeerHit(ctx.provider, hostId, pkt.version, pkt.senderHit) ??
+      (pkt.version === 1 ? computeHitV1(hostId.hostIdentity) : computeHit(hostId.hostIdentity, hitSuite(pkt.senderHit) ?? 0));
   } catch (e) {
     ctx.drop('bad-host-id', pkt.type, pkt.senderHit, errorText(e));
     return false;

@@ -6,6 +6,7 @@
  * @module
  */
 import { bytesToHex } from '../bytes.js';
+import { hitSuite } from '../crypto/hit.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import type { HostIdParam } from '../wire/index.js';
 import type { CachedPeerKey } from './context.js';
@@ -23,8 +24,7 @@ const byProvider = new WeakMap<CryptoProvider, Map<string, CachedPeerKey>>();
 export function cachedPeerKey(provider: CryptoProvider, hostId: HostIdParam, version: 1 | 2, claimedHit: Uint8Array): CachedPeerKey {
   let cache = byProvider.get(provider);
   if (!cache) byProvider.set(provider, (cache = new Map()));
-  // The suite nibble of the claimed HIT picks the hash, so it is part of the key.
-  const key = `${version}:${hostId.algorithm}:${version === 2 ? claimedHit[3]! & 0x0f : 0}:${bytesToHex(hostId.hostIdentity)}`;
+  const key = cacheKey(hostId, version, claimedHit);
   let k = cache.get(key);
   if (k) {
     cache.delete(key);
@@ -35,4 +35,18 @@ export function cachedPeerKey(provider: CryptoProvider, hostId: HostIdParam, ver
   }
   cache.set(key, k); // most recently used last
   return k;
+}
+
+/**
+ * The HIT a HOST_ID hashes to, if its key is cached (no decoding, hashing or import when not):
+ * a responder checks an I2's HOST_ID against the sender's HIT before it spends a DH
+ * computation, and a returning initiator's is usually known.
+ */
+export function knownPeerHit(provider: CryptoProvider, hostId: HostIdParam, version: 1 | 2, claimedHit: Uint8Array): Uint8Array | undefined {
+  return byProvider.get(provider)?.get(cacheKey(hostId, version, claimedHit))?.hit;
+}
+
+function cacheKey(hostId: HostIdParam, version: 1 | 2, claimedHit: Uint8Array): string {
+  // The suite of the claimed HIT picks the hash (as decodePeerKey reads it), so it is part of the key.
+  return `${version}:${hostId.algorithm}:${version === 2 ? (hitSuite(claimedHit) ?? 0) : 0}:${bytesToHex(hostId.hostIdentity)}`;
 }

@@ -7,6 +7,7 @@ import { bytesEqual } from '../bytes.js';
 import type { CryptoProvider, SigningKey, VerifyingKey } from '../crypto/provider.js';
 import type { HashName, SignatureScheme } from '../crypto/keys.js';
 import { authenticatedBytes, emitPacket, ParamType, type HipPacket, type HipParam, type SignatureParam } from '../wire/index.js';
+import type { VerifiedSignatures } from './verified-signatures.js';
 
 /** How to MAC a packet. */
 export interface MacSpec {
@@ -73,7 +74,10 @@ export function checkSignature(
   schemes: readonly SignatureScheme[],
   signature: Uint8Array,
 ): boolean {
-  const input = authenticatedBytes(raw, type);
+  return verifiesInput(provider, authenticatedBytes(raw, type), key, schemes, signature);
+}
+
+function verifiesInput(provider: CryptoProvider, input: Uint8Array, key: VerifyingKey, schemes: readonly SignatureScheme[], signature: Uint8Array): boolean {
   return schemes.some((s) => provider.verify(key, s, input, signature));
 }
 
@@ -87,9 +91,16 @@ export interface Signer {
 
 /**
  * Check a received HIP_SIGNATURE or HIP_SIGNATURE_2: its Algorithm field must be the signer's
- * HI algorithm (RFC 7401 §5.2.14) and the signature must verify.
+ * HI algorithm (RFC 7401 §5.2.14) and the signature must verify. With `seen`, a signature that
+ * verified before over the same bytes under the same key is not verified again (R1s: see
+ * verified-signatures.ts).
  */
-export function verifySigned(provider: CryptoProvider, raw: Uint8Array, sig: SignatureParam, signer: Signer): boolean {
+export function verifySigned(provider: CryptoProvider, raw: Uint8Array, sig: SignatureParam, signer: Signer, seen?: VerifiedSignatures): boolean {
   if (sig.algorithm !== signer.hiAlgorithm) return false;
-  return checkSignature(provider, raw, sig.type, signer.verifyingKey, signer.schemes, sig.signature);
+  const input = authenticatedBytes(raw, sig.type);
+  const id = seen?.id(provider, input, sig.signature, signer.schemes);
+  if (id !== undefined && seen!.has(signer.verifyingKey, id)) return true;
+  if (!verifiesInput(provider, input, signer.verifyingKey, signer.schemes, sig.signature)) return false;
+  if (id !== undefined) seen!.add(signer.verifyingKey, id);
+  return true;
 }

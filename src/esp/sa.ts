@@ -38,8 +38,9 @@
  * check them). The window is consulted before the ICV and updated only when the whole packet
  * has been accepted, so neither forged nor malformed packets move it.
  *
- * The per-packet path uses node:crypto directly (one cipher context per packet, one output
- * Buffer per sealed packet) because it is the throughput-critical part of the library.
+ * The per-packet path uses node:crypto directly (one cipher context per packet, as few cipher
+ * calls and buffers per packet as the API allows) because it is the throughput-critical part of
+ * the library.
  * @module
  */
 
@@ -337,9 +338,9 @@ export class OutboundSa {
   /**
    * Protect one payload given as consecutive pieces (e.g. a segment header and the data it
    * carries) and return the ESP packet as pieces too, to be written out together (a gathered
-   * write): with AES-GCM neither the payload nor the packet is ever copied into one buffer,
-   * which for 64 KiB packets is most of what sealing allocates. Other suites seal the joined
-   * pieces and return one buffer. The bytes are exactly those {@link seal} would produce.
+   * write). With AES-GCM the packet is never joined into one buffer: the pieces are the header,
+   * the ciphertext and the ICV. Other suites seal the joined pieces and return one buffer. The
+   * bytes are exactly those {@link seal} would produce.
    *
    * @throws as {@link seal}.
    */
@@ -353,20 +354,37 @@ export class OutboundSa {
     if (p.kind !== Kind.Gcm) return [this.seal(parts.length === 1 ? parts[0]! : Buffer.concat(parts), nextHeader) as Buffer];
     checkNextHeader(nextHeader);
     this.#advance();
-    const hi = this.#hi;
-    const lo = this.#lo;
     const head = Buffer.allocUnsafe(HEADER + GCM_IV);
-    const c = this.#gcmStart(head, hi, lo);
-    const out: Buffer[] = [head];
-    // GCM is a counter mode: each update() returns exactly as many bytes as it was given.
-    for (const part of parts) if (part.length > 0) out.push(c.update(part));
-    const trailer = paddedLength(Kind.Gcm, len) - len;
-    const tail = Buffer.allocUnsafe(trailer + p.icv);
-    writeTrailer(tail, 0, trailer, nextHeader);
-    c.update(tail.subarray(0, trailer)).copy(tail, 0);
-    c.final();
-    c.getAuthTag().copy(tail, trailer);
-    out.push(tail);
+    const c = this.#gcmStart(head, this.#hi, this.#lo);
+    const padded = paddedLength(Kind.Gcm, len);
+    let out: Buffer[];
+    if (padded <= STAGE_BYTES) {
+      // Each update() call costs more than copying a few KiB (npx tsx bench/seal-parts.ts): the
+      // plaintext is gathered into the staging buffer and encrypted by one call. update()
+      // returns a new buffer, so nothing of the staging buffer leaves this call.
+      const stage = stagingBuffer();
+      let at = 0;
+      for (const part of parts) {
+        stage.set(part, at);
+        at += part.length;
+      }
+      writeTrailer(stage, len, padded, nextHeader);
+      const ct = c.update(stage.subarray(0, padded));
+      c.final();
+      out = [head, ct, c.getAuthTag()];
+    } else {
+      // Large pieces are not copied: one update() per piece (GCM is a counter mode, each call
+      // returns exactly as many bytes as it was given), the trailer and ICV in one last piece.
+      out = [head];
+      for (const part of parts) if (part.length > 0) out.push(c.update(part));
+      const trailer = padded - len;
+      const tail = Buffer.allocUnsafe(trailer + p.icv);
+      writeTrailer(tail, 0, trailer, nextHeader);
+      c.update(tail.subarray(0, trailer)).copy(tail, 0);
+      c.final();
+      c.getAuthTag().copy(tail, trailer);
+      out.push(tail);
+    }
     this.stats.packets++;
     this.stats.bytes += len;
     return out;
@@ -469,6 +487,20 @@ export class OutboundSa {
   }
 }
 
+/**
+ * Largest plaintext {@link OutboundSa.sealParts} gathers into the staging buffer before one
+ * cipher call: up to 16 KiB of data with a segment header and the trailer. Beyond it, copying
+ * costs as much as the update() calls it saves.
+ */
+const STAGE_BYTES = 16 * 1024 + 64;
+let staging: Buffer | undefined;
+
+/** The staging buffer every SA shares: sealing is synchronous and keeps no view of it. */
+function stagingBuffer(): Buffer {
+  // Outside Buffer's pool (a slice would pin a shared slab) and made on first use only.
+  return (staging ??= Buffer.allocUnsafeSlow(STAGE_BYTES));
+}
+
 function checkNextHeader(nextHeader: number): void {
   if (!Number.isInteger(nextHeader) || nextHeader < 0 || nextHeader > 255) {
     throw new HipEspError('ERR_ESP_BAD_ARGUMENT', `next header must be an integer in 0..255, got ${String(nextHeader)}`);
@@ -496,6 +528,26 @@ function copyRandom(random: (n: number) => Uint8Array, out: Buffer, offset: numb
     throw new HipEspError('ERR_ESP_BAD_RANDOM', `random source returned fewer than ${String(n)} bytes`);
   }
   out.set(r.subarray(0, n), offset);
+}
+
+/** An accepted packet, as {@link InboundSa.open} returns it: no bigint is made per packet unless `seq` is read. */
+class OpenedPacket implements OpenedEspPacket {
+  readonly #hi: number;
+  readonly #lo: number;
+
+  constructor(
+    readonly payload: Uint8Array,
+    readonly nextHeader: number,
+    hi: number,
+    lo: number,
+  ) {
+    this.#hi = hi;
+    this.#lo = lo;
+  }
+
+  get seq(): bigint {
+    return (BigInt(this.#hi) << 32n) | BigInt(this.#lo);
+  }
 }
 
 /**
@@ -624,7 +676,7 @@ export class InboundSa {
     win.update(hi, lo);
     this.stats.packets++;
     this.stats.bytes += payloadEnd;
-    return { payload: pt.subarray(0, payloadEnd), nextHeader, seq: (BigInt(hi) << 32n) | BigInt(lo) };
+    return new OpenedPacket(pt.subarray(0, payloadEnd), nextHeader, hi, lo);
   }
 
   #hmacOk(buf: Buffer, end: number, hi: number): boolean {

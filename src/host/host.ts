@@ -56,8 +56,8 @@ interface QueuedDatagram {
 }
 
 const DEFAULT_QUEUE_LIMIT = 1 << 20;
-/** Datagrams up to this many bytes are joined to their inner header before sealing (see transmitDatagram). */
-const JOIN_DATAGRAMS_UP_TO = 1024;
+/** What {@link HipHost.sendDatagram} returns once the datagram is handed to the carrier. */
+const SENT: Promise<void> = Promise.resolve();
 /** See {@link HostOptions.connectTimeoutMs}. */
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
@@ -117,6 +117,14 @@ export class HipHost extends EventEmitter<HostEvents> {
    * every shutdown for nothing).
    */
   private resuming: AbortController | undefined;
+  /**
+   * Ends the waits of accepted TCP connections that broke, for their dialer to come back (one
+   * per connection, `tcpResumeMs` each): shutdown calls them all. A listener per wait on one
+   * shared AbortSignal made every broken connection cost a walk over all the waits still
+   * pending (a server whose clients leave without CLOSE holds thousands) and, past ten, Node's
+   * MaxListenersExceededWarning.
+   */
+  private readonly resumeWaits = new Set<() => void>();
   private announceTimer: NodeJS.Timeout | undefined;
   private readonly registrations: RegistrationClient;
 
@@ -304,6 +312,7 @@ export class HipHost extends EventEmitter<HostEvents> {
     }
     this.closed = true;
     this.resuming?.abort();
+    for (const stop of this.resumeWaits) stop();
     this.watcher?.stop();
     if (this.announceTimer) clearTimeout(this.announceTimer);
     this.registrations.close();
@@ -413,6 +422,8 @@ export class HipHost extends EventEmitter<HostEvents> {
       loc.conn?.markVerified();
       // A new TCP connection (resume): what the streams lost with the old one goes out again.
       if (s && loc.conn !== undefined && loc.conn !== prev.conn) this.streams.carrierReplaced(s);
+      // A new path may carry smaller datagrams: the streams cut their segments to it.
+      if (s) this.streams.pathChanged(s);
       this.emit('locator', { peerHit: hit, carrier: loc.carrier, address: loc.peer.address, port: loc.peer.port, previousAddress: prev.peer.address, previousPort: prev.peer.port });
     } else if (e.type === 'rekey-inbound') {
       if (!s || s.clearText) return;
@@ -540,11 +551,26 @@ export class HipHost extends EventEmitter<HostEvents> {
    * Send a datagram to `peerHit`:`dstPort` from our `srcPort`. Runs the BEX first if needed;
    * data given meanwhile is queued (bounded by `queueLimitBytes`) and sent once established.
    */
-  async sendDatagram(peerHit: string | Uint8Array, srcPort: number, dstPort: number, data: Uint8Array): Promise<void> {
-    const hit = canonicalHit(peerHit);
-    const session = this.sessionsByHit.get(hit);
-    if (session) return this.transmitDatagram(session, { srcPort, dstPort, data });
-    this.enqueue(hit, { srcPort, dstPort, data: data.slice() });
+  sendDatagram(peerHit: string | Uint8Array, srcPort: number, dstPort: number, data: Uint8Array): Promise<void> {
+    // Not an async function: on an established association (every datagram but the first few)
+    // it returns one shared settled promise instead of making one per datagram.
+    let hit: string;
+    try {
+      hit = canonicalHit(peerHit);
+      const session = this.sessionsByHit.get(hit);
+      if (session) {
+        this.transmitDatagram(session, { srcPort, dstPort, data });
+        return SENT;
+      }
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.sendAfterBex(hit, { srcPort, dstPort, data: data.slice() });
+  }
+
+  /** {@link sendDatagram} without an association yet: queue the datagram and run the BEX. */
+  private async sendAfterBex(hit: string, d: QueuedDatagram): Promise<void> {
+    this.enqueue(hit, d);
     await this.connect(hit);
   }
 
@@ -562,11 +588,10 @@ export class HipHost extends EventEmitter<HostEvents> {
   private transmitDatagram(s: Session, d: QueuedDatagram): void {
     // libhipl: the carrier ports are the application's ports; data goes as is.
     if (s.clearText) return this.sendClear(s, d.data);
-    // A small datagram is joined to its header: copying up to ~1 KiB costs less than the cipher
-    // update() a separate piece takes (npx tsx bench/seal-parts.ts); a larger one is sealed as
-    // pieces, never copied. A checksum, computed only when captures can show the inner packet
-    // (the ICV authenticates the bytes), needs the whole datagram.
-    if (this.innerVisible || d.data.length <= JOIN_DATAGRAMS_UP_TO) this.sendEsp(s, INNER_UDP, encodeInnerDatagram(d, s.localHit, s.peerHit, { checksum: this.innerVisible }));
+    // Header and data are sealed as pieces (sealParts gathers them itself). A checksum, computed
+    // only when captures can show the inner packet (the ICV authenticates the bytes), needs the
+    // whole datagram.
+    if (this.innerVisible) this.sendEsp(s, INNER_UDP, encodeInnerDatagram(d, s.localHit, s.peerHit, { checksum: true }));
     else this.sendEsp(s, INNER_UDP, [innerDatagramHeader(d), d.data]);
     if (this.engine.config.peerLossMs > 0) this.unheard.record(s.peerHitText, d, this.now(), this.engine.lastHeard(s.peerHit));
   }
@@ -630,13 +655,14 @@ export class HipHost extends EventEmitter<HostEvents> {
   }
 
   /**
-   * @internal Seal and send one inner packet to an established peer. A payload given as pieces
-   * (segment header, data) is sealed and written as pieces, without joining copies.
+   * @internal Seal and send one inner packet to an established peer. A payload may be given as
+   * pieces (segment header, data); the packet is written as pieces (with AES-GCM: header,
+   * ciphertext, ICV), never joined in a copy.
    */
   sendEsp(s: Session, nextHeader: number, payload: Uint8Array | readonly Uint8Array[]): void {
-    let packet: Uint8Array | Buffer[];
+    let packet: Buffer[];
     try {
-      packet = Array.isArray(payload) ? s.outbound!.sealParts(payload, nextHeader) : s.outbound!.seal(payload as Uint8Array, nextHeader);
+      packet = s.outbound!.sealParts(Array.isArray(payload) ? payload : [payload as Uint8Array], nextHeader);
     } catch (e) {
       // The SA is used up (a rekey should have replaced it long before; a '32bit' SA stops at
       // 2^32 - 1): the packet is lost, never sent with a wrapped sequence number, and no caller
@@ -760,9 +786,8 @@ export class HipHost extends EventEmitter<HostEvents> {
    */
   private async resumeTcp(conn: TcpConnection, loc: HostLocator, sessions: Session[], budgetMs: number): Promise<void> {
     if (this.closed) return;
-    const signal = (this.resuming ??= new AbortController()).signal;
     if (this.dialed.has(conn)) {
-      const fresh = await redial(conn.remote, budgetMs, signal);
+      const fresh = await redial(conn.remote, budgetMs, (this.resuming ??= new AbortController()).signal);
       if (fresh && !this.closed) {
         this.adoptConnection(fresh);
         this.dialed.add(fresh);
@@ -779,10 +804,14 @@ export class HipHost extends EventEmitter<HostEvents> {
       if (fresh) fresh.destroy();
     } else {
       await new Promise<void>((r) => {
-        const stop = (): void => (clearTimeout(t), r());
-        const t = setTimeout(() => (signal.removeEventListener('abort', stop), r()), budgetMs);
+        const stop = (): void => {
+          clearTimeout(t);
+          this.resumeWaits.delete(stop);
+          r();
+        };
+        const t = setTimeout(stop, budgetMs);
         t.unref();
-        signal.addEventListener('abort', stop, { once: true });
+        this.resumeWaits.add(stop);
       });
     }
     if (this.closed) return;
@@ -909,6 +938,8 @@ export class HipHost extends EventEmitter<HostEvents> {
   private onEngineEvent(e: EngineEvent): void {
     switch (e.type) {
       case 'bex':
+        // Several per handshake: the event (and its HIT text) only for someone listening.
+        if (this.listenerCount('bex') === 0) return;
         this.emit('bex', { step: e.step, packetType: e.packetType, peerHit: formatHit(e.peerHit), elapsedMs: e.elapsedMs, retransmission: e.retransmission });
         return;
       case 'established':
@@ -1102,7 +1133,10 @@ export class HipHost extends EventEmitter<HostEvents> {
   private schedule(): void {
     if (this.closed) return;
     const next = Math.min(this.engine.nextTimeout() ?? Infinity, this.streams.nextTimeout() ?? Infinity);
-    if (next === this.timerAt && this.timer) return;
+    // A timer that fires no later than `next` is kept: firing early is harmless (nothing is
+    // due, and this runs again). Deadlines that move later with every packet (the idle timeout,
+    // a delayed ACK the reply then cancels) cost a clearTimeout and a setTimeout per packet.
+    if (this.timer && this.timerAt <= next) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.timerAt = next;

@@ -24,16 +24,101 @@ export interface SentDatagram {
 /** Most datagrams and bytes remembered per peer for a resend. */
 export const RESEND_LIMIT = Object.freeze({ datagrams: 256, bytes: 256 * 1024 });
 
-interface Entry {
-  d: SentDatagram;
-  at: number;
-}
+/** Bytes of a peer's ring before it first grows: a peer that answers keeps one datagram. */
+const INITIAL_RING_BYTES = 8 * 1024;
+/** Slots of a peer's ring before it first grows. */
+const INITIAL_SLOTS = 16;
 
-interface Unheard {
-  /** Oldest first; entries before `head` are forgotten (a queue without shift()'s copying). */
-  items: (Entry | undefined)[];
-  head: number;
-  bytes: number;
+/**
+ * The datagrams sent to one peer, oldest first, copied into one byte ring (no allocation per
+ * datagram, and nothing for the garbage collector to trace or move while they wait): slot `i`
+ * holds the send time, the ports and where its bytes lie in `data`. The ring grows by doubling
+ * up to {@link RESEND_LIMIT}; a datagram's bytes are never split, so one that does not fit
+ * before the end of `data` starts again at 0.
+ */
+class Unheard {
+  data = new Uint8Array(INITIAL_RING_BYTES);
+  at = new Float64Array(INITIAL_SLOTS);
+  /** Per slot: offset in `data`, length, source port, destination port. */
+  meta = new Int32Array(INITIAL_SLOTS * 4);
+  head = 0;
+  count = 0;
+  /** Where the next datagram's bytes go. */
+  end = 0;
+
+  push(d: SentDatagram, now: number): void {
+    const len = d.data.length;
+    // Larger than the whole limit: it could never be kept (no datagram is; UDP stops at 64 KiB).
+    if (len > RESEND_LIMIT.bytes) return;
+    if (this.count === this.at.length && this.at.length < RESEND_LIMIT.datagrams) this.grow(this.data.length, this.at.length * 2);
+    if (this.count === this.at.length) this.dropOldest();
+    let at = this.place(len);
+    while (at < 0 && this.data.length < RESEND_LIMIT.bytes) {
+      this.grow(Math.min(RESEND_LIMIT.bytes, Math.max(this.data.length * 2, len)), this.at.length);
+      at = this.place(len);
+    }
+    while (at < 0) {
+      this.dropOldest();
+      at = this.place(len);
+    }
+    this.data.set(d.data, at);
+    const slot = (this.head + this.count) % this.at.length;
+    this.at[slot] = now;
+    const m = slot * 4;
+    this.meta[m] = at;
+    this.meta[m + 1] = len;
+    this.meta[m + 2] = d.srcPort;
+    this.meta[m + 3] = d.dstPort;
+    this.count++;
+    this.end = at + len;
+  }
+
+  /** Where `len` bytes fit without overwriting a kept datagram, or -1. */
+  place(len: number): number {
+    if (len > this.data.length) return -1;
+    if (this.count === 0) return 0;
+    const start = this.meta[this.head * 4]!;
+    const end = this.end;
+    if (start < end) {
+      // Kept bytes in [start, end): free after end, else from 0 up to start.
+      if (end + len <= this.data.length) return end;
+      return len <= start ? 0 : -1;
+    }
+    // Kept bytes wrap around: free only between end and start.
+    return end + len <= start ? end : -1;
+  }
+
+  dropOldest(): void {
+    this.head = (this.head + 1) % this.at.length;
+    if (--this.count === 0) {
+      this.head = 0;
+      this.end = 0;
+    }
+  }
+
+  /** The datagrams kept, oldest first, with their send times (their bytes copied out). */
+  entries(): { d: SentDatagram; at: number }[] {
+    const out: { d: SentDatagram; at: number }[] = [];
+    for (let k = 0; k < this.count; k++) {
+      const slot = (this.head + k) % this.at.length;
+      const m = slot * 4;
+      const off = this.meta[m]!;
+      out.push({ d: { srcPort: this.meta[m + 2]!, dstPort: this.meta[m + 3]!, data: this.data.slice(off, off + this.meta[m + 1]!) }, at: this.at[slot]! });
+    }
+    return out;
+  }
+
+  /** Move the kept datagrams, in order, into rings of the given sizes. */
+  grow(bytes: number, slots: number): void {
+    const kept = this.entries();
+    this.data = new Uint8Array(bytes);
+    this.at = new Float64Array(slots);
+    this.meta = new Int32Array(slots * 4);
+    this.head = 0;
+    this.count = 0;
+    this.end = 0;
+    for (const e of kept) this.push(e.d, e.at);
+  }
 }
 
 /** Datagrams sent to each peer since it was last heard. */
@@ -42,26 +127,20 @@ export class UnheardDatagrams {
 
   /**
    * Remember `d`, sent to `hit` at `now`; forget what was sent before `heardAt`. Runs for every
-   * datagram sent, so it allocates only the entry and its copy of the data.
+   * datagram sent, so it copies the data into the peer's ring and allocates nothing.
    */
   record(hit: string, d: SentDatagram, now: number, heardAt: number | undefined): void {
     let u = this.byHit.get(hit);
-    if (u === undefined) this.byHit.set(hit, (u = { items: [], head: 0, bytes: 0 }));
-    if (heardAt !== undefined) while (u.head < u.items.length && u.items[u.head]!.at < heardAt) this.dropOldest(u);
-    u.items.push({ d: { srcPort: d.srcPort, dstPort: d.dstPort, data: d.data.slice() }, at: now });
-    u.bytes += d.data.length;
-    while (u.items.length - u.head > RESEND_LIMIT.datagrams || u.bytes > RESEND_LIMIT.bytes) this.dropOldest(u);
-    if (u.head >= 64 && u.head * 2 >= u.items.length) {
-      u.items.splice(0, u.head);
-      u.head = 0;
-    }
+    if (u === undefined) this.byHit.set(hit, (u = new Unheard()));
+    if (heardAt !== undefined) while (u.count > 0 && u.at[u.head]! < heardAt) u.dropOldest();
+    u.push(d, now);
   }
 
   /** Take (and forget) what was sent to `hit` at or after `heardAt`, oldest first. */
   take(hit: string, heardAt: number): SentDatagram[] {
     const u = this.byHit.get(hit);
     this.byHit.delete(hit);
-    return u ? u.items.slice(u.head).filter((x): x is Entry => x !== undefined && x.at >= heardAt).map((x) => x.d) : [];
+    return u ? u.entries().filter((x) => x.at >= heardAt).map((x) => x.d) : [];
   }
 
   /** Forget everything sent to `hit` (its association ended). */
@@ -71,17 +150,6 @@ export class UnheardDatagrams {
 
   /** Datagrams remembered for `hit`. */
   count(hit: string): number {
-    const u = this.byHit.get(hit);
-    return u ? u.items.length - u.head : 0;
-  }
-
-  private dropOldest(u: Unheard): void {
-    const x = u.items[u.head]!;
-    u.items[u.head++] = undefined;
-    u.bytes -= x.d.data.length;
-    if (u.head === u.items.length) {
-      u.items.length = 0;
-      u.head = 0;
-    }
+    return this.byHit.get(hit)?.count ?? 0;
   }
 }

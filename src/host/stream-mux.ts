@@ -9,8 +9,8 @@ import { randomInt } from 'node:crypto';
 import { HipArgumentError, HipError, HipProtocolError } from '../errors.js';
 import { PortTable } from './port-table.js';
 import type { Session } from './session.js';
-import type { TcpConnection } from '../transport/index.js';
-import { decodeSegment, encodeSegment, REFUSED, resetForUnmatched, StreamConnection, type StreamConfig } from './stream-protocol.js';
+import { isLoopbackPeer, type TcpConnection } from '../transport/index.js';
+import { decodeSegment, encodeSegment, REFUSED, resetForUnmatched, resolvedStreamConfig, StreamConnection, type Segment, type StreamConfig } from './stream-protocol.js';
 
 /** What the multiplexer needs from its host. */
 export interface StreamHost {
@@ -51,6 +51,13 @@ const TCP_WRITE_BATCH = 256 * 1024;
  * ACK only releases kept data and moves the window: every ACK is an ESP packet both ends pay for.
  */
 const TCP_CARRIER_STREAM = { mss: TCP_CARRIER_MSS, sendBufferBytes: 1024 * 1024, ackEverySegments: 8 };
+/**
+ * Stream defaults over UDP to a loopback peer (the host's `stream` option overrides them): a
+ * send buffer as large as the peer's default window, as over TCP. With 256 KiB, eight 32 KiB
+ * segments were all a writer could have unacknowledged, so a receiver that was scheduled late
+ * (a loaded machine) stalled the sender for its whole delay.
+ */
+const LOOPBACK_STREAM = { sendBufferBytes: 1024 * 1024 };
 
 /**
  * A byte stream to a peer named by its HIT: a Node Duplex. Exported publicly as `HiplStream`;
@@ -279,6 +286,21 @@ export class StreamMux {
   }
 
   /**
+   * The association moved to another locator (the peer moved, or a NAT rebound it): over UDP,
+   * every stream on it cuts its segments to what the new path carries (a stream that sent
+   * 32 KiB segments to a loopback peer sends `mss`-sized ones to an address elsewhere, and
+   * splits what it still has to resend).
+   */
+  pathChanged(s: Session): void {
+    const mss = this.pathMss(s);
+    for (const stream of [...this.streams.values()]) {
+      if (stream.session !== s || !stream.conn || stream.conn.config.reliableCarrier) continue;
+      stream.conn.setPathMss(mss);
+      this.flush(stream);
+    }
+  }
+
+  /**
    * The association moved to another carrier connection (a broken TCP connection was replaced):
    * every stream on it sends again what the peer has not acknowledged, and its window.
    */
@@ -344,14 +366,13 @@ export class StreamMux {
       return;
     }
     this.openSoon(stream);
-    // Over a TCP carrier a burst of writes (a writer's loop, or Node releasing what it held
-    // during backpressure) is cut into segments once, at the end of the burst: full-size ESP
-    // frames instead of one frame plus a small remainder per write.
-    const more = s.locator.carrier === 'tcp';
-    if (stream.conn!.write(chunk, this.host.now(), { more })) cb();
+    // A burst of writes (a writer's loop, or Node releasing what it held during backpressure) is
+    // cut into segments once, at the end of the burst: full-size segments instead of one full
+    // segment plus a small remainder per write (a 64 KiB write is two ESP frames over TCP, or
+    // 32 KiB segments plus a remainder to a loopback peer over UDP, otherwise).
+    if (stream.conn!.write(chunk, this.host.now(), { more: true })) cb();
     else stream.blocked.push(cb); // released on the connection's 'drain': Node's backpressure
-    if (!more) this.flush(stream);
-    else if (!stream.sendScheduled) {
+    if (!stream.sendScheduled) {
       stream.sendScheduled = true;
       queueMicrotask(() => {
         stream.sendScheduled = false;
@@ -457,15 +478,35 @@ export class StreamMux {
 
   /** The stream configuration over a TCP carrier, made once (connections resolve a config object once, see StreamConnection). */
   private tcpConfig: Partial<StreamConfig> | undefined;
+  /** The stream configuration over UDP to a loopback peer, made once likewise. */
+  private loopbackConfig: Partial<StreamConfig> | undefined;
+
+  /**
+   * What a UDP path to the peer carries per segment: `loopbackMss` to a loopback address (the
+   * datagram never leaves this machine; the peer, which sees us on loopback too, announces as
+   * much in its SYN), `mss` to anywhere else, where the path MTU is unknown. (A relay on
+   * loopback in front of a remote peer is covered by the peer's own, smaller announcement.)
+   */
+  private pathMss(s: Session): number {
+    const cfg = resolvedStreamConfig(this.config);
+    return isLoopbackPeer(s.locator.peer) ? cfg.loopbackMss : cfg.mss;
+  }
+
+  /** The configuration of a new stream over the session's carrier and path. */
+  private connConfig(s: Session): Partial<StreamConfig> {
+    if (s.locator.carrier === 'tcp') return (this.tcpConfig ??= { ...TCP_CARRIER_STREAM, ...this.config, reliableCarrier: true });
+    if (isLoopbackPeer(s.locator.peer)) return (this.loopbackConfig ??= { ...LOOPBACK_STREAM, ...this.config });
+    return this.config;
+  }
 
   private newConn(stream: HostStream, role: 'client' | 'server'): StreamConnection {
     // Over a TCP carrier, TCP already segments, retransmits and orders, so segments can be as
     // large as an ESP frame allows and the stream needs only flow control (no retransmission
     // layer: segments lost with a broken connection come back through carrierReplaced); over
-    // UDP they must fit a datagram on the path (default MSS) and the stream recovers losses itself.
-    const overTcp = stream.session?.locator.carrier === 'tcp';
-    const config = overTcp ? (this.tcpConfig ??= { ...TCP_CARRIER_STREAM, ...this.config, reliableCarrier: true }) : this.config;
-    return new StreamConnection({ localPort: stream.localPort, remotePort: stream.remotePort, initialSeq: randomInt(0, 2 ** 32 - 1), role, config });
+    // UDP they must fit a datagram on the path (see pathMss) and the stream recovers losses itself.
+    const s = stream.session!;
+    const path = s.locator.carrier === 'tcp' ? {} : { pathMss: this.pathMss(s) };
+    return new StreamConnection({ localPort: stream.localPort, remotePort: stream.remotePort, initialSeq: randomInt(0, 2 ** 32 - 1), role, config: this.connConfig(s), ...path });
   }
 
   /** The reader of a paused stream wants data again: deliver what the connection held back. */
@@ -531,24 +572,28 @@ export class StreamMux {
       while (tcp.pendingBytes < TCP_WRITE_BATCH) {
         const seg = conn.pollSegment();
         if (!seg) break;
-        // Without a checksum the header does not depend on the data: header and data of a large
-        // segment go to ESP as two pieces, so the data is never copied behind its header (a
-        // small one is cheaper copied than sealed and written in pieces).
-        if (checksum || seg.data.length < GATHER_MIN) this.host.sendEsp(s, INNER_TCP, encodeSegment(seg, s.localHit, s.peerHit, { checksum }));
-        else this.host.sendEsp(s, INNER_TCP, [encodeSegment({ ...seg, data: EMPTY }, s.localHit, s.peerHit, { checksum: false }), seg.data]);
+        this.sendSegment(s, seg, checksum);
       }
       tcp.uncork();
       if (tcp.needsDrain) this.waitForDrain(tcp, s);
     } else {
-      for (let seg = conn.pollSegment(); seg; seg = conn.pollSegment()) {
-        this.host.sendEsp(s, INNER_TCP, encodeSegment(seg, s.localHit, s.peerHit, { checksum }));
-      }
+      for (let seg = conn.pollSegment(); seg; seg = conn.pollSegment()) this.sendSegment(s, seg, checksum);
     }
     // A closed connection lingers to re-acknowledge a repeated FIN; forget it only when it is done.
     if (conn.state === 'closed' && conn.nextTimeout() === undefined) {
       this.streams.delete(key(stream.remoteHit, stream.localPort, stream.remotePort));
     }
     this.host.reschedule();
+  }
+
+  /**
+   * Seal and send one segment. Without a checksum the header does not depend on the data: header
+   * and data of a large segment go to ESP as two pieces (a gathered seal and send), so the data
+   * is never copied behind its header; a small one is cheaper copied than sealed and sent in pieces.
+   */
+  private sendSegment(s: Session, seg: Segment, checksum: boolean): void {
+    if (checksum || seg.data.length < GATHER_MIN) this.host.sendEsp(s, INNER_TCP, encodeSegment(seg, s.localHit, s.peerHit, { checksum }));
+    else this.host.sendEsp(s, INNER_TCP, [encodeSegment({ ...seg, data: EMPTY }, s.localHit, s.peerHit, { checksum: false }), seg.data]);
   }
 
   /** Once the TCP carrier has drained, send what the session's streams held back. */

@@ -27,9 +27,13 @@ export class Pacer {
   private tokens: number;
   private last: number | undefined;
 
-  /** @param mss The segment size, which sets the bucket's bounds. */
-  constructor(private readonly mss: number) {
-    this.tokens = MIN_BURST_SEGMENTS * mss;
+  /** The segment size, which sets the bucket's bounds (the connection changes it when the segment size changes). */
+  segmentBytes: number;
+
+  /** @param segmentBytes The segment size, which sets the bucket's bounds. */
+  constructor(segmentBytes: number) {
+    this.segmentBytes = segmentBytes;
+    this.tokens = MIN_BURST_SEGMENTS * segmentBytes;
   }
 
   /**
@@ -63,7 +67,7 @@ export class Pacer {
 
   private capacity(cwnd: number, srttMs: number): number {
     const burst = this.rate(cwnd, srttMs) * BURST_MS;
-    return Math.min(MAX_BURST_SEGMENTS * this.mss, Math.max(MIN_BURST_SEGMENTS * this.mss, burst));
+    return Math.min(MAX_BURST_SEGMENTS * this.segmentBytes, Math.max(MIN_BURST_SEGMENTS * this.segmentBytes, burst));
   }
 
   private refill(now: number, cwnd: number, srttMs: number): void {

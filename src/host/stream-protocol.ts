@@ -52,8 +52,25 @@ export {
 
 /** Tuning of the connection behind each {@link hipl!HiplStream}. Every field has a default; pass only what you change. */
 export interface StreamConfig {
-  /** Largest number of data bytes per segment. Default 1200, so a segment fits in ESP over UDP under a 1280-byte path MTU. */
+  /**
+   * Largest number of data bytes per segment on a path not known to carry more, and what is sent
+   * to a peer that announces no MSS in its SYN. Default 1200, so a segment fits in ESP over UDP
+   * under a 1280-byte path MTU. (A connection may be told a larger one for its path,
+   * the connection option `pathMss`: the host does so for a loopback peer, see
+   * `loopbackMss`.)
+   */
   mss: number;
+  /**
+   * Data bytes per segment when the peer's address is a loopback address (127.0.0.0/8, ::1) and
+   * the carrier is UDP: the path is this machine's loopback interface, which carries datagrams
+   * of up to 64 KiB whole, so a stream sends far fewer, larger ESP packets there, as Linux TCP
+   * takes its MSS from the interface MTU (65483 on lo). Both ends must see a loopback path: each
+   * announces what it accepts in its SYN (the MSS option) and sends at most what the other
+   * announced. Set it to `mss` to send `mss`-sized segments on loopback too. Default 32768 (the
+   * size that measured best; see README "Performance"); at most 65390, what one UDP datagram
+   * over IPv4 carries with the largest ESP overhead and segment header.
+   */
+  loopbackMss: number;
   /**
    * Most segments in flight (sent, not yet acknowledged) at once. Default 1024: above the
    * default receive window (1 MiB in 1200-byte segments), so flow and congestion control
@@ -182,6 +199,8 @@ export interface StreamStats {
   lostBySack: number;
   /** Times a data segment waited for the pacer. */
   pacingDelays: number;
+  /** Received segments dropped because their data was larger than the MSS this end announced. */
+  oversized: number;
 }
 
 /** Options of the {@link StreamConnection} constructor. */
@@ -196,10 +215,25 @@ export interface StreamConnectionOptions {
   role: 'client' | 'server';
   /** Tuning; missing fields take their defaults. */
   config?: Partial<StreamConfig>;
+  /**
+   * The most data bytes per segment the path to the peer carries, as this end knows it. Default
+   * `config.mss`. It is announced in the SYN (what this end accepts: larger segments are
+   * dropped and counted in `oversized`) and bounds what this end sends, together with what the
+   * peer announced ({@link StreamConnection.setPathMss} lowers it when the path changes).
+   */
+  pathMss?: number;
 }
+
+/**
+ * Largest segment data that fits one UDP datagram over IPv4 (65507 bytes) with the largest ESP
+ * overhead of any suite (57 bytes: SPI, sequence number, a 16-byte IV, 15 bytes of padding,
+ * trailer, a 16-byte ICV) and the largest segment header (60 bytes).
+ */
+export const MAX_UDP_SEGMENT_DATA = 65507 - 57 - 60;
 
 const DEFAULTS: Omit<StreamConfig, 'lingerMs'> = {
   mss: 1200,
+  loopbackMss: 32768,
   sendWindowSegments: 1024,
   receiveBufferBytes: 1024 * 1024,
   initialRtoMs: 200,
@@ -231,7 +265,13 @@ export function checkStreamConfig(partial: Partial<StreamConfig> | undefined): v
 const resolved = new WeakMap<object, Readonly<StreamConfig>>();
 const DEFAULT_KEY = {};
 
-function resolvedConfig(partial: Partial<StreamConfig> | undefined): Readonly<StreamConfig> {
+/**
+ * The configuration a connection resolves from `partial` (defaults filled in), made once per
+ * config object: what the host reads to pick a connection's path MSS.
+ *
+ * @throws `HipArgumentError` `ERR_STREAM_BAD_CONFIG` naming the field.
+ */
+export function resolvedStreamConfig(partial: Partial<StreamConfig> | undefined): Readonly<StreamConfig> {
   const key = partial ?? DEFAULT_KEY;
   let cfg = resolved.get(key);
   if (!cfg) resolved.set(key, (cfg = Object.freeze(resolveConfig(partial))));
@@ -253,6 +293,7 @@ function resolveConfig(partial: Partial<StreamConfig> | undefined): StreamConfig
     }
   };
   need('mss', 1, 0xffff - SEGMENT_HEADER_BYTES);
+  need('loopbackMss', 1, MAX_UDP_SEGMENT_DATA);
   need('sendWindowSegments', 1);
   need('receiveBufferBytes', 1);
   need('initialRtoMs', 1);
@@ -357,6 +398,14 @@ export class StreamConnection {
   readonly config: Readonly<StreamConfig>;
 
   private readonly iss: number;
+  /** What this end accepts per segment: announced in the SYN, enforced on receipt. */
+  private readonly receiveMss: number;
+  /** What the path carries as this end knows it (the host lowers it when the path changes). */
+  private pathMss: number;
+  /** What the peer announced in its SYN; `undefined` before it, or when it announced nothing. */
+  private peerMss: number | undefined;
+  /** Data bytes per segment sent: the path's limit and the peer's. */
+  private sendMss: number;
   private readonly counters: StreamStats = {
     segmentsSent: 0,
     segmentsReceived: 0,
@@ -366,6 +415,7 @@ export class StreamConnection {
     badChecksums: 0,
     lostBySack: 0,
     pacingDelays: 0,
+    oversized: 0,
   };
   private readonly events: StreamEvent[] = [];
   /** Events in {@link events} that a paused reader still takes (see {@link pollEvent}). */
@@ -485,13 +535,93 @@ export class StreamConnection {
       throw new HipArgumentError('ERR_STREAM_BAD_ARGUMENT', "role must be 'client' or 'server'", { role: opts.role });
     }
     this.role = opts.role;
-    this.config = resolvedConfig(opts.config);
+    this.config = resolvedStreamConfig(opts.config);
+    this.receiveMss = this.pathMss = int(opts.pathMss ?? this.config.mss, 0xffff - SEGMENT_HEADER_BYTES, 'pathMss');
+    if (this.pathMss === 0) throw new HipArgumentError('ERR_STREAM_BAD_ARGUMENT', 'pathMss must be at least 1', { pathMss: 0 });
+    // Until the peer's SYN says otherwise, send what any peer takes (an older one announces nothing).
+    this.sendMss = Math.min(this.pathMss, this.config.mss);
     this.baseRto = Math.min(this.config.initialRtoMs, this.config.maxRtoMs);
     this.sndUna = this.iss;
     this.sndNxt = this.iss;
-    this.cwnd = INITIAL_WINDOW_SEGMENTS * this.config.mss;
-    this.pacer = new Pacer(this.config.mss);
-    this.sendQueue = new SendQueue(this.config.mss);
+    this.cwnd = INITIAL_WINDOW_SEGMENTS * this.sendMss;
+    this.pacer = new Pacer(this.sendMss);
+    this.sendQueue = new SendQueue(this.pathMss);
+  }
+
+  /** Data bytes per segment this end sends now: its path's limit and the MSS the peer announced. */
+  get maxSegmentBytes(): number {
+    return this.sendMss;
+  }
+
+  /**
+   * The path to the peer changed (the host moved the association to another locator) and
+   * carries at most `mss` data bytes per segment. New segments are cut to the new size at once,
+   * and segments in flight that are larger are split, so that what is resent fits the new path
+   * too; the congestion window, counted in the old path's segments, is cut to an initial window
+   * of the new size. A larger `mss` than the connection started with is capped there (what the
+   * peer announced, and what this end's SYN promised, stay as they were).
+   *
+   * @throws HipArgumentError `ERR_STREAM_BAD_ARGUMENT` unless `mss` is an integer >= 1.
+   */
+  setPathMss(mss: number): void {
+    if (!Number.isInteger(mss) || mss < 1) throw new HipArgumentError('ERR_STREAM_BAD_ARGUMENT', 'pathMss must be an integer >= 1', { pathMss: mss });
+    const before = this.sendMss;
+    this.pathMss = Math.min(mss, this.receiveMss);
+    this.updateSendMss();
+    if (this.sendMss >= before) return;
+    this.cwnd = Math.min(this.cwnd, INITIAL_WINDOW_SEGMENTS * this.sendMss);
+    this.splitInflight();
+  }
+
+  /** {@link sendMss} from the path's limit and the peer's announcement; the pacer's bucket is counted in it. */
+  private updateSendMss(): void {
+    this.sendMss = Math.min(this.pathMss, this.peerMss ?? this.config.mss);
+    this.pacer.segmentBytes = this.sendMss;
+  }
+
+  /** The MSS option of the peer's SYN (0, which allows nothing, counts as no option). */
+  private learnPeerMss(seg: Segment): void {
+    if (seg.mss === undefined || seg.mss === 0) return;
+    this.peerMss = seg.mss;
+    const before = this.sendMss;
+    this.updateSendMss();
+    // The initial window is counted in segments of the size both ends agreed on.
+    if (this.cwnd === INITIAL_WINDOW_SEGMENTS * before) this.cwnd = INITIAL_WINDOW_SEGMENTS * this.sendMss;
+    if (this.sendMss < before) this.splitInflight();
+  }
+
+  /**
+   * Cut every unacknowledged segment larger than {@link sendMss} into pieces of that size, in
+   * place: a piece keeps the state of its segment (when it was sent, its packet number, whether
+   * it waits in the outbox, is SACKed or declared lost), the SYN flag stays on the first piece
+   * and the FIN moves to the last, so the byte counts and the queues stay as they were.
+   */
+  private splitInflight(): void {
+    const limit = this.sendMss;
+    if (!this.inflight.some((r) => r.data.length > limit)) return;
+    const pieces = new Map<Outgoing, Outgoing[]>();
+    const flight: Outgoing[] = [];
+    for (const r of this.inflight) {
+      flight.push(r);
+      if (r.data.length <= limit) continue;
+      const rest: Outgoing[] = [];
+      for (let off = limit; off < r.data.length; off += limit) {
+        const data = r.data.subarray(off, off + limit);
+        const seq = seqAdd(r.seq, (r.syn ? 1 : 0) + off);
+        rest.push({ ...r, seq, data, syn: false, fin: false, psh: false });
+      }
+      rest[rest.length - 1]!.fin = r.fin;
+      rest[rest.length - 1]!.psh = r.psh;
+      r.data = r.data.subarray(0, limit);
+      r.fin = false;
+      r.psh = false;
+      flight.push(...rest);
+      pieces.set(r, rest);
+    }
+    this.inflight.splice(0, this.inflight.length, ...flight);
+    const expand = (list: Outgoing[]): Outgoing[] => list.flatMap((r) => [r, ...(pieces.get(r) ?? [])]);
+    this.outbox = expand(this.outbox);
+    this.lostQueue = expand(this.lostQueue);
   }
 
   /** Congestion window in bytes (NewReno); the sender keeps at most this much new data in flight. */
@@ -602,11 +732,15 @@ export class StreamConnection {
     this.counters.segmentsReceived++;
     this.started = true;
     this.learnIrs(syn.seq);
+    this.learnPeerMss(syn);
     this.sndWnd = syn.window * WINDOW_SCALE;
     this.sndWl1 = syn.seq;
     this.sndWl2 = this.iss;
     this.sndNxt = seqAdd(this.iss, 1);
-    if (syn.data.length > 0) {
+    if (syn.data.length > this.receiveMss) {
+      // More than we announce (the peer cannot know yet): not taken; it comes again in segments of the size agreed.
+      this.counters.oversized++;
+    } else if (syn.data.length > 0) {
       // The peer is authenticated by ESP, so data may come before the handshake completes:
       // the stream's first bytes need no extra round trip.
       const take = Math.min(syn.data.length, this.config.receiveBufferBytes);
@@ -627,6 +761,11 @@ export class StreamConnection {
       return;
     }
     if (!this.started) return;
+    if (seg.data.length > this.receiveMss) {
+      // Larger than our SYN allowed: dropped like a datagram too large for the path would be.
+      this.counters.oversized++;
+      return;
+    }
     if (seg.flags.rst) {
       this.onRst(seg);
       return;
@@ -749,7 +888,7 @@ export class StreamConnection {
     if (first?.syn && this.role === 'client' && !this.irsKnown && !first.retransmitted && first.data.length === 0 && this.pendingBytes > 0 && !this.rstPending && this.replies.length === 0) {
       // What was written before the SYN leaves rides on it (up to one segment), so the first
       // bytes reach the peer with the SYN instead of a round trip later.
-      const data = this.sendQueue.take(Math.min(this.config.mss, this.pendingBytes));
+      const data = this.sendQueue.take(Math.min(this.sendMss, this.pendingBytes));
       first.data = data;
       this.sndNxt = seqAdd(this.sndNxt, data.length);
       this.inflightBytes += data.length;
@@ -812,8 +951,8 @@ export class StreamConnection {
       // become small and has grown by at least two segments.
       if (this.established && !this.closedFlag && !this.remoteEnded) {
         const win = this.windowField() * WINDOW_SCALE;
-        const { receiveBufferBytes, mss } = this.config;
-        if (this.lastAdvertisedBytes < receiveBufferBytes / 2 && win - this.lastAdvertisedBytes >= Math.min(2 * mss, receiveBufferBytes / 2)) {
+        const { receiveBufferBytes } = this.config;
+        if (this.lastAdvertisedBytes < receiveBufferBytes / 2 && win - this.lastAdvertisedBytes >= Math.min(2 * this.receiveMss, receiveBufferBytes / 2)) {
           this.ackNow = true;
         }
       }
@@ -843,6 +982,7 @@ export class StreamConnection {
     // Only a SYN+ACK for our SYN moves a client on; simultaneous open is not supported.
     if (!seg.flags.syn || !seg.flags.ack) return;
     this.learnIrs(seg.seq);
+    this.learnPeerMss(seg);
     this.sndWl1 = seg.seq;
     this.sndWl2 = this.iss;
     this.processAck(seg, now);
@@ -943,7 +1083,7 @@ export class StreamConnection {
           this.fastRecovery = true;
           this.recover = this.sndNxt;
           // Multiplicative decrease (RFC 5681 3.2, without window inflation, as RFC 9002 does).
-          this.ssthresh = Math.max(Math.floor(this.inflightBytes / 2), 2 * this.config.mss);
+          this.ssthresh = Math.max(Math.floor(this.inflightBytes / 2), 2 * this.sendMss);
           this.cwnd = this.ssthresh;
           this.retransmit(hole, now);
           this.rtxAt = now + this.rto;
@@ -1162,7 +1302,7 @@ export class StreamConnection {
       // Halve what was really flying (RFC 5681's FlightSize): a window that grew past what flow
       // control or sendWindowSegments let out says nothing about the path.
       this.recoveryStartPn = this.nextPn;
-      this.ssthresh = Math.max(Math.floor(Math.min(this.cwnd, this.inflightBytes) / 2), 2 * this.config.mss);
+      this.ssthresh = Math.max(Math.floor(Math.min(this.cwnd, this.inflightBytes) / 2), 2 * this.sendMss);
       this.cwnd = this.ssthresh;
       this.fastRetransmits = 1;
     }
@@ -1210,7 +1350,7 @@ export class StreamConnection {
 
   /** Additive increase: slow start below ssthresh (at most two segments per ACK, RFC 3465), then about one segment per round trip. */
   private growWindow(acked: number): void {
-    const { mss } = this.config;
+    const mss = this.sendMss;
     if (this.cwnd < this.ssthresh) this.cwnd += Math.min(acked, 2 * mss);
     else this.cwnd += Math.max(1, Math.floor((mss * acked) / this.cwnd));
     // A window far beyond what flow control lets fly only delays the reaction to a loss.
@@ -1331,7 +1471,8 @@ export class StreamConnection {
   /** Send what the windows allow: new data, then the FIN; arm the retransmission timer. */
   private flush(now: number): void {
     if (this.closedFlag || !this.established) return;
-    const { mss, sendWindowSegments } = this.config;
+    const mss = this.sendMss;
+    const { sendWindowSegments } = this.config;
     const reliable = this.config.reliableCarrier;
     const wasIdle = this.inflight.length === 0;
     if (this.lostQueue.length > 0) this.resendLost(now);
@@ -1412,8 +1553,8 @@ export class StreamConnection {
     if (oldest !== undefined && this.peerSacks && this.established) {
       // Everything the peer has not SACKed is taken for lost and resent oldest first, one
       // segment at first and more as ACKs open the window (RFC 5681 3.1, RFC 6675 5.1).
-      if (this.backoff === 1) this.ssthresh = Math.max(Math.floor(Math.min(this.cwnd, this.inflightBytes) / 2), 2 * this.config.mss);
-      this.cwnd = this.config.mss;
+      if (this.backoff === 1) this.ssthresh = Math.max(Math.floor(Math.min(this.cwnd, this.inflightBytes) / 2), 2 * this.sendMss);
+      this.cwnd = this.sendMss;
       this.recoveryStartPn = this.nextPn;
       for (const r of this.inflight) if (!r.sacked && !r.lost && !r.queued) this.markLost(r);
       if (!oldest.sacked && oldest.lost) {
@@ -1427,8 +1568,8 @@ export class StreamConnection {
       if (this.established) {
         // A timeout: the path may have changed a lot; start again from one segment (RFC 5681
         // 3.1), and halve the threshold only for the first timeout of a series.
-        if (this.backoff === 1) this.ssthresh = Math.max(Math.floor(this.inflightBytes / 2), 2 * this.config.mss);
-        this.cwnd = this.config.mss;
+        if (this.backoff === 1) this.ssthresh = Math.max(Math.floor(this.inflightBytes / 2), 2 * this.sendMss);
+        this.cwnd = this.sendMss;
         this.fastRecovery = false;
         // Holes after this one are filled one per partial ACK (NewReno style).
         this.inRecovery = true;
@@ -1563,6 +1704,8 @@ export class StreamConnection {
       window,
       data: parts.data,
     };
+    // Every SYN tells the peer what this end accepts per segment (TCP's MSS option).
+    if (parts.flags.syn) seg.mss = this.receiveMss;
     if (parts.flags.ack && this.ooo.length > 0 && !this.config.reliableCarrier) {
       const blocks = sackBlocks(this.ooo, this.rcvNxt, this.recentOooSeq);
       if (blocks.length > 0) seg.sack = blocks;

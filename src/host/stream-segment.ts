@@ -1,6 +1,6 @@
 /**
- * The header of a stream segment: exactly a 20-byte TCP header (RFC 9293 layout, no options)
- * followed by the data. The ESP Next Header of such a payload is 6 (TCP), so once ESP is
+ * The header of a stream segment: a 20-byte TCP header (RFC 9293 layout) with the MSS option on a
+ * SYN and SACK blocks on an ACK when there are any, followed by the data. The ESP Next Header of such a payload is 6 (TCP), so once ESP is
  * decrypted Wireshark shows the inner stream as an ordinary TCP conversation between the two
  * HITs.
  *
@@ -16,12 +16,12 @@ import { upperLayerChecksum } from '../wire/checksum.js';
 /** IP protocol number of TCP: the ESP Next Header of a stream segment. */
 export const INNER_TCP = 6;
 
-/** Length of the segment header: a TCP header with data offset 5 (no options). */
+/** Length of the segment header without options: a TCP header with data offset 5. */
 export const SEGMENT_HEADER_BYTES = 20;
 
 /**
- * The unit of the window field. No window-scale option is negotiated (the header has no
- * options), so both ends agree on a fixed scale instead: the advertised window in bytes is the
+ * The unit of the window field. No window-scale option is negotiated, so both ends agree on a
+ * fixed scale instead: the advertised window in bytes is the
  * field times 16, which lets the 16-bit field describe a 1 MiB receive buffer.
  */
 export const WINDOW_SCALE = 16;
@@ -62,6 +62,11 @@ export interface Segment {
    * {@link MAX_SACK_BLOCKS}. Absent or empty: no option is sent.
    */
   sack?: readonly SackBlock[];
+  /**
+   * The MSS option (RFC 9293 3.2, kind 2), sent on a SYN: the most data bytes per segment the
+   * sender of the SYN accepts. Absent: no option is sent (a peer that announces nothing).
+   */
+  mss?: number;
 }
 
 /** One SACK block: `[start, end)` in 32-bit sequence space. */
@@ -72,6 +77,7 @@ export const MAX_SACK_BLOCKS = 4;
 
 const OPT_EOL = 0;
 const OPT_NOP = 1;
+const OPT_MSS = 2;
 const OPT_SACK = 5;
 
 const FIN = 0x01;
@@ -148,8 +154,12 @@ export function encodeSegment(seg: Segment, srcHit: Uint8Array, dstHit: Uint8Arr
   const sack = seg.sack;
   const blocks = sack === undefined ? 0 : sack.length;
   if (blocks > MAX_SACK_BLOCKS) throw badSegment(`at most ${MAX_SACK_BLOCKS} SACK blocks fit in a header`, { blocks });
-  // NOP, NOP, kind 5, length, then the blocks: a multiple of 4 bytes, as the data offset needs.
-  const header = SEGMENT_HEADER_BYTES + (blocks > 0 ? 4 + 8 * blocks : 0);
+  const mss = seg.mss;
+  if (mss !== undefined) checkUint(mss, 0xffff, 'mss');
+  // MSS: kind 2, length 4, the value. SACK: NOP, NOP, kind 5, length, then the blocks. Each is
+  // a multiple of 4 bytes, as the data offset needs.
+  const sackAt = SEGMENT_HEADER_BYTES + (mss !== undefined ? 4 : 0);
+  const header = sackAt + (blocks > 0 ? 4 + 8 * blocks : 0);
   const out = new Uint8Array(header + seg.data.length);
   const v = new DataView(out.buffer);
   v.setUint16(0, seg.srcPort);
@@ -161,17 +171,22 @@ export function encodeSegment(seg: Segment, srcHit: Uint8Array, dstHit: Uint8Arr
   v.setUint16(12, ((header / 4) << 12) | bits);
   v.setUint16(14, seg.window);
   // Checksum (16..18) and urgent pointer (18..20) stay 0 while summing.
+  if (mss !== undefined) {
+    out[20] = OPT_MSS;
+    out[21] = 4;
+    v.setUint16(22, mss);
+  }
   if (blocks > 0) {
-    out[20] = OPT_NOP;
-    out[21] = OPT_NOP;
-    out[22] = OPT_SACK;
-    out[23] = 2 + 8 * blocks;
+    out[sackAt] = OPT_NOP;
+    out[sackAt + 1] = OPT_NOP;
+    out[sackAt + 2] = OPT_SACK;
+    out[sackAt + 3] = 2 + 8 * blocks;
     for (let i = 0; i < blocks; i++) {
       const [start, end] = sack![i]!;
       checkUint(start, 0xffffffff, 'sack start');
       checkUint(end, 0xffffffff, 'sack end');
-      v.setUint32(24 + 8 * i, start);
-      v.setUint32(28 + 8 * i, end);
+      v.setUint32(sackAt + 4 + 8 * i, start);
+      v.setUint32(sackAt + 8 + 8 * i, end);
     }
   }
   out.set(seg.data, header);
@@ -184,8 +199,8 @@ export function encodeSegment(seg: Segment, srcHit: Uint8Array, dstHit: Uint8Arr
  * `opts.checksum` is false). The data is a view into `bytes` when `opts.copy` is false, else a
  * copy, so the caller may reuse `bytes`.
  *
- * Of the header options only SACK (kind 5) is read, into `sack`; the others are skipped, since
- * they do no harm. A malformed option list ends the parsing of options, not of the segment. The
+ * Of the header options SACK (kind 5) is read into `sack` and MSS (kind 2) into `mss`; the
+ * others are skipped, since they do no harm. A malformed option list ends the parsing of options, not of the segment. The
  * urgent pointer and the URG/ECE/CWR bits are ignored.
  *
  * @throws HipProtocolError `ERR_STREAM_BAD_SEGMENT` (too short, bad data offset) or
@@ -213,7 +228,7 @@ export function decodeSegment(bytes: Uint8Array, srcHit: Uint8Array, dstHit: Uin
     });
   }
   const bits = bytes[13]!;
-  const sack = offsetBytes > SEGMENT_HEADER_BYTES ? readSack(bytes, v, offsetBytes) : undefined;
+  const options = offsetBytes > SEGMENT_HEADER_BYTES ? readOptions(bytes, v, offsetBytes) : undefined;
   const seg: Segment = {
     srcPort,
     dstPort,
@@ -229,29 +244,33 @@ export function decodeSegment(bytes: Uint8Array, srcHit: Uint8Array, dstHit: Uin
     window: v.getUint16(14),
     data: opts?.copy === false ? bytes.subarray(offsetBytes) : bytes.slice(offsetBytes),
   };
-  if (sack !== undefined) seg.sack = sack;
+  if (options?.sack !== undefined) seg.sack = options.sack;
+  if (options?.mss !== undefined) seg.mss = options.mss;
   return seg;
 }
 
-/** The SACK blocks among the header options in `bytes[20..end)`, or `undefined` when there is no (well-formed) SACK option. */
-function readSack(bytes: Uint8Array, v: DataView, end: number): SackBlock[] | undefined {
+/** The SACK blocks and the MSS among the header options in `bytes[20..end)`, as far as the option list is well formed. */
+function readOptions(bytes: Uint8Array, v: DataView, end: number): { sack?: SackBlock[]; mss?: number } {
+  const found: { sack?: SackBlock[]; mss?: number } = {};
   let i = SEGMENT_HEADER_BYTES;
   while (i < end) {
     const kind = bytes[i]!;
-    if (kind === OPT_EOL) return undefined;
+    if (kind === OPT_EOL) break;
     if (kind === OPT_NOP) {
       i++;
       continue;
     }
-    if (i + 1 >= end) return undefined;
+    if (i + 1 >= end) break;
     const len = bytes[i + 1]!;
-    if (len < 2 || i + len > end) return undefined;
-    if (kind === OPT_SACK && len >= 10 && (len - 2) % 8 === 0) {
+    if (len < 2 || i + len > end) break;
+    if (kind === OPT_SACK && len >= 10 && (len - 2) % 8 === 0 && found.sack === undefined) {
       const out: SackBlock[] = [];
       for (let p = i + 2; p < i + len; p += 8) out.push([v.getUint32(p), v.getUint32(p + 4)]);
-      return out;
+      found.sack = out;
+    } else if (kind === OPT_MSS && len === 4 && found.mss === undefined) {
+      found.mss = v.getUint16(i + 2);
     }
     i += len;
   }
-  return undefined;
+  return found;
 }

@@ -7,7 +7,7 @@
  */
 
 export { HipTransportError, TransportErrorCode } from './errors.js';
-export { type CarrierPeer, type CarrierStats, HIP_NAT_UDP_PORT, canonicalAddress, normalizePeer, peerKey } from './peer.js';
+export { type CarrierPeer, type CarrierStats, HIP_NAT_UDP_PORT, canonicalAddress, isLoopbackPeer, normalizePeer, peerKey } from './peer.js';
 export {
   HIP_MAX_PACKET_LENGTH,
   MARKER_LENGTH,

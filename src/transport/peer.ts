@@ -4,7 +4,7 @@
  * @module
  */
 
-import { SocketAddress, isIP } from 'node:net';
+import { BlockList, SocketAddress, isIP } from 'node:net';
 import { HipArgumentError } from '../errors.js';
 import { TransportErrorCode } from './errors.js';
 
@@ -21,6 +21,27 @@ export interface CarrierPeer {
   port: number;
   /** IP version of `address`. */
   family: 4 | 6;
+}
+
+/** The loopback networks: 127.0.0.0/8 and ::1. */
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/**
+ * Whether `peer` is a loopback address (127.0.0.0/8, ::1, also written as IPv4-mapped or in a
+ * long IPv6 form): packets to it never leave this machine, and the loopback interface carries
+ * datagrams of up to 64 KiB whole.
+ *
+ * @example
+ * ```ts
+ * isLoopbackPeer({ address: '127.0.0.2', port: 10500, family: 4 }); // true
+ * isLoopbackPeer({ address: '192.0.2.7', port: 10500, family: 4 }); // false
+ * ```
+ */
+export function isLoopbackPeer(peer: CarrierPeer): boolean {
+  const family = isIP(peer.address);
+  return family !== 0 && LOOPBACK.check(peer.address, family === 6 ? 'ipv6' : 'ipv4');
 }
 
 /** Traffic counters of a carrier (a UDP socket or a TCP connection). */

@@ -253,8 +253,7 @@ export class TcpConnection extends EventEmitter<TcpConnectionEvents> {
         if (!frame) return false;
         this.stats.payloadOut++;
         this.stats.bytesOut += frame.length;
-        if (onSent) this.#socket.write(frame, (err) => (err ? undefined : onSent()));
-        else this.#socket.write(frame);
+        this.#writeFrame(frame, onSent);
         return true;
       }
       const header = this.#encode(() => encodeHiplPayloadHeader(bytes));
@@ -279,8 +278,9 @@ export class TcpConnection extends EventEmitter<TcpConnectionEvents> {
 
   /**
    * {@link sendPayload} for an ESP packet given as consecutive pieces (as `OutboundSa.sealParts`
-   * returns it): length field and pieces leave in one gathered write, none of them copied.
-   * With libhipl framing the pieces are joined first.
+   * returns it): length field and pieces leave in one gathered write, none of them copied; a
+   * small packet is joined behind its length instead. With libhipl framing the pieces are
+   * joined first.
    *
    * @throws as {@link sendPayload}; the first piece must hold at least the SPI.
    */
@@ -293,6 +293,11 @@ export class TcpConnection extends EventEmitter<TcpConnectionEvents> {
     if (!header) return false;
     this.stats.payloadOut++;
     this.stats.bytesOut += header.length + length;
+    if (length <= SMALL_PACKET) {
+      // As in sendPayload: a small packet is cheaper copied behind its length than gathered.
+      this.#writeFrame(Buffer.concat([header, ...parts], header.length + length), onSent);
+      return true;
+    }
     const s = this.#socket;
     s.cork();
     s.write(header);
@@ -355,6 +360,12 @@ export class TcpConnection extends EventEmitter<TcpConnectionEvents> {
       return false;
     }
     return true;
+  }
+
+  /** Write one whole hipl frame; `onSent` once it reached the kernel. */
+  #writeFrame(frame: Buffer, onSent: (() => void) | undefined): void {
+    if (onSent) this.#socket.write(frame, (err) => (err ? undefined : onSent()));
+    else this.#socket.write(frame);
   }
 
   #encode(make: () => Buffer): Buffer | null {

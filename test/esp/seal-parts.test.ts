@@ -8,7 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { InboundSa, OutboundSa } from '../../src/esp/sa.js';
 import { ALL_SUITES, keysFor } from './reference.js';
 
-const pieces = fc.array(fc.uint8Array({ minLength: 0, maxLength: 200 }), { minLength: 1, maxLength: 4 });
+const pieces = fc.oneof(
+  fc.array(fc.uint8Array({ minLength: 0, maxLength: 200 }), { minLength: 1, maxLength: 4 }),
+  // Past the 16 KiB that AES-GCM gathers into one cipher call: sealed piece by piece.
+  fc.tuple(fc.uint8Array({ minLength: 0, maxLength: 40 }), fc.uint8Array({ minLength: 16_400, maxLength: 20_000 })).map(([a, b]) => [a, b]),
+);
 
 describe.each(ALL_SUITES)('suite %i: sealParts', (suite) => {
   it('seals pieces into a packet that opens to the joined pieces, in sequence with seal', () => {
@@ -55,10 +59,28 @@ describe.each(ALL_SUITES)('suite %i: sealParts counts', (suite) => {
   });
 });
 
-describe('AES-GCM sealParts returns pieces, not a joined copy', () => {
-  it('the header, one piece per non-empty payload piece, and the trailer with the ICV', () => {
+describe('AES-GCM sealParts returns pieces, not a joined packet', () => {
+  it('up to 16 KiB: the header, the ciphertext of the gathered pieces, the ICV', () => {
     const out = new OutboundSa(keysFor(13, 0x5000));
-    expect(out.sealParts([Uint8Array.of(1, 2), new Uint8Array(0), Uint8Array.of(3)], 6)).toHaveLength(4);
+    const pieces = out.sealParts([Uint8Array.of(1, 2), new Uint8Array(0), Uint8Array.of(3)], 6);
+    expect(pieces.map((p) => p.length)).toEqual([16, 8, 16]);
+  });
+
+  it('larger: the header, one piece per non-empty payload piece, and the trailer with the ICV', () => {
+    const out = new OutboundSa(keysFor(13, 0x5002));
+    const pieces = out.sealParts([new Uint8Array(20), new Uint8Array(0), new Uint8Array(20_000)], 6);
+    // 20 020 bytes and the 2 trailer bytes padded to a multiple of 4: 2 bytes of padding.
+    expect(pieces.map((p) => p.length)).toEqual([16, 20, 20_000, 4 + 16]);
+  });
+
+  it('a packet keeps its bytes when the next one is sealed (no view of shared staging bytes)', () => {
+    const keys = keysFor(13, 0x5003);
+    const out = new OutboundSa(keys);
+    const inbound = new InboundSa(keys);
+    const first = out.sealParts([Uint8Array.of(1, 2, 3), new Uint8Array(100).fill(7)], 17);
+    const second = out.sealParts([Uint8Array.of(9, 9, 9), new Uint8Array(100).fill(8)], 17);
+    expect(Buffer.from(inbound.open(Buffer.concat(first)).payload)).toEqual(Buffer.from([1, 2, 3, ...new Uint8Array(100).fill(7)]));
+    expect(Buffer.from(inbound.open(Buffer.concat(second)).payload)).toEqual(Buffer.from([9, 9, 9, ...new Uint8Array(100).fill(8)]));
   });
 
   it('a piece that is not a Uint8Array is refused, naming the pieces', () => {

@@ -66,6 +66,11 @@ export interface SimOptions {
   noListener?: boolean;
   /** Remove the SACK blocks from every segment on the wire, as a peer without SACK would send. */
   stripSack?: boolean;
+  /** The path MSS of `a` (StreamConnectionOptions.pathMss); `pathMssB` for `b`, which defaults to it. */
+  pathMss?: number;
+  pathMssB?: number;
+  /** Remove the MSS option from `b`'s SYN+ACK, as a peer that announces none would send it. */
+  stripMssB?: boolean;
 }
 
 interface Endpoint {
@@ -125,6 +130,7 @@ export class Sim {
       initialSeq: opts.issA ?? 1000,
       role: 'client',
       config: opts.config,
+      ...(opts.pathMss === undefined ? {} : { pathMss: opts.pathMss }),
     });
   }
 
@@ -237,6 +243,7 @@ export class Sim {
         initialSeq: this.opts.issB ?? 5000,
         role: 'server',
         config: this.opts.configB ?? this.opts.config,
+        ...((this.opts.pathMssB ?? this.opts.pathMss) === undefined ? {} : { pathMss: this.opts.pathMssB ?? this.opts.pathMss }),
       });
       e.conn.accept(seg, this.now);
       this.appWrite('b');
@@ -297,6 +304,7 @@ export class Sim {
   private transmit(from: Side, seg: Segment): void {
     const [src, dst] = from === 'a' ? [HIT_A, HIT_B] : [HIT_B, HIT_A];
     if (this.opts.stripSack) delete seg.sack;
+    if (this.opts.stripMssB && from === 'b') delete seg.mss;
     const bytes = encodeSegment(seg, src, dst);
     const o = this.opts;
     const lost = (o.drop?.(seg, from, this.now) ?? false) || this.random() < o.loss;

@@ -99,4 +99,32 @@ describe('TCP carrier resume', () => {
     proxy.cut();
     expect((await closed).by).toBe('transport');
   });
+
+  it('clients that leave without CLOSE cost the server no listener each, and their waits still end', async () => {
+    // Each connection that breaks waits tcpResumeMs for its dialer. A listener per wait on one
+    // shared AbortSignal passed Node's limit of 10 (MaxListenersExceededWarning) with 11 clients.
+    const b = await HipHost.create({ udp: false, tcp: { address: LO }, tcpResumeMs: 1500 });
+    cleanup.push(() => b.shutdown(200));
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    cleanup.push(() => void process.off('warning', onWarning));
+    const clients = 12;
+    const ended = new Promise<string[]>((resolve) => {
+      const by: string[] = [];
+      b.on('closed', (e) => by.push(e.by) === clients && resolve(by));
+    });
+    await Promise.all(
+      Array.from({ length: clients }, async () => {
+        const a = await HipHost.create({ udp: false });
+        a.peers.add(b.hit(), { address: LO, port: b.tcpAddress!.port, carrier: 'tcp' });
+        await a.connect(b.hit());
+        await a.shutdown(0); // no CLOSE: the server sees only the connection end
+      }),
+    );
+    // Every wait ends (no dialer came back) and drops its association.
+    expect(await ended).toEqual(Array(clients).fill('transport'));
+    await new Promise((r) => setImmediate(r));
+    expect(warnings.map((w) => w.name)).not.toContain('MaxListenersExceededWarning');
+  });
 });

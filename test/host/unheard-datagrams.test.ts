@@ -1,4 +1,5 @@
 /** UnheardDatagrams: what the host keeps to resend to a peer that restarted (host/peer-loss.ts). */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RESEND_LIMIT, UnheardDatagrams } from '../../src/host/peer-loss.js';
 
@@ -46,5 +47,41 @@ describe('UnheardDatagrams', () => {
     for (let i = 0; i < 1000; i++) u.record('p', dg(i), i, i - 0.5);
     expect(u.count('p')).toBe(1);
     expect(u.take('p', 0)[0]!.data[0]).toBe(999 & 0xff);
+  });
+});
+
+describe('UnheardDatagrams ring', () => {
+  it('whatever the sizes, keeps the newest datagrams in order with their bytes, within the limits', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ size: fc.oneof(fc.integer({ min: 0, max: 2000 }), fc.integer({ min: 20_000, max: 65_000 })), heard: fc.boolean() }), { minLength: 1, maxLength: 400 }),
+        (sends) => {
+          const u = new UnheardDatagrams();
+          const sent: { d: ReturnType<typeof dg>; at: number }[] = [];
+          let heardAt: number | undefined;
+          sends.forEach(({ size, heard }, i) => {
+            if (heard) heardAt = i - 0.5;
+            const d = { srcPort: i & 0xffff, dstPort: (i * 7) & 0xffff, data: new Uint8Array(size).fill(i & 0xff) };
+            u.record('p', d, i, heardAt);
+            sent.push({ d, at: i });
+          });
+          const count = u.count('p');
+          const kept = u.take('p', -1);
+          expect(kept.length).toBe(count);
+          // A suffix of what was sent since the peer was last heard, newest always kept.
+          const since = sent.filter((x) => heardAt === undefined || x.at >= heardAt);
+          const expected = since.slice(since.length - kept.length);
+          expect(kept.length).toBeGreaterThanOrEqual(1);
+          expect(kept.length).toBeLessThanOrEqual(RESEND_LIMIT.datagrams);
+          expect(kept.reduce((n, x) => n + x.data.length, 0)).toBeLessThanOrEqual(RESEND_LIMIT.bytes);
+          kept.forEach((x, k) => {
+            expect(x.srcPort).toBe(expected[k]!.d.srcPort);
+            expect(x.dstPort).toBe(expected[k]!.d.dstPort);
+            expect(Buffer.from(x.data).equals(Buffer.from(expected[k]!.d.data))).toBe(true);
+          });
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });

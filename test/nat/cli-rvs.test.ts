@@ -47,7 +47,8 @@ describe.skipIf(skipWithoutNetns())('hipl rvs / listen --rvs / connect through a
     const r = watch(listener);
     await r.wait(/registered with rendezvous server .* seen as 198\.51\.100\.1:10500/);
     await r.wait(/listening on udp/);
-    expect(rvs.text()).toMatch(/registered .* for rendezvous/);
+    // The server logs the registration after it sent its R2: the responder can be first.
+    await rvs.wait(/registered .* for rendezvous/);
 
     const connector = lab.spawnScript(iNs, cli, ['connect', `${id.hitString()}@${PUBLIC_NET}.5:10500`, '--wait', '3000']);
     const i = watch(connector);

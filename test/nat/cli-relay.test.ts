@@ -58,6 +58,9 @@ describe.skipIf(skipWithoutNetns())('hipl relay / listen --relay / connect, both
     await i.wait(/hello from behind NAT 1/);
     connector.stdin!.end();
     relayProc.kill('SIGINT');
-    await relay.wait(/stopping: .* relayed \d+ control packet\(s\), \d+ ESP packet/);
+    const [, control, esp] = await relay.wait(/stopping: .* relayed (\d+) control packet\(s\), (\d+) ESP packet/);
+    // The BEX and both lines went through the relay, not around it.
+    expect(Number(control)).toBeGreaterThanOrEqual(3);
+    expect(Number(esp)).toBeGreaterThanOrEqual(2);
   });
 });

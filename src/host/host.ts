@@ -7,7 +7,6 @@
  * and every stream.
  * @module
  */
-import { byteLength } from '../bytes.js';
 import { EventEmitter } from 'eventemitter3';
 import { HipEngine } from '../core/engine.js';
 import { SHOTGUN_LOCATORS } from '../core/shotgun.js';
@@ -15,8 +14,7 @@ import type { EngineEvent, FailureReason } from '../core/events.js';
 import { getProvider } from '../crypto/get-provider.js';
 import { formatHit, hitVersion, parseHit } from '../crypto/hit.js';
 import { HostIdentity } from '../crypto/identity.js';
-import { HipArgumentError, HipError, HipEspError, HipProtocolError } from '../errors.js';
-import { espSpi } from '../esp/sa.js';
+import { HipArgumentError, HipError, HipProtocolError } from '../errors.js';
 import {
   tcpConnect,
   TcpListener,
@@ -25,16 +23,12 @@ import {
   type TcpConnection,
   type TcpListenerStats,
 } from '../transport/index.js';
-import { decodeInnerDatagram, encodeInnerDatagram, innerDatagramHeader, INNER_UDP } from './inner-datagram.js';
-import { echoRequest, innerProtocolDrop, INNER_ICMPV6, readIcmpv6 } from './inner-icmpv6.js';
+import { DataPlane, type InnerDatagram } from './data-plane.js';
 import { Diagnostics } from './diagnostics.js';
 import { redial, TCP_RESUME_MS } from './tcp-resume.js';
 import { AddressWatcher, announceAddresses, resolveNatMode, unreachableDestination } from './mobility.js';
 import { tcpLocator, udpLocator, UdpLocatorCache, type HostLocator } from './locator.js';
 import { checkHostOptions } from './options.js';
-import { UnheardDatagrams } from './peer-loss.js';
-import { PingTable } from './ping.js';
-import { PortTable } from './port-table.js';
 import { RegistrationClient } from './registration-client.js';
 import { hostLocatorCodec, registrationEvent, type HostRegistrationEvent, type RegisterOptions, type Registration } from './registrations.js';
 import { canonicalHit, PeerTable, type PeerAddress } from './peer-table.js';
@@ -47,12 +41,6 @@ export type { ConnectOptions, DatagramInfo, EstablishedInfo, HostBexEvent, HostE
 interface Pending {
   resolve: () => void;
   reject: (e: HipError) => void;
-}
-
-interface QueuedDatagram {
-  srcPort: number;
-  dstPort: number;
-  data: Uint8Array;
 }
 
 const DEFAULT_QUEUE_LIMIT = 1 << 20;
@@ -83,19 +71,15 @@ export class HipHost extends EventEmitter<HostEvents> {
   private udp: UdpCarrier | undefined;
   private tcp: TcpListener | undefined;
   private readonly tcpConns = new Set<TcpConnection>();
-  private readonly sessionsBySpi = new Map<number, Session>();
   private readonly sessionsByHit = new Map<string, Session>();
-  private readonly clearTextByLocator = new Map<string, Session>();
   private readonly waiting = new Map<string, Pending[]>();
   private readonly connectTimers = new Map<string, NodeJS.Timeout>();
-  private readonly queued = new Map<string, { items: QueuedDatagram[]; bytes: number }>();
-  /** Datagrams sent since each peer was last heard, for a resend if it turns out lost. */
-  private readonly unheard = new UnheardDatagrams();
+  private readonly queued = new Map<string, { items: InnerDatagram[]; bytes: number }>();
   /** During onUdpError: why a BEX is about to fail `unreachable` (the system's code, the locator). */
   private readonly refusedSends = new Map<string, { osCode: string; locators: string[] }>();
-  private readonly pings = new PingTable();
-  private readonly datagramPorts = new PortTable<(data: Uint8Array, info: DatagramInfo) => void>('datagram port');
   private readonly streams: StreamMux;
+  /** Every packet after the BEX: sealing, opening, delivery (see data-plane.ts). */
+  private readonly data: DataPlane;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private readonly diagnostics = new Diagnostics(
@@ -154,6 +138,22 @@ export class HipHost extends EventEmitter<HostEvents> {
       },
     });
     this.streams = new StreamMux(this, opts.stream ?? {});
+    this.data = new DataPlane(
+      {
+        engine: this.engine,
+        diagnostics: this.diagnostics,
+        udp: () => this.udp,
+        now: () => this.now(),
+        pump: () => this.pump(),
+        rekeyNeeded: (s) => {
+          this.emit('rekey', { peerHit: s.peerHitText });
+          this.engine.rekey(s.peerHit, this.now());
+          queueMicrotask(() => this.pump());
+        },
+        count: (reason) => this.count(reason),
+      },
+      this.streams
+    );
     if (opts.libhiplClearText) {
       process.emitWarning('hipl: libhiplClearText is on: data with HIPv1 peers travels unencrypted', { code: 'HIPL_INSECURE_CLEARTEXT' });
     }
@@ -320,7 +320,7 @@ export class HipHost extends EventEmitter<HostEvents> {
     this.timer = undefined;
     this.streams.destroyAll();
     for (const [hit] of this.waiting) this.settle(hit, new HipProtocolError('ERR_HIP_HOST_CLOSED', 'the host was shut down'));
-    this.pings.failAll(() => new HipProtocolError('ERR_HIP_HOST_CLOSED', 'the host was shut down'));
+    this.data.pings.failAll(() => new HipProtocolError('ERR_HIP_HOST_CLOSED', 'the host was shut down'));
     await this.udp?.close();
     // End TCP connections gracefully (our FIN follows what is queued, so a last CLOSE_ACK still
     // goes out). With graceMs > 0, wait at most 500 ms for the peers' FINs, then force the rest.
@@ -428,12 +428,12 @@ export class HipHost extends EventEmitter<HostEvents> {
     } else if (e.type === 'rekey-inbound') {
       if (!s || s.clearText) return;
       s.prepareInbound(e.sa);
-      this.sessionsBySpi.set(e.sa.localSpi, s);
+      this.data.addSpi(s, e.sa.localSpi);
     } else if (e.type === 'rekeyed') {
       if (!s || s.clearText) return;
-      if (s.previousInbound) this.sessionsBySpi.delete(s.previousInbound.spi);
+      if (s.previousInbound) this.data.removeSpi(s.previousInbound.spi);
       s.rekeyed(e.sa);
-      this.sessionsBySpi.set(e.sa.localSpi, s);
+      this.data.addSpi(s, e.sa.localSpi);
       this.diagnostics.writeKeylog(s.locator, e.sa);
       this.emit('rekeyed', { peerHit: hit, localSpi: e.sa.localSpi, peerSpi: e.sa.peerSpi });
     } else {
@@ -539,12 +539,12 @@ export class HipHost extends EventEmitter<HostEvents> {
 
   /** Deliver datagrams for `port` to `handler`. Port 0 picks a free port. Returns the port. */
   bindDatagramPort(port: number, handler: (data: Uint8Array, info: DatagramInfo) => void): number {
-    return this.datagramPorts.bind(port, handler);
+    return this.data.bind(port, handler);
   }
 
   /** Stop delivering datagrams for `port`. */
   unbindDatagramPort(port: number): void {
-    this.datagramPorts.unbind(port);
+    this.data.unbind(port);
   }
 
   /**
@@ -559,7 +559,7 @@ export class HipHost extends EventEmitter<HostEvents> {
       hit = canonicalHit(peerHit);
       const session = this.sessionsByHit.get(hit);
       if (session) {
-        this.transmitDatagram(session, { srcPort, dstPort, data });
+        this.data.sendDatagram(session, { srcPort, dstPort, data });
         return SENT;
       }
     } catch (e) {
@@ -569,12 +569,12 @@ export class HipHost extends EventEmitter<HostEvents> {
   }
 
   /** {@link sendDatagram} without an association yet: queue the datagram and run the BEX. */
-  private async sendAfterBex(hit: string, d: QueuedDatagram): Promise<void> {
+  private async sendAfterBex(hit: string, d: InnerDatagram): Promise<void> {
     this.enqueue(hit, d);
     await this.connect(hit);
   }
 
-  private enqueue(hit: string, d: QueuedDatagram): void {
+  private enqueue(hit: string, d: InnerDatagram): void {
     const q = this.queued.get(hit) ?? { items: [], bytes: 0 };
     const limit = this.opts.queueLimitBytes ?? DEFAULT_QUEUE_LIMIT;
     if (q.bytes + d.data.length > limit) {
@@ -583,17 +583,6 @@ export class HipHost extends EventEmitter<HostEvents> {
     q.items.push(d);
     q.bytes += d.data.length;
     this.queued.set(hit, q);
-  }
-
-  private transmitDatagram(s: Session, d: QueuedDatagram): void {
-    // libhipl: the carrier ports are the application's ports; data goes as is.
-    if (s.clearText) return this.sendClear(s, d.data);
-    // Header and data are sealed as pieces (sealParts gathers them itself). A checksum, computed
-    // only when captures can show the inner packet (the ICV authenticates the bytes), needs the
-    // whole datagram.
-    if (this.innerVisible) this.sendEsp(s, INNER_UDP, encodeInnerDatagram(d, s.localHit, s.peerHit, { checksum: true }));
-    else this.sendEsp(s, INNER_UDP, [innerDatagramHeader(d), d.data]);
-    if (this.engine.config.peerLossMs > 0) this.unheard.record(s.peerHitText, d, this.now(), this.engine.lastHeard(s.peerHit));
   }
 
   // ---- ping -------------------------------------------------------------------------------
@@ -620,14 +609,7 @@ export class HipHost extends EventEmitter<HostEvents> {
     const s = this.sessionsByHit.get(hit);
     if (!s) throw new HipProtocolError('ERR_HIP_NOT_ESTABLISHED', `no association with ${hit}: ping starts no base exchange`);
     if (s.clearText) throw new HipArgumentError('ERR_HIP_INVALID_ARGUMENT', `${hit} is a libhipl clear-text peer: no ESP to ping inside`);
-    const { seq, reply } = this.pings.start(hit, this.now(), timeoutMs);
-    try {
-      this.sendEsp(s, INNER_ICMPV6, echoRequest(this.pings.id, seq, data, s.localHit, s.peerHit));
-    } catch (e) {
-      this.pings.cancel(hit, seq);
-      throw e;
-    }
-    return reply;
+    return this.data.ping(s, timeoutMs, data);
   }
 
   // ---- streams ------------------------------------------------------------------------
@@ -654,42 +636,14 @@ export class HipHost extends EventEmitter<HostEvents> {
     return this.sessionsByHit.get(hit);
   }
 
-  /**
-   * @internal Seal and send one inner packet to an established peer. A payload may be given as
-   * pieces (segment header, data); the packet is written as pieces (with AES-GCM: header,
-   * ciphertext, ICV), never joined in a copy.
-   */
+  /** @internal Seal and send one inner packet to an established peer (see {@link DataPlane.sendEsp}). */
   sendEsp(s: Session, nextHeader: number, payload: Uint8Array | readonly Uint8Array[]): void {
-    let packet: Buffer[];
-    try {
-      packet = s.outbound!.sealParts(Array.isArray(payload) ? payload : [payload as Uint8Array], nextHeader);
-    } catch (e) {
-      // The SA is used up (a rekey should have replaced it long before; a '32bit' SA stops at
-      // 2^32 - 1): the packet is lost, never sent with a wrapped sequence number, and no caller
-      // up a stream timer meets an exception.
-      if (e instanceof HipEspError && e.code === 'ERR_ESP_SEQ_EXHAUSTED') return s.drop('seq-exhausted');
-      throw e;
-    }
-    const now = this.now();
-    if (s.outbound!.needsRekey && !s.rekeyRequested) {
-      // New keys long before the 64-bit sequence space runs out (UPDATE with ESP_INFO).
-      s.rekeyRequested = true;
-      this.emit('rekey', { peerHit: formatHit(s.peerHit) });
-      this.engine.rekey(s.peerHit, now);
-      queueMicrotask(() => this.pump());
-    }
-    // The engine says where data goes: the verified locator, or an announced one on credit.
-    this.sendPayload(this.engine.dataLocator(s.peerHit, byteLength(packet), now) ?? s.locator, packet);
-    s.stats.packetsOut++;
-    s.stats.bytesOut += byteLength(payload);
-    this.engine.sent(s.peerHit, now);
+    this.data.sendEsp(s, nextHeader, payload);
   }
 
   /** @internal Send clear-text application bytes to a libhipl peer. */
   sendClear(s: Session, data: Uint8Array): void {
-    this.sendPayload(s.locator, data);
-    s.stats.packetsOut++;
-    s.stats.bytesOut += data.length;
+    this.data.sendClear(s, data);
   }
 
   /** @internal A pcap or key log is written: inner packets can be read, so give them valid checksums. */
@@ -837,90 +791,7 @@ export class HipHost extends EventEmitter<HostEvents> {
   }
 
   private onPayload(bytes: Uint8Array, from: HostLocator): void {
-    if (this.closed) return;
-    this.diagnostics.record('in', from, bytes, false);
-    const clear = this.clearTextByLocator.get(from.key);
-    if (clear) {
-      clear.stats.packetsIn++;
-      clear.stats.bytesIn += bytes.length;
-      this.engine.touch(clear.peerHit, this.now());
-      if (from.carrier === 'tcp') this.streams.clearTextData(clear, bytes);
-      else this.deliverDatagram(clear, { srcPort: from.peer.port, dstPort: this.udp?.local.port ?? 0, data: bytes });
-      return;
-    }
-    if (bytes.length < 8) return this.count('short-payload');
-    const spi = espSpi(bytes);
-    const s = this.sessionsBySpi.get(spi);
-    const sa = s?.inboundFor(spi);
-    if (!s || !sa) return this.relayEsp(bytes, from);
-    let opened;
-    try {
-      opened = sa.open(bytes);
-    } catch (e) {
-      s.drop(e instanceof HipEspError ? e.code.replace('ERR_ESP_', '').toLowerCase() : 'malformed');
-      return;
-    }
-    if (sa === s.inbound && s.previousInbound) {
-      // The new SA carries traffic: the peer switched, the old one can go.
-      this.sessionsBySpi.delete(s.previousInbound.spi);
-      s.previousInbound = undefined;
-    }
-    // Proof of life and credit; from an unknown address it starts a return-routability check.
-    this.engine.received(s.peerHit, from, bytes.length, this.now());
-    if (from.key !== s.locator.key) {
-      s.stats.otherSource++;
-      this.pump();
-    }
-    s.stats.packetsIn++;
-    s.stats.bytesIn += opened.payload.length;
-    if (opened.nextHeader === INNER_UDP) {
-      let d;
-      try {
-        d = decodeInnerDatagram(opened.payload, s.peerHit, s.localHit, { checksum: false });
-      } catch {
-        return s.drop('inner-udp-malformed');
-      }
-      this.deliverDatagram(s, d);
-    } else if (opened.nextHeader === 6) {
-      this.streams.segment(s, opened.payload);
-    } else if (opened.nextHeader === INNER_ICMPV6) {
-      this.onIcmpv6(s, opened.payload);
-    } else if (opened.nextHeader !== 59) {
-      s.drop(innerProtocolDrop(opened.nextHeader));
-    }
-  }
-
-  /** ESP with an SPI we do not own: a relay server forwards it for a client (RFC 9028), else it is dropped. */
-  private relayEsp(bytes: Uint8Array, from: HostLocator): void {
-    const to = from.carrier === 'udp' ? this.engine.relayEsp(bytes, from, this.now()) : undefined;
-    if (to?.carrier === 'udp' && this.udp) this.udp.sendPayload(bytes, to.peer);
-    else this.count('unknown-spi');
-  }
-
-  /** An ICMPv6 message between the HITs: answer an echo request (hipd's heartbeat), match a reply. */
-  private onIcmpv6(s: Session, bytes: Uint8Array): void {
-    const m = readIcmpv6(bytes, s.peerHit, s.localHit);
-    if (m.kind === 'echo-request') {
-      s.stats.echoesAnswered++;
-      this.sendEsp(s, INNER_ICMPV6, m.reply);
-    } else if (m.kind === 'echo-reply') {
-      if (!this.pings.answer(formatHit(s.peerHit), m.id, m.seq, this.now())) s.drop('icmpv6-unexpected-reply');
-    } else s.drop(m.reason);
-  }
-
-  private deliverDatagram(s: Session, d: QueuedDatagram): void {
-    const handler = this.datagramPorts.get(d.dstPort);
-    if (!handler) return s.drop('no-port');
-    handler(d.data, { hit: s.peerHitText, port: d.srcPort, localPort: d.dstPort, address: s.locator.peer.address, family: s.locator.peer.family });
-  }
-
-  private sendPayload(loc: HostLocator, bytes: Uint8Array | readonly Uint8Array[]): void {
-    // The capture shows the wire as it was: a packet is recorded once the system took it. (No
-    // closure without a capture: this runs for every packet.)
-    const sent = this.diagnostics.capturing ? () => this.diagnostics.record('out', loc, bytes, false) : undefined;
-    if (loc.carrier === 'udp') this.udp?.sendPayload(bytes, loc.peer, sent);
-    else if (Array.isArray(bytes)) loc.conn?.sendPayloadParts(bytes, sent);
-    else loc.conn?.sendPayload(bytes as Uint8Array, sent);
+    if (!this.closed) this.data.receive(bytes, from);
   }
 
   /** Drain the engine: send its packets, act on its events, then re-arm the timer. */
@@ -1004,12 +875,11 @@ export class HipHost extends EventEmitter<HostEvents> {
     // The peer proved its identity: its TCP connection is no longer a stranger's (issue 8).
     loc.conn?.markVerified();
     this.sessionsByHit.set(hit, s);
-    if (clearText) this.clearTextByLocator.set(loc.key, s);
-    else this.sessionsBySpi.set(e.sa.localSpi, s);
+    this.data.add(s);
     if (!clearText) this.diagnostics.writeKeylog(loc, e.sa);
     const q = this.queued.get(hit);
     this.queued.delete(hit);
-    for (const d of q?.items ?? []) this.transmitDatagram(s, d);
+    for (const d of q?.items ?? []) this.data.sendDatagram(s, d);
     this.streams.established(s);
     this.emit('established', this.info(s, e.elapsedMs, e.role));
     this.settle(hit);
@@ -1022,7 +892,7 @@ export class HipHost extends EventEmitter<HostEvents> {
    */
   private onPeerLost(e: Extract<EngineEvent, { type: 'peer-lost' }>): void {
     const hit = formatHit(e.peerHit);
-    const resend = this.unheard.take(hit, e.lastHeard);
+    const resend = this.data.unheard.take(hit, e.lastHeard);
     this.endSession(hit, new HipProtocolError('ERR_HIP_PEER_LOST', `${hit} stopped answering (restarted, or gone): association dropped, base exchange started again`, { peerHit: hit }));
     let resending = 0;
     for (const d of resend) {
@@ -1040,13 +910,11 @@ export class HipHost extends EventEmitter<HostEvents> {
   }
 
   private endSession(hit: string, error?: HipError): void {
-    this.unheard.forget(hit);
+    this.data.unheard.forget(hit);
     const s = this.sessionsByHit.get(hit);
     if (!s) return;
     this.sessionsByHit.delete(hit);
-    this.sessionsBySpi.delete(s.sa.localSpi);
-    for (const spi of s.inboundSpis()) this.sessionsBySpi.delete(spi);
-    this.clearTextByLocator.delete(s.locator.key);
+    this.data.remove(s);
     this.streams.peerGone(s, error);
     if (s.locator.carrier === 'tcp' && s.locator.conn) {
       const conn = s.locator.conn;

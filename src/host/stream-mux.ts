@@ -10,7 +10,7 @@ import { HipArgumentError, HipError, HipProtocolError } from '../errors.js';
 import { PortTable } from './port-table.js';
 import type { Session } from './session.js';
 import { isLoopbackPeer, type TcpConnection } from '../transport/index.js';
-import { decodeSegment, encodeSegment, REFUSED, resetForUnmatched, resolvedStreamConfig, StreamConnection, type Segment, type StreamConfig } from './stream-protocol.js';
+import { decodeSegment, encodeSegment, INNER_TCP, REFUSED, resetForUnmatched, resolvedStreamConfig, StreamConnection, type Segment, type StreamConfig } from './stream-protocol.js';
 
 /** What the multiplexer needs from its host. */
 export interface StreamHost {
@@ -29,7 +29,6 @@ export interface StreamHost {
   readonly innerVisible?: boolean;
 }
 
-const INNER_TCP = 6;
 const EMPTY = new Uint8Array(0);
 /** Segments with at least this much data are sealed and written as pieces (header, data). */
 const GATHER_MIN = 4096;

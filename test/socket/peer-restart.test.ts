@@ -134,7 +134,7 @@ describe('a peer restarted mid-association', () => {
     stream.write('hello|');
     await until(() => echoed === 'hello|');
     // A crash: nothing more leaves b0 (closing it normally would reset its streams first).
-    (b0.core as unknown as { sendPayload: () => void }).sendPayload = () => undefined;
+    (b0.core as unknown as { sendEsp: () => void }).sendEsp = () => undefined;
     await b0.close(0);
     await host({ identity: bId, udp: { address: LO, port } });
     const failed = new Promise<{ code?: string }>((resolve) => stream.once('error', resolve));

@@ -72,16 +72,17 @@ function start(role: 'server' | 'client', impl: Impl, dgram: boolean): Promise<P
     execArgv: ['--import', 'tsx', '--expose-gc'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  let waiter: ((m: Record<string, unknown>) => void) | undefined;
+  let waiter: { resolve: (m: Record<string, unknown>) => void; reject: (e: Error) => void } | undefined;
   child.on('message', (m: Record<string, unknown>) => {
     const w = waiter;
     waiter = undefined;
-    w?.(m);
+    w?.resolve(m);
   });
+  // One exit listener for the worker's life (one per question piled up past MaxListeners).
+  child.once('exit', (code) => waiter?.reject(new Error(`${role} ${impl} exited (${code})`)));
   const next = (): Promise<Record<string, unknown>> =>
     new Promise((resolve, reject) => {
-      waiter = resolve;
-      child.once('exit', (code) => reject(new Error(`${role} ${impl} exited (${code})`)));
+      waiter = { resolve, reject };
     });
   const ask = async (msg: object): Promise<Record<string, unknown>> => {
     const p = next();

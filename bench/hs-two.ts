@@ -47,6 +47,6 @@ if (process.argv[5] === 'server') {
   const c = process.cpuUsage(c0);
   child.send('done');
   const { cpu } = await new Promise<{ cpu: number }>((r) => child.once('message', (m) => r(m as { cpu: number })));
-  console.log(`${impl} x${parallel}: ${(n / secs).toFixed(1)} handshakes/s; CPU ms per handshake initiator ${((c.user + c.system) / 1000 / n).toFixed(2)}, responder ${(cpu / n).toFixed(2)}`);
+  console.log(`${impl} x${parallel}: ${(n / secs).toFixed(1)} handshakes/s; CPU ms per handshake initiator ${((c.user + c.system) / 1000 / n).toFixed(2)} (system ${(c.system / 1000 / n).toFixed(2)}), responder ${(cpu / n).toFixed(2)}`);
   process.exit(0);
 }

@@ -106,7 +106,18 @@ const WARMUP_MS = 1000;
 
 const want = (id: string): boolean => !only || only.some((o) => id.startsWith(o));
 
+/**
+ * The stream figures of one contestant. The memory per idle association is measured in a process
+ * pair of its own: after other figures, the server is still releasing what they left (the
+ * associations of clients that went without CLOSE, over TCP after the resume wait), which showed
+ * as shrinking memory; and the handshake figures need processes that have made none yet.
+ */
 async function streamRound(impl: Impl, results: Results): Promise<void> {
+  if (want('idle-mem')) await streamFigures(impl, results, true);
+  if (FIGURES.some((f) => f.kind === 'stream' && !f.id.startsWith('idle') && want(f.id))) await streamFigures(impl, results, false);
+}
+
+async function streamFigures(impl: Impl, results: Results, idleOnly: boolean): Promise<void> {
   const server = await start('server', impl, false);
   const client = await start('client', impl, false);
   const infos = server.ready.infos as Infos;
@@ -123,6 +134,19 @@ async function streamRound(impl: Impl, results: Results): Promise<void> {
     return what === 'rss' ? m.rss : what === 'held' ? m.held : m.heap + m.external;
   };
   try {
+    if (idleOnly) {
+      // A first batch, kept open and not measured, so the figure is what one more connection
+      // costs in a warm server (compiled code, caches and heap pages are paid once per process).
+      await run({ run: 'idle', n: P.idleN });
+      const [before, rssBefore] = [await serverMem('held'), await serverMem('rss')];
+      await run({ run: 'idle', n: P.idleN });
+      await new Promise((r) => setTimeout(r, 200));
+      record(results, 'idle-mem', impl, ((await serverMem('held')) - before) / P.idleN / 1024);
+      record(results, 'idle-rss', impl, ((await serverMem('rss')) - rssBefore) / P.idleN / 1024);
+      await run({ run: 'release' });
+      await server.ask({ q: 'release' });
+      return;
+    }
     const hs = want('hs-cold') || want('hs-seq') || want('hs-16') || want('ttfb');
     // Fresh processes: the first handshakes are the cold figure; then untimed ones until V8 has
     // optimised the path (hipl's rate climbs for about 5 s, about 2500 handshakes; node:tls's
@@ -149,21 +173,6 @@ async function streamRound(impl: Impl, results: Results): Promise<void> {
       record(results, 'slow-mem', impl, (await serverMem() - before) / 2 ** 20);
       record(results, 'slow-acc', impl, accepted / 2 ** 20);
       await run({ run: 'release' });
-    }
-    // Last: the associations it leaves behind (the clients go without CLOSE) are released by the
-    // server later, over a TCP carrier after the resume wait, which would show as negative growth
-    // in any memory figure measured after it.
-    if (want('idle-mem')) {
-      // A first batch, kept open and not measured, so the figure is what one more connection
-      // costs in a warm server (compiled code, caches and heap pages are paid once per process).
-      await run({ run: 'idle', n: P.idleN });
-      const [before, rssBefore] = [await serverMem('held'), await serverMem('rss')];
-      await run({ run: 'idle', n: P.idleN });
-      await new Promise((r) => setTimeout(r, 200));
-      record(results, 'idle-mem', impl, ((await serverMem('held')) - before) / P.idleN / 1024);
-      record(results, 'idle-rss', impl, ((await serverMem('rss')) - rssBefore) / P.idleN / 1024);
-      await run({ run: 'release' });
-      await server.ask({ q: 'release' });
     }
   } finally {
     client.child.kill();

@@ -45,7 +45,7 @@ interface Figure {
 const FIGURES: Figure[] = [
   // The first handshakes of a new server and client process: V8 still compiles hipl's handshake
   // path (node:tls's is C++), so this is what a short-lived process gets, not a server's rate.
-  { id: 'hs-cold', label: 'handshakes/s, sequential, first 1.5 s of new processes', unit: '/s', higherIsBetter: true, kind: 'stream' },
+  { id: 'hs-cold', label: `handshakes/s, sequential, first ${P.hsMs / 1000} s of new processes`, unit: '/s', higherIsBetter: true, kind: 'stream' },
   { id: 'hs-seq', label: 'handshakes/s, sequential, new client each time (warm processes)', unit: '/s', higherIsBetter: true, kind: 'stream' },
   { id: 'hs-16', label: 'handshakes/s, 16 concurrent', unit: '/s', higherIsBetter: true, kind: 'stream' },
   { id: 'ttfb', label: 'latency to first byte (connect, write at once, echo), ms', unit: 'ms', higherIsBetter: false, kind: 'stream' },

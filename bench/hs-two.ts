@@ -1,8 +1,10 @@
 /**
  * Handshakes between two processes, as the bench's hs-seq / hs-16 figures make them (a new
  * client host per handshake, open a stream, close), for profiling each side (node --cpu-prof):
- * npx tsx bench/hs-two.ts [udp|tcp] [ms] [parallel]. The responder is a child process; both
- * print CPU ms per handshake, steadier than wall time on a shared machine.
+ * npx tsx bench/hs-two.ts [udp|tcp|tls] [ms] [parallel]. The responder is a child process; both
+ * print CPU ms per handshake, steadier than wall time on a shared machine. With PER_SECOND=1
+ * the initiator also prints how many handshakes each second of the run made (a new process
+ * speeds up as V8 optimises the handshake path).
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +30,8 @@ if (process.argv[5] === 'server') {
   const child = fork(fileURLToPath(import.meta.url), [process.argv[2] ?? 'udp', String(ms), String(parallel), 'server'], { execArgv: process.execArgv });
   const info = await new Promise<Parameters<typeof streamClient>[1]>((r) => child.once('message', (m) => r(m as never)));
   let n = 0;
+  let second = 0;
+  let atSecondStart = 0;
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   const end = t0 + ms;
@@ -40,6 +44,11 @@ if (process.argv[5] === 'server') {
         s.destroy();
         await c.close();
         n++;
+        const sec = Math.floor((performance.now() - t0) / 1000);
+        if (process.env.PER_SECOND && sec > second) {
+          console.log(`${second} s: ${n - atSecondStart} handshakes`);
+          [second, atSecondStart] = [sec, n];
+        }
       }
     }),
   );

@@ -113,8 +113,9 @@ const want = (id: string): boolean => !only || only.some((o) => id.startsWith(o)
  * as shrinking memory; and the handshake figures need processes that have made none yet.
  */
 async function streamRound(impl: Impl, results: Results): Promise<void> {
-  if (want('idle-mem')) await streamFigures(impl, results, true);
-  if (FIGURES.some((f) => f.kind === 'stream' && !f.id.startsWith('idle') && want(f.id))) await streamFigures(impl, results, false);
+  const wanted = (idle: boolean): boolean => FIGURES.some((f) => f.kind === 'stream' && f.id.startsWith('idle') === idle && want(f.id));
+  if (wanted(true)) await streamFigures(impl, results, true);
+  if (wanted(false)) await streamFigures(impl, results, false);
 }
 
 async function streamFigures(impl: Impl, results: Results, idleOnly: boolean): Promise<void> {

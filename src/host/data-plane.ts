@@ -4,7 +4,7 @@
  * peer's clear text to the carrier) and sends them where the engine says the peer is; inbound it
  * finds the session by SPI, opens the ESP packet and gives the inner packet to its port, the
  * stream multiplexer or the ICMPv6 responder. It runs per packet, so it allocates as little as
- * it can and never throws at a carrier's callback.
+ * it can.
  *
  * The control plane (BEX, UPDATE, CLOSE, timers) stays in the host; this module only reads the
  * engine's answers about where data goes and tells it what was sent and heard.
@@ -17,7 +17,8 @@ import { espSpi } from '../esp/sa.js';
 import type { UdpCarrier } from '../transport/index.js';
 import type { Diagnostics } from './diagnostics.js';
 import type { DatagramInfo } from './host-types.js';
-import { decodeInnerDatagram, encodeInnerDatagram, innerDatagramHeader, INNER_UDP } from './inner-datagram.js';
+import { NEXT_HEADER_NONE } from '../wire/constants.js';
+import { decodeInnerDatagram, encodeInnerDatagram, innerDatagramHeader, INNER_UDP, type InnerDatagram } from './inner-datagram.js';
 import { echoRequest, innerProtocolDrop, INNER_ICMPV6, readIcmpv6 } from './inner-icmpv6.js';
 import type { HostLocator } from './locator.js';
 import { UnheardDatagrams } from './peer-loss.js';
@@ -26,16 +27,6 @@ import { PortTable } from './port-table.js';
 import type { Session } from './session.js';
 import type { StreamMux } from './stream-mux.js';
 import { INNER_TCP } from './stream-segment.js';
-
-/** A datagram between two of our inner UDP ports. */
-export interface InnerDatagram {
-  srcPort: number;
-  dstPort: number;
-  data: Uint8Array;
-}
-
-/** IPv6 "no next header": an ESP packet with nothing inside (a dummy packet, RFC 4303 §2.6). */
-const NO_NEXT_HEADER = 59;
 
 /** What the data plane needs from its host. */
 export interface DataPlaneHost {
@@ -231,7 +222,8 @@ export class DataPlane {
       this.streams.segment(s, opened.payload);
     } else if (next === INNER_ICMPV6) {
       this.icmpv6(s, opened.payload);
-    } else if (next !== NO_NEXT_HEADER) {
+    } else if (next !== NEXT_HEADER_NONE) {
+      // Anything but "no next header" (a dummy packet, RFC 4303 §2.6) is a protocol we do not carry.
       s.drop(innerProtocolDrop(next));
     }
   }

@@ -23,7 +23,8 @@ import {
   type TcpConnection,
   type TcpListenerStats,
 } from '../transport/index.js';
-import { DataPlane, type InnerDatagram } from './data-plane.js';
+import { DataPlane } from './data-plane.js';
+import type { InnerDatagram } from './inner-datagram.js';
 import { Diagnostics } from './diagnostics.js';
 import { redial, TCP_RESUME_MS } from './tcp-resume.js';
 import { AddressWatcher, announceAddresses, resolveNatMode, unreachableDestination } from './mobility.js';

@@ -1,9 +1,12 @@
 /**
- * `npm run bench [-- --quick] [-- --rounds N] [-- --only bulk,ping64]`: hipl against plain
- * TCP/UDP and node:tls in the same run. Each round starts, for every contestant in turn (the order
- * rotates per round), a server process and a client process and runs every figure between them;
- * the table shows medians over the rounds and hipl / anchor ratios (median of the per-round
- * ratios). Writes bench/results/latest.json and bench/results/latest.svg.
+ * `npm run bench [-- --quick] [-- --rounds N] [-- --only bulk,ping64] [-- --node-flags "..."]`:
+ * hipl against plain TCP/UDP and node:tls in the same run. Each round starts, for every
+ * contestant in turn (the order rotates per round), a server process and a client process and
+ * runs every figure between them; the table shows medians over the rounds and hipl / anchor
+ * ratios (median of the per-round ratios). A full run writes bench/results/latest.json and
+ * latest.svg, `--quick` quick.json and .svg; a run with `--only` or `--node-flags` (V8 or Node
+ * options given to every contestant's processes alike, e.g. `--initial-heap-size=64`) writes
+ * partial.json and .svg, so that latest.* always hold a full run with default settings.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -24,6 +27,9 @@ const arg = (name: string): string | undefined => {
 // Quick runs 3 rounds to stay under two minutes on a loaded 2-core machine; a full run has 5.
 const rounds = Number(arg('--rounds') ?? (quick ? 3 : 5));
 const only = arg('--only')?.split(',');
+/** Node/V8 options for every worker process, every contestant alike (see the README's Performance section). */
+const nodeFlags = (arg('--node-flags') ?? '').split(/\s+/).filter((f) => f !== '');
+const outName = only || nodeFlags.length > 0 ? 'partial' : quick ? 'quick' : 'latest';
 
 /** Durations and sizes: quick keeps the whole run under two minutes on a loaded 2-core box. */
 const P = quick
@@ -72,7 +78,7 @@ interface Proc {
 
 function start(role: 'server' | 'client', impl: Impl, dgram: boolean): Promise<Proc & { ready: Record<string, unknown> }> {
   const child = fork(join(here, 'worker.ts'), [role, impl, dgram ? 'dgram' : 'stream'], {
-    execArgv: ['--import', 'tsx', '--expose-gc'],
+    execArgv: ['--import', 'tsx', '--expose-gc', ...nodeFlags],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let waiter: { resolve: (m: Record<string, unknown>) => void; reject: (e: Error) => void } | undefined;
@@ -267,12 +273,13 @@ async function main(): Promise<void> {
   const machine = `${os.cpus()[0]?.model ?? 'cpu'} x${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`;
   const out = join(here, 'results');
   mkdirSync(out, { recursive: true });
-  const json = { date: new Date().toISOString(), machine, quick, rounds, params: P, figures: table };
-  writeFileSync(join(out, quick ? 'quick.json' : 'latest.json'), JSON.stringify(json, null, 2) + '\n');
-  writeFileSync(join(out, quick ? 'quick.svg' : 'latest.svg'), svgChart(json.figures as Parameters<typeof svgChart>[0], `hipl benchmark, ${json.date.slice(0, 16)}Z, ${rounds} rounds${quick ? ' (quick)' : ''}`));
-  console.log(`\n${machine}\n${rounds} rounds${quick ? ' (quick)' : ''}, medians; ratios are medians of per-round ratios; ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+  const flags = nodeFlags.length > 0 ? `, node flags ${nodeFlags.join(' ')}` : '';
+  const json = { date: new Date().toISOString(), machine, quick, rounds, only: only ?? null, nodeFlags, params: P, figures: table };
+  writeFileSync(join(out, `${outName}.json`), JSON.stringify(json, null, 2) + '\n');
+  writeFileSync(join(out, `${outName}.svg`), svgChart(json.figures as Parameters<typeof svgChart>[0], `hipl benchmark, ${json.date.slice(0, 16)}Z, ${rounds} rounds${quick ? ' (quick)' : ''}${flags}`));
+  console.log(`\n${machine}\n${rounds} rounds${quick ? ' (quick)' : ''}${flags}, medians; ratios are medians of per-round ratios; ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
   console.log(rows.join('\n'));
-  console.log(`\nwrote ${join(out, quick ? 'quick.json' : 'latest.json')} and .svg`);
+  console.log(`\nwrote ${join(out, `${outName}.json`)} and .svg`);
 }
 
 main().catch((e: unknown) => {

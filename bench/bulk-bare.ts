@@ -3,30 +3,42 @@
  * that seals 65280-byte frames with a new node:crypto AES-128-GCM context each and writes them
  * behind a 2-byte length, and a receiver (a child process) that joins frames from the socket's
  * reads and opens them. Reports the rate and each side's CPU per MB, as bench/bulk-two.ts does:
- * npx tsx bench/bulk-bare.ts [MiB] [ballast]. `ballast` keeps that many small objects alive in
- * each process, to give its heap the size of a process that has loaded hipl (100000 is ~12 MB);
- * run under `node --trace-gc` to count the collections.
+ * npx tsx bench/bulk-bare.ts [MiB] [ballast] [node|hipl-esp]. `ballast` keeps that many small
+ * objects alive in each process, to give its heap the size of a process that has loaded hipl
+ * (100000 is ~12 MB); `hipl-esp` seals and opens with hipl's ESP SAs (`OutboundSa.sealParts`,
+ * `InboundSa.open`) and frames with its hipl TCP framing instead of bare node:crypto calls.
+ * Run under `node --trace-gc` to count the collections.
  */
 import { fork } from 'node:child_process';
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { InboundSa, OutboundSa } from '../src/esp/sa.js';
+import { encodeHiplPayloadHeader, HiplFrameDecoder } from '../src/transport/tcp-framing.js';
 
 const mib = Number(process.argv[2] ?? 1024);
 const ballastN = Number(process.argv[3] ?? 0);
+const mode = process.argv[4] === 'hipl-esp' ? 'hipl-esp' : 'node';
+const saKeys = { suite: 13, spi: 0x1000, encKey: Buffer.alloc(20, 5), authKey: new Uint8Array(0) };
 const keep = Array.from({ length: ballastN }, (_, i) => ({ i, s: `x${i}` }));
 const key = Buffer.alloc(16, 7);
 const iv = Buffer.alloc(12, 3);
 const FRAME = 65280;
 const TAG = 16;
 
-if (process.argv[4] === 'receiver') {
+if (process.argv[5] === 'receiver') {
   const server = net.createServer((s) => {
     let pieces: Buffer[] = [];
     let have = 0;
     let got = 0;
     const c0 = process.cpuUsage();
+    const inbound = new InboundSa(saKeys, { replayWindow: 1024 });
+    const decoder = new HiplFrameDecoder();
     s.on('data', (chunk: Buffer) => {
+      if (mode === 'hipl-esp') {
+        decoder.push(chunk, (_kind, bytes) => (got += inbound.open(bytes).payload.length));
+        return;
+      }
       pieces.push(chunk);
       have += chunk.length;
       while (have >= 2) {
@@ -51,12 +63,13 @@ if (process.argv[4] === 'receiver') {
   });
   server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as net.AddressInfo).port }));
 } else {
-  const child = fork(fileURLToPath(import.meta.url), [String(mib), String(ballastN), 'receiver'], { execArgv: process.execArgv });
+  const child = fork(fileURLToPath(import.meta.url), [String(mib), String(ballastN), mode, 'receiver'], { execArgv: process.execArgv });
   const next = <T>(): Promise<T> => new Promise((r) => child.once('message', (m) => r(m as T)));
   const { port } = await next<{ port: number }>();
   const s = net.connect(port, '127.0.0.1');
   await new Promise((r) => s.once('connect', r));
   const data = Buffer.alloc(FRAME - TAG, 1);
+  const outbound = new OutboundSa(saKeys);
   const frames = Math.ceil((mib * 2 ** 20) / data.length);
   let sent = 0;
   const done = next<{ got: number; cpu: number }>();
@@ -65,6 +78,19 @@ if (process.argv[4] === 'receiver') {
   const pump = (): void => {
     while (sent < frames) {
       sent++;
+      let ok: boolean;
+      if (mode === 'hipl-esp') {
+        const parts = outbound.sealParts([data], 59);
+        let length = 0;
+        for (const p of parts) length += p.length;
+        s.cork();
+        s.write(encodeHiplPayloadHeader(parts[0]!, length));
+        ok = true;
+        for (const p of parts) ok = s.write(p);
+        s.uncork();
+        if (!ok) return void s.once('drain', pump);
+        continue;
+      }
       const c = createCipheriv('aes-128-gcm', key, iv);
       const ct = c.update(data);
       c.final();
@@ -73,7 +99,7 @@ if (process.argv[4] === 'receiver') {
       s.cork();
       s.write(len);
       s.write(ct);
-      const ok = s.write(c.getAuthTag());
+      ok = s.write(c.getAuthTag());
       s.uncork();
       if (!ok) return void s.once('drain', pump);
     }
@@ -84,6 +110,6 @@ if (process.argv[4] === 'receiver') {
   const secs = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0);
   const mb = got / 1e6;
-  console.log(`bare: ${(mb / secs).toFixed(1)} MB/s; CPU ms/MB sender ${((c.user + c.system) / 1000 / mb).toFixed(2)}, receiver ${(cpu / mb).toFixed(2)} (ballast ${keep.length})`);
+  console.log(`bare: ${(mb / secs).toFixed(1)} MB/s; CPU ms/MB sender ${((c.user + c.system) / 1000 / mb).toFixed(2)}, receiver ${(cpu / mb).toFixed(2)} (${mode}, ballast ${keep.length})`);
   process.exit(0);
 }

@@ -5,7 +5,7 @@
  * runs every figure between them; the table shows medians over the rounds and hipl / anchor
  * ratios (median of the per-round ratios). A full run writes bench/results/latest.json and
  * latest.svg, `--quick` quick.json and .svg; a run with `--only` or `--node-flags` (V8 or Node
- * options given to every contestant's processes alike, e.g. `--initial-heap-size=64`) writes
+ * options given to every contestant's processes alike, e.g. `--no-incremental-marking-task`) writes
  * partial.json and .svg, so that latest.* always hold a full run with default settings.
  */
 import { fork, type ChildProcess } from 'node:child_process';

@@ -3,11 +3,15 @@
  * (`StreamConnection` with the TCP-carrier settings, both ends set up in each process by the
  * same local handshake), its segment codec, ESP (`OutboundSa.sealParts`, `InboundSa.open`) and
  * the transport's `TcpConnection`/`TcpListener` with hipl framing, ACKs flowing back; no
- * association, data plane, stream multiplexer, Duplex or timers. Between bench/bulk-bare.ts
- * (seal, frame, open) and bench/bulk-two.ts (the whole host), it tells which layers cost what:
- * npx tsx bench/bulk-stream.ts [MiB]; under `node --trace-gc` it counts the collections.
+ * association, data plane, stream multiplexer or timers. Between bench/bulk-bare.ts (seal,
+ * frame, open) and bench/bulk-two.ts (the whole host), it tells which layers cost what:
+ * npx tsx bench/bulk-stream.ts [MiB] [duplex]; under `node --trace-gc` it counts the
+ * collections. With `duplex`, the application writes into and reads from a Node Duplex on each
+ * side, as with a HostStream: a write's callback waits while the send buffer is full, and a
+ * burst of writes is cut into segments a microtask later.
  */
 import { fork } from 'node:child_process';
+import { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { InboundSa, OutboundSa } from '../src/esp/sa.js';
 import { decodeSegment, encodeSegment, StreamConnection, type Segment } from '../src/host/stream-protocol.js';
@@ -15,6 +19,7 @@ import { TcpListener, tcpConnect } from '../src/transport/tcp-carrier.js';
 import type { TcpConnection } from '../src/transport/tcp-connection.js';
 
 const mib = Number(process.argv[2] ?? 512);
+const withDuplex = process.argv[3] === 'duplex';
 const total = mib * 2 ** 20;
 const hitA = Buffer.alloc(16, 1);
 const hitB = Buffer.alloc(16, 2);
@@ -29,7 +34,7 @@ a.handleSegment(b.pollSegment()!, 0);
 for (let s; (s = a.pollSegment()); ) b.handleSegment(s, 0);
 while (b.pollEvent() || a.pollEvent());
 const pieces = (seg: Segment, from: Uint8Array, to: Uint8Array): Uint8Array[] => [encodeSegment({ ...seg, data: new Uint8Array(0) }, from, to, { checksum: false }), seg.data];
-if (process.argv[3] === 'receiver') {
+if (process.argv[4] === 'receiver') {
   const listener = await TcpListener.listen({ address: '127.0.0.1', framing: 'hipl' });
   listener.on('connection', (conn: TcpConnection) => {
     conn.markVerified();
@@ -37,10 +42,16 @@ if (process.argv[3] === 'receiver') {
     const out = new OutboundSa(k2);
     let got = 0;
     const c0 = process.cpuUsage();
+    const reader = withDuplex ? new Duplex({ read() {}, write: (_c, _e, cb) => cb() }) : undefined;
+    reader?.on('data', (d: Buffer) => (got += d.length));
     conn.on('payload', (bytes: Uint8Array) => {
       const { payload } = inb.open(bytes);
       b.handleSegment(decodeSegment(payload, hitA, hitB, { checksum: false, copy: false }), performance.now());
-      for (let e; (e = b.pollEvent()); ) if (e.type === 'data') got += e.data.length;
+      for (let e; (e = b.pollEvent()); ) {
+        if (e.type !== 'data') continue;
+        if (reader) reader.push(Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength));
+        else got += e.data.length;
+      }
       conn.cork();
       for (let s; (s = b.pollSegment()); ) conn.sendPayloadParts(out.sealParts(pieces(s, hitB, hitA), 6));
       conn.uncork();
@@ -53,7 +64,7 @@ if (process.argv[3] === 'receiver') {
   });
   process.send!({ port: listener.local.port });
 } else {
-  const child = fork(fileURLToPath(import.meta.url), [String(mib), 'receiver'], { execArgv: process.execArgv });
+  const child = fork(fileURLToPath(import.meta.url), [String(mib), withDuplex ? 'duplex' : 'plain', 'receiver'], { execArgv: process.execArgv });
   const next = <T>(): Promise<T> => new Promise((r) => child.once('message', (m) => r(m as T)));
   const { port } = await next<{ port: number }>();
   const conn = await tcpConnect({ address: '127.0.0.1', port, framing: 'hipl' });
@@ -62,7 +73,27 @@ if (process.argv[3] === 'receiver') {
   const chunk = Buffer.alloc(65536, 7);
   let sent = 0;
   let waiting = false;
+  /** Write callbacks held while the send buffer is full (with `duplex`). */
+  const blocked: (() => void)[] = [];
+  const sendQueued = (): void => {
+    a.sendQueued(performance.now());
+    conn.cork();
+    while (conn.pendingBytes < 256 * 1024) {
+      const s = a.pollSegment();
+      if (!s) break;
+      conn.sendPayloadParts(out.sealParts(pieces(s, hitA, hitB), 6));
+    }
+    conn.uncork();
+    if (conn.needsDrain && !waiting) {
+      waiting = true;
+      conn.once('drain', () => {
+        waiting = false;
+        sendQueued();
+      });
+    }
+  };
   const pump = (): void => {
+    if (withDuplex) return sendQueued();
     while (sent < total && a.bufferedBytes < config.sendBufferBytes) {
       a.write(chunk, 0, { more: true });
       sent += chunk.length;
@@ -86,13 +117,36 @@ if (process.argv[3] === 'receiver') {
   conn.on('payload', (bytes: Uint8Array) => {
     const { payload } = inb.open(bytes);
     a.handleSegment(decodeSegment(payload, hitB, hitA, { checksum: false, copy: false }), performance.now());
-    while (a.pollEvent());
+    for (let e; (e = a.pollEvent()); ) if (e.type === 'drain') for (const cb of blocked.splice(0)) cb();
     pump();
   });
   const done = next<{ got: number; cpu: number }>();
   const t0 = performance.now();
   const c0 = process.cpuUsage();
-  pump();
+  if (withDuplex) {
+    let scheduled = false;
+    const writer = new Duplex({
+      read() {},
+      write(c: Buffer, _e, cb) {
+        if (a.write(new Uint8Array(c.buffer, c.byteOffset, c.byteLength), performance.now(), { more: true })) cb();
+        else blocked.push(cb);
+        if (!scheduled) {
+          scheduled = true;
+          queueMicrotask(() => {
+            scheduled = false;
+            sendQueued();
+          });
+        }
+      },
+    });
+    const feed = (): void => {
+      while (sent < total) {
+        sent += chunk.length;
+        if (!writer.write(chunk)) return void writer.once('drain', feed);
+      }
+    };
+    feed();
+  } else pump();
   const { got, cpu } = await done;
   const secs = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0);

@@ -11,8 +11,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { InboundSa, OutboundSa } from '../src/esp/sa.js';
-import { decodeSegment, encodeSegment, StreamConnection, type Segment } from '../src/host/stream-protocol.js';
+import { decodeSegment, type Segment } from '../src/host/stream-protocol.js';
 import { encodeHiplPayloadHeader, HiplFrameDecoder } from '../src/transport/tcp-framing.js';
+import { connectedPair, segmentPieces, TCP_CARRIER_CONFIG as config } from './stream-pair.js';
 
 const mib = Number(process.argv[2] ?? 64);
 const rounds = Number(process.argv[3] ?? 5);
@@ -22,8 +23,6 @@ const WRITE = 64 * 1024;
 const hitA = randomBytes(16);
 const hitB = randomBytes(16);
 const encKey = randomBytes(20);
-// The stream-mux settings over a TCP carrier.
-const config = { mss: 65280, sendBufferBytes: 1024 * 1024, ackEverySegments: 8, reliableCarrier: true };
 
 /** Milliseconds of CPU (user + system) spent in `f`. */
 function cpu(f: () => void): number {
@@ -33,20 +32,10 @@ function cpu(f: () => void): number {
   return (c.user + c.system) / 1000;
 }
 
-function pieces(seg: Segment): Uint8Array[] {
-  return [encodeSegment({ ...seg, data: new Uint8Array(0) }, hitA, hitB, { checksum: false }), seg.data];
-}
-
 function round(): { send: number; recv: number; seal: number; open: number } {
   const out = new OutboundSa({ suite: 13, spi: 0x1000, encKey, authKey: new Uint8Array(0) });
   const inb = new InboundSa({ suite: 13, spi: 0x1000, encKey, authKey: new Uint8Array(0) });
-  const a = new StreamConnection({ localPort: 1, remotePort: 2, initialSeq: 1, role: 'client', config });
-  const b = new StreamConnection({ localPort: 2, remotePort: 1, initialSeq: 9, role: 'server', config });
-  a.open(0);
-  b.accept(a.pollSegment()!, 0);
-  a.handleSegment(b.pollSegment()!, 0);
-  for (let s; (s = a.pollSegment()); ) b.handleSegment(s, 0);
-  while (b.pollEvent() || a.pollEvent());
+  const { a, b } = connectedPair();
   const chunk = Buffer.alloc(WRITE, 7);
   const dec = new HiplFrameDecoder();
   let send = 0;
@@ -62,7 +51,7 @@ function round(): { send: number; recv: number; seal: number; open: number } {
       }
       a.sendQueued(0);
       for (let s; (s = a.pollSegment()); ) {
-        const parts = out.sealParts(pieces(s), 6);
+        const parts = out.sealParts(segmentPieces(s, hitA, hitB), 6);
         let len = 0;
         for (const p of parts) len += p.length;
         frames.push([encodeHiplPayloadHeader(parts[0]!, len), ...parts]);

@@ -14,9 +14,10 @@ import { fork } from 'node:child_process';
 import { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { InboundSa, OutboundSa } from '../src/esp/sa.js';
-import { decodeSegment, encodeSegment, StreamConnection, type Segment } from '../src/host/stream-protocol.js';
+import { decodeSegment } from '../src/host/stream-protocol.js';
 import { TcpListener, tcpConnect } from '../src/transport/tcp-carrier.js';
 import type { TcpConnection } from '../src/transport/tcp-connection.js';
+import { connectedPair, segmentPieces as pieces, TCP_CARRIER_CONFIG as config } from './stream-pair.js';
 
 const mib = Number(process.argv[2] ?? 512);
 const withDuplex = process.argv[3] === 'duplex';
@@ -25,15 +26,7 @@ const hitA = Buffer.alloc(16, 1);
 const hitB = Buffer.alloc(16, 2);
 const k1 = { suite: 13, spi: 0x1000, encKey: Buffer.alloc(20, 5), authKey: new Uint8Array(0) };
 const k2 = { suite: 13, spi: 0x2000, encKey: Buffer.alloc(20, 6), authKey: new Uint8Array(0) };
-const config = { mss: 65280, sendBufferBytes: 1024 * 1024, ackEverySegments: 8, reliableCarrier: true };
-const a = new StreamConnection({ localPort: 1, remotePort: 2, initialSeq: 1, role: 'client', config });
-const b = new StreamConnection({ localPort: 2, remotePort: 1, initialSeq: 9, role: 'server', config });
-a.open(0);
-b.accept(a.pollSegment()!, 0);
-a.handleSegment(b.pollSegment()!, 0);
-for (let s; (s = a.pollSegment()); ) b.handleSegment(s, 0);
-while (b.pollEvent() || a.pollEvent());
-const pieces = (seg: Segment, from: Uint8Array, to: Uint8Array): Uint8Array[] => [encodeSegment({ ...seg, data: new Uint8Array(0) }, from, to, { checksum: false }), seg.data];
+const { a, b } = connectedPair();
 if (process.argv[4] === 'receiver') {
   const listener = await TcpListener.listen({ address: '127.0.0.1', framing: 'hipl' });
   listener.on('connection', (conn: TcpConnection) => {
@@ -92,27 +85,13 @@ if (process.argv[4] === 'receiver') {
       });
     }
   };
+  /** Fill the send buffer from the application's data (without `duplex`), then send. */
   const pump = (): void => {
-    if (withDuplex) return sendQueued();
-    while (sent < total && a.bufferedBytes < config.sendBufferBytes) {
+    while (!withDuplex && sent < total && a.bufferedBytes < config.sendBufferBytes) {
       a.write(chunk, 0, { more: true });
       sent += chunk.length;
     }
-    a.sendQueued(performance.now());
-    conn.cork();
-    while (conn.pendingBytes < 256 * 1024) {
-      const s = a.pollSegment();
-      if (!s) break;
-      conn.sendPayloadParts(out.sealParts(pieces(s, hitA, hitB), 6));
-    }
-    conn.uncork();
-    if (conn.needsDrain && !waiting) {
-      waiting = true;
-      conn.once('drain', () => {
-        waiting = false;
-        pump();
-      });
-    }
+    sendQueued();
   };
   conn.on('payload', (bytes: Uint8Array) => {
     const { payload } = inb.open(bytes);
